@@ -1,0 +1,15 @@
+# Writes OUTPUT, a C++ file defining builtin_presets() from every
+# conf/providers/*.conf given in PRESETS (a ;-list of files).
+set(out "// Generated from conf/providers/*.conf by cmake/EmbedPresets.cmake. Do not edit.\n")
+string(APPEND out "#include \"provider/presets.h\"\n\nnamespace otp::provider {\n\n")
+string(APPEND out "const std::vector<PresetSource>& builtin_presets() {\n")
+string(APPEND out "  static const std::vector<PresetSource> presets = {\n")
+list(SORT PRESETS)
+foreach(file IN LISTS PRESETS)
+  get_filename_component(name "${file}" NAME_WE)
+  file(READ "${file}" text)
+  string(APPEND out "      {\"${name}\", R\"pam_otp_preset(${text})pam_otp_preset\"},\n")
+endforeach()
+string(APPEND out "  };\n  return presets;\n}\n\n}  // namespace otp::provider\n")
+file(WRITE "${OUTPUT}.tmp" "${out}")
+file(COPY_FILE "${OUTPUT}.tmp" "${OUTPUT}" ONLY_IF_DIFFERENT)

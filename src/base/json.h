@@ -1,0 +1,35 @@
+// jsoncpp helpers: strict parsing with limits, RFC 6901 pointers, typed
+// comparison, and wiping values that held secrets.
+#pragma once
+
+#include <json/value.h>
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace otp::json {
+
+// Strict parse (no comments, no trailing garbage, bounded nesting).
+// nullopt when text is not one valid JSON document.
+std::optional<Json::Value> parse(std::string_view text);
+
+// Compact serialisation, no trailing newline.
+std::string to_string(const Json::Value& v);
+
+// Is `pointer` a syntactically valid JSON Pointer ("" or "/a/b~1c")?
+bool valid_pointer(std::string_view pointer);
+// The value `pointer` designates in `doc`, or nullptr.
+const Json::Value* resolve(const Json::Value& doc, std::string_view pointer);
+
+// Equality that treats 5, 5u and 5.0 alike; otherwise types must match.
+bool equal(const Json::Value& a, const Json::Value& b);
+
+// A scalar as text: strings as-is, numbers and booleans in JSON form,
+// null as "". Arrays and objects as compact JSON.
+std::string as_text(const Json::Value& v);
+
+// Overwrites every string held in v (recursively), then makes v null.
+void wipe(Json::Value& v) noexcept;
+
+}  // namespace otp::json

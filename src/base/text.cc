@@ -1,0 +1,123 @@
+#include "base/text.h"
+
+#include <algorithm>
+#include <cctype>
+
+namespace otp {
+namespace {
+
+bool is_space(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\v' || c == '\f'; }
+
+// Length of the UTF-8 sequence starting at s[i], or 0 when it is invalid.
+std::size_t utf8_length(std::string_view s, std::size_t i) {
+  const auto b0 = static_cast<unsigned char>(s[i]);
+  std::size_t n = 0;
+  unsigned min = 0;
+  if (b0 < 0x80) return 1;
+  if (b0 >= 0xC2 && b0 <= 0xDF) { n = 2; min = 0x80; }
+  else if (b0 >= 0xE0 && b0 <= 0xEF) { n = 3; min = 0x800; }
+  else if (b0 >= 0xF0 && b0 <= 0xF4) { n = 4; min = 0x10000; }
+  else return 0;
+  if (i + n > s.size()) return 0;
+  unsigned cp = b0 & (0xFF >> (n + 1));
+  for (std::size_t k = 1; k < n; ++k) {
+    const auto b = static_cast<unsigned char>(s[i + k]);
+    if ((b & 0xC0) != 0x80) return 0;
+    cp = (cp << 6) | (b & 0x3F);
+  }
+  if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return 0;
+  // C1 controls (U+0080..U+009F) are as dangerous as C0 ones on some terminals.
+  if (cp >= 0x80 && cp <= 0x9F) return 0;
+  return n;
+}
+
+}  // namespace
+
+std::string_view trim(std::string_view s) {
+  while (!s.empty() && is_space(s.front())) s.remove_prefix(1);
+  while (!s.empty() && is_space(s.back())) s.remove_suffix(1);
+  return s;
+}
+
+std::string to_lower(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+bool equals_ci(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && to_lower(a) == to_lower(b);
+}
+
+bool starts_with_ci(std::string_view s, std::string_view prefix) {
+  return s.size() >= prefix.size() && equals_ci(s.substr(0, prefix.size()), prefix);
+}
+
+std::string sanitize(std::string_view s, std::size_t max_bytes) {
+  std::string out;
+  out.reserve(std::min(s.size(), max_bytes));
+  for (std::size_t i = 0; i < s.size();) {
+    const auto b = static_cast<unsigned char>(s[i]);
+    std::size_t n = utf8_length(s, i);
+    std::string_view piece;
+    if (n == 0) { piece = "?"; n = 1; }
+    else if (n == 1 && (b < 0x20 || b == 0x7F)) piece = (b == '\t' || b == '\n') ? " " : "";
+    else piece = s.substr(i, n);
+    if (out.size() + piece.size() > max_bytes) break;
+    out += piece;
+    i += n;
+  }
+  return out;
+}
+
+std::string mask_phone(std::string_view phone) {
+  if (phone.size() < 7) return std::string(phone.substr(0, 1)) + "***";
+  const std::size_t keep_head = phone.front() == '+' ? 2 : 1;
+  std::string out(phone.substr(0, keep_head));
+  out.append(phone.size() - keep_head - 4, '*');
+  out += phone.substr(phone.size() - 4);
+  return out;
+}
+
+std::string mask_email(std::string_view email) {
+  const auto at = email.rfind('@');
+  if (at == std::string_view::npos || at == 0) return std::string(email.substr(0, 1)) + "***";
+  return std::string(email.substr(0, 1)) + "***" + std::string(email.substr(at));
+}
+
+std::string mask_destination(std::string_view destination) {
+  if (destination.find('@') != std::string_view::npos) return mask_email(destination);
+  return mask_phone(destination);
+}
+
+std::string log_value(std::string_view s) {
+  std::string clean = sanitize(s, 256);
+  const bool needs_quotes = clean.empty() ||
+      clean.find_first_of(" \"=") != std::string::npos;
+  if (!needs_quotes) return clean;
+  std::string out = "\"";
+  for (char c : clean) {
+    if (c == '"' || c == '\\') out += '\\';
+    out += c;
+  }
+  return out + "\"";
+}
+
+bool is_e164(std::string_view s) {
+  if (s.size() < 8 || s.size() > 16 || s[0] != '+' || s[1] < '1' || s[1] > '9') return false;
+  return std::all_of(s.begin() + 1, s.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
+
+bool is_email(std::string_view s) {
+  const auto at = s.find('@');
+  if (at == std::string_view::npos || at == 0 || s.find('@', at + 1) != std::string_view::npos)
+    return false;
+  const auto domain = s.substr(at + 1);
+  const auto dot = domain.find('.');
+  if (dot == std::string_view::npos || dot == 0 || dot + 1 >= domain.size()) return false;
+  return std::none_of(s.begin(), s.end(), [](char c) {
+    return static_cast<unsigned char>(c) <= 0x20 || c == 0x7F;
+  });
+}
+
+}  // namespace otp

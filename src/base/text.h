@@ -1,0 +1,35 @@
+// Small text helpers shared by every layer: trimming, making provider text
+// safe for a terminal or a log, masking destinations.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+namespace otp {
+
+std::string_view trim(std::string_view s);
+std::string to_lower(std::string_view s);
+bool starts_with_ci(std::string_view s, std::string_view prefix);
+bool equals_ci(std::string_view a, std::string_view b);
+
+// Removes control characters (C0, DEL, C1) and replaces invalid UTF-8 with '?',
+// so text from a provider cannot move the cursor, clear a terminal or forge a
+// log line. Keeps at most max_bytes bytes, never splitting a character.
+std::string sanitize(std::string_view s, std::size_t max_bytes = 512);
+
+// "+15551234567" -> "+1******4567"; "alice@example.com" -> "a***@example.com".
+// Anything else: first character and "***".
+std::string mask_phone(std::string_view phone);
+std::string mask_email(std::string_view email);
+std::string mask_destination(std::string_view destination);
+
+// A value for a key=value log line: sanitized, quoted when it holds spaces,
+// quotes or '=' or is empty.
+std::string log_value(std::string_view s);
+
+// E.164: '+', a non-zero digit, then 6 to 14 more digits.
+bool is_e164(std::string_view s);
+// A plausible e-mail address: one '@', non-empty local part and a dotted domain, no spaces.
+bool is_email(std::string_view s);
+
+}  // namespace otp

@@ -1,0 +1,22 @@
+// IPv4 and IPv6 networks in CIDR notation, for exempt_networks.
+#pragma once
+
+#include <array>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace otp::config {
+
+struct Cidr {
+  int family = 0;  // AF_INET or AF_INET6
+  std::array<unsigned char, 16> address{};
+  int prefix = 0;
+
+  // "10.0.0.0/8", "2001:db8::/32", or a single address (full prefix).
+  static std::optional<Cidr> parse(std::string_view text);
+  // Is the textual address inside? A host name or an empty string never is.
+  bool contains(std::string_view text) const;
+};
+
+}  // namespace otp::config

@@ -1,0 +1,51 @@
+// The effective configuration of one module call: defaults, then the config
+// file, then the secrets file, then module arguments.
+#pragma once
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "provider/spec.h"
+
+namespace otp::config {
+
+enum class FailMode { Secure, Safe };
+enum class Unenrolled { Deny, Allow };
+
+struct Tls {
+  std::string ca_file;
+  std::string pinned_public_key;
+  std::string client_cert;
+  std::string client_key;
+  std::string proxy;
+};
+
+struct Config {
+  std::string path;  // the config file
+  bool debug = false;
+  FailMode failmode = FailMode::Secure;
+  int attempts = 3;
+  int resends = 1;
+  int resend_cooldown = 30;  // seconds
+  std::string code_pattern = "^[0-9]{4,10}$";
+  bool echo_code = false;
+  std::string channel = "sms";  // sms, email, whatsapp, voice, ask
+  Unenrolled unenrolled = Unenrolled::Deny;
+  std::string users_file = "/etc/security/pam_otp.users";
+  std::vector<std::string> require_groups;
+  std::vector<std::string> exempt_groups;
+  std::vector<std::string> exempt_networks;
+  std::vector<std::string> exempt_services;
+  int timeout = 10;          // seconds, one HTTP exchange
+  int connect_timeout = 3;   // seconds
+  int deadline = 120;        // seconds of provider time per login
+  Tls tls;
+  std::string secrets_file;
+  std::string secrets_group;
+  std::map<std::string, std::string, std::less<>> messages;  // every key present (defaults filled in)
+  std::string provider_name;
+  provider::ProviderSpec provider;
+};
+
+}  // namespace otp::config

@@ -1,0 +1,63 @@
+#include "config/messages.h"
+
+#include <array>
+
+namespace otp::config {
+namespace {
+constexpr std::array<std::string_view, 4> kPlaceholders = {"destination", "attempts_left", "minutes", "seconds"};
+}
+
+const std::vector<MessageDefault>& default_messages() {
+  static const std::vector<MessageDefault> messages = {
+      {"prompt", "Code sent to {destination} (Enter for a new one): "},
+      {"prompt_no_resend", "Code sent to {destination}: "},
+      {"wrong_code", "Incorrect code, {attempts_left} attempts left."},
+      {"invalid_code", "That is not a valid code, {attempts_left} attempts left."},
+      {"resent", "A new code was sent to {destination}."},
+      {"resend_wait", "Please wait {seconds} seconds before asking for a new code."},
+      {"expired", "The code has expired. Press Enter to get a new one."},
+      {"expired_final", "The code has expired."},
+      {"locked", "Too many attempts."},
+      {"rate_limited", "Too many codes requested."},
+      {"retry_in", "Try again in {minutes} minutes."},
+      {"unavailable", "The code service is unavailable."},
+      {"failed", "Authentication failed."},
+      {"password_prompt", "Password: "},
+  };
+  return messages;
+}
+
+std::optional<std::string> message_problem(std::string_view text) {
+  for (std::size_t open = text.find('{'); open != std::string_view::npos; open = text.find('{', open + 1)) {
+    const auto close = text.find('}', open);
+    if (close == std::string_view::npos) return "has a '{' without '}'";
+    const auto name = text.substr(open + 1, close - open - 1);
+    bool known = false;
+    for (auto p : kPlaceholders) known = known || p == name;
+    if (!known)
+      return "unknown placeholder {" + std::string(name) + "} (known: {destination} {attempts_left} {minutes} {seconds})";
+  }
+  return std::nullopt;
+}
+
+std::string render(std::string_view text, const std::vector<std::pair<std::string_view, std::string>>& values) {
+  std::string out;
+  for (std::size_t i = 0; i < text.size();) {
+    bool replaced = false;
+    if (text[i] == '{') {
+      for (const auto& [name, value] : values) {
+        if (text.compare(i + 1, name.size(), name) == 0 && i + 1 + name.size() < text.size() &&
+            text[i + 1 + name.size()] == '}') {
+          out += value;
+          i += name.size() + 2;
+          replaced = true;
+          break;
+        }
+      }
+    }
+    if (!replaced) out += text[i++];
+  }
+  return out;
+}
+
+}  // namespace otp::config

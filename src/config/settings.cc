@@ -1,0 +1,179 @@
+#include "config/settings.h"
+
+#include <regex.h>
+#include <sys/stat.h>
+
+#include <functional>
+
+#include "config/cidr.h"
+#include "config/messages.h"
+#include "http/url_policy.h"
+
+namespace otp::config {
+namespace {
+
+using Apply = std::function<void(const toml::table&, Config&, tomlu::Getter&)>;
+
+struct Setting {
+  std::string_view key;
+  Apply apply;
+};
+
+Apply integer(int Config::*field, std::int64_t min, std::int64_t max, std::string_view key) {
+  return [=](const toml::table& t, Config& c, tomlu::Getter& g) {
+    if (auto v = g.integer(t, key, std::string(key), min, max)) c.*field = static_cast<int>(*v);
+  };
+}
+
+Apply boolean(bool Config::*field, std::string_view key) {
+  return [=](const toml::table& t, Config& c, tomlu::Getter& g) {
+    if (auto v = g.boolean(t, key, std::string(key))) c.*field = *v;
+  };
+}
+
+Apply text(std::string Config::*field, std::string_view key) {
+  return [=](const toml::table& t, Config& c, tomlu::Getter& g) {
+    if (auto v = g.string(t, key, std::string(key))) c.*field = *v;
+  };
+}
+
+Apply list(std::vector<std::string> Config::*field, std::string_view key) {
+  return [=](const toml::table& t, Config& c, tomlu::Getter& g) {
+    if (auto v = g.strings(t, key, std::string(key))) c.*field = *v;
+  };
+}
+
+// A string that must be one of a few words.
+Apply choice(std::string_view key, std::vector<std::string_view> words, std::function<void(Config&, const std::string&)> set) {
+  return [=](const toml::table& t, Config& c, tomlu::Getter& g) {
+    const auto v = g.string(t, key, std::string(key));
+    if (!v) return;
+    for (auto w : words)
+      if (w == *v) return set(c, *v);
+    std::string all;
+    for (auto w : words) all += (all.empty() ? "" : ", ") + std::string(w);
+    g.problem(*t.get(key), std::string(key), "must be one of " + all + ", not '" + *v + "'");
+  };
+}
+
+// A file the module reads later (CA bundle, client certificate): it must exist now,
+// so a typo is a configuration error rather than a TLS failure at login time.
+Apply existing_file(std::string Tls::*field, std::string_view key) {
+  return [=](const toml::table& t, Config& c, tomlu::Getter& g) {
+    const auto v = g.string(t, key, std::string(key));
+    if (!v) return;
+    struct stat st {};
+    if (v->empty() || (*v)[0] != '/') g.problem(*t.get(key), std::string(key), "must be an absolute path");
+    else if (::stat(v->c_str(), &st) != 0 || !S_ISREG(st.st_mode)) g.problem(*t.get(key), std::string(key), "'" + *v + "' is not a readable file");
+    else c.tls.*field = *v;
+  };
+}
+
+void apply_code_pattern(const toml::table& t, Config& c, tomlu::Getter& g) {
+  const auto v = g.string(t, "code_pattern", "code_pattern");
+  if (!v) return;
+  regex_t re;
+  const int rc = regcomp(&re, v->c_str(), REG_EXTENDED | REG_NOSUB);
+  if (rc != 0) {
+    char why[128];
+    regerror(rc, &re, why, sizeof why);
+    g.problem(*t.get("code_pattern"), "code_pattern", std::string("is not a valid POSIX extended regular expression: ") + why);
+    return;
+  }
+  regfree(&re);
+  c.code_pattern = *v;
+}
+
+void apply_networks(const toml::table& t, Config& c, tomlu::Getter& g) {
+  const auto v = g.strings(t, "exempt_networks", "exempt_networks");
+  if (!v) return;
+  for (const auto& net : *v)
+    if (!Cidr::parse(net)) g.problem(*t.get("exempt_networks"), "exempt_networks", "'" + net + "' is not an IPv4 or IPv6 network in CIDR notation");
+  c.exempt_networks = *v;
+}
+
+void apply_pin(const toml::table& t, Config& c, tomlu::Getter& g) {
+  const auto v = g.string(t, "pinned_public_key", "pinned_public_key");
+  if (!v) return;
+  if (v->rfind("sha256//", 0) != 0 && (v->empty() || (*v)[0] != '/'))
+    g.problem(*t.get("pinned_public_key"), "pinned_public_key", "must be \"sha256//<base64>\" (several joined by ';') or the absolute path of a public key file");
+  else c.tls.pinned_public_key = *v;
+}
+
+void apply_proxy(const toml::table& t, Config& c, tomlu::Getter& g) {
+  const auto v = g.string(t, "proxy", "proxy");
+  if (!v) return;
+  if (!v->empty() && !http::parse_url(*v)) g.problem(*t.get("proxy"), "proxy", "'" + *v + "' is not a proxy URL (e.g. http://proxy.example:3128)");
+  else c.tls.proxy = *v;
+}
+
+void apply_messages(const toml::table& t, Config& c, tomlu::Getter& g) {
+  const auto* m = g.table(t, "messages", "messages");
+  if (m == nullptr) return;
+  for (const auto& [key, value] : *m) {
+    const std::string path = "messages." + std::string(key.str());
+    if (!c.messages.count(key.str())) { g.problem(value, path, "unknown message"); continue; }
+    const auto v = g.string(*m, key.str(), path);
+    if (!v) continue;
+    if (auto problem = message_problem(*v)) g.problem(value, path, *problem);
+    else c.messages[std::string(key.str())] = *v;
+  }
+}
+
+const std::vector<Setting>& settings() {
+  static const std::vector<Setting> table = {
+      {"debug", boolean(&Config::debug, "debug")},
+      {"failmode", choice("failmode", {"secure", "safe"}, [](Config& c, const std::string& v) {
+         c.failmode = v == "safe" ? FailMode::Safe : FailMode::Secure; })},
+      {"attempts", integer(&Config::attempts, 1, 20, "attempts")},
+      {"resends", integer(&Config::resends, 0, 10, "resends")},
+      {"resend_cooldown", integer(&Config::resend_cooldown, 0, 3600, "resend_cooldown")},
+      {"code_pattern", apply_code_pattern},
+      {"echo_code", boolean(&Config::echo_code, "echo_code")},
+      {"channel", choice("channel", {"sms", "email", "whatsapp", "voice", "ask"}, [](Config& c, const std::string& v) { c.channel = v; })},
+      {"unenrolled", choice("unenrolled", {"deny", "allow"}, [](Config& c, const std::string& v) {
+         c.unenrolled = v == "allow" ? Unenrolled::Allow : Unenrolled::Deny; })},
+      {"users_file", text(&Config::users_file, "users_file")},
+      {"require_groups", list(&Config::require_groups, "require_groups")},
+      {"exempt_groups", list(&Config::exempt_groups, "exempt_groups")},
+      {"exempt_networks", apply_networks},
+      {"exempt_services", list(&Config::exempt_services, "exempt_services")},
+      {"timeout", integer(&Config::timeout, 1, 300, "timeout")},
+      {"connect_timeout", integer(&Config::connect_timeout, 1, 60, "connect_timeout")},
+      {"deadline", integer(&Config::deadline, 1, 3600, "deadline")},
+      {"ca_file", existing_file(&Tls::ca_file, "ca_file")},
+      {"pinned_public_key", apply_pin},
+      {"client_cert", existing_file(&Tls::client_cert, "client_cert")},
+      {"client_key", existing_file(&Tls::client_key, "client_key")},
+      {"proxy", apply_proxy},
+      {"secrets_file", text(&Config::secrets_file, "secrets_file")},
+      {"secrets_group", text(&Config::secrets_group, "secrets_group")},
+      {"messages", apply_messages},
+  };
+  return table;
+}
+
+}  // namespace
+
+std::vector<std::string_view> top_level_keys() {
+  std::vector<std::string_view> keys = {"provider"};
+  for (const auto& s : settings()) keys.push_back(s.key);
+  return keys;
+}
+
+void apply_settings(const toml::table& doc, Config& cfg, tomlu::Getter& get) {
+  for (const auto& m : default_messages()) cfg.messages[std::string(m.key)] = std::string(m.text);
+  for (const auto& [key, value] : doc) {
+    if (key.str() == "provider" || key.str() == "@provider") continue;
+    bool known = false;
+    for (const auto& s : settings()) known = known || s.key == key.str();
+    if (!known) get.problem(value, std::string(key.str()), "unknown key");
+  }
+  for (const auto& s : settings()) s.apply(doc, cfg, get);
+  if (cfg.connect_timeout > cfg.timeout)
+    get.problem(doc, "connect_timeout", "must not be longer than timeout (" + std::to_string(cfg.timeout) + " s)");
+  if (!cfg.users_file.empty() && cfg.users_file[0] != '/')
+    get.problem(*doc.get("users_file"), "users_file", "must be an absolute path");
+}
+
+}  // namespace otp::config

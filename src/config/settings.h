@@ -1,0 +1,19 @@
+// The top-level keys of pam_otp.conf: their types, limits and defaults.
+#pragma once
+
+#include <string_view>
+#include <vector>
+
+#include "base/toml_util.h"
+#include "config/config.h"
+
+namespace otp::config {
+
+// Every top-level key the parser knows (for `pam-otp show` and the docs test).
+std::vector<std::string_view> top_level_keys();
+
+// Reads every known top-level key of doc into cfg; reports unknown keys,
+// wrong types and bad values. Leaves "provider" to the caller.
+void apply_settings(const toml::table& doc, Config& cfg, tomlu::Getter& get);
+
+}  // namespace otp::config

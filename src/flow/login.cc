@@ -1,0 +1,147 @@
+#include "flow/login.h"
+
+#include "base/json.h"
+#include "base/text.h"
+#include "flow/record.h"
+#include "flow/session.h"
+#include "provider/client.h"
+#include "provider/variables.h"
+
+namespace otp::flow {
+namespace {
+
+using std::chrono::milliseconds;
+using std::chrono::seconds;
+
+struct Destination {
+  std::string channel;
+  std::string address;  // phone or e-mail; empty when the provider knows it
+};
+
+// Step 6: the channel and the address the code goes to.
+std::optional<Destination> resolve_destination(const config::Config& cfg, const config::UserEntry& entry) {
+  std::string channel = cfg.channel;
+  if (auto it = entry.keys.find("channel"); it != entry.keys.end()) channel = it->second;
+  auto key = [&](const char* name) {
+    auto it = entry.keys.find(name);
+    return it == entry.keys.end() ? std::string() : it->second;
+  };
+  if (channel == "ask") {
+    // Issue #4 adds the menu; until then the first channel the user can receive.
+    channel = !key("phone").empty() ? "sms" : "email";
+  }
+  Destination d{channel, channel == "email" ? key("email") : key("phone")};
+  if (d.address.empty() && cfg.provider.destination_required) return std::nullopt;
+  return d;
+}
+
+void set_variables(provider::Variables& vars, const config::Config& cfg, const config::UserEntry& entry,
+                   const LoginRequest& request, const Destination& dest) {
+  for (const auto& [key, value] : entry.keys) vars.set(key, Json::Value(value));
+  vars.set("user", Json::Value(request.user));
+  vars.set("service", Json::Value(request.service));
+  vars.set("rhost", Json::Value(request.rhost));
+  vars.set("provider", Json::Value(cfg.provider_name));
+  vars.set("channel", Json::Value(dest.channel));
+  const auto mapped = cfg.provider.channels.find(dest.channel);
+  vars.set("provider_channel", Json::Value(mapped != cfg.provider.channels.end() ? mapped->second : dest.channel));
+  if (!dest.address.empty()) vars.set("destination", Json::Value(dest.address));
+  if (request.authtok) vars.set_secret("password", *request.authtok);
+}
+
+void log_result(Logger& log, const config::Config& cfg, const LoginRequest& request, const LoginRecord& r) {
+  std::string line = "result=" + log_value(r.result) + " user=" + log_value(request.user) +
+                     " rhost=" + log_value(request.rhost) + " service=" + log_value(request.service) +
+                     " provider=" + log_value(cfg.provider_name) + " channel=" + log_value(r.channel) +
+                     " destination=" + log_value(r.destination) + " attempts=" + std::to_string(r.attempts) +
+                     " latency_ms=" + std::to_string(r.provider_time.count() / 1000);
+  if (!r.request_id.empty()) line += " request_id=" + log_value(r.request_id);
+  if (!r.reason.empty()) line += " reason=" + log_value(r.reason);
+  log.log(r.priority, line);
+}
+
+http::TlsOptions tls_options(const config::Config& cfg) {
+  return {cfg.tls.ca_file, cfg.tls.pinned_public_key, cfg.tls.client_cert, cfg.tls.client_key, cfg.tls.proxy};
+}
+
+// Steps 7-9, once the user has a destination.
+AuthResult run_provider(const config::Config& cfg, const config::UserEntry& entry, const LoginRequest& request,
+                        const Destination& dest, Services& services, LoginRecord& record) {
+  if (!cfg.provider.supports_channel(dest.channel)) {
+    record.set("config_error", LOG_ERR, "provider '" + cfg.provider_name + "' has no channel '" + dest.channel + "'");
+    return AuthResult::ServiceErr;
+  }
+  const auto transport = services.transports(tls_options(cfg));
+  const provider::Limits limits{seconds(cfg.timeout), seconds(cfg.connect_timeout), seconds(cfg.deadline)};
+  provider::ProviderClient client(cfg.provider, *transport, limits, services.log, cfg.debug);
+  provider::Variables vars(cfg.provider);
+  set_variables(vars, cfg, entry, request, dest);
+  SessionContext context{cfg, client, vars, *services.conversation, services.clock, services.log,
+                         request.silent, dest.address, record};
+  const AuthResult result = run_session(context);
+  record.provider_time = client.provider_time();
+  if (auto id = vars.lookup("request_id")) record.request_id = sanitize(json::as_text(*id), 100);
+  return result;
+}
+
+AuthResult authenticate_user(const config::Loaded& loaded, const LoginRequest& request, Services& services,
+                             LoginRecord& record) {
+  const config::Config& cfg = loaded.config;
+  if (!services.users.find_user(request.user)) {
+    record.set("user_unknown", LOG_NOTICE, "no passwd entry");
+    return AuthResult::UserUnknown;
+  }
+  if (request.authtok && request.authtok->reveal() == kIncorrectMarker) {
+    record.set("earlier_module_failed", LOG_NOTICE, "PAM_AUTHTOK holds Linux-PAM's INCORRECT marker; nothing sent");
+    return AuthResult::AuthErr;
+  }
+  if (services.conversation == nullptr) {
+    record.set("conversation_failed", LOG_ERR, "the application gave no conversation function; nothing sent");
+    return AuthResult::ConvErr;
+  }
+  const auto entry = loaded.users.find(request.user);
+  const auto dest = entry ? resolve_destination(cfg, *entry) : std::nullopt;
+  if (!dest) {
+    const bool allow = cfg.unenrolled == config::Unenrolled::Allow;
+    record.set("unenrolled", allow ? LOG_INFO : LOG_NOTICE,
+               std::string(entry ? "no destination for the user's channel" : "not in the users file") +
+                   (allow ? "; unenrolled=allow" : "; unenrolled=deny"));
+    if (allow) return AuthResult::Ignore;
+    if (!request.silent) services.conversation->error(cfg.messages.at("failed"));
+    return AuthResult::AuthErr;
+  }
+  record.channel = dest->channel;
+  record.destination = dest->address.empty() ? "" : mask_destination(dest->address);
+  return run_provider(cfg, *entry, request, *dest, services, record);
+}
+
+}  // namespace
+
+AuthResult authenticate(const config::Loaded& loaded, const LoginRequest& request, Services& services) {
+  LoginRecord record;
+  const AuthResult result = authenticate_user(loaded, request, services, record);
+  log_result(services.log, loaded.config, request, record);
+  return result;
+}
+
+AuthResult run_login(const std::vector<std::string>& module_args, const LoginRequest& request, Services& services) {
+  Problems problems;
+  const auto loaded = config::load(module_args, problems);
+  if (!loaded) {
+    int shown = 0;
+    for (const auto& p : problems.list()) {
+      if (p.warning) continue;
+      if (++shown > 10) {
+        services.log.log(LOG_ERR, "configuration: more problems; run 'pam-otp check' to see all");
+        break;
+      }
+      services.log.log(LOG_ERR, "configuration error: " + p.to_string());
+    }
+    services.log.log(LOG_ERR, "result=config_error user=" + log_value(request.user) + " service=" +
+                                  log_value(request.service) + " reason=\"nothing was sent\"");
+    return AuthResult::ServiceErr;
+  }
+  return authenticate(*loaded, request, services);
+}
+
+}  // namespace otp::flow

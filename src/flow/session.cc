@@ -1,0 +1,213 @@
+#include "flow/session.h"
+
+#include <regex.h>
+
+#include "base/json.h"
+#include "base/text.h"
+#include "config/messages.h"
+
+namespace otp::flow {
+namespace {
+
+using provider::Outcome;
+using provider::Phase;
+using provider::PhaseResult;
+
+constexpr std::size_t kMaxAnswer = 256;
+
+// A compiled code_pattern (POSIX extended), freed on every path.
+class Pattern {
+ public:
+  explicit Pattern(const std::string& expr) { ok_ = regcomp(&re_, expr.c_str(), REG_EXTENDED | REG_NOSUB) == 0; }
+  Pattern(const Pattern&) = delete;
+  Pattern& operator=(const Pattern&) = delete;
+  ~Pattern() { if (ok_) regfree(&re_); }
+  bool matches(const std::string& s) const { return ok_ && regexec(&re_, s.c_str(), 0, nullptr, 0) == 0; }
+
+ private:
+  regex_t re_{};
+  bool ok_ = false;
+};
+
+class Session {
+ public:
+  explicit Session(SessionContext& c)
+      : c_(c), pattern_(c.config.code_pattern), attempts_left_(c.config.attempts), resends_left_(c.config.resends) {}
+
+  AuthResult run();
+
+ private:
+  std::optional<AuthResult> send();
+  std::optional<AuthResult> on_empty_answer();
+  std::optional<AuthResult> on_code(const Secret& code);
+  std::optional<AuthResult> refuse_locally();
+  AuthResult on_failure(const PhaseResult& r, const char* phase);
+  AuthResult lockout(const PhaseResult& r);
+  AuthResult unavailable(const PhaseResult& r);
+
+  std::string message(const std::string& key, long number = 0) const;
+  std::string shown_destination() const;
+  void tell_error(const std::string& text) { if (!c_.silent) c_.conversation.error(text); }
+  void tell_info(const std::string& text) { if (!c_.silent) c_.conversation.info(text); }
+
+  SessionContext& c_;
+  Pattern pattern_;
+  int attempts_left_;
+  int resends_left_;
+  bool expired_ = false;
+  std::chrono::steady_clock::time_point last_send_{};
+};
+
+std::string Session::shown_destination() const {
+  if (auto masked = c_.vars.lookup("masked_destination"); masked && masked->isString() && !masked->asString().empty())
+    return sanitize(masked->asString(), 80);
+  if (!c_.destination.empty()) return mask_destination(c_.destination);
+  return "your device";
+}
+
+std::string Session::message(const std::string& key, long number) const {
+  const auto it = c_.config.messages.find(key);
+  const std::string text = it != c_.config.messages.end() ? it->second : key;
+  return config::render(text, {{"destination", shown_destination()},
+                               {"attempts_left", std::to_string(attempts_left_)},
+                               {"minutes", std::to_string(number)},
+                               {"seconds", std::to_string(number)}});
+}
+
+AuthResult Session::run() {
+  if (auto done = send()) return *done;
+  for (;;) {
+    const std::string prompt = message(resends_left_ > 0 ? "prompt" : "prompt_no_resend");
+    auto answer = c_.conversation.ask(prompt, c_.config.echo_code);
+    if (!answer) {
+      c_.record.set("conversation_failed", LOG_NOTICE, "no answer to the code prompt (EOF or conversation error)");
+      return AuthResult::ConvErr;
+    }
+    Secret code(trim(answer->reveal()).substr(0, kMaxAnswer));
+    std::optional<AuthResult> done;
+    if (code.empty() && resends_left_ > 0) done = on_empty_answer();
+    else if (!pattern_.matches(code.reveal())) done = refuse_locally();
+    else done = on_code(code);
+    if (done) return *done;
+  }
+}
+
+std::optional<AuthResult> Session::send() {
+  const PhaseResult r = c_.client.run(Phase::Send, c_.vars);
+  switch (r.outcome) {
+    case Outcome::Sent:
+      last_send_ = c_.clock.now();
+      expired_ = false;
+      return std::nullopt;
+    case Outcome::Accepted:
+      c_.record.set("success", LOG_INFO, "the provider required no code: " + r.detail);
+      return AuthResult::Success;
+    default:
+      return on_failure(r, "send");
+  }
+}
+
+std::optional<AuthResult> Session::on_empty_answer() {
+  const auto since = std::chrono::duration_cast<std::chrono::seconds>(c_.clock.now() - last_send_).count();
+  const long wait = c_.config.resend_cooldown - since;
+  if (!expired_ && wait > 0) {
+    tell_error(message("resend_wait", wait));
+    return std::nullopt;
+  }
+  --resends_left_;
+  if (auto done = send()) return done;
+  tell_info(message("resent"));
+  return std::nullopt;
+}
+
+std::optional<AuthResult> Session::refuse_locally() {
+  --attempts_left_;
+  if (attempts_left_ <= 0) {
+    c_.record.set("max_tries", LOG_NOTICE, "the last answer did not match code_pattern");
+    tell_error(message("invalid_code"));
+    return AuthResult::MaxTries;
+  }
+  tell_error(message("invalid_code"));
+  return std::nullopt;
+}
+
+std::optional<AuthResult> Session::on_code(const Secret& code) {
+  ++c_.record.attempts;
+  c_.vars.set_secret("code", code);
+  const PhaseResult r = c_.client.run(Phase::Verify, c_.vars);
+  c_.vars.unset("code");
+  switch (r.outcome) {
+    case Outcome::Accepted:
+      c_.record.set("success", LOG_INFO);
+      return AuthResult::Success;
+    case Outcome::WrongCode:
+      --attempts_left_;
+      tell_error(message("wrong_code"));
+      if (attempts_left_ > 0) return std::nullopt;
+      c_.record.set("max_tries", LOG_NOTICE, "wrong code, no attempts left");
+      return AuthResult::MaxTries;
+    case Outcome::Expired:
+      expired_ = true;
+      if (resends_left_ > 0) {
+        tell_error(message("expired"));
+        return std::nullopt;
+      }
+      tell_error(message("expired_final"));
+      c_.record.set("expired", LOG_NOTICE, "the code expired and no resend is left");
+      return AuthResult::AuthErr;
+    default:
+      return on_failure(r, "verify");
+  }
+}
+
+AuthResult Session::on_failure(const PhaseResult& r, const char* phase) {
+  const std::string where = std::string(phase) + ": " + r.detail;
+  switch (r.outcome) {
+    case Outcome::Locked:
+    case Outcome::RateLimited:
+      return lockout(r);
+    case Outcome::UnknownUser:
+    case Outcome::WrongCode:
+    case Outcome::Expired:
+      c_.record.set("rejected", LOG_NOTICE, where + (r.reason.empty() ? "" : " (" + r.reason + ")"));
+      tell_error(message("failed"));
+      return AuthResult::AuthErr;
+    case Outcome::Unavailable:
+      return unavailable(r);
+    default:  // config_error, or an outcome this phase cannot have
+      c_.record.set("config_error", LOG_ERR,
+                    where + (r.reason.empty() ? "" : " (" + r.reason + ")") +
+                        " - the provider rejected our credentials or the provider description is wrong");
+      tell_error(message("unavailable"));
+      return AuthResult::ServiceErr;
+  }
+}
+
+AuthResult Session::lockout(const PhaseResult& r) {
+  const bool locked = r.outcome == Outcome::Locked;
+  std::string text = r.reason.empty() ? message(locked ? "locked" : "rate_limited") : r.reason;
+  if (r.retry_after) text += " " + message("retry_in", minutes_for(*r.retry_after));
+  tell_error(text);
+  c_.record.set(locked ? "locked" : "rate_limited", LOG_NOTICE,
+                r.detail + (r.retry_after ? ", retry after " + std::to_string(*r.retry_after) + " s" : ""));
+  return AuthResult::MaxTries;
+}
+
+AuthResult Session::unavailable(const PhaseResult& r) {
+  if (c_.config.failmode == config::FailMode::Safe) {
+    c_.record.set("failopen", LOG_WARNING,
+                  "the code service is unavailable (" + r.detail + "); failmode=safe lets the login go through WITHOUT a code");
+    return AuthResult::Ignore;
+  }
+  c_.record.set("unavailable", LOG_NOTICE, r.detail);
+  tell_error(message("unavailable"));
+  return AuthResult::AuthInfoUnavail;
+}
+
+}  // namespace
+
+long minutes_for(long seconds) { return seconds <= 60 ? 1 : (seconds + 59) / 60; }
+
+AuthResult run_session(SessionContext& context) { return Session(context).run(); }
+
+}  // namespace otp::flow

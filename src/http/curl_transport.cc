@@ -1,0 +1,225 @@
+#include "http/curl_transport.h"
+
+#include <curl/curl.h>
+
+#include <memory>
+
+#include "base/secret.h"
+#include "base/text.h"
+#include "http/url_policy.h"
+
+namespace otp::http {
+namespace {
+
+constexpr std::size_t kMaxHeaderBytes = 16 * 1024;
+constexpr char kUserAgent[] = "pam_otp/" PAM_OTP_VERSION;
+
+struct EasyCleanup {
+  void operator()(CURL* c) const { curl_easy_cleanup(c); }
+};
+
+// A header list whose strings (credentials among them) are wiped before
+// they are freed.
+class HeaderList {
+ public:
+  HeaderList() = default;
+  HeaderList(const HeaderList&) = delete;
+  HeaderList& operator=(const HeaderList&) = delete;
+  ~HeaderList() {
+    for (curl_slist* item = list_; item != nullptr; item = item->next)
+      if (item->data != nullptr) wipe_bytes(item->data, std::char_traits<char>::length(item->data));
+    curl_slist_free_all(list_);
+  }
+  bool add(const std::string& line) {
+    curl_slist* next = curl_slist_append(list_, line.c_str());
+    if (next == nullptr) return false;
+    list_ = next;
+    return true;
+  }
+  curl_slist* get() const { return list_; }
+
+ private:
+  curl_slist* list_ = nullptr;
+};
+
+// Where the callbacks put what arrives.
+struct Sink {
+  Response* response;
+  std::size_t max_body;
+  std::size_t header_bytes = 0;
+  bool too_large = false;
+};
+
+std::size_t on_body(char* data, std::size_t size, std::size_t count, void* user) {
+  auto* sink = static_cast<Sink*>(user);
+  const std::size_t n = size * count;
+  if (sink->response->body.size() + n > sink->max_body) {
+    sink->too_large = true;
+    return 0;  // makes libcurl stop with CURLE_WRITE_ERROR
+  }
+  sink->response->body.append(data, n);
+  return n;
+}
+
+std::size_t on_header(char* data, std::size_t size, std::size_t count, void* user) {
+  auto* sink = static_cast<Sink*>(user);
+  const std::size_t n = size * count;
+  sink->header_bytes += n;
+  if (sink->header_bytes > kMaxHeaderBytes) return 0;
+  const std::string_view line(data, n);
+  if (line.rfind("HTTP/", 0) == 0) {
+    sink->response->headers.clear();  // a new response (after 1xx)
+    return n;
+  }
+  const auto colon = line.find(':');
+  if (colon != std::string_view::npos)
+    sink->response->headers.emplace_back(to_lower(trim(line.substr(0, colon))),
+                                         std::string(trim(line.substr(colon + 1))));
+  return n;
+}
+
+Failure classify(CURLcode code, bool too_large) {
+  if (too_large) return Failure::TooLarge;
+  switch (code) {
+    case CURLE_OK: return Failure::None;
+    case CURLE_OPERATION_TIMEDOUT: return Failure::Timeout;
+    case CURLE_COULDNT_RESOLVE_HOST:
+    case CURLE_COULDNT_RESOLVE_PROXY:
+    case CURLE_COULDNT_CONNECT: return Failure::Connect;
+    case CURLE_SSL_CONNECT_ERROR:
+    case CURLE_PEER_FAILED_VERIFICATION:
+    case CURLE_SSL_CERTPROBLEM:
+    case CURLE_SSL_CIPHER:
+    case CURLE_SSL_CACERT_BADFILE:
+    case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
+    case CURLE_SSL_ENGINE_NOTFOUND:
+    case CURLE_SSL_ENGINE_SETFAILED:
+    case CURLE_SSL_ISSUER_ERROR:
+    case CURLE_SSL_CRL_BADFILE:
+    case CURLE_USE_SSL_FAILED: return Failure::Tls;
+    case CURLE_FILESIZE_EXCEEDED: return Failure::TooLarge;
+    default: return Failure::Protocol;
+  }
+}
+
+class CurlTransport final : public Transport {
+ public:
+  explicit CurlTransport(const TlsOptions& options) : options_(options) {
+    curl_global_init(CURL_GLOBAL_DEFAULT);  // reference counted and thread-safe in libcurl >= 7.84
+    handle_.reset(curl_easy_init());
+  }
+  ~CurlTransport() override {
+    handle_.reset();
+    curl_global_cleanup();
+  }
+
+  Response perform(const Request& request) override;
+
+ private:
+  bool set_fixed_options(CURL* c, Sink& sink, char* error_buffer) const;
+  bool set_request_options(CURL* c, const Request& request, HeaderList& headers) const;
+
+  TlsOptions options_;
+  std::unique_ptr<CURL, EasyCleanup> handle_;
+};
+
+// Options that hold for every exchange: security policy first.
+bool CurlTransport::set_fixed_options(CURL* c, Sink& sink, char* error_buffer) const {
+  bool ok = true;
+  auto set = [&](CURLoption opt, auto value) { ok = ok && curl_easy_setopt(c, opt, value) == CURLE_OK; };
+  set(CURLOPT_NOSIGNAL, 1L);  // no SIGALRM in a host process
+  set(CURLOPT_ERRORBUFFER, error_buffer);
+  set(CURLOPT_FOLLOWLOCATION, 0L);
+  set(CURLOPT_NETRC, static_cast<long>(CURL_NETRC_IGNORED));
+  set(CURLOPT_SSL_VERIFYPEER, 1L);
+  set(CURLOPT_SSL_VERIFYHOST, 2L);
+  set(CURLOPT_SSLVERSION, static_cast<long>(CURL_SSLVERSION_TLSv1_2));
+  set(CURLOPT_HTTP_VERSION, static_cast<long>(CURL_HTTP_VERSION_1_1));
+  // An empty proxy string disables http_proxy/https_proxy/ALL_PROXY from the
+  // environment, which whoever runs sudo controls.
+  set(CURLOPT_PROXY, options_.proxy.c_str());
+  set(CURLOPT_NOPROXY, "");
+  set(CURLOPT_USERAGENT, kUserAgent);
+  set(CURLOPT_MAXFILESIZE_LARGE, static_cast<curl_off_t>(options_.max_body_bytes));
+  set(CURLOPT_WRITEFUNCTION, on_body);
+  set(CURLOPT_WRITEDATA, &sink);
+  set(CURLOPT_HEADERFUNCTION, on_header);
+  set(CURLOPT_HEADERDATA, &sink);
+  if (!options_.ca_file.empty()) {
+    set(CURLOPT_CAINFO, options_.ca_file.c_str());
+    set(CURLOPT_CAPATH, static_cast<char*>(nullptr));  // replace the system store, do not add to it
+  }
+  if (!options_.pinned_public_key.empty()) set(CURLOPT_PINNEDPUBLICKEY, options_.pinned_public_key.c_str());
+  if (!options_.client_cert.empty()) set(CURLOPT_SSLCERT, options_.client_cert.c_str());
+  if (!options_.client_key.empty()) set(CURLOPT_SSLKEY, options_.client_key.c_str());
+  return ok;
+}
+
+bool CurlTransport::set_request_options(CURL* c, const Request& request, HeaderList& headers) const {
+  bool ok = true;
+  auto set = [&](CURLoption opt, auto value) { ok = ok && curl_easy_setopt(c, opt, value) == CURLE_OK; };
+  const bool plain_http = parse_url(request.url)->scheme == "http";
+  set(CURLOPT_PROTOCOLS_STR, plain_http ? "http" : "https");
+  set(CURLOPT_URL, request.url.c_str());
+  set(CURLOPT_TIMEOUT_MS, static_cast<long>(request.timeout.count()));
+  set(CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(request.connect_timeout.count()));
+  if (request.method == "GET") {
+    set(CURLOPT_HTTPGET, 1L);
+  } else {
+    set(CURLOPT_POST, 1L);
+    set(CURLOPT_POSTFIELDS, request.body.reveal().c_str());
+    set(CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(request.body.size()));
+  }
+  const bool standard = request.method == "GET" || request.method == "POST";
+  set(CURLOPT_CUSTOMREQUEST, standard ? nullptr : request.method.c_str());
+  ok = ok && headers.add("Expect:");  // no 100-continue round trip
+  for (const auto& [name, value] : request.headers) {
+    Secret line(name + ": " + value.reveal());
+    ok = ok && headers.add(line.reveal());
+  }
+  set(CURLOPT_HTTPHEADER, headers.get());
+  return ok;
+}
+
+Response CurlTransport::perform(const Request& request) {
+  Response response;
+  if (auto problem = url_problem(request.url)) {
+    response.failure = Failure::Refused;
+    response.error = *problem;
+    return response;
+  }
+  CURL* c = handle_.get();
+  char error_buffer[CURL_ERROR_SIZE] = {0};
+  Sink sink{&response, options_.max_body_bytes};
+  HeaderList headers;
+  if (c == nullptr || !set_fixed_options(c, sink, error_buffer) || !set_request_options(c, request, headers)) {
+    response.failure = Failure::Protocol;
+    response.error = "cannot configure libcurl";
+    return response;
+  }
+  const CURLcode code = curl_easy_perform(c);
+  curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &response.status);
+  curl_off_t total_us = 0;
+  curl_easy_getinfo(c, CURLINFO_TOTAL_TIME_T, &total_us);
+  response.elapsed = std::chrono::microseconds(total_us);
+  long connects = 0;
+  curl_easy_getinfo(c, CURLINFO_NUM_CONNECTS, &connects);
+  response.new_connection = connects > 0;
+  response.failure = classify(code, sink.too_large);
+  if (response.failure != Failure::None) {
+    response.error = error_buffer[0] != '\0' ? error_buffer : curl_easy_strerror(code);
+    if (sink.too_large) response.error = "response body larger than " + std::to_string(options_.max_body_bytes) + " bytes";
+    response.body.clear();
+  }
+  curl_easy_setopt(c, CURLOPT_HTTPHEADER, nullptr);  // the list dies with this call
+  curl_easy_setopt(c, CURLOPT_ERRORBUFFER, nullptr);
+  return response;
+}
+
+}  // namespace
+
+std::unique_ptr<Transport> make_curl_transport(const TlsOptions& options) {
+  return std::make_unique<CurlTransport>(options);
+}
+
+}  // namespace otp::http

@@ -1,0 +1,58 @@
+// The HTTP exchange as the rest of the module sees it: one request in, one
+// response (or a classified failure) out. CurlTransport is the real one;
+// tests use a fake.
+#pragma once
+
+#include <chrono>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "base/secret.h"
+
+namespace otp::http {
+
+struct Request {
+  std::string method = "POST";
+  std::string url;
+  // Header values may be credentials, so they are held as secrets.
+  std::vector<std::pair<std::string, Secret>> headers;
+  Secret body;
+  std::chrono::milliseconds timeout{10000};          // the whole exchange
+  std::chrono::milliseconds connect_timeout{3000};
+};
+
+enum class Failure {
+  None,
+  Refused,    // our own policy refused the URL (scheme, host)
+  Connect,    // DNS, TCP connect, proxy
+  Tls,        // handshake, certificate, pin
+  Timeout,
+  TooLarge,   // body over the cap
+  Protocol,   // reset, truncated, not HTTP
+};
+
+std::string_view failure_name(Failure f);
+
+struct Response {
+  Failure failure = Failure::None;
+  std::string error;  // libcurl's explanation, for the log
+  long status = 0;
+  std::vector<std::pair<std::string, std::string>> headers;  // names in lower case
+  std::string body;
+  std::chrono::microseconds elapsed{0};  // provider time spent in this exchange
+  bool new_connection = false;           // a TCP connection was opened for it
+
+  // The last value of a header (case-insensitive), if present.
+  std::optional<std::string> header(std::string_view name) const;
+};
+
+class Transport {
+ public:
+  virtual ~Transport() = default;
+  virtual Response perform(const Request& request) = 0;
+};
+
+}  // namespace otp::http

@@ -1,0 +1,24 @@
+// Which URLs the module may talk to: https anywhere, http only to loopback
+// (for development and tests).
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace otp::http {
+
+struct UrlParts {
+  std::string scheme;  // lower case
+  std::string host;
+};
+
+// Parsed with libcurl's URL parser; nullopt when it is not a URL.
+std::optional<UrlParts> parse_url(std::string_view url);
+
+bool is_loopback_host(std::string_view host);
+
+// nullopt when the URL is allowed, otherwise why not.
+std::optional<std::string> url_problem(std::string_view url);
+
+}  // namespace otp::http

@@ -1,0 +1,94 @@
+// pam_otp.so: the PAM entry points. Everything else is in the core library;
+// this file gathers PAM items, wires the real conversation, log, clock, user
+// database and HTTP transport, and maps the result to a PAM code.
+#include <security/pam_ext.h>
+#include <security/pam_modules.h>
+#include <syslog.h>
+
+#include <exception>
+#include <vector>
+
+#include "flow/login.h"
+#include "pam/pam_adapters.h"
+
+namespace otp::pam {
+namespace {
+
+int to_pam(flow::AuthResult r) {
+  switch (r) {
+    case flow::AuthResult::Success: return PAM_SUCCESS;
+    case flow::AuthResult::Ignore: return PAM_IGNORE;
+    case flow::AuthResult::AuthErr: return PAM_AUTH_ERR;
+    case flow::AuthResult::MaxTries: return PAM_MAXTRIES;
+    case flow::AuthResult::AuthInfoUnavail: return PAM_AUTHINFO_UNAVAIL;
+    case flow::AuthResult::ServiceErr: return PAM_SERVICE_ERR;
+    case flow::AuthResult::ConvErr: return PAM_CONV_ERR;
+    case flow::AuthResult::UserUnknown: return PAM_USER_UNKNOWN;
+  }
+  return PAM_SERVICE_ERR;
+}
+
+std::string string_item(pam_handle_t* pamh, int type) {
+  const void* value = nullptr;
+  if (pam_get_item(pamh, type, &value) != PAM_SUCCESS || value == nullptr) return {};
+  return static_cast<const char*>(value);
+}
+
+bool has_conversation(pam_handle_t* pamh) {
+  const void* item = nullptr;
+  if (pam_get_item(pamh, PAM_CONV, &item) != PAM_SUCCESS || item == nullptr) return false;
+  return static_cast<const pam_conv*>(item)->conv != nullptr;
+}
+
+int authenticate(pam_handle_t* pamh, int flags, int argc, const char** argv) {
+  const std::vector<std::string> args(argv, argv + argc);
+  bool debug = false;
+  for (const auto& a : args) debug = debug || a == "debug" || a == "debug=true";
+  PamLogger log(pamh, debug);
+
+  flow::LoginRequest request;
+  const char* user = nullptr;
+  if (pam_get_user(pamh, &user, nullptr) != PAM_SUCCESS || user == nullptr || *user == '\0') {
+    log.log(LOG_NOTICE, "result=user_unknown reason=\"cannot determine the user name\"");
+    return PAM_USER_UNKNOWN;
+  }
+  request.user = user;
+  request.service = string_item(pamh, PAM_SERVICE);
+  request.rhost = string_item(pamh, PAM_RHOST);
+  request.silent = (flags & PAM_SILENT) != 0;
+  const void* authtok = nullptr;
+  if (pam_get_item(pamh, PAM_AUTHTOK, &authtok) == PAM_SUCCESS && authtok != nullptr)
+    request.authtok = Secret(static_cast<const char*>(authtok));
+
+  PamConversation conversation(pamh);
+  flow::SystemClock clock;
+  flow::SystemUserDirectory users;
+  flow::Services services{has_conversation(pamh) ? &conversation : nullptr, clock, log, users,
+                          http::make_curl_transport};
+  return to_pam(flow::run_login(args, request, services));
+}
+
+}  // namespace
+}  // namespace otp::pam
+
+extern "C" {
+
+PAM_EXTERN __attribute__((visibility("default"))) int pam_sm_authenticate(pam_handle_t* pamh, int flags, int argc,
+                                                                          const char** argv) {
+  // No exception may cross into the C application (SPEC §3.13).
+  try {
+    return otp::pam::authenticate(pamh, flags, argc, argv);
+  } catch (const std::exception& e) {
+    pam_syslog(pamh, LOG_CRIT, "internal error: %s", e.what());
+  } catch (...) {
+    pam_syslog(pamh, LOG_CRIT, "internal error");
+  }
+  return PAM_SERVICE_ERR;
+}
+
+PAM_EXTERN __attribute__((visibility("default"))) int pam_sm_setcred(pam_handle_t* /*pamh*/, int /*flags*/,
+                                                                     int /*argc*/, const char** /*argv*/) {
+  return PAM_SUCCESS;
+}
+
+}  // extern "C"

@@ -1,0 +1,143 @@
+#include "provider/client.h"
+
+#include <algorithm>
+
+#include "base/json.h"
+#include "base/text.h"
+#include "http/url_policy.h"
+#include "provider/request.h"
+
+namespace otp::provider {
+namespace {
+
+using std::chrono::duration_cast;
+using std::chrono::microseconds;
+using std::chrono::milliseconds;
+
+PhaseResult unavailable(std::string detail) { return {Outcome::Unavailable, {}, std::nullopt, std::move(detail)}; }
+
+std::string host_of(const std::string& url) {
+  const auto parts = http::parse_url(url);
+  return parts ? parts->host : "?";
+}
+
+// For the log: where a request went, without its path (which may carry a user's data).
+std::string describe(const Step& step, const std::string& url) {
+  return step.method + " " + host_of(url) + " (step at " + step.where + ")";
+}
+
+}  // namespace
+
+bool conditions_hold(const Step& step, const Variables& vars) {
+  for (const auto& [name, accepted] : step.when) {
+    const auto value = vars.lookup(name);
+    if (!value) return false;
+    const bool any = std::any_of(accepted.begin(), accepted.end(),
+                                 [&](const Json::Value& a) { return json::equal(*value, a); });
+    if (!any) return false;
+  }
+  return true;
+}
+
+ProviderClient::ProviderClient(const ProviderSpec& spec, http::Transport& transport, Limits limits, Logger& log,
+                               bool debug)
+    : spec_(spec), transport_(transport), limits_(limits), log_(log), debug_(debug) {}
+
+milliseconds ProviderClient::remaining() const {
+  return std::max(milliseconds(0), limits_.deadline - duration_cast<milliseconds>(spent_));
+}
+
+PhaseResult ProviderClient::run(Phase phase, Variables& vars) {
+  bool ran = false;
+  for (const auto& step : spec_.steps(phase)) {
+    try {
+      if (!conditions_hold(step, vars)) continue;
+    } catch (const TemplateError& e) {
+      return {Outcome::ConfigError, {}, std::nullopt, std::string("step at ") + step.where + ": " + e.what()};
+    }
+    ran = true;
+    PhaseResult result = run_step(step, vars);
+    if (result.outcome != Outcome::Continue) return result;
+  }
+  const char* name = phase == Phase::Send ? "send" : "verify";
+  return {Outcome::ConfigError, {}, std::nullopt,
+          ran ? std::string("the last ") + name + " step said 'continue'"
+              : std::string("no ") + name + " step applies (check the steps' 'when' conditions)"};
+}
+
+PhaseResult ProviderClient::run_step(const Step& step, Variables& vars) {
+  const bool relative = !is_absolute_url(step.url);
+  const std::size_t count = relative ? spec_.base_urls.size() : 1;
+  if (count == 0) return {Outcome::ConfigError, {}, std::nullopt, "no base_url for step at " + step.where};
+  PhaseResult last;
+  for (std::size_t i = 0; i < count; ++i) {
+    const std::size_t index = (base_index_ + i) % count;
+    Verdict verdict = exchange(step, relative ? spec_.base_urls[index] : std::string(), vars);
+    if (!verdict.failover) {
+      if (relative && verdict.result.outcome != Outcome::Unavailable) base_index_ = index;
+      return verdict.result;
+    }
+    last = std::move(verdict.result);
+  }
+  return last;
+}
+
+ProviderClient::Verdict ProviderClient::exchange(const Step& step, const std::string& base, Variables& vars) {
+  if (remaining() <= milliseconds(0))
+    return {unavailable("the deadline of " + std::to_string(limits_.deadline.count() / 1000) +
+                        " s of provider time is used up"), false};
+  http::Request request;
+  try {
+    request = provider::build_request(spec_, step, base, vars);
+  } catch (const TemplateError& e) {
+    return {{Outcome::ConfigError, {}, std::nullopt, "step at " + step.where + ": " + e.what()}, false};
+  }
+  request.timeout = std::min(limits_.timeout, remaining());
+  request.connect_timeout = std::min(limits_.connect_timeout, request.timeout);
+  const auto started = std::chrono::steady_clock::now();
+  http::Response response = transport_.perform(request);
+  const auto measured = duration_cast<microseconds>(std::chrono::steady_clock::now() - started);
+  spent_ += std::max(measured, response.elapsed);
+  ++exchanges_;
+  Verdict verdict = interpret(step, response, vars);
+  wipe(response.body);  // it may carry tokens (a session JWT, ...)
+  verdict.result.detail = describe(step, request.url) + ": " + verdict.result.detail;
+  if (debug_)
+    log_.log(LOG_DEBUG, "exchange " + verdict.result.detail + " in " +
+                            std::to_string(std::max(measured, response.elapsed).count() / 1000) + " ms");
+  return verdict;
+}
+
+ProviderClient::Verdict ProviderClient::interpret(const Step& step, const http::Response& response,
+                                                  Variables& vars) const {
+  if (response.failure == http::Failure::Refused) return {{Outcome::ConfigError, {}, std::nullopt, response.error}, false};
+  if (response.failure != http::Failure::None)
+    return {unavailable(std::string(http::failure_name(response.failure)) + ": " + sanitize(response.error, 200)), true};
+  const std::string status = "HTTP " + std::to_string(response.status);
+  std::optional<Json::Value> doc;
+  if (!trim(response.body).empty()) {
+    doc = json::parse(response.body);
+    if (!doc) return {unavailable(status + " with a body that is not valid JSON"), response.status >= 500};
+  }
+  struct WipeDoc {
+    std::optional<Json::Value>& doc;
+    ~WipeDoc() { if (doc) json::wipe(*doc); }
+  } wipe_doc{doc};
+  const Answer answer{response.status, &response.headers, doc ? &*doc : nullptr};
+  const auto verdict = classify({&step.rules, &spec_.rules}, answer, std::chrono::system_clock::now());
+  if (!verdict) return {unavailable(status + " matched no rule"), response.status >= 500};
+  if (verdict->outcome == Outcome::Retry) return {unavailable(status + " is transient (rule at " + verdict->rule->where + ")"), true};
+  for (const auto& [name, pointers] : step.save) {
+    for (const auto& pointer : pointers) {
+      const Json::Value* v = doc ? json::resolve(*doc, pointer) : nullptr;
+      if (v == nullptr || v->isNull()) continue;
+      vars.set(name, *v);
+      break;
+    }
+  }
+  PhaseResult result{verdict->outcome, verdict->reason, verdict->retry_after,
+                     status + " -> " + std::string(outcome_name(verdict->outcome)) + " (rule at " + verdict->rule->where + ")"};
+  return {std::move(result), false};
+}
+
+}  // namespace otp::provider

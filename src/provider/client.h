@@ -1,0 +1,64 @@
+// Runs one phase (send or verify) of a provider description against a
+// transport: builds each request from its templates, fails over between
+// base URLs, enforces the per-exchange timeouts and the login's deadline,
+// classifies the answer with the rules and saves values for later steps.
+#pragma once
+
+#include <chrono>
+#include <optional>
+#include <string>
+
+#include "base/logger.h"
+#include "http/transport.h"
+#include "provider/spec.h"
+#include "provider/variables.h"
+
+namespace otp::provider {
+
+struct Limits {
+  std::chrono::milliseconds timeout{10000};
+  std::chrono::milliseconds connect_timeout{3000};
+  std::chrono::milliseconds deadline{120000};  // provider time for the whole login
+};
+
+struct PhaseResult {
+  Outcome outcome = Outcome::Unavailable;
+  std::string reason;               // the provider's own words, sanitized; may be empty
+  std::optional<long> retry_after;  // seconds, for locked / rate_limited
+  std::string detail;               // what happened, for the log (no secrets)
+};
+
+class ProviderClient {
+ public:
+  ProviderClient(const ProviderSpec& spec, http::Transport& transport, Limits limits, Logger& log, bool debug);
+
+  PhaseResult run(Phase phase, Variables& vars);
+
+  std::chrono::microseconds provider_time() const { return spent_; }
+  int exchanges() const { return exchanges_; }
+
+ private:
+  struct Verdict {
+    PhaseResult result;
+    bool failover = false;  // try the next base URL
+  };
+
+  PhaseResult run_step(const Step& step, Variables& vars);
+  Verdict exchange(const Step& step, const std::string& base, Variables& vars);
+  Verdict interpret(const Step& step, const http::Response& response, Variables& vars) const;
+  std::chrono::milliseconds remaining() const;
+
+  const ProviderSpec& spec_;
+  http::Transport& transport_;
+  Limits limits_;
+  Logger& log_;
+  bool debug_;
+  std::size_t base_index_ = 0;  // the base URL that answered last
+  std::chrono::microseconds spent_{0};
+  int exchanges_ = 0;
+};
+
+// Does every condition of step.when hold?
+bool conditions_hold(const Step& step, const Variables& vars);
+
+}  // namespace otp::provider

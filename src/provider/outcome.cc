@@ -1,0 +1,37 @@
+#include "provider/outcome.h"
+
+#include <array>
+#include <utility>
+
+namespace otp::provider {
+namespace {
+
+constexpr std::array<std::pair<Outcome, std::string_view>, 11> kNames = {{
+    {Outcome::Sent, "sent"},
+    {Outcome::Accepted, "accepted"},
+    {Outcome::WrongCode, "wrong_code"},
+    {Outcome::Expired, "expired"},
+    {Outcome::Locked, "locked"},
+    {Outcome::RateLimited, "rate_limited"},
+    {Outcome::UnknownUser, "unknown_user"},
+    {Outcome::ConfigError, "config_error"},
+    {Outcome::Retry, "retry"},
+    {Outcome::Continue, "continue"},
+    {Outcome::Unavailable, "unavailable"},
+}};
+
+}  // namespace
+
+std::optional<Outcome> parse_outcome(std::string_view name) {
+  for (const auto& [outcome, text] : kNames)
+    if (text == name && outcome != Outcome::Unavailable) return outcome;
+  return std::nullopt;
+}
+
+std::string_view outcome_name(Outcome outcome) {
+  for (const auto& [o, text] : kNames)
+    if (o == outcome) return text;
+  return "unknown";
+}
+
+}  // namespace otp::provider

@@ -1,0 +1,26 @@
+// What a provider's answer means for the login.
+#pragma once
+
+#include <optional>
+#include <string_view>
+
+namespace otp::provider {
+
+enum class Outcome {
+  Sent,          // a code is on its way
+  Accepted,      // code verified (or, at send, the provider needs no code)
+  WrongCode,
+  Expired,
+  Locked,
+  RateLimited,
+  UnknownUser,   // the provider rejects the user or the destination
+  ConfigError,   // the provider rejects our credentials; or our description is wrong
+  Retry,         // transient: try the next base_url
+  Continue,      // go on with the next step of the phase
+  Unavailable,   // not a rule outcome: unreachable, timeout, unclassified answer
+};
+
+std::optional<Outcome> parse_outcome(std::string_view name);
+std::string_view outcome_name(Outcome outcome);
+
+}  // namespace otp::provider

@@ -1,0 +1,104 @@
+#include "provider/request.h"
+
+#include <openssl/evp.h>
+
+#include "base/json.h"
+#include "base/text.h"
+
+namespace otp::provider {
+namespace {
+
+std::string header_value(std::string_view tmpl, const VariableSource& vars, std::string_view name) {
+  std::string value = expand_text(tmpl, vars);
+  if (value.find_first_of("\r\n") != std::string::npos || value.find('\0') != std::string::npos) {
+    wipe(value);
+    throw TemplateError("the value of header '" + std::string(name) + "' would contain a line break");
+  }
+  return value;
+}
+
+void set_header(http::Request& request, const std::string& name, Secret value) {
+  for (auto& [key, existing] : request.headers) {
+    if (equals_ci(key, name)) {
+      existing = std::move(value);
+      return;
+    }
+  }
+  request.headers.emplace_back(name, std::move(value));
+}
+
+void add_auth(http::Request& request, const Auth& auth, const VariableSource& vars) {
+  switch (auth.scheme) {
+    case Auth::Scheme::Inherit:
+    case Auth::Scheme::None:
+      return;
+    case Auth::Scheme::Basic: {
+      Secret pair(header_value(auth.user, vars, "Authorization") + ":" +
+                  header_value(auth.password, vars, "Authorization"));
+      set_header(request, "Authorization", Secret("Basic " + base64(pair.reveal())));
+      return;
+    }
+    case Auth::Scheme::Bearer:
+      set_header(request, "Authorization", Secret("Bearer " + header_value(auth.token, vars, "Authorization")));
+      return;
+    case Auth::Scheme::Header:
+      set_header(request, auth.header, Secret(header_value(auth.value, vars, auth.header)));
+      return;
+  }
+}
+
+std::string form_body(const Json::Value& form, const VariableSource& vars) {
+  std::string out;
+  for (auto it = form.begin(); it != form.end(); ++it) {
+    std::optional<Json::Value> value = it->isString() ? expand_value(it->asString(), vars) : *it;
+    if (!value) continue;  // "${x?}" with x undefined
+    if (!out.empty()) out += '&';
+    std::string text = json::as_text(*value);
+    out += percent_encode(it.name()) + "=" + percent_encode(text);
+    wipe(text);
+    json::wipe(*value);
+  }
+  return out;
+}
+
+void add_body(http::Request& request, const Step& step, const VariableSource& vars) {
+  if (step.body_kind == Step::BodyKind::Json) {
+    Json::Value body = expand_json(step.body, vars);
+    request.body = Secret(json::to_string(body));
+    json::wipe(body);
+    set_header(request, "Content-Type", Secret("application/json"));
+  } else if (step.body_kind == Step::BodyKind::Form) {
+    request.body = Secret(form_body(step.body, vars));
+    set_header(request, "Content-Type", Secret("application/x-www-form-urlencoded"));
+  }
+}
+
+}  // namespace
+
+bool is_absolute_url(std::string_view url_template) {
+  return starts_with_ci(url_template, "https://") || starts_with_ci(url_template, "http://");
+}
+
+std::string base64(std::string_view data) {
+  std::string out(4 * ((data.size() + 2) / 3) + 1, '\0');
+  const int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                                reinterpret_cast<const unsigned char*>(data.data()), static_cast<int>(data.size()));
+  out.resize(static_cast<std::size_t>(n));
+  return out;
+}
+
+http::Request build_request(const ProviderSpec& spec, const Step& step, const std::string& base,
+                            const VariableSource& vars) {
+  http::Request request;
+  request.method = step.method;
+  const std::string path = expand_text(step.url, vars, Encoding::Url);
+  request.url = is_absolute_url(step.url) ? path : base + (path.empty() || path[0] == '/' ? "" : "/") + path;
+  set_header(request, "Accept", Secret("application/json"));
+  add_body(request, step, vars);
+  for (const auto* headers : {&spec.headers, &step.headers})
+    for (const auto& [name, tmpl] : *headers) set_header(request, name, Secret(header_value(tmpl, vars, name)));
+  add_auth(request, step.auth.scheme != Auth::Scheme::Inherit ? step.auth : spec.auth, vars);
+  return request;
+}
+
+}  // namespace otp::provider

@@ -1,0 +1,81 @@
+// A provider described as data: HTTP steps in two phases (send, verify),
+// each with its request template and outcome rules. Presets are written in
+// the same language, so every preset exercises this generic path.
+#pragma once
+
+#include <json/value.h>
+
+#include <map>
+#include <set>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "provider/rules.h"
+
+namespace otp::provider {
+
+struct Auth {
+  enum class Scheme { Inherit, None, Basic, Bearer, Header };
+  Scheme scheme = Scheme::Inherit;
+  std::string user;      // Basic (template)
+  std::string password;  // Basic (template)
+  std::string token;     // Bearer (template)
+  std::string header;    // Header: the header's name
+  std::string value;     // Header: its value (template)
+};
+
+struct Step {
+  std::string where;  // "file:line" of the step, for logs
+  std::string method = "POST";
+  std::string url;    // template; relative to base_url unless it starts with a scheme
+  std::vector<std::pair<std::string, std::string>> headers;  // name, value template
+  Auth auth;
+  enum class BodyKind { None, Json, Form };
+  BodyKind body_kind = BodyKind::None;
+  Json::Value body;   // JSON template (Json) or object of value templates (Form)
+  // Run the step only when every variable equals one of the listed values.
+  std::vector<std::pair<std::string, std::vector<Json::Value>>> when;
+  // Saved variable -> JSON Pointers, the first present one wins.
+  std::vector<std::pair<std::string, std::vector<std::string>>> save;
+  std::vector<Rule> rules;
+};
+
+enum class Phase { Send, Verify };
+
+struct ProviderSpec {
+  std::string name;    // the NAME of [provider.NAME]
+  std::string preset;  // empty for a generic description
+  std::vector<std::string> base_urls;  // tried in order on connection/TLS failure or 5xx
+  Auth auth;
+  std::vector<std::pair<std::string, std::string>> headers;
+  std::vector<Rule> rules;  // tried after each step's own rules
+  std::vector<Step> send;
+  std::vector<Step> verify;
+  // Our channel name -> the provider's. Empty: every channel, same names.
+  std::map<std::string, std::string> channels;
+  bool destination_required = true;
+  // The other keys of the table: template variables.
+  std::map<std::string, Json::Value, std::less<>> vars;
+  std::set<std::string, std::less<>> secret_vars;
+
+  ProviderSpec() = default;
+  ProviderSpec(const ProviderSpec&) = default;
+  ProviderSpec(ProviderSpec&&) = default;
+  ProviderSpec& operator=(const ProviderSpec&) = default;
+  ProviderSpec& operator=(ProviderSpec&&) = default;
+  ~ProviderSpec();
+
+  const std::vector<Step>& steps(Phase phase) const { return phase == Phase::Send ? send : verify; }
+  bool supports_channel(const std::string& channel) const {
+    return channels.empty() || channels.count(channel) > 0;
+  }
+};
+
+// Names the module defines itself; provider keys, users-file keys and saved
+// values may not reuse them.
+bool is_builtin_variable(std::string_view name);
+// Is a provider key a credential (never shown, never in a URL)?
+bool looks_secret(std::string_view key);
+
+}  // namespace otp::provider

@@ -1,0 +1,334 @@
+// The step and provider parts of the provider language. See
+// conf/pam_otp.conf for the annotated syntax.
+#include "provider/spec_loader.h"
+
+#include <algorithm>
+#include <set>
+
+#include "base/json.h"
+#include "base/text.h"
+#include "http/url_policy.h"
+#include "provider/presets.h"
+#include "provider/template.h"
+
+namespace otp::provider {
+namespace {
+
+const std::set<std::string, std::less<>> kProviderKeys = {
+    "preset", "base_url", "auth", "headers", "rules", "send", "verify",
+    "channels", "destination_required", "secret_keys", "required"};
+const std::set<std::string, std::less<>> kStepKeys = {
+    "method", "url", "headers", "auth", "body", "form", "when", "save", "rules"};
+const std::set<std::string, std::less<>> kMethods = {"GET", "POST", "PUT", "PATCH", "DELETE"};
+const std::set<std::string, std::less<>> kChannels = {"sms", "email", "whatsapp", "voice"};
+
+// What the loader learns while reading: names used by templates, names
+// saved by steps, names used in URLs (which must never carry a secret).
+struct Usage {
+  std::set<std::string, std::less<>> referenced;
+  std::set<std::string, std::less<>> saved;
+  std::vector<std::pair<std::string, const toml::node*>> url_names;
+};
+
+class Loader {
+ public:
+  Loader(Problems& problems, const std::string& file) : get_(problems, file) {}
+  std::optional<ProviderSpec> load(const std::string& name, const toml::table& t);
+
+ private:
+  void check_template(const toml::node& n, const std::string& path, const std::string& text, bool in_url = false);
+  void load_templates(const toml::table& t, const std::string& path, std::vector<std::pair<std::string, std::string>>& out);
+  Auth load_auth(const toml::table& t, const std::string& path);
+  void load_body(const toml::table& t, Step& step, const std::string& path);
+  void load_when(const toml::table& t, Step& step, const std::string& path);
+  void load_save(const toml::table& t, Step& step, const std::string& path);
+  std::optional<Step> load_step(const toml::table& t, const std::string& path, Phase phase);
+  std::vector<Step> load_steps(const toml::table& t, std::string_view key, const std::string& path, Phase phase);
+  void load_base_urls(const toml::table& t, ProviderSpec& spec, const std::string& path);
+  void load_channels(const toml::table& t, ProviderSpec& spec, const std::string& path);
+  void load_variables(const toml::table& t, ProviderSpec& spec, const std::string& path);
+  void check_usage(const toml::table& t, const ProviderSpec& spec, const std::string& path);
+
+  tomlu::Getter get_;
+  Usage usage_;
+};
+
+void Loader::check_template(const toml::node& n, const std::string& path, const std::string& text, bool in_url) {
+  std::vector<std::string> names;
+  if (auto error = provider::check_template(text, &names)) {
+    get_.problem(n, path, "bad template: " + *error);
+    return;
+  }
+  for (auto& name : names) {
+    if (in_url) usage_.url_names.emplace_back(name, &n);
+    usage_.referenced.insert(std::move(name));
+  }
+}
+
+void Loader::load_templates(const toml::table& t, const std::string& path,
+                            std::vector<std::pair<std::string, std::string>>& out) {
+  for (const auto& [key, value] : t) {
+    const std::string item = path + "." + std::string(key.str());
+    if (const auto* s = value.as_string()) {
+      check_template(value, item, s->get());
+      out.emplace_back(std::string(key.str()), s->get());
+    } else {
+      get_.wrong_type(value, item, "a string");
+    }
+  }
+}
+
+Auth Loader::load_auth(const toml::table& t, const std::string& path) {
+  Auth auth;
+  const auto scheme = get_.string(t, "scheme", path + ".scheme").value_or("");
+  static const std::map<std::string, Auth::Scheme, std::less<>> kSchemes = {
+      {"none", Auth::Scheme::None}, {"basic", Auth::Scheme::Basic},
+      {"bearer", Auth::Scheme::Bearer}, {"header", Auth::Scheme::Header}};
+  const auto it = kSchemes.find(scheme);
+  if (it == kSchemes.end()) {
+    get_.problem(t, path + ".scheme", "must be one of none, basic, bearer, header");
+    return auth;
+  }
+  auth.scheme = it->second;
+  const std::map<std::string, std::string*, std::less<>> fields = {
+      {"user", &auth.user}, {"password", &auth.password}, {"token", &auth.token},
+      {"name", &auth.header}, {"value", &auth.value}};
+  for (const auto& [key, value] : t) {
+    if (key.str() == "scheme") continue;
+    const auto f = fields.find(key.str());
+    const std::string item = path + "." + std::string(key.str());
+    if (f == fields.end()) { get_.problem(value, item, "unknown auth key"); continue; }
+    if (auto s = get_.string(t, key.str(), item)) {
+      if (key.str() != "name") check_template(value, item, *s);
+      *f->second = *s;
+    }
+  }
+  if (auth.scheme == Auth::Scheme::Header && auth.header.empty())
+    get_.problem(t, path + ".name", "the header scheme needs the header's name");
+  return auth;
+}
+
+void Loader::load_body(const toml::table& t, Step& step, const std::string& path) {
+  const toml::node* body = t.get("body");
+  const toml::node* form = t.get("form");
+  if (body != nullptr && form != nullptr) get_.problem(*form, path, "a step has either body (JSON) or form, not both");
+  if (body != nullptr) {
+    if (!body->is_table() && !body->is_array()) { get_.wrong_type(*body, path + ".body", "a table or an array"); return; }
+    step.body_kind = Step::BodyKind::Json;
+    step.body = tomlu::to_json(*body);
+  } else if (const auto* f = form != nullptr ? get_.table(t, "form", path + ".form") : nullptr) {
+    step.body_kind = Step::BodyKind::Form;
+    step.body = tomlu::to_json(*f);
+    for (const auto& [key, value] : *f)
+      if (value.is_table() || value.is_array()) get_.wrong_type(value, path + ".form." + std::string(key.str()), "a string, number or boolean");
+  }
+  std::vector<std::string> strings;
+  collect_strings(step.body, strings);
+  for (const auto& s : strings) check_template(body != nullptr ? *body : *form, path + (body ? ".body" : ".form"), s);
+}
+
+void Loader::load_when(const toml::table& t, Step& step, const std::string& path) {
+  const auto* when = get_.table(t, "when", path + ".when");
+  if (when == nullptr) return;
+  for (const auto& [key, value] : *when) {
+    std::vector<Json::Value> values;
+    if (const auto* a = value.as_array()) for (const auto& v : *a) values.push_back(tomlu::to_json(v));
+    else values.push_back(tomlu::to_json(value));
+    usage_.referenced.insert(std::string(key.str()));
+    step.when.emplace_back(std::string(key.str()), std::move(values));
+  }
+}
+
+void Loader::load_save(const toml::table& t, Step& step, const std::string& path) {
+  const auto* save = get_.table(t, "save", path + ".save");
+  if (save == nullptr) return;
+  for (const auto& [key, value] : *save) {
+    const std::string item = path + ".save." + std::string(key.str());
+    if (is_builtin_variable(key.str())) { get_.problem(value, item, "cannot save into a built-in variable"); continue; }
+    auto pointers = get_.strings(*save, key.str(), item);
+    if (!pointers) continue;
+    for (const auto& p : *pointers)
+      if (!json::valid_pointer(p) || p.empty()) get_.problem(value, item, "'" + p + "' is not a JSON Pointer");
+    usage_.saved.insert(std::string(key.str()));
+    step.save.emplace_back(std::string(key.str()), std::move(*pointers));
+  }
+}
+
+std::optional<Step> Loader::load_step(const toml::table& t, const std::string& path, Phase phase) {
+  Step step;
+  step.where = tomlu::file_of(t, get_.file()) + ":" + std::to_string(tomlu::line_of(t));
+  for (const auto& [key, value] : t)
+    if (!kStepKeys.count(key.str())) get_.problem(value, path + "." + std::string(key.str()), "unknown step key");
+  step.method = get_.string(t, "method", path + ".method").value_or("POST");
+  if (!kMethods.count(step.method)) get_.problem(t, path + ".method", "must be GET, POST, PUT, PATCH or DELETE");
+  if (auto url = get_.string(t, "url", path + ".url")) {
+    check_template(*t.get("url"), path + ".url", *url, true);
+    step.url = *url;
+  } else if (t.get("url") == nullptr) {
+    get_.problem(t, path, "a step needs a url");
+  }
+  if (const auto* h = get_.table(t, "headers", path + ".headers")) load_templates(*h, path + ".headers", step.headers);
+  if (const auto* a = get_.table(t, "auth", path + ".auth")) step.auth = load_auth(*a, path + ".auth");
+  load_body(t, step, path);
+  load_when(t, step, path);
+  load_save(t, step, path);
+  if (const auto* r = get_.array(t, "rules", path + ".rules")) step.rules = load_rules(*r, get_, path + ".rules");
+  const bool send = phase == Phase::Send;
+  for (const auto& rule : step.rules) {
+    const bool wrong_phase = send ? (rule.outcome == Outcome::WrongCode || rule.outcome == Outcome::Expired)
+                                  : rule.outcome == Outcome::Sent;
+    if (wrong_phase)
+      get_.problem(t, path + ".rules", "outcome '" + std::string(outcome_name(rule.outcome)) + "' cannot happen in the " +
+                                           (send ? "send" : "verify") + " phase");
+  }
+  return step;
+}
+
+std::vector<Step> Loader::load_steps(const toml::table& t, std::string_view key, const std::string& path, Phase phase) {
+  std::vector<Step> steps;
+  const auto* array = get_.array(t, key, path);
+  if (array == nullptr) {
+    if (t.get(key) == nullptr) get_.problem(t, path, "the provider has no " + std::string(key) + " steps");
+    return steps;
+  }
+  for (std::size_t i = 0; i < array->size(); ++i) {
+    const std::string item = path + "[" + std::to_string(i) + "]";
+    if (const auto* st = (*array)[i].as_table()) {
+      if (auto step = load_step(*st, item, phase)) steps.push_back(std::move(*step));
+    } else {
+      get_.wrong_type((*array)[i], item, "a table");
+    }
+  }
+  if (array->empty()) get_.problem(*array, path, "the provider has no " + std::string(key) + " steps");
+  return steps;
+}
+
+void Loader::load_base_urls(const toml::table& t, ProviderSpec& spec, const std::string& path) {
+  auto urls = get_.strings(t, "base_url", path + ".base_url");
+  if (!urls) return;
+  for (auto& url : *urls) {
+    while (!url.empty() && url.back() == '/') url.pop_back();
+    if (auto problem = http::url_problem(url)) get_.problem(*t.get("base_url"), path + ".base_url", *problem);
+    else spec.base_urls.push_back(url);
+  }
+  if (urls->empty()) get_.problem(*t.get("base_url"), path + ".base_url", "must not be empty");
+}
+
+void Loader::load_channels(const toml::table& t, ProviderSpec& spec, const std::string& path) {
+  const toml::node* n = t.get("channels");
+  if (n == nullptr) return;
+  auto add = [&](const std::string& ours, const std::string& theirs) {
+    if (!kChannels.count(ours)) get_.problem(*n, path + ".channels", "unknown channel '" + ours + "' (sms, email, whatsapp, voice)");
+    else spec.channels[ours] = theirs;
+  };
+  if (const auto* tbl = n->as_table()) {
+    for (const auto& [key, value] : *tbl) {
+      if (const auto* s = value.as_string()) add(std::string(key.str()), s->get());
+      else get_.wrong_type(value, path + ".channels." + std::string(key.str()), "a string");
+    }
+  } else if (auto list = get_.strings(t, "channels", path + ".channels")) {
+    for (const auto& c : *list) add(c, c);
+  }
+}
+
+void Loader::load_variables(const toml::table& t, ProviderSpec& spec, const std::string& path) {
+  if (auto extra = get_.strings(t, "secret_keys", path + ".secret_keys"))
+    spec.secret_vars.insert(extra->begin(), extra->end());
+  for (const auto& [key, value] : t) {
+    const std::string name(key.str());
+    if (kProviderKeys.count(name)) continue;
+    const std::string item = path + "." + name;
+    if (is_builtin_variable(name)) { get_.problem(value, item, "is a built-in variable and cannot be set here"); continue; }
+    if (value.is_table()) { get_.problem(value, item, "unknown key (a table is not a variable)"); continue; }
+    if (const auto* s = value.as_string()) check_template(value, item, s->get());
+    if (looks_secret(name)) spec.secret_vars.insert(name);
+    spec.vars[name] = tomlu::to_json(value);
+  }
+}
+
+std::optional<ProviderSpec> Loader::load(const std::string& name, const toml::table& t) {
+  const std::string path = "provider." + name;
+  ProviderSpec spec;
+  spec.name = name;
+  spec.preset = get_.string(t, "preset", path + ".preset").value_or("");
+  load_base_urls(t, spec, path);
+  if (const auto* a = get_.table(t, "auth", path + ".auth")) spec.auth = load_auth(*a, path + ".auth");
+  if (const auto* h = get_.table(t, "headers", path + ".headers")) load_templates(*h, path + ".headers", spec.headers);
+  if (const auto* r = get_.array(t, "rules", path + ".rules")) spec.rules = load_rules(*r, get_, path + ".rules");
+  spec.send = load_steps(t, "send", path + ".send", Phase::Send);
+  spec.verify = load_steps(t, "verify", path + ".verify", Phase::Verify);
+  load_channels(t, spec, path);
+  spec.destination_required = get_.boolean(t, "destination_required", path + ".destination_required").value_or(true);
+  load_variables(t, spec, path);
+  check_usage(t, spec, path);
+  return spec;
+}
+
+// Secrets must never reach a URL, even through another variable's template.
+std::set<std::string, std::less<>> tainted_names(const ProviderSpec& spec) {
+  std::set<std::string, std::less<>> tainted(spec.secret_vars.begin(), spec.secret_vars.end());
+  tainted.insert({"code", "password"});
+  for (bool grew = true; grew;) {
+    grew = false;
+    for (const auto& [name, value] : spec.vars) {
+      if (tainted.count(name) || !value.isString()) continue;
+      std::vector<std::string> names;
+      provider::check_template(value.asString(), &names);
+      if (std::any_of(names.begin(), names.end(), [&](const std::string& n) { return tainted.count(n) > 0; }))
+        grew = tainted.insert(name).second;
+    }
+  }
+  return tainted;
+}
+
+bool has_relative_url(const ProviderSpec& spec) {
+  for (const auto* steps : {&spec.send, &spec.verify})
+    for (const auto& step : *steps)
+      if (!http::parse_url(step.url)) return true;
+  return false;
+}
+
+void Loader::check_usage(const toml::table& t, const ProviderSpec& spec, const std::string& path) {
+  for (const auto& [name, value] : spec.vars) {
+    if (usage_.referenced.count(name)) continue;
+    get_.problem(*t.get(name), path + "." + name,
+                 "unknown key: no template uses it (misspelled? see pam_otp.conf(5) for the provider's keys)");
+  }
+  const auto tainted = tainted_names(spec);
+  for (const auto& [name, node] : usage_.url_names)
+    if (tainted.count(name))
+      get_.problem(*node, path, "'" + name + "' holds a secret and may not be used in a URL");
+  if (spec.base_urls.empty() && t.get("base_url") == nullptr && has_relative_url(spec))
+    get_.problem(t, path + ".base_url", "is required (steps use relative URLs)");
+}
+
+}  // namespace
+
+std::optional<ProviderSpec> load_provider(const std::string& name, toml::table&& table, Problems& problems,
+                                          const std::string& fallback_file) {
+  const std::size_t errors_before = problems.list().size();
+  tomlu::Getter get(problems, fallback_file);
+  if (auto preset = get.string(table, "preset", "provider." + name + ".preset")) {
+    const auto text = preset_text(*preset);
+    if (!text) {
+      get.problem(*table.get("preset"), "provider." + name + ".preset",
+                  "unknown preset '" + *preset + "' (known: " + preset_list() + ")");
+      return std::nullopt;
+    }
+    auto base = tomlu::parse(*text, "preset " + *preset, problems);
+    if (!base) return std::nullopt;
+    auto required = get.strings(*base, "required", "required").value_or(std::vector<std::string>{});
+    for (const auto& key : required)
+      if (table.get(key) == nullptr)
+        get.problem(table, "provider." + name + "." + key, "is required by preset '" + *preset + "'");
+    tomlu::merge_into(*base, std::move(table));
+    table = std::move(*base);
+  }
+  auto spec = Loader(problems, fallback_file).load(name, table);
+  const bool new_errors = std::any_of(problems.list().begin() + static_cast<std::ptrdiff_t>(errors_before),
+                                      problems.list().end(), [](const Problem& p) { return !p.warning; });
+  if (new_errors) return std::nullopt;
+  return spec;
+}
+
+}  // namespace otp::provider
