@@ -17,7 +17,11 @@ std::optional<Json::Value> parse(std::string_view text) {
   const std::unique_ptr<Json::CharReader> reader(builder.newCharReader());
   Json::Value out;
   std::string errors;
-  if (!reader->parse(text.data(), text.data() + text.size(), &out, &errors)) return std::nullopt;
+  try {
+    if (!reader->parse(text.data(), text.data() + text.size(), &out, &errors)) return std::nullopt;
+  } catch (const std::exception&) {  // jsoncpp throws past its stack limit
+    return std::nullopt;
+  }
   return out;
 }
 

@@ -8,8 +8,11 @@ namespace {
 
 bool is_space(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\v' || c == '\f'; }
 
-// Length of the UTF-8 sequence starting at s[i], or 0 when it is invalid.
-std::size_t utf8_length(std::string_view s, std::size_t i) {
+// Length of the well-formed UTF-8 sequence starting at s[i], or 0 when it
+// is invalid. *control is set for C1 controls (U+0080..U+009F), which are
+// as dangerous as C0 ones on some terminals.
+std::size_t utf8_length(std::string_view s, std::size_t i, bool* control) {
+  *control = false;
   const auto b0 = static_cast<unsigned char>(s[i]);
   std::size_t n = 0;
   unsigned min = 0;
@@ -26,8 +29,7 @@ std::size_t utf8_length(std::string_view s, std::size_t i) {
     cp = (cp << 6) | (b & 0x3F);
   }
   if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return 0;
-  // C1 controls (U+0080..U+009F) are as dangerous as C0 ones on some terminals.
-  if (cp >= 0x80 && cp <= 0x9F) return 0;
+  *control = cp <= 0x9F;
   return n;
 }
 
@@ -58,11 +60,12 @@ std::string sanitize(std::string_view s, std::size_t max_bytes) {
   out.reserve(std::min(s.size(), max_bytes));
   for (std::size_t i = 0; i < s.size();) {
     const auto b = static_cast<unsigned char>(s[i]);
-    std::size_t n = utf8_length(s, i);
+    bool c1 = false;
+    std::size_t n = utf8_length(s, i, &c1);
     std::string_view piece;
     if (n == 0) { piece = "?"; n = 1; }
     else if (n == 1 && (b < 0x20 || b == 0x7F)) piece = (b == '\t' || b == '\n') ? " " : "";
-    else piece = s.substr(i, n);
+    else if (!c1) piece = s.substr(i, n);
     if (out.size() + piece.size() > max_bytes) break;
     out += piece;
     i += n;

@@ -1,6 +1,7 @@
 #include "provider/outcome.h"
 
 #include <array>
+#include <ostream>
 #include <utility>
 
 namespace otp::provider {
@@ -33,5 +34,7 @@ std::string_view outcome_name(Outcome outcome) {
     if (o == outcome) return text;
   return "unknown";
 }
+
+std::ostream& operator<<(std::ostream& out, Outcome outcome) { return out << outcome_name(outcome); }
 
 }  // namespace otp::provider

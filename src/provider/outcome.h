@@ -1,6 +1,7 @@
 // What a provider's answer means for the login.
 #pragma once
 
+#include <iosfwd>
 #include <optional>
 #include <string_view>
 
@@ -22,5 +23,6 @@ enum class Outcome {
 
 std::optional<Outcome> parse_outcome(std::string_view name);
 std::string_view outcome_name(Outcome outcome);
+std::ostream& operator<<(std::ostream& out, Outcome outcome);
 
 }  // namespace otp::provider

@@ -57,8 +57,9 @@ std::optional<long> retry_after_of(const Rule& rule, const Answer& answer,
   switch (rule.retry_after.kind) {
     case RetryAfter::Kind::Seconds: return rule.retry_after.seconds;
     case RetryAfter::Kind::Pointer:
-      if (const auto* v = field(answer, rule.retry_after.pointer)) return seconds_from(*v, now);
-      return std::nullopt;
+      if (const auto* v = field(answer, rule.retry_after.pointer); v != nullptr && !v->isNull())
+        return seconds_from(*v, now);
+      [[fallthrough]];  // the field is absent: the header may still say
     case RetryAfter::Kind::Header:
     case RetryAfter::Kind::Auto:
       if (auto h = header_value(answer, "retry-after")) return parse_retry_after(*h, now);

@@ -1,0 +1,299 @@
+#include "flow/login.h"
+
+#include <boost/test/unit_test.hpp>
+
+#include "base/json.h"
+#include "example_provider.h"
+#include "fakes.h"
+#include "temp_dir.h"
+
+using namespace otp;
+using namespace otp::flow;
+using otp::testing::json_response;
+using otp::testing::SeenRequest;
+
+namespace {
+
+// A scripted provider speaking the mock's API.
+struct FakeApi {
+  std::string code = "123456";
+  bool down = false;
+  long send_status = 200;
+  std::string send_body = R"({"status":"sent","transaction_id":"tx-1","masked_to":"+1******4567","request_id":"req-7"})";
+  long lock_seconds_at_verify = 0;
+  bool expire_next = false;
+  int sends = 0, verifies = 0;
+  std::vector<SeenRequest> seen;
+
+  http::Response operator()(const SeenRequest& r) {
+    seen.push_back(r);
+    if (down) return testing::failed_response(http::Failure::Connect, "Connection refused");
+    if (r.url.find("/send") != std::string::npos) {
+      ++sends;
+      return json_response(send_status, send_body, {{"retry-after", "840"}});
+    }
+    ++verifies;
+    if (lock_seconds_at_verify > 0)
+      return json_response(423, R"({"error":"locked","message":"Too many failed attempts","retry_after":)" +
+                                    std::to_string(lock_seconds_at_verify) + "}");
+    if (expire_next) {
+      expire_next = false;
+      return json_response(410, R"({"error":"expired"})");
+    }
+    const auto body = json::parse(r.body);
+    if ((*body)["code"].asString() == code) return json_response(200, R"({"status":"approved","request_id":"req-8"})");
+    return json_response(422, R"({"error":"wrong_code","attempts_left":4})");
+  }
+};
+
+struct Fixture {
+  testing::TempDir dir;
+  std::string users = dir.write("users", "alice phone=+15551234567\nbob email=bob@example.com channel=email\n", 0644);
+  std::string extra;  // more top-level config lines
+  FakeApi api;
+  testing::FakeConversation conv;
+  testing::FakeClock clock;
+  testing::CollectingLogger log;
+  testing::FakeUserDirectory directory;
+  LoginRequest request{"alice", "sshd", "203.0.113.5", Secret("hunter2"), false};
+  int transports_made = 0;
+  bool with_conversation = true;
+
+  Fixture() {
+    directory.users["alice"] = {"users"};
+    directory.users["bob"] = {"users"};
+    directory.users["nobody"] = {};
+  }
+
+  AuthResult login() {
+    const auto path = dir.write("pam_otp.conf", "users_file = \"" + users + "\"\n" + extra + "\n" +
+                                                    testing::mock_provider_toml("\"https://otp.example\""));
+    Services services{with_conversation ? &conv : nullptr, clock, log, directory,
+                      [this](const http::TlsOptions&) {
+                        ++transports_made;
+                        return std::make_unique<testing::FakeTransport>([this](const SeenRequest& r) { return api(r); });
+                      }};
+    return run_login({"config=" + path}, request, services);
+  }
+  std::string errors() const {
+    std::string out;
+    for (const auto& e : conv.errors) out += e + "\n";
+    return out;
+  }
+};
+
+}  // namespace
+
+BOOST_FIXTURE_TEST_SUITE(login_flow, Fixture)
+
+BOOST_AUTO_TEST_CASE(right_code_first_time) {
+  conv.say("123456");
+  BOOST_TEST(result_name(login()) == "PAM_SUCCESS");
+  BOOST_REQUIRE(conv.prompts.size() == 1u);
+  BOOST_TEST(conv.prompts[0].find("+1******4567") != std::string::npos);  // destination inside the prompt
+  BOOST_TEST(conv.echoes[0] == false);
+  BOOST_TEST(api.sends == 1);
+  BOOST_TEST(api.verifies == 1);
+  BOOST_TEST(log.contains("result=success user=alice rhost=203.0.113.5 service=sshd provider=mock channel=sms "
+                          "destination=+1******4567 attempts=1"));
+  BOOST_TEST(log.contains("request_id=req-8"));
+}
+
+BOOST_AUTO_TEST_CASE(answer_is_trimmed) {
+  conv.say("  123456 \n");
+  BOOST_TEST(result_name(login()) == "PAM_SUCCESS");
+}
+
+BOOST_AUTO_TEST_CASE(wrong_then_right) {
+  conv.say("111111");
+  conv.say("123456");
+  BOOST_TEST(result_name(login()) == "PAM_SUCCESS");
+  BOOST_TEST(errors() == "Incorrect code, 2 attempts left.\n");
+  BOOST_TEST(log.contains("attempts=2"));
+}
+
+BOOST_AUTO_TEST_CASE(attempts_exhausted) {
+  for (int i = 0; i < 5; ++i) conv.say("111111");
+  BOOST_TEST(result_name(login()) == "PAM_MAXTRIES");
+  BOOST_TEST(api.verifies == 3);
+  BOOST_TEST(conv.prompts.size() == 3u);
+  BOOST_TEST(log.contains("result=max_tries"));
+}
+
+BOOST_AUTO_TEST_CASE(answers_not_matching_the_pattern_cost_an_attempt_locally) {
+  conv.say("12ab");
+  conv.say("1");
+  conv.say("123456");
+  BOOST_TEST(result_name(login()) == "PAM_SUCCESS");
+  BOOST_TEST(api.verifies == 1);
+  BOOST_TEST(errors().find("That is not a valid code, 2 attempts left.") != std::string::npos);
+  BOOST_TEST(errors().find("That is not a valid code, 1 attempts left.") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(empty_answer_resends_after_the_cooldown) {
+  conv.say("");                                                   // too soon
+  conv.answers.push_back([this](const std::string&) { clock.advance(std::chrono::seconds(31)); return std::string(); });
+  conv.say("123456");
+  BOOST_TEST(result_name(login()) == "PAM_SUCCESS");
+  BOOST_TEST(api.sends == 2);
+  BOOST_TEST(errors().find("Please wait 30 seconds") != std::string::npos);
+  BOOST_TEST(conv.infos.at(0) == "A new code was sent to +1******4567.");
+  BOOST_TEST(conv.prompts.at(0).find("Enter for a new one") != std::string::npos);
+  BOOST_TEST(conv.prompts.at(2).find("Enter for a new one") == std::string::npos);  // no resend left
+}
+
+BOOST_AUTO_TEST_CASE(empty_answer_without_resends_costs_an_attempt) {
+  extra = "resends = 0";
+  conv.say("");
+  conv.say("123456");
+  BOOST_TEST(result_name(login()) == "PAM_SUCCESS");
+  BOOST_TEST(api.sends == 1);
+  BOOST_TEST(errors().find("not a valid code, 2 attempts left") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(expired_code_offers_a_resend_without_cooldown) {
+  api.expire_next = true;
+  conv.say("123456");
+  conv.say("");
+  conv.say("123456");
+  BOOST_TEST(result_name(login()) == "PAM_SUCCESS");
+  BOOST_TEST(api.sends == 2);
+  BOOST_TEST(errors().find("The code has expired. Press Enter to get a new one.") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(expired_code_without_resend_fails) {
+  extra = "resends = 0";
+  api.expire_next = true;
+  conv.say("123456");
+  BOOST_TEST(result_name(login()) == "PAM_AUTH_ERR");
+  BOOST_TEST(errors() == "The code has expired.\n");
+}
+
+BOOST_AUTO_TEST_CASE(lockout_at_send_never_prompts) {
+  api.send_status = 423;
+  api.send_body = R"({"error":"locked","message":"Too many failed attempts","retry_after":840})";
+  BOOST_TEST(result_name(login()) == "PAM_MAXTRIES");
+  BOOST_TEST(conv.prompts.empty());
+  BOOST_TEST(errors() == "Too many failed attempts Try again in 14 minutes.\n");
+  BOOST_TEST(log.contains("result=locked"));
+}
+
+BOOST_AUTO_TEST_CASE(lockout_at_verify) {
+  api.lock_seconds_at_verify = 60;
+  conv.say("111111");
+  BOOST_TEST(result_name(login()) == "PAM_MAXTRIES");
+  BOOST_TEST(errors().find("Try again in 1 minutes.") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(rate_limit_uses_retry_after_header_when_body_has_none) {
+  api.send_status = 429;
+  api.send_body = R"({"error":"rate_limited"})";
+  BOOST_TEST(result_name(login()) == "PAM_MAXTRIES");
+  BOOST_TEST(errors() == "Too many codes requested. Try again in 14 minutes.\n");
+}
+
+BOOST_AUTO_TEST_CASE(provider_down_failmode_secure_and_safe) {
+  api.down = true;
+  BOOST_TEST(result_name(login()) == "PAM_AUTHINFO_UNAVAIL");
+  BOOST_TEST(errors() == "The code service is unavailable.\n");
+  BOOST_TEST(conv.prompts.empty());
+
+  extra = "failmode = \"safe\"";
+  conv.errors.clear();
+  log.lines.clear();
+  BOOST_TEST(result_name(login()) == "PAM_IGNORE");
+  BOOST_TEST(log.contains("WITHOUT a code"));
+  BOOST_TEST(log.lines.back().first == LOG_WARNING);
+}
+
+BOOST_AUTO_TEST_CASE(provider_rejecting_our_credentials_is_a_service_error) {
+  api.send_status = 401;
+  api.send_body = R"({"error":"invalid_api_key","message":"The API key is not valid"})";
+  BOOST_TEST(result_name(login()) == "PAM_SERVICE_ERR");
+  BOOST_TEST(log.lines.back().first == LOG_ERR);
+  BOOST_TEST(log.contains("The API key is not valid"));
+}
+
+BOOST_AUTO_TEST_CASE(provider_rejecting_the_user) {
+  api.send_status = 404;
+  api.send_body = R"({"error":"unknown_user","message":"No such user"})";
+  BOOST_TEST(result_name(login()) == "PAM_AUTH_ERR");
+  BOOST_TEST(log.contains("No such user"));
+}
+
+BOOST_AUTO_TEST_CASE(nothing_is_sent_before_the_checks_pass) {
+  request.user = "ghost";
+  BOOST_TEST(result_name(login()) == "PAM_USER_UNKNOWN");
+  request.user = "nobody";  // in passwd, not in the users file
+  BOOST_TEST(result_name(login()) == "PAM_AUTH_ERR");
+  BOOST_TEST(errors() == "Authentication failed.\n");
+  request.user = "alice";
+  request.authtok = Secret(kIncorrectMarker);
+  BOOST_TEST(result_name(login()) == "PAM_AUTH_ERR");
+  request.authtok.reset();
+  with_conversation = false;
+  BOOST_TEST(result_name(login()) == "PAM_CONV_ERR");
+  BOOST_TEST(api.sends == 0);
+  BOOST_TEST(transports_made == 0);
+}
+
+BOOST_AUTO_TEST_CASE(unenrolled_allow_ignores) {
+  extra = "unenrolled = \"allow\"";
+  request.user = "nobody";
+  BOOST_TEST(result_name(login()) == "PAM_IGNORE");
+  BOOST_TEST(conv.errors.empty());
+}
+
+BOOST_AUTO_TEST_CASE(conversation_failure) {
+  BOOST_TEST(result_name(login()) == "PAM_CONV_ERR");  // no scripted answer: EOF
+  BOOST_TEST(api.sends == 1);
+}
+
+BOOST_AUTO_TEST_CASE(silent_suppresses_messages_not_prompts) {
+  request.silent = true;
+  conv.say("111111");
+  conv.say("123456");
+  BOOST_TEST(result_name(login()) == "PAM_SUCCESS");
+  BOOST_TEST(conv.prompts.size() == 2u);
+  BOOST_TEST(conv.errors.empty());
+}
+
+BOOST_AUTO_TEST_CASE(echo_code_turns_echo_on) {
+  extra = "echo_code = true";
+  conv.say("123456");
+  BOOST_TEST(result_name(login()) == "PAM_SUCCESS");
+  BOOST_TEST(conv.echoes.at(0) == true);
+}
+
+BOOST_AUTO_TEST_CASE(email_channel_uses_the_address) {
+  request.user = "bob";
+  api.send_body = R"({"status":"sent","transaction_id":"tx-2"})";
+  conv.say("123456");
+  BOOST_TEST(result_name(login()) == "PAM_SUCCESS");
+  BOOST_TEST(conv.prompts.at(0).find("b***@example.com") != std::string::npos);
+  const auto body = json::parse(api.seen.at(0).body);
+  BOOST_TEST((*body)["channel"].asString() == "email");
+  BOOST_TEST((*body)["to"].asString() == "bob@example.com");
+}
+
+BOOST_AUTO_TEST_CASE(config_errors_are_service_errors_and_send_nothing) {
+  extra = "attempts = 0";
+  BOOST_TEST(result_name(login()) == "PAM_SERVICE_ERR");
+  BOOST_TEST(transports_made == 0);
+  BOOST_TEST(log.contains("pam_otp.conf:2: key 'attempts': must be from 1 to 20"));
+  BOOST_TEST(log.lines.front().first == LOG_ERR);
+}
+
+BOOST_AUTO_TEST_CASE(the_log_holds_no_secret) {
+  conv.say("111111");
+  conv.say("123456");
+  login();
+  const std::string all = log.all();
+  BOOST_TEST(all.find("123456") == std::string::npos);
+  BOOST_TEST(all.find("111111") == std::string::npos);
+  BOOST_TEST(all.find("+15551234567") == std::string::npos);
+  BOOST_TEST(all.find("test-api-key") == std::string::npos);
+  BOOST_TEST(all.find("hunter2") == std::string::npos);
+}
+
+BOOST_AUTO_TEST_SUITE_END()

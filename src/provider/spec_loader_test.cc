@@ -1,0 +1,126 @@
+#include "provider/spec_loader.h"
+
+#include <boost/test/unit_test.hpp>
+
+#include "example_provider.h"
+
+using namespace otp;
+using namespace otp::provider;
+
+namespace {
+
+std::optional<ProviderSpec> load_text(const std::string& text, Problems& problems, const std::string& name = "mock") {
+  auto doc = tomlu::parse(text, "test.conf", problems);
+  if (!doc) return std::nullopt;
+  auto* table = (*doc)["provider"][name].as_table();
+  BOOST_REQUIRE(table != nullptr);
+  return load_provider(name, std::move(*table), problems, "test.conf");
+}
+
+std::string messages(const Problems& p) {
+  std::string out;
+  for (const auto& problem : p.list()) out += problem.to_string() + "\n";
+  return out;
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(spec_loader)
+
+BOOST_AUTO_TEST_CASE(loads_the_example_provider) {
+  Problems p;
+  const auto spec = load_text(testing::mock_provider_toml("\"https://otp.example\""), p);
+  BOOST_TEST_INFO(messages(p));
+  BOOST_REQUIRE(spec.has_value());
+  BOOST_TEST(spec->send.size() == 1u);
+  BOOST_TEST(spec->verify.size() == 1u);
+  BOOST_TEST(spec->rules.size() == 4u);
+  BOOST_TEST(spec->base_urls.at(0) == "https://otp.example");
+  BOOST_TEST(spec->secret_vars.count("api_key") == 1u);
+  BOOST_TEST(static_cast<int>(spec->auth.scheme) == static_cast<int>(Auth::Scheme::Bearer));
+  BOOST_TEST(spec->send[0].body["to"].asString() == "${destination}");
+}
+
+BOOST_AUTO_TEST_CASE(refuses_plain_http_to_a_remote_host) {
+  Problems p;
+  BOOST_TEST(!load_text(testing::mock_provider_toml("\"http://otp.example\""), p).has_value());
+  BOOST_TEST(messages(p).find("http:// to a host that is not loopback") != std::string::npos);
+  Problems q;
+  BOOST_TEST(load_text(testing::mock_provider_toml("[\"http://127.0.0.1:8080\", \"http://[::1]:8080\"]"), q).has_value());
+}
+
+BOOST_AUTO_TEST_CASE(reports_each_problem_with_its_line) {
+  Problems p;
+  const std::string text = R"([provider.x]
+base_url = "https://otp.example"
+api_kee = "typo"
+secret = "s3cret"
+[[provider.x.send]]
+url = "/send/${secret}"
+colour = "blue"
+rules = [ { status = 200, outcome = "sent" } ]
+[[provider.x.verify]]
+url = "/verify"
+body = { code = "${code" }
+rules = [ { status = 200, outcome = "sent" } ]
+)";
+  BOOST_TEST(!load_text(text, p, "x").has_value());
+  const std::string all = messages(p);
+  BOOST_TEST_INFO(all);
+  BOOST_TEST(all.find("test.conf:3: key 'provider.x.api_kee': unknown key") != std::string::npos);
+  BOOST_TEST(all.find("test.conf:7: key 'provider.x.send[0].colour': unknown step key") != std::string::npos);
+  BOOST_TEST(all.find("'secret' holds a secret and may not be used in a URL") != std::string::npos);
+  BOOST_TEST(all.find("bad template") != std::string::npos);
+  BOOST_TEST(all.find("outcome 'sent' cannot happen in the verify phase") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(secrets_cannot_reach_a_url_through_another_variable) {
+  Problems p;
+  const std::string text = R"([provider.x]
+base_url = "https://otp.example"
+auth_token = "t"
+path = "${auth_token}"
+[[provider.x.send]]
+url = "/send/${path}"
+rules = [ { status = 200, outcome = "sent" } ]
+[[provider.x.verify]]
+url = "/verify"
+rules = [ { status = 200, outcome = "accepted" } ]
+)";
+  BOOST_TEST(!load_text(text, p, "x").has_value());
+  BOOST_TEST(messages(p).find("'path' holds a secret") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(needs_steps_and_a_base_url) {
+  Problems p;
+  BOOST_TEST(!load_text("[provider.x]\nfoo = 1\n", p, "x").has_value());
+  const std::string all = messages(p);
+  BOOST_TEST(all.find("no send steps") != std::string::npos);
+  BOOST_TEST(all.find("no verify steps") != std::string::npos);
+  Problems q;
+  load_text(R"([provider.x]
+[[provider.x.send]]
+url = "/a"
+rules = [ { status = 200, outcome = "sent" } ]
+[[provider.x.verify]]
+url = "/b"
+rules = [ { status = 200, outcome = "accepted" } ]
+)", q, "x");
+  BOOST_TEST(messages(q).find("base_url': is required") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(unknown_preset_lists_the_known_ones) {
+  Problems p;
+  BOOST_TEST(!load_text("[provider.x]\npreset = \"nosuch\"\n", p, "x").has_value());
+  BOOST_TEST(messages(p).find("unknown preset 'nosuch'") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(builtins_cannot_be_redefined) {
+  Problems p;
+  std::string text = testing::mock_provider_toml("\"https://otp.example\"") + "\n";
+  text.insert(text.find("api_key"), "user = \"root\"\n");
+  BOOST_TEST(!load_text(text, p).has_value());
+  BOOST_TEST(messages(p).find("is a built-in variable") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_SUITE_END()

@@ -1,0 +1,58 @@
+#include "fakes.h"
+
+namespace otp::testing {
+
+http::Response FakeTransport::perform(const http::Request& request) {
+  SeenRequest r{request.method, request.url, request.body.reveal(), {}};
+  for (const auto& [name, value] : request.headers) r.headers[name] = value.reveal();
+  seen.push_back(r);
+  return handler_(r);
+}
+
+http::Response json_response(long status, const std::string& body, std::vector<std::pair<std::string, std::string>> headers) {
+  http::Response r;
+  r.status = status;
+  r.body = body;
+  r.headers = std::move(headers);
+  r.elapsed = std::chrono::milliseconds(5);
+  return r;
+}
+
+http::Response failed_response(http::Failure failure, const std::string& error) {
+  http::Response r;
+  r.failure = failure;
+  r.error = error;
+  r.elapsed = std::chrono::milliseconds(5);
+  return r;
+}
+
+std::optional<Secret> FakeConversation::ask(std::string_view prompt, bool echo) {
+  prompts.emplace_back(prompt);
+  echoes.push_back(echo);
+  if (prompts.size() > answers.size()) return std::nullopt;  // like EOF
+  auto answer = answers[prompts.size() - 1](std::string(prompt));
+  if (!answer) return std::nullopt;
+  return Secret(*answer);
+}
+
+std::optional<flow::UserInfo> FakeUserDirectory::find_user(const std::string& name) {
+  if (!users.count(name)) return std::nullopt;
+  return flow::UserInfo{name, 1000, 1000};
+}
+
+bool FakeUserDirectory::group_exists(const std::string& name) {
+  for (const auto& [user, groups] : users)
+    for (const auto& g : groups)
+      if (g == name) return true;
+  return false;
+}
+
+bool CollectingLogger::contains(const std::string& text) const { return all().find(text) != std::string::npos; }
+
+std::string CollectingLogger::all() const {
+  std::string out;
+  for (const auto& [priority, line] : lines) out += std::to_string(priority) + " " + line + "\n";
+  return out;
+}
+
+}  // namespace otp::testing

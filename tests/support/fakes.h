@@ -1,0 +1,79 @@
+// Fake implementations of the core's interfaces to the outside world, for
+// unit tests of the flow: HTTP, conversation, clock, user database, log.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "base/logger.h"
+#include "flow/clock.h"
+#include "flow/conversation.h"
+#include "flow/login.h"
+#include "flow/user_directory.h"
+#include "http/transport.h"
+
+namespace otp::testing {
+
+// A request as the fake saw it, with secrets in the clear for assertions.
+struct SeenRequest {
+  std::string method, url, body;
+  std::map<std::string, std::string> headers;
+};
+
+class FakeTransport final : public http::Transport {
+ public:
+  using Handler = std::function<http::Response(const SeenRequest&)>;
+  explicit FakeTransport(Handler handler) : handler_(std::move(handler)) {}
+  http::Response perform(const http::Request& request) override;
+  std::vector<SeenRequest> seen;
+
+ private:
+  Handler handler_;
+};
+
+http::Response json_response(long status, const std::string& body,
+                             std::vector<std::pair<std::string, std::string>> headers = {});
+http::Response failed_response(http::Failure failure, const std::string& error = "injected");
+
+// Answers prompts from a script; each answer may be computed when asked.
+class FakeConversation final : public flow::Conversation {
+ public:
+  using Answer = std::function<std::optional<std::string>(const std::string& prompt)>;
+  std::vector<Answer> answers;
+  std::vector<std::string> prompts, infos, errors;
+  std::vector<bool> echoes;
+
+  void say(std::string text) { answers.push_back([t = std::move(text)](const std::string&) { return t; }); }
+  std::optional<Secret> ask(std::string_view prompt, bool echo) override;
+  void info(std::string_view text) override { infos.emplace_back(text); }
+  void error(std::string_view text) override { errors.emplace_back(text); }
+};
+
+class FakeClock final : public flow::Clock {
+ public:
+  std::chrono::steady_clock::time_point t{std::chrono::hours(1000)};
+  std::chrono::steady_clock::time_point now() override { return t; }
+  void advance(std::chrono::seconds s) { t += s; }
+};
+
+class FakeUserDirectory final : public flow::UserDirectory {
+ public:
+  std::map<std::string, std::vector<std::string>> users;  // name -> groups
+  std::optional<flow::UserInfo> find_user(const std::string& name) override;
+  std::vector<std::string> group_names(const flow::UserInfo& user) override { return users[user.name]; }
+  bool group_exists(const std::string& name) override;
+};
+
+class CollectingLogger final : public Logger {
+ public:
+  std::vector<std::pair<int, std::string>> lines;
+  void log(int priority, const std::string& message) override { lines.emplace_back(priority, message); }
+  bool contains(const std::string& text) const;
+  std::string all() const;
+};
+
+}  // namespace otp::testing
