@@ -117,6 +117,7 @@ BOOST_AUTO_TEST_CASE(attempts_exhausted) {
   BOOST_TEST(result_name(login()) == "PAM_MAXTRIES");
   BOOST_TEST(api.verifies == 3);
   BOOST_TEST(conv.prompts.size() == 3u);
+  BOOST_TEST(conv.errors.back() == "Incorrect code. No attempts left.");
   BOOST_TEST(log.contains("result=max_tries"));
 }
 

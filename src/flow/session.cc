@@ -124,7 +124,7 @@ std::optional<AuthResult> Session::refuse_locally() {
   --attempts_left_;
   if (attempts_left_ <= 0) {
     c_.record.set("max_tries", LOG_NOTICE, "the last answer did not match code_pattern");
-    tell_error(message("invalid_code"));
+    tell_error(message("invalid_code_final"));
     return AuthResult::MaxTries;
   }
   tell_error(message("invalid_code"));
@@ -142,7 +142,7 @@ std::optional<AuthResult> Session::on_code(const Secret& code) {
       return AuthResult::Success;
     case Outcome::WrongCode:
       --attempts_left_;
-      tell_error(message("wrong_code"));
+      tell_error(message(attempts_left_ > 0 ? "wrong_code" : "wrong_code_final"));
       if (attempts_left_ > 0) return std::nullopt;
       c_.record.set("max_tries", LOG_NOTICE, "wrong code, no attempts left");
       return AuthResult::MaxTries;

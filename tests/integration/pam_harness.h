@@ -1,0 +1,90 @@
+// Runs real PAM stacks in-process: libpam redirected by pam_wrapper to a
+// service directory of our own, users from nss_wrapper, pam_matrix for the
+// password, then pam_otp.so talking to the mock provider over real TLS.
+// The ctest entry preloads libpam_wrapper.so and libnss_wrapper.so.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "mock_provider.h"
+#include "temp_dir.h"
+#include "test_pki.h"
+
+namespace otp::testing {
+
+// One mock provider and one PKI for the whole test program.
+struct Shared {
+  static const mock::Pki& pki();
+  static mock::MockProvider& mock();
+};
+
+// Answers one prompt; nullopt ends the conversation with an error (like EOF).
+using Responder = std::function<std::optional<std::string>(const std::string& prompt)>;
+
+Responder say(std::string text);
+// The code the mock last delivered to `to`, read when the prompt appears.
+Responder code_for(std::string to);
+// A code that is certainly wrong (the delivered one with its first digit changed).
+Responder wrong_code_for(std::string to);
+
+struct PamResult {
+  int rc = -1;
+  std::vector<std::string> prompts, infos, errors;
+  std::vector<bool> echo;
+  std::string log;  // everything pam_wrapper wrote to stderr (pam_syslog lines among it)
+  std::chrono::milliseconds elapsed{0};
+
+  bool logged(const std::string& text) const { return log.find(text) != std::string::npos; }
+  std::string describe() const;  // for failure messages
+};
+
+class PamHarness {
+ public:
+  PamHarness();
+
+  const std::string& dir() const { return dir_.path(); }
+  std::string mock_url() const;
+
+  // The generic [provider.mock] table for the shared mock, plus `top` lines.
+  std::string default_config(const std::string& top = "") const;
+  std::string write_config(const std::string& text, mode_t mode = 0600);
+  void write_users(const std::string& text);
+  // Extra module arguments after config=...
+  std::string module_args;
+  // The password module line: "requisite" (the documented stack), "required",
+  // or "" for no password module (pam_otp alone, as with public key + code).
+  std::string password_control = "requisite";
+  // Module lines placed between the password module and pam_otp.
+  std::string lines_before_otp;
+  std::string rhost;
+  std::string service = "otp-test";
+
+  PamResult authenticate(const std::string& user, std::vector<Responder> answers, int flags = 0);
+  // pam_start with a NULL conversation function.
+  PamResult authenticate_without_conversation(const std::string& user);
+
+  std::string config_path() const { return dir() + "/pam_otp.conf"; }
+  std::string users_path() const { return dir() + "/pam_otp.users"; }
+
+ private:
+  void write_stack() const;
+
+  TempDir dir_;
+};
+
+// Writes passwd and group files for nss_wrapper and points it at them.
+// Must run before the first user lookup of the process.
+struct NssWrapperFiles {
+  NssWrapperFiles();
+};
+
+// Paths of the module under test and of pam_wrapper's helper modules.
+std::string module_path();
+std::string pam_matrix_path();
+std::string pam_set_items_path();
+
+}  // namespace otp::testing

@@ -1,0 +1,69 @@
+// Plain data exchanged with the mock: its settings, injected faults and what
+// it observed. Kept apart from the server so the JSON and engine code need
+// not see httplib.
+#pragma once
+
+#include <cstddef>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace otp::mock {
+
+struct MockOptions {
+  std::string cert_file, key_file;  // from Pki
+  std::string host = "127.0.0.1";
+  int port = 0;  // 0 = pick a free port
+  // 0 = OpenSSL's defaults. Otherwise the server speaks only this version
+  // (min and max are both set), e.g. TLS1_1_VERSION for an old-TLS server.
+  int min_tls_version = 0;
+  bool print_codes = false;  // print each delivered code to stdout
+  // Worker threads. Each open connection holds one while kept alive, so this
+  // bounds how many clients are served at once.
+  int threads = 256;
+  // How long an idle kept-alive connection stays open (httplib's default).
+  // stop() closes idle connections at once whatever this is.
+  int keep_alive_seconds = 5;
+};
+
+// The provider's behaviour; the defaults are what a test expects from a
+// fresh mock.
+struct MockSettings {
+  std::string api_key = "test-api-key";
+  std::vector<std::string> known_users;  // empty = every user is known
+  int max_failures = 5;                  // wrong codes before a lockout
+  int lock_seconds = 900;
+  int max_sends = 5;  // per destination per window
+  int send_window_seconds = 600;
+  int code_ttl_seconds = 300;
+  int code_length = 6;
+};
+
+// Misbehaviour injected into provider requests (never into /mock/ ones).
+// The stages combine in this order: delay, hang, then the first of status,
+// malformed_json, oversized_bytes, reset.
+struct Fault {
+  int delay_ms = 0;          // sleep, then answer normally
+  bool hang = false;         // answer only once the fault is cleared or the server stops
+  int status = 0;            // answer this status with an "injected" error body
+  bool malformed_json = false;       // 200 with a truncated JSON body
+  std::size_t oversized_bytes = 0;   // 200 with a valid JSON body of this many bytes
+  bool reset = false;        // promise a longer body, send a little, drop the connection
+  int count = 0;             // 0 = every request; N = the next N, then the fault clears
+  std::string path;          // empty = every provider path; else only this one
+
+  bool any() const {
+    return delay_ms > 0 || hang || status != 0 || malformed_json || oversized_bytes > 0 || reset;
+  }
+};
+
+struct Delivery {
+  std::string user, channel, to, code, transaction_id;
+};
+
+struct RecordedRequest {
+  std::string method, path, body;
+  std::vector<std::pair<std::string, std::string>> headers;  // names lower-case
+};
+
+}  // namespace otp::mock

@@ -1,0 +1,137 @@
+// otp-mock: the mock provider as a standalone HTTPS server, for shell
+// scripts and trying pam_otp by hand.
+#include <pthread.h>
+
+#include <csignal>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <stdexcept>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "mock_provider.h"
+#include "test_pki.h"
+
+namespace {
+
+using otp::mock::MockOptions;
+using otp::mock::MockProvider;
+using otp::mock::MockSettings;
+
+constexpr char kUsage[] =
+    "usage: otp-mock --pki-dir DIR [--port N] [--print-codes] [--api-key K] [--users a,b,c]\n"
+    "\n"
+    "Serves the generic OTP provider API over HTTPS on 127.0.0.1.\n"
+    "  --pki-dir DIR   certificates; created there unless DIR/ca.pem exists.\n"
+    "                  The port is written to DIR/port.\n"
+    "  --port N        listen on N (default: a free port)\n"
+    "  --print-codes   print every code sent\n"
+    "  --api-key K     the Bearer key clients must send (default test-api-key)\n"
+    "  --users a,b,c   only these users are known (default: everyone)\n"
+    "Stops on SIGINT or SIGTERM.\n";
+
+struct Args {
+  std::string pki_dir;
+  int port = 0;
+  bool print_codes = false;
+  MockSettings settings;
+  bool help = false;
+};
+
+[[noreturn]] void usage_error(const std::string& msg) {
+  std::cerr << "otp-mock: " << msg << "\n" << kUsage;
+  std::exit(2);
+}
+
+std::vector<std::string> split_commas(const std::string& s) {
+  std::vector<std::string> out;
+  std::stringstream in(s);
+  for (std::string item; std::getline(in, item, ',');)
+    if (!item.empty()) out.push_back(item);
+  return out;
+}
+
+int parse_port(const std::string& s) {
+  char* end = nullptr;
+  const long n = std::strtol(s.c_str(), &end, 10);
+  if (s.empty() || *end != '\0' || n < 1 || n > 65535) usage_error("bad port: " + s);
+  return static_cast<int>(n);
+}
+
+Args parse_args(int argc, char** argv) {
+  Args a;
+  for (int i = 1; i < argc; ++i) {
+    const std::string arg = argv[i];
+    const auto value = [&]() -> std::string {
+      if (i + 1 >= argc) usage_error(arg + " needs a value");
+      return argv[++i];
+    };
+    if (arg == "--help" || arg == "-h") a.help = true;
+    else if (arg == "--pki-dir") a.pki_dir = value();
+    else if (arg == "--port") a.port = parse_port(value());
+    else if (arg == "--print-codes") a.print_codes = true;
+    else if (arg == "--api-key") a.settings.api_key = value();
+    else if (arg == "--users") a.settings.known_users = split_commas(value());
+    else usage_error("unknown argument: " + arg);
+  }
+  if (!a.help && a.pki_dir.empty()) usage_error("--pki-dir is required");
+  return a;
+}
+
+MockOptions options_for(const Args& a) {
+  namespace fs = std::filesystem;
+  const fs::path dir(a.pki_dir);
+  if (!fs::exists(dir / "ca.pem")) otp::mock::make_pki(a.pki_dir);
+  MockOptions o;
+  o.cert_file = (dir / "server.pem").string();
+  o.key_file = (dir / "server.key").string();
+  o.port = a.port;
+  o.print_codes = a.print_codes;
+  return o;
+}
+
+int run(const Args& a) {
+  // Blocked before any thread exists, so every server thread inherits the
+  // mask and the signals wait for sigwait() below.
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGINT);
+  sigaddset(&stop_signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+
+  MockProvider mock(options_for(a));
+  mock.configure(a.settings);
+  const int port = mock.start();
+  const auto dir = std::filesystem::path(a.pki_dir);
+  std::ofstream port_file(dir / "port");
+  port_file << port << "\n";
+  port_file.close();
+  if (!port_file) throw std::runtime_error("cannot write " + (dir / "port").string());
+  std::cout << "otp-mock listening on " << mock.base_url() << " (CA: " << (dir / "ca.pem").string()
+            << ")" << std::endl;
+
+  int signal_number = 0;
+  sigwait(&stop_signals, &signal_number);
+  mock.stop();
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const Args args = parse_args(argc, argv);
+  if (args.help) {
+    std::cout << kUsage;
+    return 0;
+  }
+  try {
+    return run(args);
+  } catch (const std::exception& e) {
+    std::cerr << "otp-mock: " << e.what() << "\n";
+    return 1;
+  }
+}
