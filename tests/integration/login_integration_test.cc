@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "base/json.h"
+#include "example_provider.h"
 #include "pam_harness.h"
 #include "trap_listener.h"
 
@@ -331,6 +332,17 @@ BOOST_AUTO_TEST_CASE(module_arguments_override_the_file) {
   BOOST_TEST_INFO(r.describe());
   BOOST_TEST(r.rc == PAM_MAXTRIES);
   BOOST_TEST(r.errors.at(0) == "Nope.");
+}
+
+BOOST_AUTO_TEST_CASE(the_shipped_example_config_logs_in) {
+  // conf/pam_otp.conf as shipped; only paths and the URL come from arguments.
+  pam.write_config(example_config());
+  pam.module_args = "users_file=" + pam.users_path() + " ca_file=" + Shared::pki().ca_cert +
+                    " provider.mock.base_url=" + pam.mock_url();
+  const auto r = pam.authenticate("alice", {say("alice-password"), code_for(kAlicePhone)});
+  BOOST_TEST_INFO(r.describe());
+  BOOST_TEST(r.rc == PAM_SUCCESS);
+  BOOST_TEST(r.prompts.at(1) == "Code sent to +1******4567 (Enter for a new one): ");
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -39,6 +39,12 @@ Json::Value to_json_array(const std::vector<T>& items) {
 
 void add_observation_routes(httplib::Server& s, MockProvider& m) {
   s.Get("/mock/outbox", [&m](const Req&, Res& res) { reply_json(res, to_json_array(m.outbox())); });
+  // The last code sent to ?to=..., as plain text, for shell scripts (404 if none).
+  s.Get("/mock/last_code", [&m](const Req& req, Res& res) {
+    const auto code = m.last_code_for(req.get_param_value("to"));
+    res.status = code ? 200 : 404;
+    res.set_content(code ? *code + "\n" : "no code\n", "text/plain");
+  });
   s.Get("/mock/requests",
         [&m](const Req&, Res& res) { reply_json(res, to_json_array(m.requests())); });
   s.Get("/mock/stats", [&m](const Req&, Res& res) {

@@ -561,6 +561,15 @@ struct ControlledMock : Mock {
   }
 };
 
+BOOST_FIXTURE_TEST_CASE(last_code_as_plain_text, ControlledMock) {
+  BOOST_TEST(client.get(url("/mock/last_code?to=%2B15551234567")).status == 404);
+  BOOST_TEST(control("/mock/next_code", object("code", "135790")).status == 200);
+  BOOST_TEST(send().status == 200);
+  const HttpResult r = client.get(url("/mock/last_code?to=%2B15551234567"));
+  BOOST_TEST(r.status == 200);
+  BOOST_TEST(r.body == "135790\n");
+}
+
 BOOST_FIXTURE_TEST_CASE(outbox_stats_and_requests, ControlledMock) {
   BOOST_TEST(control("/mock/next_code", object("code", "777777")).status == 200);
   const HttpResult sent_r = send();
