@@ -186,6 +186,26 @@ BOOST_AUTO_TEST_CASE(hung_provider_is_bounded_by_timeout) {
   BOOST_TEST(r.logged("timeout"));
 }
 
+BOOST_AUTO_TEST_CASE(deadline_bounds_the_provider_time_of_a_login) {
+  // Each answer takes 1.2 s: the send fits in the 2 s deadline, the verify
+  // only gets what is left (0.8 s) and times out.
+  pam.write_config(pam.default_config("deadline = 2\ntimeout = 5"));
+  otp::mock::Fault slow;
+  slow.delay_ms = 1200;
+  Shared::mock().set_fault(slow);
+  Responder typing_slowly = [](const std::string& prompt) {
+    std::this_thread::sleep_for(milliseconds(1500));  // the user's time does not count
+    return code_for(kAlicePhone)(prompt);
+  };
+  const auto r = pam.authenticate("alice", {say("alice-password"), typing_slowly});
+  Shared::mock().clear_fault();
+  BOOST_TEST_INFO(r.describe());
+  BOOST_TEST(r.rc == PAM_AUTHINFO_UNAVAIL);
+  BOOST_TEST(r.prompts.size() == 2u);
+  BOOST_TEST(r.logged("timeout"));
+  BOOST_TEST(r.elapsed < milliseconds(2000 + 1500 + 1000));
+}
+
 BOOST_AUTO_TEST_CASE(bad_credentials_are_a_service_error) {
   std::string config = pam.default_config();
   config.replace(config.find("test-api-key"), 12, "wrong-api-key");
