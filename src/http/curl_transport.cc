@@ -1,7 +1,10 @@
 #include "http/curl_transport.h"
 
 #include <curl/curl.h>
+#include <openssl/ssl.h>
+#include <sys/auxv.h>
 
+#include <cstdlib>
 #include <memory>
 
 #include "base/secret.h"
@@ -102,9 +105,26 @@ Failure classify(CURLcode code, bool too_large) {
   }
 }
 
+// libcurl appends TLS session secrets to the file named by SSLKEYLOGFILE,
+// opening it when it initialises. In a setuid host (sudo, su) whoever runs
+// the program controls the environment, and the file would be created as
+// root anywhere they like (/etc/nologin...): there the variable is dropped
+// before libcurl sees it, as the C library drops LD_PRELOAD.
+void drop_untrusted_keylog_variable() {
+  if (getauxval(AT_SECURE) != 0 && std::getenv("SSLKEYLOGFILE") != nullptr) unsetenv("SSLKEYLOGFILE");
+}
+
+// And wherever the environment came from, no key material is ever written:
+// libcurl's key-log callback is removed from every TLS context.
+CURLcode no_keylog(CURL* /*curl*/, void* ssl_ctx, void* /*user*/) {
+  SSL_CTX_set_keylog_callback(static_cast<SSL_CTX*>(ssl_ctx), nullptr);
+  return CURLE_OK;
+}
+
 class CurlTransport final : public Transport {
  public:
   explicit CurlTransport(const TlsOptions& options) : options_(options) {
+    drop_untrusted_keylog_variable();
     curl_global_init(CURL_GLOBAL_DEFAULT);  // reference counted and thread-safe in libcurl >= 7.84
     handle_.reset(curl_easy_init());
   }
@@ -140,6 +160,7 @@ bool CurlTransport::set_fixed_options(CURL* c, Sink& sink, char* error_buffer) c
   set(CURLOPT_PROXY, options_.proxy.c_str());
   set(CURLOPT_NOPROXY, "");
   set(CURLOPT_USERAGENT, kUserAgent);
+  set(CURLOPT_SSL_CTX_FUNCTION, no_keylog);
   set(CURLOPT_MAXFILESIZE_LARGE, static_cast<curl_off_t>(options_.max_body_bytes));
   set(CURLOPT_WRITEFUNCTION, on_body);
   set(CURLOPT_WRITEDATA, &sink);

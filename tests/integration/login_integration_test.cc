@@ -310,6 +310,18 @@ BOOST_AUTO_TEST_CASE(proxy_variables_in_the_environment_are_ignored) {
   BOOST_TEST(trap.connections() == 0);
 }
 
+BOOST_AUTO_TEST_CASE(no_tls_secrets_are_written_to_sslkeylogfile) {
+  // libcurl would append TLS secrets to this file; pam_otp removes its
+  // key-log callback. (In setuid hosts the variable is dropped altogether.)
+  const std::string keylog = pam.dir() + "/keys.log";
+  setenv("SSLKEYLOGFILE", keylog.c_str(), 1);
+  const auto r = pam.authenticate("alice", {say("alice-password"), code_for(kAlicePhone)});
+  unsetenv("SSLKEYLOGFILE");
+  BOOST_TEST_INFO(r.describe());
+  BOOST_TEST(r.rc == PAM_SUCCESS);
+  BOOST_TEST(read_file(keylog).empty());
+}
+
 BOOST_AUTO_TEST_CASE(no_conversation_function) {
   pam.password_control = "";
   const auto r = pam.authenticate_without_conversation("alice");
