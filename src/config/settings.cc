@@ -170,8 +170,11 @@ void apply_settings(const toml::table& doc, Config& cfg, tomlu::Getter& get) {
     if (!known) get.problem(value, std::string(key.str()), "unknown key");
   }
   for (const auto& s : settings()) s.apply(doc, cfg, get);
-  if (cfg.connect_timeout > cfg.timeout)
-    get.problem(doc, "connect_timeout", "must not be longer than timeout (" + std::to_string(cfg.timeout) + " s)");
+  if (cfg.connect_timeout > cfg.timeout) {
+    const toml::node* where = doc.get("connect_timeout") ? doc.get("connect_timeout") : doc.get("timeout");
+    get.problem(where ? *where : doc, "connect_timeout",
+                "must not be longer than timeout (" + std::to_string(cfg.timeout) + " s)");
+  }
   if (!cfg.users_file.empty() && cfg.users_file[0] != '/')
     get.problem(*doc.get("users_file"), "users_file", "must be an absolute path");
 }

@@ -37,7 +37,6 @@ void PamConversation::error(std::string_view text) {
 }
 
 void PamLogger::log(int priority, const std::string& message) {
-  if (priority == LOG_DEBUG && !debug_) return;
   pam_syslog(pamh_, priority, "%s", message.c_str());
 }
 

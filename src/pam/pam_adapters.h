@@ -20,15 +20,14 @@ class PamConversation final : public flow::Conversation {
   pam_handle_t* pamh_;
 };
 
+// The core writes LOG_DEBUG lines only when `debug` is on (argument or file).
 class PamLogger final : public Logger {
  public:
-  PamLogger(pam_handle_t* pamh, bool debug) : pamh_(pamh), debug_(debug) {}
+  explicit PamLogger(pam_handle_t* pamh) : pamh_(pamh) {}
   void log(int priority, const std::string& message) override;
-  void set_debug(bool debug) { debug_ = debug; }
 
  private:
   pam_handle_t* pamh_;
-  bool debug_;
 };
 
 }  // namespace otp::pam

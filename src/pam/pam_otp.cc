@@ -42,9 +42,7 @@ bool has_conversation(pam_handle_t* pamh) {
 
 int authenticate(pam_handle_t* pamh, int flags, int argc, const char** argv) {
   const std::vector<std::string> args(argv, argv + argc);
-  bool debug = false;
-  for (const auto& a : args) debug = debug || a == "debug" || a == "debug=true";
-  PamLogger log(pamh, debug);
+  PamLogger log(pamh);
 
   flow::LoginRequest request;
   const char* user = nullptr;

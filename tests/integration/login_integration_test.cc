@@ -366,6 +366,25 @@ BOOST_AUTO_TEST_CASE(module_arguments_override_the_file) {
   BOOST_TEST(r.errors.at(0) == "Nope.");
 }
 
+BOOST_AUTO_TEST_CASE(debug_from_the_file_logs_exchanges_but_no_secret) {
+  pam.write_config(pam.default_config("debug = true"));
+  std::string code;
+  Responder remember = [&code](const std::string& prompt) {
+    auto c = code_for(kAlicePhone)(prompt);
+    code = c.value_or("");
+    return c;
+  };
+  const auto r = pam.authenticate("alice", {say("alice-password"), remember});
+  BOOST_TEST_INFO(r.describe());
+  BOOST_TEST(r.rc == PAM_SUCCESS);
+  BOOST_TEST(r.logged("SYSLOG(7): exchange POST 127.0.0.1"));
+  BOOST_REQUIRE(code.size() == 6u);
+  BOOST_TEST(!r.logged(code));
+  BOOST_TEST(!r.logged("test-api-key"));
+  BOOST_TEST(!r.logged(kAlicePhone));
+  BOOST_TEST(!r.logged("alice-password"));
+}
+
 BOOST_AUTO_TEST_CASE(the_shipped_example_config_logs_in) {
   // conf/pam_otp.conf as shipped; only paths and the URL come from arguments.
   pam.write_config(example_config());
