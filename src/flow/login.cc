@@ -37,16 +37,32 @@ std::optional<Destination> resolve_destination(const config::Config& cfg, const 
 
 void set_variables(provider::Variables& vars, const config::Config& cfg, const config::UserEntry& entry,
                    const LoginRequest& request, const Destination& dest) {
-  for (const auto& [key, value] : entry.keys) vars.set(key, Json::Value(value));
-  vars.set("user", Json::Value(request.user));
-  vars.set("service", Json::Value(request.service));
-  vars.set("rhost", Json::Value(request.rhost));
-  vars.set("provider", Json::Value(cfg.provider_name));
-  vars.set("channel", Json::Value(dest.channel));
+  // The users file's channel is a preference; the channel in use is the built-in.
+  for (const auto& [key, value] : entry.keys)
+    if (key != "channel") vars.set_user_key(key, Json::Value(value));
+  vars.set_builtin("user", Json::Value(request.user));
+  vars.set_builtin("service", Json::Value(request.service));
+  vars.set_builtin("rhost", Json::Value(request.rhost));
+  vars.set_builtin("provider", Json::Value(cfg.provider_name));
+  vars.set_builtin("channel", Json::Value(dest.channel));
   const auto mapped = cfg.provider.channels.find(dest.channel);
-  vars.set("provider_channel", Json::Value(mapped != cfg.provider.channels.end() ? mapped->second : dest.channel));
-  if (!dest.address.empty()) vars.set("destination", Json::Value(dest.address));
-  if (request.authtok) vars.set_secret("password", *request.authtok);
+  vars.set_builtin("provider_channel", Json::Value(mapped != cfg.provider.channels.end() ? mapped->second : dest.channel));
+  if (!dest.address.empty()) vars.set_builtin("destination", Json::Value(dest.address));
+  if (request.authtok) vars.set_builtin_secret("password", *request.authtok);
+}
+
+// A provider that logs in with the user's password (Baanx) needs PAM_AUTHTOK;
+// when no earlier module left one, the user is asked for it.
+bool ensure_password(const config::Config& cfg, const LoginRequest& request, provider::Variables& vars,
+                     Conversation& conversation, LoginRecord& record) {
+  if (!cfg.provider.uses_password || request.authtok) return true;
+  auto password = conversation.ask(cfg.messages.at("password_prompt"), false);
+  if (!password) {
+    record.set("conversation_failed", LOG_NOTICE, "no answer to the password prompt");
+    return false;
+  }
+  vars.set_builtin_secret("password", *password);
+  return true;
 }
 
 void log_result(Logger& log, const config::Config& cfg, const LoginRequest& request, const LoginRecord& r) {
@@ -76,6 +92,7 @@ AuthResult run_provider(const config::Config& cfg, const config::UserEntry& entr
   provider::ProviderClient client(cfg.provider, *transport, limits, services.log, cfg.debug);
   provider::Variables vars(cfg.provider);
   set_variables(vars, cfg, entry, request, dest);
+  if (!ensure_password(cfg, request, vars, *services.conversation, record)) return AuthResult::ConvErr;
   SessionContext context{cfg, client, vars, *services.conversation, services.clock, services.log,
                          request.silent, dest.address, record};
   const AuthResult result = run_session(context);

@@ -46,6 +46,7 @@ class Session {
   AuthResult unavailable(const PhaseResult& r);
 
   std::string message(const std::string& key, long number = 0) const;
+  void show_provider_message();
   std::string shown_destination() const;
   void tell_error(const std::string& text) { if (!c_.silent) c_.conversation.error(text); }
   void tell_info(const std::string& text) { if (!c_.silent) c_.conversation.info(text); }
@@ -58,11 +59,22 @@ class Session {
   std::chrono::steady_clock::time_point last_send_{};
 };
 
+// The provider's own masked form when it gives one (masked by us if it came
+// unmasked), else ours, else nothing better than "your device".
 std::string Session::shown_destination() const {
-  if (auto masked = c_.vars.lookup("masked_destination"); masked && masked->isString() && !masked->asString().empty())
-    return sanitize(masked->asString(), 80);
+  if (auto shown = c_.vars.lookup("masked_destination"); shown && shown->isString() && !shown->asString().empty()) {
+    const std::string text = sanitize(shown->asString(), 80);
+    return text.find('*') != std::string::npos ? text : mask_destination(text);
+  }
   if (!c_.destination.empty()) return mask_destination(c_.destination);
   return "your device";
+}
+
+// A provider's own words about the code it sent (privacyIDEA's challenge
+// message), saved by a step as sent_message, shown before the prompt.
+void Session::show_provider_message() {
+  if (auto text = c_.vars.lookup("sent_message"); text && text->isString() && !text->asString().empty())
+    tell_info(sanitize(text->asString(), 200));
 }
 
 std::string Session::message(const std::string& key, long number) const {
@@ -98,6 +110,7 @@ std::optional<AuthResult> Session::send() {
     case Outcome::Sent:
       last_send_ = c_.clock.now();
       expired_ = false;
+      show_provider_message();
       return std::nullopt;
     case Outcome::Accepted:
       c_.record.set("success", LOG_INFO, "the provider required no code: " + r.detail);
@@ -133,9 +146,9 @@ std::optional<AuthResult> Session::refuse_locally() {
 
 std::optional<AuthResult> Session::on_code(const Secret& code) {
   ++c_.record.attempts;
-  c_.vars.set_secret("code", code);
+  c_.vars.set_builtin_secret("code", code);
   const PhaseResult r = c_.client.run(Phase::Verify, c_.vars);
-  c_.vars.unset("code");
+  c_.vars.unset_builtin("code");
   switch (r.outcome) {
     case Outcome::Accepted:
       c_.record.set("success", LOG_INFO);

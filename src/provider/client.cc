@@ -28,17 +28,6 @@ std::string describe(const Step& step, const std::string& url) {
 
 }  // namespace
 
-bool conditions_hold(const Step& step, const Variables& vars) {
-  for (const auto& [name, accepted] : step.when) {
-    const auto value = vars.lookup(name);
-    if (!value) return false;
-    const bool any = std::any_of(accepted.begin(), accepted.end(),
-                                 [&](const Json::Value& a) { return json::equal(*value, a); });
-    if (!any) return false;
-  }
-  return true;
-}
-
 ProviderClient::ProviderClient(const ProviderSpec& spec, http::Transport& transport, Limits limits, Logger& log,
                                bool debug)
     : spec_(spec), transport_(transport), limits_(limits), log_(log), debug_(debug) {}
@@ -51,7 +40,7 @@ PhaseResult ProviderClient::run(Phase phase, Variables& vars) {
   bool ran = false;
   for (const auto& step : spec_.steps(phase)) {
     try {
-      if (!conditions_hold(step, vars)) continue;
+      if (!conditions_hold(step.when, vars)) continue;
     } catch (const TemplateError& e) {
       return {Outcome::ConfigError, {}, std::nullopt, std::string("step at ") + step.where + ": " + e.what()};
     }
@@ -131,7 +120,7 @@ ProviderClient::Verdict ProviderClient::interpret(const Step& step, const http::
     for (const auto& pointer : pointers) {
       const Json::Value* v = doc ? json::resolve(*doc, pointer) : nullptr;
       if (v == nullptr || v->isNull()) continue;
-      vars.set(name, *v);
+      vars.save(name, *v);
       break;
     }
   }

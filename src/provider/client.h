@@ -58,7 +58,5 @@ class ProviderClient {
   int exchanges_ = 0;
 };
 
-// Does every condition of step.when hold?
-bool conditions_hold(const Step& step, const Variables& vars);
 
 }  // namespace otp::provider

@@ -29,9 +29,9 @@ struct Fixture {
   Limits limits{std::chrono::seconds(10), std::chrono::seconds(3), std::chrono::seconds(120)};
 
   void fill(Variables& vars) {
-    vars.set("user", Json::Value("alice"));
-    vars.set("provider_channel", Json::Value("sms"));
-    vars.set("destination", Json::Value("+15551234567"));
+    vars.set_builtin("user", Json::Value("alice"));
+    vars.set_builtin("provider_channel", Json::Value("sms"));
+    vars.set_builtin("destination", Json::Value("+15551234567"));
   }
 };
 
@@ -69,7 +69,7 @@ BOOST_AUTO_TEST_CASE(fails_over_on_connection_failure_and_sticks_to_the_url_that
   Variables vars(spec);
   fill(vars);
   BOOST_TEST(outcome_name(client.run(Phase::Send, vars).outcome) == "sent");
-  vars.set("code", Json::Value("123456"));
+  vars.set_builtin("code", Json::Value("123456"));
   BOOST_TEST(outcome_name(client.run(Phase::Verify, vars).outcome) == "accepted");
   BOOST_REQUIRE(t.seen.size() == 3u);
   BOOST_TEST(t.seen[1].url == "https://b.example/v1/otp/send");
@@ -146,8 +146,8 @@ BOOST_AUTO_TEST_CASE(an_undefined_variable_is_a_config_error) {
   FakeTransport t([](const SeenRequest&) { return json_response(200, kSent); });
   ProviderClient client(spec, t, limits, log, false);
   Variables vars(spec);  // no destination
-  vars.set("user", Json::Value("alice"));
-  vars.set("provider_channel", Json::Value("sms"));
+  vars.set_builtin("user", Json::Value("alice"));
+  vars.set_builtin("provider_channel", Json::Value("sms"));
   const auto r = client.run(Phase::Send, vars);
   BOOST_TEST(outcome_name(r.outcome) == "config_error");
   BOOST_TEST(r.detail.find("undefined variable 'destination'") != std::string::npos);
@@ -160,7 +160,7 @@ BOOST_AUTO_TEST_CASE(header_values_cannot_carry_line_breaks) {
   ProviderClient client(spec, t, limits, log, false);
   Variables vars(spec);
   fill(vars);
-  vars.set("user", Json::Value("alice\r\nX-Admin: yes"));
+  vars.set_builtin("user", Json::Value("alice\r\nX-Admin: yes"));
   BOOST_TEST(outcome_name(client.run(Phase::Send, vars).outcome) == "config_error");
   BOOST_TEST(t.seen.empty());
 }
@@ -193,7 +193,7 @@ rules = [ { status = 200, outcome = "accepted" } ]
   });
   ProviderClient client(*spec2, t, limits, log, false);
   Variables vars(*spec2);
-  vars.set("channel", Json::Value("email"));
+  vars.set_builtin("channel", Json::Value("email"));
   BOOST_TEST(outcome_name(client.run(Phase::Send, vars).outcome) == "sent");
   BOOST_REQUIRE(t.seen.size() == 2u);
   BOOST_TEST(t.seen[1].url == "https://x.example/email");

@@ -1,9 +1,11 @@
 #include "provider/request.h"
 
-#include <openssl/evp.h>
+#include <ctime>
 
+#include "base/base64.h"
 #include "base/json.h"
 #include "base/text.h"
+#include "provider/blockid_auth.h"
 
 namespace otp::provider {
 namespace {
@@ -27,22 +29,36 @@ void set_header(http::Request& request, const std::string& name, Secret value) {
   request.headers.emplace_back(name, std::move(value));
 }
 
+void add_blockid_auth(http::Request& request, const Auth& auth, const VariableSource& vars) {
+  const auto h = blockid_headers(Secret(expand_text(auth.param("license_key"), vars)),
+                                 expand_text(auth.param("community_public_key"), vars),
+                                 Secret(expand_text(auth.param("private_key"), vars)),
+                                 expand_text(auth.param("app_id"), vars), std::time(nullptr));
+  set_header(request, "charset", Secret("utf-8"));
+  set_header(request, "publickey", Secret(h.publickey));
+  set_header(request, "licensekey", h.licensekey);
+  set_header(request, "requestid", h.requestid);
+}
+
 void add_auth(http::Request& request, const Auth& auth, const VariableSource& vars) {
   switch (auth.scheme) {
     case Auth::Scheme::Inherit:
     case Auth::Scheme::None:
       return;
     case Auth::Scheme::Basic: {
-      Secret pair(header_value(auth.user, vars, "Authorization") + ":" +
-                  header_value(auth.password, vars, "Authorization"));
-      set_header(request, "Authorization", Secret("Basic " + base64(pair.reveal())));
+      Secret pair(header_value(auth.param("user"), vars, "Authorization") + ":" +
+                  header_value(auth.param("password"), vars, "Authorization"));
+      set_header(request, "Authorization", Secret("Basic " + base64_encode(pair.reveal())));
       return;
     }
     case Auth::Scheme::Bearer:
-      set_header(request, "Authorization", Secret("Bearer " + header_value(auth.token, vars, "Authorization")));
+      set_header(request, "Authorization", Secret("Bearer " + header_value(auth.param("token"), vars, "Authorization")));
       return;
     case Auth::Scheme::Header:
-      set_header(request, auth.header, Secret(header_value(auth.value, vars, auth.header)));
+      set_header(request, auth.param("name"), Secret(header_value(auth.param("value"), vars, auth.param("name"))));
+      return;
+    case Auth::Scheme::BlockId:
+      add_blockid_auth(request, auth, vars);
       return;
   }
 }
@@ -77,14 +93,6 @@ void add_body(http::Request& request, const Step& step, const VariableSource& va
 
 bool is_absolute_url(std::string_view url_template) {
   return starts_with_ci(url_template, "https://") || starts_with_ci(url_template, "http://");
-}
-
-std::string base64(std::string_view data) {
-  std::string out(4 * ((data.size() + 2) / 3) + 1, '\0');
-  const int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                                reinterpret_cast<const unsigned char*>(data.data()), static_cast<int>(data.size()));
-  out.resize(static_cast<std::size_t>(n));
-  return out;
 }
 
 http::Request build_request(const ProviderSpec& spec, const Step& step, const std::string& base,

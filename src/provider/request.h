@@ -17,6 +17,4 @@ http::Request build_request(const ProviderSpec& spec, const Step& step, const st
 
 bool is_absolute_url(std::string_view url_template);
 
-std::string base64(std::string_view data);
-
 }  // namespace otp::provider

@@ -1,5 +1,8 @@
 #include "provider/spec.h"
 
+#include <regex.h>
+
+#include <algorithm>
 #include <array>
 
 #include "base/json.h"
@@ -18,6 +21,39 @@ bool is_builtin_variable(std::string_view name) {
   for (auto b : kBuiltins)
     if (b == name) return true;
   return false;
+}
+
+bool is_overridable_builtin(std::string_view name) { return name == "user" || name == "phone" || name == "email"; }
+
+const std::string& Auth::param(std::string_view name) const {
+  static const std::string kEmpty;
+  const auto it = params.find(name);
+  return it == params.end() ? kEmpty : it->second;
+}
+
+namespace {
+
+bool matches_pattern(const std::string& text, const std::string& pattern) {
+  regex_t re;
+  if (regcomp(&re, pattern.c_str(), REG_EXTENDED | REG_NOSUB) != 0) return false;
+  const bool ok = regexec(&re, text.c_str(), 0, nullptr, 0) == 0;
+  regfree(&re);
+  return ok;
+}
+
+}  // namespace
+
+bool conditions_hold(const std::vector<Condition>& conditions, const VariableSource& vars) {
+  for (const auto& c : conditions) {
+    const auto value = vars.lookup(c.name);
+    if (!value) return false;
+    if (!c.pattern.empty()) {
+      if (!matches_pattern(json::as_text(*value), c.pattern)) return false;
+    } else if (std::none_of(c.any_of.begin(), c.any_of.end(), [&](const Json::Value& a) { return json::equal(*value, a); })) {
+      return false;
+    }
+  }
+  return true;
 }
 
 bool looks_secret(std::string_view key) {

@@ -12,17 +12,34 @@
 #include <vector>
 
 #include "provider/rules.h"
+#include "provider/template.h"
 
 namespace otp::provider {
 
+// How requests authenticate. Parameters are templates; which ones a scheme
+// takes is listed in spec_loader.cc.
+//   basic: user, password        bearer: token        header: name, value
+//   blockid: license_key, community_public_key, private_key (optional), app_id
 struct Auth {
-  enum class Scheme { Inherit, None, Basic, Bearer, Header };
+  enum class Scheme { Inherit, None, Basic, Bearer, Header, BlockId };
   Scheme scheme = Scheme::Inherit;
-  std::string user;      // Basic (template)
-  std::string password;  // Basic (template)
-  std::string token;     // Bearer (template)
-  std::string header;    // Header: the header's name
-  std::string value;     // Header: its value (template)
+  std::map<std::string, std::string, std::less<>> params;
+
+  const std::string& param(std::string_view name) const;
+};
+
+// A condition on a variable: it equals one of `any_of`, or, when `pattern`
+// is set, its text matches that POSIX extended regular expression.
+struct Condition {
+  std::string name;
+  std::vector<Json::Value> any_of;
+  std::string pattern;
+};
+
+// One alternative of a `choose` key: the value, when every condition holds.
+struct Choice {
+  std::vector<Condition> when;
+  Json::Value value;
 };
 
 struct Step {
@@ -34,8 +51,8 @@ struct Step {
   enum class BodyKind { None, Json, Form };
   BodyKind body_kind = BodyKind::None;
   Json::Value body;   // JSON template (Json) or object of value templates (Form)
-  // Run the step only when every variable equals one of the listed values.
-  std::vector<std::pair<std::string, std::vector<Json::Value>>> when;
+  // Run the step only when every condition holds.
+  std::vector<Condition> when;
   // Saved variable -> JSON Pointers, the first present one wins.
   std::vector<std::pair<std::string, std::vector<std::string>>> save;
   std::vector<Rule> rules;
@@ -58,6 +75,11 @@ struct ProviderSpec {
   // The other keys of the table: template variables.
   std::map<std::string, Json::Value, std::less<>> vars;
   std::set<std::string, std::less<>> secret_vars;
+  // Variables whose value depends on others (choose = { name = [ ... ] }).
+  std::map<std::string, std::vector<Choice>, std::less<>> choices;
+  // Some template uses ${password}: pam_otp asks for it when no earlier
+  // module left PAM_AUTHTOK.
+  bool uses_password = false;
 
   ProviderSpec() = default;
   ProviderSpec(const ProviderSpec&) = default;
@@ -72,10 +94,15 @@ struct ProviderSpec {
   }
 };
 
-// Names the module defines itself; provider keys, users-file keys and saved
-// values may not reuse them.
+// Names the module defines itself; users-file keys and saved values may not
+// reuse them, and provider keys only the overridable ones.
 bool is_builtin_variable(std::string_view name);
+// Built-ins a provider key may redefine (privacyIDEA's user, Baanx's email).
+bool is_overridable_builtin(std::string_view name);
 // Is a provider key a credential (never shown, never in a URL)?
 bool looks_secret(std::string_view key);
+
+// Does every condition hold for these variables?
+bool conditions_hold(const std::vector<Condition>& conditions, const VariableSource& vars);
 
 }  // namespace otp::provider

@@ -2,6 +2,8 @@
 // conf/pam_otp.conf for the annotated syntax.
 #include "provider/spec_loader.h"
 
+#include <regex.h>
+
 #include <algorithm>
 #include <set>
 
@@ -10,13 +12,28 @@
 #include "http/url_policy.h"
 #include "provider/presets.h"
 #include "provider/template.h"
+#include "provider/variables.h"
 
 namespace otp::provider {
 namespace {
 
 const std::set<std::string, std::less<>> kProviderKeys = {
     "preset", "base_url", "auth", "headers", "rules", "send", "verify",
-    "channels", "destination_required", "secret_keys", "required"};
+    "channels", "destination_required", "secret_keys", "required", "choose"};
+
+// The parameters each auth scheme takes; the first `required` are mandatory.
+struct SchemeInfo {
+  Auth::Scheme scheme;
+  std::vector<std::string_view> params;
+  std::size_t required;
+};
+const std::map<std::string, SchemeInfo, std::less<>> kSchemes = {
+    {"none", {Auth::Scheme::None, {}, 0}},
+    {"basic", {Auth::Scheme::Basic, {"user", "password"}, 2}},
+    {"bearer", {Auth::Scheme::Bearer, {"token"}, 1}},
+    {"header", {Auth::Scheme::Header, {"name", "value"}, 2}},
+    {"blockid", {Auth::Scheme::BlockId, {"license_key", "community_public_key", "app_id", "private_key"}, 3}},
+};
 const std::set<std::string, std::less<>> kStepKeys = {
     "method", "url", "headers", "auth", "body", "form", "when", "save", "rules"};
 const std::set<std::string, std::less<>> kMethods = {"GET", "POST", "PUT", "PATCH", "DELETE"};
@@ -40,10 +57,14 @@ class Loader {
   void load_templates(const toml::table& t, const std::string& path, std::vector<std::pair<std::string, std::string>>& out);
   Auth load_auth(const toml::table& t, const std::string& path);
   void load_body(const toml::table& t, Step& step, const std::string& path);
+  std::vector<Condition> load_conditions(const toml::table& when, const std::string& path);
   void load_when(const toml::table& t, Step& step, const std::string& path);
+  void load_choices(const toml::table& t, ProviderSpec& spec, const std::string& path);
   void load_save(const toml::table& t, Step& step, const std::string& path);
   std::optional<Step> load_step(const toml::table& t, const std::string& path, Phase phase);
   std::vector<Step> load_steps(const toml::table& t, std::string_view key, const std::string& path, Phase phase);
+  std::optional<std::string> resolve_base_url(const std::string& url, const ProviderSpec& spec,
+                                              const toml::node& node, const std::string& path);
   void load_base_urls(const toml::table& t, ProviderSpec& spec, const std::string& path);
   void load_channels(const toml::table& t, ProviderSpec& spec, const std::string& path);
   void load_variables(const toml::table& t, ProviderSpec& spec, const std::string& path);
@@ -81,30 +102,28 @@ void Loader::load_templates(const toml::table& t, const std::string& path,
 Auth Loader::load_auth(const toml::table& t, const std::string& path) {
   Auth auth;
   const auto scheme = get_.string(t, "scheme", path + ".scheme").value_or("");
-  static const std::map<std::string, Auth::Scheme, std::less<>> kSchemes = {
-      {"none", Auth::Scheme::None}, {"basic", Auth::Scheme::Basic},
-      {"bearer", Auth::Scheme::Bearer}, {"header", Auth::Scheme::Header}};
-  const auto it = kSchemes.find(scheme);
-  if (it == kSchemes.end()) {
-    get_.problem(t, path + ".scheme", "must be one of none, basic, bearer, header");
+  const auto info = kSchemes.find(scheme);
+  if (info == kSchemes.end()) {
+    get_.problem(t, path + ".scheme", "must be one of none, basic, bearer, header, blockid");
     return auth;
   }
-  auth.scheme = it->second;
-  const std::map<std::string, std::string*, std::less<>> fields = {
-      {"user", &auth.user}, {"password", &auth.password}, {"token", &auth.token},
-      {"name", &auth.header}, {"value", &auth.value}};
+  auth.scheme = info->second.scheme;
+  const auto& params = info->second.params;
   for (const auto& [key, value] : t) {
     if (key.str() == "scheme") continue;
-    const auto f = fields.find(key.str());
     const std::string item = path + "." + std::string(key.str());
-    if (f == fields.end()) { get_.problem(value, item, "unknown auth key"); continue; }
-    if (auto s = get_.string(t, key.str(), item)) {
-      if (key.str() != "name") check_template(value, item, *s);
-      *f->second = *s;
+    if (std::find(params.begin(), params.end(), key.str()) == params.end()) {
+      get_.problem(value, item, "not a parameter of the " + scheme + " scheme");
+      continue;
+    }
+    if (auto text = get_.string(t, key.str(), item)) {
+      if (key.str() != "name") check_template(value, item, *text);
+      auth.params[std::string(key.str())] = *text;
     }
   }
-  if (auth.scheme == Auth::Scheme::Header && auth.header.empty())
-    get_.problem(t, path + ".name", "the header scheme needs the header's name");
+  for (std::size_t i = 0; i < info->second.required; ++i)
+    if (!auth.params.count(params[i]))
+      get_.problem(t, path + "." + std::string(params[i]), "the " + scheme + " scheme needs it");
   return auth;
 }
 
@@ -127,15 +146,64 @@ void Loader::load_body(const toml::table& t, Step& step, const std::string& path
   for (const auto& s : strings) check_template(body != nullptr ? *body : *form, path + (body ? ".body" : ".form"), s);
 }
 
+// when = { name = value | [any, of] | { pattern = "ERE" } }
+std::vector<Condition> Loader::load_conditions(const toml::table& when, const std::string& path) {
+  std::vector<Condition> conditions;
+  for (const auto& [key, value] : when) {
+    Condition c{std::string(key.str()), {}, {}};
+    const std::string item = path + "." + c.name;
+    usage_.referenced.insert(c.name);
+    if (const auto* t = value.as_table()) {
+      const auto pattern = get_.string(*t, "pattern", item + ".pattern");
+      if (!pattern || t->size() != 1) {
+        get_.problem(value, item, "a table here must be { pattern = \"regular expression\" }");
+        continue;
+      }
+      regex_t re;
+      if (regcomp(&re, pattern->c_str(), REG_EXTENDED | REG_NOSUB) != 0) {
+        get_.problem(value, item, "'" + *pattern + "' is not a POSIX extended regular expression");
+        continue;
+      }
+      regfree(&re);
+      c.pattern = *pattern;
+    } else if (const auto* a = value.as_array()) {
+      for (const auto& v : *a) c.any_of.push_back(tomlu::to_json(v));
+    } else {
+      c.any_of.push_back(tomlu::to_json(value));
+    }
+    conditions.push_back(std::move(c));
+  }
+  return conditions;
+}
+
 void Loader::load_when(const toml::table& t, Step& step, const std::string& path) {
-  const auto* when = get_.table(t, "when", path + ".when");
-  if (when == nullptr) return;
-  for (const auto& [key, value] : *when) {
-    std::vector<Json::Value> values;
-    if (const auto* a = value.as_array()) for (const auto& v : *a) values.push_back(tomlu::to_json(v));
-    else values.push_back(tomlu::to_json(value));
-    usage_.referenced.insert(std::string(key.str()));
-    step.when.emplace_back(std::string(key.str()), std::move(values));
+  if (const auto* when = get_.table(t, "when", path + ".when")) step.when = load_conditions(*when, path + ".when");
+}
+
+// choose = { name = [ { when = {...}, value = ... }, ..., { value = ... } ] }
+void Loader::load_choices(const toml::table& t, ProviderSpec& spec, const std::string& path) {
+  const auto* choose = get_.table(t, "choose", path + ".choose");
+  if (choose == nullptr) return;
+  for (const auto& [key, value] : *choose) {
+    const std::string name(key.str());
+    const std::string item = path + ".choose." + name;
+    const auto* alternatives = value.as_array();
+    if (alternatives == nullptr) { get_.wrong_type(value, item, "an array of { when, value } tables"); continue; }
+    if (is_builtin_variable(name) || t.get(name) != nullptr) { get_.problem(value, item, "already a variable"); continue; }
+    std::vector<Choice> choices;
+    for (const auto& alt : *alternatives) {
+      const auto* a = alt.as_table();
+      const toml::node* v = a != nullptr ? a->get("value") : nullptr;
+      if (v == nullptr || a->size() > (a->get("when") ? 2u : 1u)) {
+        get_.problem(alt, item, "each alternative is { when = { ... }, value = ... } (the last may omit when)");
+        continue;
+      }
+      Choice choice{{}, tomlu::to_json(*v)};
+      if (const auto* w = get_.table(*a, "when", item + ".when")) choice.when = load_conditions(*w, item + ".when");
+      if (const auto* sv = v->as_string()) check_template(*v, item, sv->get());
+      choices.push_back(std::move(choice));
+    }
+    spec.choices[name] = std::move(choices);
   }
 }
 
@@ -203,15 +271,39 @@ std::vector<Step> Loader::load_steps(const toml::table& t, std::string_view key,
   return steps;
 }
 
+// base_url may use the provider table's own keys (Stytch's test or live
+// host), never a user's data; it is resolved here, once, and checked as a URL.
+std::optional<std::string> Loader::resolve_base_url(const std::string& url, const ProviderSpec& spec,
+                                                    const toml::node& node, const std::string& path) {
+  std::vector<std::string> names;
+  check_template(node, path, url, true);
+  if (provider::check_template(url, &names)) return std::nullopt;
+  for (const auto& name : names) {
+    if (spec.vars.count(name) || spec.choices.count(name)) continue;
+    get_.problem(node, path, "base_url may only use the provider table's keys, not '" + name + "'");
+    return std::nullopt;
+  }
+  try {
+    std::string resolved = expand_text(url, Variables(spec));
+    while (!resolved.empty() && resolved.back() == '/') resolved.pop_back();
+    return resolved;
+  } catch (const TemplateError& e) {
+    get_.problem(node, path, e.what());
+    return std::nullopt;
+  }
+}
+
 void Loader::load_base_urls(const toml::table& t, ProviderSpec& spec, const std::string& path) {
   auto urls = get_.strings(t, "base_url", path + ".base_url");
   if (!urls) return;
-  for (auto& url : *urls) {
-    while (!url.empty() && url.back() == '/') url.pop_back();
-    if (auto problem = http::url_problem(url)) get_.problem(*t.get("base_url"), path + ".base_url", *problem);
-    else spec.base_urls.push_back(url);
+  const toml::node& node = *t.get("base_url");
+  for (const auto& url : *urls) {
+    const auto resolved = resolve_base_url(url, spec, node, path + ".base_url");
+    if (!resolved) continue;
+    if (auto problem = http::url_problem(*resolved)) get_.problem(node, path + ".base_url", *problem);
+    else spec.base_urls.push_back(*resolved);
   }
-  if (urls->empty()) get_.problem(*t.get("base_url"), path + ".base_url", "must not be empty");
+  if (urls->empty()) get_.problem(node, path + ".base_url", "must not be empty");
 }
 
 void Loader::load_channels(const toml::table& t, ProviderSpec& spec, const std::string& path) {
@@ -238,7 +330,10 @@ void Loader::load_variables(const toml::table& t, ProviderSpec& spec, const std:
     const std::string name(key.str());
     if (kProviderKeys.count(name)) continue;
     const std::string item = path + "." + name;
-    if (is_builtin_variable(name)) { get_.problem(value, item, "is a built-in variable and cannot be set here"); continue; }
+    if (is_builtin_variable(name) && !is_overridable_builtin(name)) {
+      get_.problem(value, item, "is a built-in variable and cannot be set here");
+      continue;
+    }
     if (value.is_table()) { get_.problem(value, item, "unknown key (a table is not a variable)"); continue; }
     if (const auto* s = value.as_string()) check_template(value, item, s->get());
     if (looks_secret(name)) spec.secret_vars.insert(name);
@@ -251,6 +346,8 @@ std::optional<ProviderSpec> Loader::load(const std::string& name, const toml::ta
   ProviderSpec spec;
   spec.name = name;
   spec.preset = get_.string(t, "preset", path + ".preset").value_or("");
+  load_variables(t, spec, path);
+  load_choices(t, spec, path);
   load_base_urls(t, spec, path);
   if (const auto* a = get_.table(t, "auth", path + ".auth")) spec.auth = load_auth(*a, path + ".auth");
   if (const auto* h = get_.table(t, "headers", path + ".headers")) load_templates(*h, path + ".headers", spec.headers);
@@ -259,7 +356,7 @@ std::optional<ProviderSpec> Loader::load(const std::string& name, const toml::ta
   spec.verify = load_steps(t, "verify", path + ".verify", Phase::Verify);
   load_channels(t, spec, path);
   spec.destination_required = get_.boolean(t, "destination_required", path + ".destination_required").value_or(true);
-  load_variables(t, spec, path);
+  spec.uses_password = usage_.referenced.count("password") > 0;
   check_usage(t, spec, path);
   return spec;
 }
@@ -294,6 +391,9 @@ void Loader::check_usage(const toml::table& t, const ProviderSpec& spec, const s
     get_.problem(*t.get(name), path + "." + name,
                  "unknown key: no template uses it (misspelled? see pam_otp.conf(5) for the provider's keys)");
   }
+  for (const auto& [name, alternatives] : spec.choices)
+    if (!usage_.referenced.count(name))
+      get_.problem(*t.get("choose"), path + ".choose." + name, "no template uses it");
   const auto tainted = tainted_names(spec);
   for (const auto& [name, node] : usage_.url_names)
     if (tainted.count(name))

@@ -118,9 +118,61 @@ BOOST_AUTO_TEST_CASE(unknown_preset_lists_the_known_ones) {
 BOOST_AUTO_TEST_CASE(builtins_cannot_be_redefined) {
   Problems p;
   std::string text = testing::mock_provider_toml("\"https://otp.example\"") + "\n";
-  text.insert(text.find("api_key"), "user = \"root\"\n");
+  text.insert(text.find("api_key"), "channel = \"voice\"\n");
   BOOST_TEST(!load_text(text, p).has_value());
   BOOST_TEST(messages(p).find("is a built-in variable") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(base_url_may_use_provider_keys_and_choose) {
+  const std::string text = R"([provider.x]
+base_url = "https://${environment}.example.com"
+project_id = "project-live-123"
+choose = { environment = [ { when = { project_id = { pattern = "^project-live-" } }, value = "api" },
+                           { value = "test" } ] }
+[[provider.x.send]]
+url = "/send/${project_id}"
+rules = [ { status = 200, outcome = "sent" } ]
+[[provider.x.verify]]
+url = "/verify"
+rules = [ { status = 200, outcome = "accepted" } ]
+)";
+  Problems p;
+  auto live = load_text(text, p, "x");
+  BOOST_TEST_INFO(messages(p));
+  BOOST_REQUIRE(live.has_value());
+  BOOST_TEST(live->base_urls.at(0) == "https://api.example.com");
+  std::string test_text = text;
+  test_text.replace(test_text.find("project-live-123"), 16, "project-test-123");
+  Problems q;
+  BOOST_TEST(load_text(test_text, q, "x")->base_urls.at(0) == "https://test.example.com");
+}
+
+BOOST_AUTO_TEST_CASE(base_url_cannot_use_user_data) {
+  Problems p;
+  std::string text = testing::mock_provider_toml("\"https://${user}.example\"");
+  BOOST_TEST(!load_text(text, p).has_value());
+  BOOST_TEST(messages(p).find("base_url may only use the provider table's keys, not 'user'") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(auth_schemes_check_their_parameters) {
+  Problems p;
+  std::string text = testing::mock_provider_toml("\"https://otp.example\"");
+  text.replace(text.find("token = "), 5, "tokn");
+  BOOST_TEST(!load_text(text, p).has_value());
+  const std::string all = messages(p);
+  BOOST_TEST(all.find("auth.tokn': not a parameter of the bearer scheme") != std::string::npos);
+  BOOST_TEST(all.find("auth.token': the bearer scheme needs it") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(password_use_is_detected) {
+  Problems p;
+  std::string text = testing::mock_provider_toml("\"https://otp.example\"");
+  BOOST_TEST(!load_text(text, p)->uses_password);
+  text.replace(text.find("to = \"${destination}\""), 22, "to = \"${destination}\", pw = \"${password}\"");
+  Problems q;
+  const auto spec = load_text(text, q);
+  BOOST_TEST_INFO(messages(q));
+  BOOST_TEST(spec->uses_password);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -4,41 +4,79 @@
 
 namespace otp::provider {
 namespace {
-constexpr int kMaxDepth = 8;
+
+constexpr std::size_t kMaxDepth = 8;
+
+void wipe_all(std::map<std::string, Json::Value, std::less<>>& layer) {
+  for (auto& [name, value] : layer) json::wipe(value);
 }
 
-Variables::~Variables() {
-  for (auto& [name, value] : values_) json::wipe(value);
-}
-
-void Variables::set(const std::string& name, Json::Value value) {
-  auto& slot = values_[name];
+void put(std::map<std::string, Json::Value, std::less<>>& layer, const std::string& name, Json::Value value) {
+  auto& slot = layer[name];
   json::wipe(slot);
   slot = std::move(value);
 }
 
-void Variables::set_secret(const std::string& name, const Secret& value) { set(name, Json::Value(value.reveal())); }
+}  // namespace
 
-void Variables::unset(const std::string& name) {
-  if (auto it = values_.find(name); it != values_.end()) {
+Variables::~Variables() {
+  wipe_all(saved_);
+  wipe_all(user_keys_);
+  wipe_all(builtins_);
+}
+
+void Variables::set_builtin(const std::string& name, Json::Value value) { put(builtins_, name, std::move(value)); }
+void Variables::set_builtin_secret(const std::string& name, const Secret& value) {
+  put(builtins_, name, Json::Value(value.reveal()));
+}
+void Variables::set_user_key(const std::string& name, Json::Value value) { put(user_keys_, name, std::move(value)); }
+void Variables::save(const std::string& name, Json::Value value) { put(saved_, name, std::move(value)); }
+
+void Variables::unset_builtin(const std::string& name) {
+  if (auto it = builtins_.find(name); it != builtins_.end()) {
     json::wipe(it->second);
-    values_.erase(it);
+    builtins_.erase(it);
   }
 }
 
+std::optional<Json::Value> Variables::find(const std::map<std::string, Json::Value, std::less<>>& layer,
+                                           std::string_view name) {
+  const auto it = layer.find(name);
+  if (it == layer.end()) return std::nullopt;
+  return it->second;
+}
+
 std::optional<Json::Value> Variables::lookup(std::string_view name) const {
-  if (auto it = values_.find(name); it != values_.end()) return it->second;
-  const auto it = spec_.vars.find(name);
-  if (it == spec_.vars.end()) return std::nullopt;
-  if (!it->second.isString() || it->second.asString().find("${") == std::string::npos) return it->second;
-  // A provider key whose value is a template, e.g. login_id = "${destination}".
-  if (depth_ >= kMaxDepth) throw TemplateError("variables refer to each other in a loop (at '" + std::string(name) + "')");
-  ++depth_;
-  struct Restore {
-    int& d;
-    ~Restore() { --d; }
-  } restore{depth_};
-  return expand_value(it->second.asString(), *this);
+  if (resolving_.count(name)) return find(builtins_, name);  // a key's own template reads the layer below
+  if (auto v = find(saved_, name)) return v;
+  if (auto v = find(user_keys_, name)) return v;
+  if (auto v = provider_value(name)) return v;
+  return find(builtins_, name);
+}
+
+// A provider key, or the first `choose` alternative whose conditions hold.
+std::optional<Json::Value> Variables::provider_value(std::string_view name) const {
+  const Json::Value* raw = nullptr;
+  if (const auto it = spec_.vars.find(name); it != spec_.vars.end()) {
+    raw = &it->second;
+  } else if (const auto ch = spec_.choices.find(name); ch != spec_.choices.end()) {
+    for (const auto& alternative : ch->second) {
+      if (conditions_hold(alternative.when, *this)) {
+        raw = &alternative.value;
+        break;
+      }
+    }
+  }
+  if (raw == nullptr) return std::nullopt;
+  if (!raw->isString() || raw->asString().find("${") == std::string::npos) return *raw;
+  if (resolving_.size() >= kMaxDepth) throw TemplateError("provider keys nest too deeply (at '" + std::string(name) + "')");
+  const auto entry = resolving_.emplace(name).first;
+  struct Done {
+    std::set<std::string, std::less<>>& set;
+    std::set<std::string, std::less<>>::iterator it;
+    ~Done() { set.erase(it); }
+  } done{resolving_, entry};
+  return expand_value(raw->asString(), *this);
 }
 
 }  // namespace otp::provider
