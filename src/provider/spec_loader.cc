@@ -386,13 +386,17 @@ bool has_relative_url(const ProviderSpec& spec) {
 }
 
 void Loader::check_usage(const toml::table& t, const ProviderSpec& spec, const std::string& path) {
+  // An unused key the administrator wrote is most likely misspelled; a
+  // preset's own key may go unused when the administrator overrides
+  // what used it (base_url, say).
+  auto from_preset = [](const toml::node& n) { return tomlu::file_of(n).rfind("preset ", 0) == 0; };
   for (const auto& [name, value] : spec.vars) {
-    if (usage_.referenced.count(name)) continue;
+    if (usage_.referenced.count(name) || from_preset(*t.get(name))) continue;
     get_.problem(*t.get(name), path + "." + name,
                  "unknown key: no template uses it (misspelled? see pam_otp.conf(5) for the provider's keys)");
   }
   for (const auto& [name, alternatives] : spec.choices)
-    if (!usage_.referenced.count(name))
+    if (!usage_.referenced.count(name) && !from_preset(*t["choose"][name].node()))
       get_.problem(*t.get("choose"), path + ".choose." + name, "no template uses it");
   const auto tainted = tainted_names(spec);
   for (const auto& [name, node] : usage_.url_names)

@@ -1,0 +1,89 @@
+#include "provider/presets.h"
+
+#include <boost/test/unit_test.hpp>
+
+#include <map>
+
+#include "base/toml_util.h"
+#include "provider/spec_loader.h"
+
+using namespace otp;
+using namespace otp::provider;
+
+namespace {
+
+// The keys each preset requires, with plausible values.
+const std::map<std::string, std::string> kMinimalTables = {
+    {"stytch", "project_id = \"project-test-1\"\nsecret = \"s\"\n"},
+    {"descope", "project_id = \"P2abc\"\n"},
+    {"twilio_verify", "account_sid = \"AC1\"\nauth_token = \"t\"\nservice_sid = \"VA1\"\n"},
+    {"privacyidea", "base_url = \"https://pi.example\"\n"},
+    {"blockid", "base_url = \"https://blockid.example\"\ntenant_id = \"t\"\ncommunity_id = \"c\"\n"
+                "license_key = \"l\"\ncommunity_public_key = \"k\"\n"},
+    {"baanx", "client_key = \"k\"\n"},
+};
+
+std::optional<ProviderSpec> load_preset(const std::string& preset, const std::string& keys, Problems& p) {
+  auto doc = tomlu::parse("[provider.x]\npreset = \"" + preset + "\"\n" + keys, "t.conf", p);
+  if (!doc) return std::nullopt;
+  return load_provider("x", std::move(*(*doc)["provider"]["x"].as_table()), p, "t.conf");
+}
+
+std::string all(const Problems& p) {
+  std::string out;
+  for (const auto& x : p.list()) out += x.to_string() + "\n";
+  return out;
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(presets)
+
+BOOST_AUTO_TEST_CASE(every_preset_is_built_in) {
+  BOOST_TEST(preset_list() == "baanx, blockid, descope, privacyidea, stytch, twilio_verify");
+  BOOST_TEST(builtin_presets().size() == kMinimalTables.size());
+}
+
+BOOST_AUTO_TEST_CASE(every_preset_loads_with_its_required_keys) {
+  for (const auto& [name, keys] : kMinimalTables) {
+    Problems p;
+    const auto spec = load_preset(name, keys, p);
+    BOOST_TEST_INFO(name << ":\n" << all(p));
+    BOOST_TEST(spec.has_value());
+    if (spec) BOOST_TEST(!spec->send.empty());
+  }
+}
+
+BOOST_AUTO_TEST_CASE(missing_required_keys_are_named) {
+  Problems p;
+  BOOST_TEST(!load_preset("twilio_verify", "account_sid = \"AC1\"\n", p).has_value());
+  const std::string text = all(p);
+  BOOST_TEST(text.find("key 'provider.x.auth_token': is required by preset 'twilio_verify'") != std::string::npos);
+  BOOST_TEST(text.find("key 'provider.x.service_sid': is required by preset 'twilio_verify'") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(misspelled_keys_are_refused) {
+  Problems p;
+  BOOST_TEST(!load_preset("stytch", kMinimalTables.at("stytch") + "expiration_minute = 5\n", p).has_value());
+  BOOST_TEST(all(p).find("t.conf:5: key 'provider.x.expiration_minute': unknown key") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(stytch_picks_its_host_from_the_project_id) {
+  Problems p;
+  BOOST_TEST(load_preset("stytch", kMinimalTables.at("stytch"), p)->base_urls.at(0) == "https://test.stytch.com");
+  BOOST_TEST(load_preset("stytch", "project_id = \"project-live-1\"\nsecret = \"s\"\n", p)->base_urls.at(0) ==
+             "https://api.stytch.com");
+  BOOST_TEST(load_preset("stytch", kMinimalTables.at("stytch") + "base_url = \"https://127.0.0.1:9\"\n", p)
+                 ->base_urls.at(0) == "https://127.0.0.1:9");
+}
+
+BOOST_AUTO_TEST_CASE(presets_know_their_channels) {
+  Problems p;
+  const auto twilio = load_preset("twilio_verify", kMinimalTables.at("twilio_verify"), p);
+  BOOST_TEST(twilio->channels.at("voice") == "call");
+  BOOST_TEST(!load_preset("blockid", kMinimalTables.at("blockid"), p)->supports_channel("voice"));
+  BOOST_TEST(load_preset("privacyidea", kMinimalTables.at("privacyidea"), p)->destination_required == false);
+  BOOST_TEST(load_preset("baanx", kMinimalTables.at("baanx"), p)->uses_password);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
