@@ -55,7 +55,8 @@ void set_variables(provider::Variables& vars, const config::Config& cfg, const c
 // when no earlier module left one, the user is asked for it.
 bool ensure_password(const config::Config& cfg, const LoginRequest& request, provider::Variables& vars,
                      Conversation& conversation, LoginRecord& record) {
-  if (!cfg.provider.uses_password || request.authtok) return true;
+  // An empty PAM_AUTHTOK is no password either (and some modules wipe theirs).
+  if (!cfg.provider.uses_password || (request.authtok && !request.authtok->empty())) return true;
   auto password = conversation.ask(cfg.messages.at("password_prompt"), false);
   if (!password) {
     record.set("conversation_failed", LOG_NOTICE, "no answer to the password prompt");

@@ -113,7 +113,7 @@ ProviderClient::Verdict ProviderClient::interpret(const Step& step, const http::
     ~WipeDoc() { if (doc) json::wipe(*doc); }
   } wipe_doc{doc};
   const Answer answer{response.status, &response.headers, doc ? &*doc : nullptr};
-  const auto verdict = classify({&step.rules, &spec_.rules}, answer, std::chrono::system_clock::now());
+  const auto verdict = classify({&spec_.rules_first, &step.rules, &spec_.rules}, answer, std::chrono::system_clock::now());
   if (!verdict) return {unavailable(status + " matched no rule"), response.status >= 500};
   if (verdict->outcome == Outcome::Retry) return {unavailable(status + " is transient (rule at " + verdict->rule->where + ")"), true};
   for (const auto& [name, pointers] : step.save) {

@@ -66,7 +66,8 @@ struct ProviderSpec {
   std::vector<std::string> base_urls;  // tried in order on connection/TLS failure or 5xx
   Auth auth;
   std::vector<std::pair<std::string, std::string>> headers;
-  std::vector<Rule> rules;  // tried after each step's own rules
+  std::vector<Rule> rules_first;  // tried before each step's own rules
+  std::vector<Rule> rules;        // tried after each step's own rules
   std::vector<Step> send;
   std::vector<Step> verify;
   // Our channel name -> the provider's. Empty: every channel, same names.

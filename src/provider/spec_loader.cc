@@ -19,7 +19,7 @@ namespace {
 
 const std::set<std::string, std::less<>> kProviderKeys = {
     "preset", "base_url", "auth", "headers", "rules", "send", "verify",
-    "channels", "destination_required", "secret_keys", "required", "choose"};
+    "channels", "destination_required", "secret_keys", "required", "choose", "rules_first"};
 
 // The parameters each auth scheme takes; the first `required` are mandatory.
 struct SchemeInfo {
@@ -351,6 +351,8 @@ std::optional<ProviderSpec> Loader::load(const std::string& name, const toml::ta
   load_base_urls(t, spec, path);
   if (const auto* a = get_.table(t, "auth", path + ".auth")) spec.auth = load_auth(*a, path + ".auth");
   if (const auto* h = get_.table(t, "headers", path + ".headers")) load_templates(*h, path + ".headers", spec.headers);
+  if (const auto* r = get_.array(t, "rules_first", path + ".rules_first"))
+    spec.rules_first = load_rules(*r, get_, path + ".rules_first");
   if (const auto* r = get_.array(t, "rules", path + ".rules")) spec.rules = load_rules(*r, get_, path + ".rules");
   spec.send = load_steps(t, "send", path + ".send", Phase::Send);
   spec.verify = load_steps(t, "verify", path + ".verify", Phase::Verify);

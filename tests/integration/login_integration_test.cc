@@ -1,6 +1,5 @@
 // SPEC §3 through real libpam: pam_matrix for the password, then pam_otp.so
 // against the mock provider over real TLS. One case per outcome.
-#define BOOST_TEST_MODULE pam_otp integration tests
 #include <boost/test/unit_test.hpp>
 
 #include <security/pam_appl.h>
@@ -37,7 +36,6 @@ struct Fixture {
 
 }  // namespace
 
-BOOST_TEST_GLOBAL_FIXTURE(NssWrapperFiles);
 
 BOOST_FIXTURE_TEST_SUITE(login, Fixture)
 

@@ -154,6 +154,8 @@ std::string PamResult::describe() const {
   for (const auto& e : errors) out += " [" + e + "]";
   out += "\ninfos:";
   for (const auto& i : infos) out += " [" + i + "]";
+  out += "\nrequests the mock received:";
+  for (const auto& r : Shared::mock().requests()) out += "\n  " + r.method + " " + r.path + " " + r.body;
   return out + "\nlog:\n" + log;
 }
 
@@ -161,6 +163,7 @@ PamHarness::PamHarness() {
   Shared::mock().reset();
   Shared::mock().clear_fault();
   Shared::mock().configure(mock::MockSettings{});
+  Shared::mock().configure_dialects(mock::Dialects{});
   dir_.write("passdb", "alice:alice-password:otp-test\nbob:bob-password:otp-test\n"
                        "carol:carol-password:otp-test\ndave:dave-password:otp-test\n"
                        "we\"ird\\${x}:weird-password:otp-test\n", 0600);

@@ -65,21 +65,21 @@ Reply verify_reply(OtpEngine& engine, const httplib::Request& req) {
   return engine.verify(in, Clock::now());
 }
 
+}  // namespace
+
 // One write per line so that concurrent deliveries do not interleave.
-void print_code(const Delivery& d) {
+void MockProvider::print_code(const Delivery& d) {
   const std::string line = "[otp-mock] " + d.channel + " to " + mask_destination(d.to) +
                            " for " + d.user + ": code " + d.code + "\n";
   std::fwrite(line.data(), 1, line.size(), stdout);
   std::fflush(stdout);
 }
 
-void respond(httplib::Response& res, const Reply& reply) {
+void MockProvider::respond(httplib::Response& res, const Reply& reply) {
   res.status = reply.status;
   if (reply.retry_after > 0) res.set_header("Retry-After", std::to_string(reply.retry_after));
   res.set_content(to_text(reply.body), "application/json");
 }
-
-}  // namespace
 
 void MockProvider::add_generic_routes() {
   server_->Post("/v1/otp/send", wrap([this](const httplib::Request& req, httplib::Response& res) {

@@ -11,19 +11,20 @@ namespace {
   throw std::invalid_argument(field);
 }
 
-// Each reader leaves out untouched when obj lacks the field.
-void read_int(const Json::Value& obj, const char* name, int& out, int min, int max) {
-  if (!obj.isMember(name)) return;
-  const Json::Value& v = obj[name];
-  if (!v.isInt() || v.asInt() < min || v.asInt() > max) bad(name);
-  out = v.asInt();
-}
-
 void read_size(const Json::Value& obj, const char* name, std::size_t& out) {
   if (!obj.isMember(name)) return;
   const Json::Value& v = obj[name];
   if (!v.isUInt64()) bad(name);
   out = static_cast<std::size_t>(v.asUInt64());
+}
+
+}  // namespace
+
+void read_int(const Json::Value& obj, const char* name, int& out, int min, int max) {
+  if (!obj.isMember(name)) return;
+  const Json::Value& v = obj[name];
+  if (!v.isInt() || v.asInt() < min || v.asInt() > max) bad(name);
+  out = v.asInt();
 }
 
 void read_bool(const Json::Value& obj, const char* name, bool& out) {
@@ -49,8 +50,6 @@ void read_string_list(const Json::Value& obj, const char* name, std::vector<std:
   }
   out = std::move(list);
 }
-
-}  // namespace
 
 std::string to_text(const Json::Value& v) {
   Json::StreamWriterBuilder builder;

@@ -6,6 +6,7 @@
 
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "mock_types.h"
 
@@ -35,5 +36,13 @@ Fault fault_from_json(const Json::Value& obj);
 
 // Throws std::invalid_argument if a value is out of range (e.g. code_length 0).
 void validate(const MockSettings& s);
+
+// Field readers for partial updates: each leaves `out` untouched when obj
+// lacks the field and throws std::invalid_argument(name) when it has the
+// wrong type or is out of range.
+void read_int(const Json::Value& obj, const char* name, int& out, int min, int max);
+void read_bool(const Json::Value& obj, const char* name, bool& out);
+void read_string(const Json::Value& obj, const char* name, std::string& out);
+void read_string_list(const Json::Value& obj, const char* name, std::vector<std::string>& out);
 
 }  // namespace otp::mock

@@ -9,6 +9,7 @@
 #include <csignal>
 #include <stdexcept>
 
+#include "dialects/dialect_set.h"
 #include "mock_json.h"
 
 namespace otp::mock {
@@ -37,7 +38,11 @@ void set_reuse_addr(int fd) {
 
 }  // namespace
 
-MockProvider::MockProvider(MockOptions options) : options_(std::move(options)) {
+MockProvider::MockProvider(MockOptions options)
+    : options_(std::move(options)),
+      dialect_set_(std::make_unique<DialectSet>(options_.blockid_private_key)),
+      dialects_(options_.dialects) {
+  validate(dialects_);
   server_ = std::make_unique<httplib::SSLServer>([this](SSL_CTX& ctx) { return setup_tls(ctx); });
   // Without TCP_NODELAY the second of two small TLS records waits for the
   // client's delayed ACK: 40 ms per request.
@@ -51,7 +56,9 @@ MockProvider::MockProvider(MockOptions options) : options_(std::move(options)) {
     listen_fd_ = fd;
   });
   add_generic_routes();
+  add_dialect_routes();
   add_control_routes();
+  add_dialect_control_routes();
   set_fallback_handlers();
 }
 

@@ -1,6 +1,7 @@
 // An OTP provider for tests: httplib's SSLServer on background threads,
-// speaking the generic JSON API (generic_api.cc) plus a control API under
-// /mock/ (control_api.cc), with injectable faults.
+// speaking the generic JSON API (generic_api.cc) and six real providers'
+// dialects (dialects/), plus a control API under /mock/ (control_api.cc),
+// with injectable faults.
 #pragma once
 
 #include <httplib.h>
@@ -14,11 +15,14 @@
 #include <thread>
 #include <vector>
 
+#include "dialects/dialect.h"
 #include "mock_types.h"
 #include "otp_engine.h"
 #include "tls_observer.h"
 
 namespace otp::mock {
+
+class DialectSet;
 
 class MockProvider {
  public:
@@ -50,6 +54,15 @@ class MockProvider {
   std::vector<Delivery> outbox() const;
   std::optional<std::string> last_code_for(const std::string& to) const;
   std::vector<RecordedRequest> requests() const;
+  // The provider dialects (Stytch, Descope, Twilio Verify, privacyIDEA,
+  // 1Kosmos BlockID, Baanx), all served from construction on; thread-safe,
+  // also under /mock/dialects. set_next_code(), expire_codes(), reset(),
+  // faults, the outbox and request recording cover them too.
+  void configure_dialects(const Dialects& d);  // throws std::invalid_argument
+  Dialects dialects() const;
+  // The BlockID community public key: base64 of the 64-byte X‖Y.
+  std::string community_public_key() const;
+
   int handshakes() const;   // TLS handshakes completed since start/reset
   // Connections that began a TLS handshake since start/reset: every accepted
   // TCP connection, including ones whose handshake then failed.
@@ -67,6 +80,12 @@ class MockProvider {
   bool setup_tls(SSL_CTX& ctx);
   void add_generic_routes();  // generic_api.cc
   void add_control_routes();  // control_api.cc
+  void add_dialect_routes();  // mock_dialects.cc
+  void add_dialect_control_routes();
+  void run_dialect(const DialectHandler& handler, const httplib::Request& req,
+                   httplib::Response& res);
+  static void respond(httplib::Response& res, const Reply& reply);  // generic_api.cc
+  static void print_code(const Delivery& d);
   void set_fallback_handlers();
   void add_catch_all_routes();
   void serve();
@@ -80,6 +99,8 @@ class MockProvider {
 
   const MockOptions options_;
   TlsObserver tls_;  // before server_: the SSL_CTX points at it
+  // Before server_, whose handlers point into it. Guarded by mutex_.
+  std::unique_ptr<DialectSet> dialect_set_;
   std::string tls_error_;
   std::unique_ptr<httplib::SSLServer> server_;
   int listen_fd_ = -1;
@@ -94,6 +115,7 @@ class MockProvider {
   unsigned long fault_generation_ = 0;
   Fault fault_;
   OtpEngine engine_;
+  Dialects dialects_;
   std::vector<RecordedRequest> requests_;
 };
 

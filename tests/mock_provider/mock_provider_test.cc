@@ -19,6 +19,7 @@
 #include "mock_json.h"
 #include "mock_provider.h"
 #include "test_curl.h"
+#include "test_env.h"
 #include "test_pki.h"
 
 namespace {
@@ -110,6 +111,10 @@ std::string wrong(const std::string& code) {
 }
 
 }  // namespace
+
+namespace otp::mock::testing {
+const Pki& shared_pki() { return PkiFixture::instance->pki; }
+}  // namespace otp::mock::testing
 
 BOOST_AUTO_TEST_SUITE(pki_files)
 

@@ -1,5 +1,6 @@
 // MockProvider's thread-safe state control: each call takes the one mutex
 // that the request handlers also take.
+#include "dialects/dialect_set.h"
 #include "mock_provider.h"
 
 namespace otp::mock {
@@ -38,11 +39,13 @@ void MockProvider::set_next_code(const std::string& code) {
 void MockProvider::expire_codes() {
   const std::lock_guard<std::mutex> lock(mutex_);
   engine_.expire_codes();
+  dialect_set_->expire_codes();
 }
 
 void MockProvider::reset() {
   const std::lock_guard<std::mutex> lock(mutex_);
   engine_.reset();
+  dialect_set_->reset();
   requests_.clear();
   tls_.reset_counts();
 }

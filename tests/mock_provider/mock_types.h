@@ -8,6 +8,8 @@
 #include <utility>
 #include <vector>
 
+#include "dialects/dialects.h"
+
 namespace otp::mock {
 
 struct MockOptions {
@@ -24,6 +26,11 @@ struct MockOptions {
   // How long an idle kept-alive connection stays open (httplib's default).
   // stop() closes idle connections at once whatever this is.
   int keep_alive_seconds = 5;
+  // The provider dialects' settings until configure_dialects() changes them.
+  Dialects dialects{};
+  // The BlockID community's private key, base64 of a raw 32-byte secp256k1
+  // scalar, for a public key fixed in advance; "" = a fresh key per mock.
+  std::string blockid_private_key{};
 };
 
 // The provider's behaviour; the defaults are what a test expects from a

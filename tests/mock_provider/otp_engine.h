@@ -47,6 +47,10 @@ class OtpEngine {
   void expire_codes();
   void reset();  // everything but the settings
   const std::vector<Delivery>& outbox() const { return outbox_; }
+  // For the provider dialects, which keep their own transactions but share
+  // the forced next code and the outbox with the generic API.
+  std::string take_code();  // the set_next_code() one if any, else random
+  void record_delivery(Delivery d) { outbox_.push_back(std::move(d)); }
   // "req-<n>"; deliberately not reset by reset() so ids stay unique.
   std::string next_request_id();
 
@@ -65,7 +69,6 @@ class OtpEngine {
   std::optional<Reply> locked_reply(const std::string& user, Clock::time_point now) const;
   std::optional<Reply> rate_limited(const std::string& to, Clock::time_point now);
   Reply wrong_code(Transaction& tx, Clock::time_point now);
-  std::string take_code();
 
   MockSettings settings_;
   std::map<std::string, Transaction> transactions_;

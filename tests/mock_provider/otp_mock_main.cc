@@ -25,7 +25,9 @@ using otp::mock::MockSettings;
 constexpr char kUsage[] =
     "usage: otp-mock --pki-dir DIR [--port N] [--print-codes] [--api-key K] [--users a,b,c]\n"
     "\n"
-    "Serves the generic OTP provider API over HTTPS on 127.0.0.1.\n"
+    "Serves the generic OTP provider API over HTTPS on 127.0.0.1, and the wire\n"
+    "formats of Stytch, Descope, Twilio Verify, privacyIDEA, 1Kosmos BlockID and\n"
+    "Baanx (settings and the BlockID community key: GET/POST /mock/dialects).\n"
     "  --pki-dir DIR   certificates; created there unless DIR/ca.pem exists.\n"
     "                  The port is written to DIR/port.\n"
     "  --port N        listen on N (default: a free port)\n"

@@ -2,9 +2,13 @@
 // security module should not get used to guessable codes.
 #pragma once
 
+#include <cstddef>
 #include <string>
 
 namespace otp::mock {
+
+// n bytes. Throws std::runtime_error.
+std::string random_bytes(std::size_t n);
 
 // length decimal digits, each uniform. Throws std::runtime_error.
 std::string random_digits(int length);

@@ -1,0 +1,175 @@
+// privacyIDEA's /validate/check (providers.md "privacyIDEA"), with one SMS
+// token per user: the first leg (pass = PIN) triggers a challenge, the
+// second (transaction_id, pass = code) answers it. Wrong answers are HTTP
+// 200 REJECTs; only server-side errors use another status.
+#include <map>
+
+#include "dialects/code_book.h"
+#include "dialects/dialect.h"
+#include "dialects/dialect_util.h"
+#include "mock_json.h"
+#include "otp_random.h"
+
+namespace otp::mock {
+namespace {
+
+using Req = httplib::Request;
+
+constexpr char kChallengeMessage[] = "Please enter otp from your SMS";
+
+// The envelope every privacyIDEA answer has.
+Json::Value envelope(const Json::Value& result) {
+  Json::Value v(Json::objectValue);
+  v["id"] = 1;
+  v["jsonrpc"] = "2.0";
+  v["version"] = "privacyIDEA 3.9";
+  v["time"] = static_cast<double>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                      std::chrono::system_clock::now().time_since_epoch())
+                                      .count()) /
+              1000.0;
+  v["result"] = result;
+  return v;
+}
+
+Reply server_error(int code, const std::string& message) {
+  Json::Value result(Json::objectValue);
+  result["status"] = false;
+  result["error"]["code"] = code;
+  result["error"]["message"] = "ERR" + std::to_string(code) + ": " + message;
+  return json_reply(400, envelope(result));
+}
+
+Reply outcome(const std::string& authentication, const Json::Value& detail) {
+  Json::Value result(Json::objectValue);
+  result["status"] = true;
+  result["value"] = authentication == "ACCEPT";
+  result["authentication"] = authentication;
+  Json::Value v = envelope(result);
+  v["detail"] = detail;
+  return json_reply(200, v);
+}
+
+Reply with_message(const std::string& authentication, const std::string& message) {
+  Json::Value detail(Json::objectValue);
+  detail["message"] = message;
+  return outcome(authentication, detail);
+}
+
+struct Params {
+  std::optional<std::string> user, realm, pass, transaction_id;
+};
+
+// Form or JSON, as the client's Content-Type says. nullopt if unreadable.
+std::optional<Params> read_params(const Req& req) {
+  std::map<std::string, std::string> fields;
+  if (media_type(req) == "application/json") {
+    const auto body = parse_object(req.body);
+    if (!body) return std::nullopt;
+    for (const auto& name : body->getMemberNames())
+      if ((*body)[name].isString()) fields[name] = (*body)[name].asString();
+  } else if (auto form = parse_form(req.body)) {
+    fields = std::move(*form);
+  } else {
+    return std::nullopt;
+  }
+  const auto get = [&](const char* name) -> std::optional<std::string> {
+    const auto it = fields.find(name);
+    return it == fields.end() ? std::nullopt : std::optional<std::string>(it->second);
+  };
+  return Params{get("user"), get("realm"), get("pass"), get("transaction_id")};
+}
+
+class PrivacyIdea final : public Dialect {
+ public:
+  std::vector<DialectRoute> routes() override {
+    return {{"/validate/check",
+             [this](const Req& req, DialectContext& ctx) { return check(req, ctx); }}};
+  }
+  void expire_codes() override { challenges_.expire_all(); }
+  void reset() override {
+    challenges_.clear();
+    owners_.clear();
+    failcounts_.clear();
+  }
+
+ private:
+  Reply check(const Req& req, DialectContext& ctx);
+  Reply challenge(const std::string& user, const PrivacyIdeaUser& u, DialectContext& ctx);
+  Reply answer(const std::string& user, const Params& p, DialectContext& ctx);
+  const std::string& serial(const std::string& user);
+
+  CodeBook challenges_;                         // by transaction id
+  std::map<std::string, std::string> owners_;   // transaction id -> user
+  std::map<std::string, int> failcounts_;       // by user, until reset()
+  std::map<std::string, std::string> serials_;  // by user: token data, kept
+};
+
+const std::string& PrivacyIdea::serial(const std::string& user) {
+  auto it = serials_.find(user);
+  if (it == serials_.end()) it = serials_.emplace(user, "PISM" + random_digits(8)).first;
+  return it->second;
+}
+
+Reply PrivacyIdea::check(const Req& req, DialectContext& ctx) {
+  const PrivacyIdeaSettings& s = ctx.dialects().privacyidea;
+  const auto p = read_params(req);
+  if (!p) return server_error(905, "Could not read the request parameters");
+  if (!p->user || p->user->empty()) return server_error(905, "Missing parameter: 'user'");
+  if (!p->pass) return server_error(905, "Missing parameter: 'pass'");
+  const auto u = s.users.find(*p->user);
+  // The user exists only in the realm configured for them ("" = default).
+  if (u == s.users.end() || p->realm.value_or("") != u->second.realm)
+    return server_error(904, "The user can not be found in any resolver in this realm!");
+  if (failcounts_[*p->user] >= s.max_fail) return with_message("REJECT", "Failcounter exceeded");
+  if (p->transaction_id) return answer(*p->user, *p, ctx);
+  if (*p->pass != u->second.pin) {
+    ++failcounts_[*p->user];
+    return with_message("REJECT", "wrong otp pin");
+  }
+  return challenge(*p->user, u->second, ctx);
+}
+
+Reply PrivacyIdea::challenge(const std::string& user, const PrivacyIdeaUser& u,
+                             DialectContext& ctx) {
+  const std::string tx = random_digits(20);
+  const std::string code = ctx.new_code();
+  challenges_.issue(tx, code,
+                    ctx.now() + std::chrono::seconds(ctx.mock_settings().code_ttl_seconds));
+  owners_[tx] = user;
+  ctx.deliver(Delivery{user, "sms", u.phone, code, tx});
+
+  Json::Value one(Json::objectValue);
+  one["transaction_id"] = tx;
+  one["message"] = kChallengeMessage;
+  one["client_mode"] = "interactive";
+  one["type"] = "sms";
+  one["serial"] = serial(user);
+  Json::Value detail(Json::objectValue);
+  detail["transaction_id"] = tx;
+  detail["transaction_ids"].append(tx);
+  detail["message"] = kChallengeMessage;
+  detail["messages"].append(kChallengeMessage);
+  detail["serial"] = serial(user);
+  detail["type"] = "sms";
+  detail["multi_challenge"].append(one);
+  return outcome("CHALLENGE", detail);
+}
+
+Reply PrivacyIdea::answer(const std::string& user, const Params& p, DialectContext& ctx) {
+  const std::string& tx = *p.transaction_id;
+  const auto owner = owners_.find(tx);
+  // Another user's, unknown, expired and used challenges: all just wrong.
+  const bool mine = owner != owners_.end() && owner->second == user;
+  if (mine && challenges_.check(tx, *p.pass, ctx.now()) == CodeCheck::ok) {
+    failcounts_[user] = 0;
+    return with_message("ACCEPT", "matching 1 tokens");
+  }
+  ++failcounts_[user];
+  return with_message("REJECT", "wrong otp value");
+}
+
+}  // namespace
+
+std::unique_ptr<Dialect> make_privacyidea() { return std::make_unique<PrivacyIdea>(); }
+
+}  // namespace otp::mock
