@@ -4,7 +4,7 @@
 
 namespace otp::config {
 namespace {
-constexpr std::array<std::string_view, 4> kPlaceholders = {"destination", "attempts_left", "minutes", "seconds"};
+constexpr std::array<std::string_view, 5> kPlaceholders = {"destination", "attempts_left", "minutes", "seconds", "count"};
 }
 
 const std::vector<MessageDefault>& default_messages() {
@@ -25,11 +25,23 @@ const std::vector<MessageDefault>& default_messages() {
       {"unavailable", "The code service is unavailable."},
       {"failed", "Authentication failed."},
       {"password_prompt", "Password: "},
+      {"choose_channel", "Where should the code go?"},
+      {"channel_sms", "SMS to {destination}"},
+      {"channel_voice", "Voice call to {destination}"},
+      {"channel_whatsapp", "WhatsApp to {destination}"},
+      {"channel_email", "E-mail to {destination}"},
+      {"choose_prompt", "Choice [1-{count}]: "},
+      {"invalid_choice", "That is not one of the choices, {attempts_left} attempts left."},
+      {"invalid_choice_final", "That is not one of the choices. No attempts left."},
   };
   return messages;
 }
 
 std::optional<std::string> message_problem(std::string_view text) {
+  for (char c : text) {
+    const auto b = static_cast<unsigned char>(c);
+    if ((b < 0x20 && c != '\n' && c != '\t') || b == 0x7F) return "contains a control character";
+  }
   for (std::size_t open = text.find('{'); open != std::string_view::npos; open = text.find('{', open + 1)) {
     const auto close = text.find('}', open);
     if (close == std::string_view::npos) return "has a '{' without '}'";
@@ -37,7 +49,7 @@ std::optional<std::string> message_problem(std::string_view text) {
     bool known = false;
     for (auto p : kPlaceholders) known = known || p == name;
     if (!known)
-      return "unknown placeholder {" + std::string(name) + "} (known: {destination} {attempts_left} {minutes} {seconds})";
+      return "unknown placeholder {" + std::string(name) + "} (known: {destination} {attempts_left} {minutes} {seconds} {count})";
   }
   return std::nullopt;
 }

@@ -1,5 +1,5 @@
 // Every text the user sees, overridable in [messages]. Placeholders:
-// {destination} {attempts_left} {minutes} {seconds}.
+// {destination} {attempts_left} {minutes} {seconds} {count}.
 #pragma once
 
 #include <map>

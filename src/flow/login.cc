@@ -2,7 +2,9 @@
 
 #include "base/json.h"
 #include "base/text.h"
+#include "flow/destinations.h"
 #include "flow/record.h"
+#include "flow/scope.h"
 #include "flow/session.h"
 #include "provider/client.h"
 #include "provider/variables.h"
@@ -12,28 +14,6 @@ namespace {
 
 using std::chrono::milliseconds;
 using std::chrono::seconds;
-
-struct Destination {
-  std::string channel;
-  std::string address;  // phone or e-mail; empty when the provider knows it
-};
-
-// Step 6: the channel and the address the code goes to.
-std::optional<Destination> resolve_destination(const config::Config& cfg, const config::UserEntry& entry) {
-  std::string channel = cfg.channel;
-  if (auto it = entry.keys.find("channel"); it != entry.keys.end()) channel = it->second;
-  auto key = [&](const char* name) {
-    auto it = entry.keys.find(name);
-    return it == entry.keys.end() ? std::string() : it->second;
-  };
-  if (channel == "ask") {
-    // Issue #4 adds the menu; until then the first channel the user can receive.
-    channel = !key("phone").empty() ? "sms" : "email";
-  }
-  Destination d{channel, channel == "email" ? key("email") : key("phone")};
-  if (d.address.empty() && cfg.provider.destination_required) return std::nullopt;
-  return d;
-}
 
 void set_variables(provider::Variables& vars, const config::Config& cfg, const config::UserEntry& entry,
                    const LoginRequest& request, const Destination& dest) {
@@ -83,11 +63,7 @@ http::TlsOptions tls_options(const config::Config& cfg) {
 
 // Steps 7-9, once the user has a destination.
 AuthResult run_provider(const config::Config& cfg, const config::UserEntry& entry, const LoginRequest& request,
-                        const Destination& dest, Services& services, LoginRecord& record) {
-  if (!cfg.provider.supports_channel(dest.channel)) {
-    record.set("config_error", LOG_ERR, "provider '" + cfg.provider_name + "' has no channel '" + dest.channel + "'");
-    return AuthResult::ServiceErr;
-  }
+                        const Destination& dest, int attempts_used, Services& services, LoginRecord& record) {
   const auto transport = services.transports(tls_options(cfg));
   const provider::Limits limits{seconds(cfg.timeout), seconds(cfg.connect_timeout), seconds(cfg.deadline)};
   provider::ProviderClient client(cfg.provider, *transport, limits, services.log, cfg.debug);
@@ -95,19 +71,26 @@ AuthResult run_provider(const config::Config& cfg, const config::UserEntry& entr
   set_variables(vars, cfg, entry, request, dest);
   if (!ensure_password(cfg, request, vars, *services.conversation, record)) return AuthResult::ConvErr;
   SessionContext context{cfg, client, vars, *services.conversation, services.clock, services.log,
-                         request.silent, dest.address, record};
+                         request.silent, dest.address, record, attempts_used};
   const AuthResult result = run_session(context);
   record.provider_time = client.provider_time();
   if (auto id = vars.lookup("request_id")) record.request_id = sanitize(json::as_text(*id), 100);
   return result;
 }
 
-AuthResult authenticate_user(const config::Loaded& loaded, const LoginRequest& request, Services& services,
-                             LoginRecord& record) {
-  const config::Config& cfg = loaded.config;
-  if (!services.users.find_user(request.user)) {
+// Steps 2-5: who it is, whether pam_otp covers this login, and whether it
+// can go on at all. nullopt: go on.
+std::optional<AuthResult> check_login(const config::Config& cfg, const LoginRequest& request, Services& services,
+                                      LoginRecord& record) {
+  const auto user = services.users.find_user(request.user);
+  if (!user) {
     record.set("user_unknown", LOG_NOTICE, "no passwd entry");
     return AuthResult::UserUnknown;
+  }
+  const auto scope = decide_scope(cfg, *user, services.users, request.service, request.rhost);
+  if (!scope.in_scope) {
+    record.set("out_of_scope", LOG_INFO, scope.rule);
+    return AuthResult::Ignore;
   }
   if (request.authtok && request.authtok->reveal() == kIncorrectMarker) {
     record.set("earlier_module_failed", LOG_NOTICE, "PAM_AUTHTOK holds Linux-PAM's INCORRECT marker; nothing sent");
@@ -117,20 +100,36 @@ AuthResult authenticate_user(const config::Loaded& loaded, const LoginRequest& r
     record.set("conversation_failed", LOG_ERR, "the application gave no conversation function; nothing sent");
     return AuthResult::ConvErr;
   }
+  return std::nullopt;
+}
+
+AuthResult unenrolled(const config::Config& cfg, const LoginRequest& request, Services& services, LoginRecord& record,
+                      const std::string& why) {
+  const bool allow = cfg.unenrolled == config::Unenrolled::Allow;
+  record.set("unenrolled", allow ? LOG_INFO : LOG_NOTICE, why + (allow ? "; unenrolled=allow" : "; unenrolled=deny"));
+  if (allow) return AuthResult::Ignore;
+  if (!request.silent) services.conversation->error(cfg.messages.at("failed"));
+  return AuthResult::AuthErr;
+}
+
+AuthResult authenticate_user(const config::Loaded& loaded, const LoginRequest& request, Services& services,
+                             LoginRecord& record) {
+  const config::Config& cfg = loaded.config;
+  if (auto done = check_login(cfg, request, services, record)) return *done;
   const auto entry = loaded.users.find(request.user);
-  const auto dest = entry ? resolve_destination(cfg, *entry) : std::nullopt;
-  if (!dest) {
-    const bool allow = cfg.unenrolled == config::Unenrolled::Allow;
-    record.set("unenrolled", allow ? LOG_INFO : LOG_NOTICE,
-               std::string(entry ? "no destination for the user's channel" : "not in the users file") +
-                   (allow ? "; unenrolled=allow" : "; unenrolled=deny"));
-    if (allow) return AuthResult::Ignore;
-    if (!request.silent) services.conversation->error(cfg.messages.at("failed"));
-    return AuthResult::AuthErr;
+  if (!entry) return unenrolled(cfg, request, services, record, "not in the users file");
+  const std::string channel = preferred_channel(cfg, *entry, request.channel);
+  if (channel != "ask" && !cfg.provider.supports_channel(channel)) {
+    record.set("config_error", LOG_ERR, "provider '" + cfg.provider_name + "' has no channel '" + channel + "'");
+    return AuthResult::ServiceErr;
   }
-  record.channel = dest->channel;
-  record.destination = dest->address.empty() ? "" : mask_destination(dest->address);
-  return run_provider(cfg, *entry, request, *dest, services, record);
+  const auto options = destination_options(cfg, *entry, channel);
+  if (options.empty()) return unenrolled(cfg, request, services, record, "no destination for channel '" + channel + "'");
+  const auto menu = choose_destination(cfg, options, *services.conversation, request.silent, record);
+  if (!menu.choice) return menu.result;
+  record.channel = menu.choice->channel;
+  record.destination = menu.choice->address.empty() ? "" : mask_destination(menu.choice->address);
+  return run_provider(cfg, *entry, request, *menu.choice, menu.attempts_used, services, record);
 }
 
 }  // namespace

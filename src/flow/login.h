@@ -26,6 +26,7 @@ struct LoginRequest {
   std::string rhost;
   std::optional<Secret> authtok;  // PAM_AUTHTOK left by an earlier module
   bool silent = false;            // PAM_SILENT
+  std::optional<std::string> channel;  // forced (pam-otp test --channel)
 };
 
 using TransportFactory = std::function<std::unique_ptr<http::Transport>(const http::TlsOptions&)>;

@@ -55,7 +55,7 @@ struct Fixture {
   testing::FakeClock clock;
   testing::CollectingLogger log;
   testing::FakeUserDirectory directory;
-  LoginRequest request{"alice", "sshd", "203.0.113.5", Secret("hunter2"), false};
+  LoginRequest request{"alice", "sshd", "203.0.113.5", Secret("hunter2"), false, std::nullopt};
   int transports_made = 0;
   bool with_conversation = true;
 

@@ -32,7 +32,10 @@ class Pattern {
 class Session {
  public:
   explicit Session(SessionContext& c)
-      : c_(c), pattern_(c.config.code_pattern), attempts_left_(c.config.attempts), resends_left_(c.config.resends) {}
+      : c_(c),
+        pattern_(c.config.code_pattern),
+        attempts_left_(c.config.attempts - c.attempts_used),
+        resends_left_(c.config.resends) {}
 
   AuthResult run();
 

@@ -24,6 +24,7 @@ struct SessionContext {
   bool silent = false;
   std::string destination;  // full, for masking; may be empty (provider knows it)
   LoginRecord& record;
+  int attempts_used = 0;    // spent before the session (invalid menu choices)
 };
 
 AuthResult run_session(SessionContext& context);

@@ -1,0 +1,95 @@
+#include "flow/destinations.h"
+
+#include <array>
+
+#include "base/text.h"
+#include "config/messages.h"
+
+namespace otp::flow {
+namespace {
+
+constexpr std::array<const char*, 4> kMenuOrder = {"sms", "voice", "whatsapp", "email"};
+
+std::string address_for(const config::UserEntry& entry, const std::string& channel) {
+  const auto it = entry.keys.find(channel == "email" ? "email" : "phone");
+  return it == entry.keys.end() ? std::string() : it->second;
+}
+
+std::string menu_text(const config::Config& cfg, const std::vector<Destination>& options) {
+  std::string text = cfg.messages.at("choose_channel") + "\n";
+  for (std::size_t i = 0; i < options.size(); ++i) {
+    const std::string label = config::render(cfg.messages.at("channel_" + options[i].channel),
+                                             {{"destination", mask_destination(options[i].address)}});
+    text += "  " + std::to_string(i + 1) + ") " + label + "\n";
+  }
+  return text + config::render(cfg.messages.at("choose_prompt"), {{"count", std::to_string(options.size())}});
+}
+
+std::optional<std::size_t> parse_choice(std::string_view answer, std::size_t count) {
+  const auto text = trim(answer);
+  if (text.empty() || text.size() > 2 || text.find_first_not_of("0123456789") != std::string_view::npos)
+    return std::nullopt;
+  const std::size_t n = static_cast<std::size_t>(std::stoi(std::string(text)));
+  if (n < 1 || n > count) return std::nullopt;
+  return n - 1;
+}
+
+}  // namespace
+
+std::string preferred_channel(const config::Config& cfg, const config::UserEntry& entry,
+                              const std::optional<std::string>& forced) {
+  if (forced) return *forced;
+  if (auto it = entry.keys.find("channel"); it != entry.keys.end()) return it->second;
+  return cfg.channel;
+}
+
+std::vector<Destination> destination_options(const config::Config& cfg, const config::UserEntry& entry,
+                                             const std::string& channel) {
+  const bool required = cfg.provider.destination_required;
+  std::vector<Destination> options;
+  if (channel != "ask") {
+    Destination d{channel, address_for(entry, channel)};
+    if (!d.address.empty() || !required) options.push_back(std::move(d));
+    return options;
+  }
+  for (const char* c : kMenuOrder) {
+    Destination d{c, address_for(entry, c)};
+    if (!d.address.empty() && cfg.provider.supports_channel(c)) options.push_back(std::move(d));
+  }
+  // A provider that knows the destination itself needs no choice from us.
+  if (options.empty() && !required) options.push_back({"sms", ""});
+  return options;
+}
+
+MenuOutcome choose_destination(const config::Config& cfg, const std::vector<Destination>& options,
+                               Conversation& conversation, bool silent, LoginRecord& record) {
+  MenuOutcome outcome;
+  if (options.size() == 1) {
+    outcome.choice = options.front();
+    return outcome;
+  }
+  const std::string menu = menu_text(cfg, options);
+  for (;;) {
+    const auto answer = conversation.ask(menu, true);
+    if (!answer) {
+      record.set("conversation_failed", LOG_NOTICE, "no answer to the channel menu");
+      outcome.result = AuthResult::ConvErr;
+      return outcome;
+    }
+    if (const auto index = parse_choice(answer->reveal(), options.size())) {
+      outcome.choice = options[*index];
+      return outcome;
+    }
+    ++outcome.attempts_used;
+    const int left = cfg.attempts - outcome.attempts_used;
+    const std::string key = left > 0 ? "invalid_choice" : "invalid_choice_final";
+    if (!silent) conversation.error(config::render(cfg.messages.at(key), {{"attempts_left", std::to_string(left)}}));
+    if (left <= 0) {
+      record.set("max_tries", LOG_NOTICE, "no valid choice in the channel menu");
+      outcome.result = AuthResult::MaxTries;
+      return outcome;
+    }
+  }
+}
+
+}  // namespace otp::flow

@@ -1,0 +1,22 @@
+// SPEC §3 step 3: is this login one pam_otp should ask a code for?
+// exempt_services (PAM_SERVICE), exempt_networks (PAM_RHOST in a CIDR; a
+// host name or an empty PAM_RHOST never matches), require_groups (the user
+// must be in one) and exempt_groups (primary and supplementary groups).
+#pragma once
+
+#include <string>
+
+#include "config/config.h"
+#include "flow/user_directory.h"
+
+namespace otp::flow {
+
+struct ScopeDecision {
+  bool in_scope = true;
+  std::string rule;  // which rule decided, e.g. "exempt_groups: wheel"
+};
+
+ScopeDecision decide_scope(const config::Config& cfg, const UserInfo& user, UserDirectory& directory,
+                           const std::string& service, const std::string& rhost);
+
+}  // namespace otp::flow

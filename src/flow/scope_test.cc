@@ -1,0 +1,86 @@
+#include "flow/scope.h"
+
+#include <boost/test/unit_test.hpp>
+
+#include "fakes.h"
+
+using namespace otp;
+using namespace otp::flow;
+
+namespace {
+
+struct Fixture {
+  config::Config cfg;
+  testing::FakeUserDirectory directory;
+  UserInfo alice{"alice", 1001, 1001};
+  Fixture() { directory.users["alice"] = {"alice", "staff", "wheel"}; }
+  ScopeDecision decide(const std::string& service = "sshd", const std::string& rhost = "203.0.113.5") {
+    return decide_scope(cfg, alice, directory, service, rhost);
+  }
+};
+
+}  // namespace
+
+BOOST_FIXTURE_TEST_SUITE(scope, Fixture)
+
+BOOST_AUTO_TEST_CASE(everyone_is_in_scope_by_default) {
+  BOOST_TEST(decide().in_scope);
+}
+
+BOOST_AUTO_TEST_CASE(exempt_services) {
+  cfg.exempt_services = {"sudo", "cron"};
+  BOOST_TEST(decide("sshd").in_scope);
+  const auto d = decide("sudo");
+  BOOST_TEST(!d.in_scope);
+  BOOST_TEST(d.rule == "exempt_services: sudo");
+}
+
+BOOST_AUTO_TEST_CASE(exempt_networks_v4_and_v6) {
+  cfg.exempt_networks = {"10.0.0.0/8", "2001:db8::/32"};
+  BOOST_TEST(!decide("sshd", "10.1.2.3").in_scope);
+  BOOST_TEST(decide("sshd", "11.1.2.3").in_scope);
+  BOOST_TEST(!decide("sshd", "2001:db8::7").in_scope);
+  BOOST_TEST(decide("sshd", "2001:db9::7").in_scope);
+  BOOST_TEST(!decide("sshd", "::ffff:10.9.9.9").in_scope);  // IPv4-mapped
+  BOOST_TEST(decide("sshd", "10.example.com").in_scope);    // a host name never matches
+  BOOST_TEST(decide("sshd", "").in_scope);                  // a console login never matches
+  BOOST_TEST(decide("sshd", "10.1.2.3").rule == "exempt_networks: 10.1.2.3 is in 10.0.0.0/8");
+}
+
+BOOST_AUTO_TEST_CASE(everything_exempt_network) {
+  cfg.exempt_networks = {"0.0.0.0/0", "::/0"};
+  BOOST_TEST(!decide("sshd", "198.51.100.1").in_scope);
+  BOOST_TEST(!decide("sshd", "fe80::1").in_scope);
+  BOOST_TEST(decide("sshd", "").in_scope);
+}
+
+BOOST_AUTO_TEST_CASE(require_groups_uses_primary_and_supplementary_groups) {
+  cfg.require_groups = {"otp-users"};
+  const auto d = decide();
+  BOOST_TEST(!d.in_scope);
+  BOOST_TEST(d.rule == "require_groups: the user is in none of them");
+  cfg.require_groups = {"otp-users", "staff"};  // supplementary
+  BOOST_TEST(decide().in_scope);
+  cfg.require_groups = {"alice"};  // primary
+  BOOST_TEST(decide().in_scope);
+}
+
+BOOST_AUTO_TEST_CASE(exempt_groups) {
+  cfg.exempt_groups = {"nobody", "wheel"};
+  const auto d = decide();
+  BOOST_TEST(!d.in_scope);
+  BOOST_TEST(d.rule == "exempt_groups: wheel");
+  cfg.exempt_groups = {"does-not-exist"};  // unknown groups simply never match
+  BOOST_TEST(decide().in_scope);
+}
+
+BOOST_AUTO_TEST_CASE(rules_apply_in_a_fixed_order) {
+  cfg.exempt_services = {"sshd"};
+  cfg.exempt_groups = {"wheel"};
+  BOOST_TEST(decide().rule == "exempt_services: sshd");
+  cfg.exempt_services.clear();
+  cfg.require_groups = {"staff"};
+  BOOST_TEST(decide().rule == "exempt_groups: wheel");
+}
+
+BOOST_AUTO_TEST_SUITE_END()
