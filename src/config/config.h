@@ -46,6 +46,9 @@ struct Config {
   std::map<std::string, std::string, std::less<>> messages;  // every key present (defaults filled in)
   std::string provider_name;
   provider::ProviderSpec provider;
+  // Where each top-level key that was set came from: file (or module
+  // argument) and line, for problems found after loading (pam-otp check).
+  std::map<std::string, std::pair<std::string, int>, std::less<>> origin;
 };
 
 }  // namespace otp::config

@@ -169,7 +169,11 @@ void apply_settings(const toml::table& doc, Config& cfg, tomlu::Getter& get) {
     for (const auto& s : settings()) known = known || s.key == key.str();
     if (!known) get.problem(value, std::string(key.str()), "unknown key");
   }
-  for (const auto& s : settings()) s.apply(doc, cfg, get);
+  for (const auto& s : settings()) {
+    s.apply(doc, cfg, get);
+    if (const toml::node* n = doc.get(s.key))
+      cfg.origin[std::string(s.key)] = {tomlu::file_of(*n, get.file()), tomlu::line_of(*n)};
+  }
   if (cfg.connect_timeout > cfg.timeout) {
     const toml::node* where = doc.get("connect_timeout") ? doc.get("connect_timeout") : doc.get("timeout");
     get.problem(where ? *where : doc, "connect_timeout",

@@ -32,6 +32,8 @@ class UsersFile {
   // The user's entry, from their own line or from "*" with ${user} filled in.
   std::optional<UserEntry> find(const std::string& user) const;
   std::size_t size() const { return users_.size(); }
+  const std::map<std::string, UserEntry, std::less<>>& listed() const { return users_; }
+  const std::optional<UserEntry>& wildcard() const { return wildcard_; }
 
  private:
   std::map<std::string, UserEntry, std::less<>> users_;

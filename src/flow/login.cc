@@ -15,8 +15,10 @@ namespace {
 using std::chrono::milliseconds;
 using std::chrono::seconds;
 
-void set_variables(provider::Variables& vars, const config::Config& cfg, const config::UserEntry& entry,
-                   const LoginRequest& request, const Destination& dest) {
+}  // namespace
+
+void set_login_variables(provider::Variables& vars, const config::Config& cfg, const config::UserEntry& entry,
+                         const LoginRequest& request, const Destination& dest) {
   // The users file's channel is a preference; the channel in use is the built-in.
   for (const auto& [key, value] : entry.keys)
     if (key != "channel") vars.set_user_key(key, Json::Value(value));
@@ -30,6 +32,8 @@ void set_variables(provider::Variables& vars, const config::Config& cfg, const c
   if (!dest.address.empty()) vars.set_builtin("destination", Json::Value(dest.address));
   if (request.authtok) vars.set_builtin_secret("password", *request.authtok);
 }
+
+namespace {
 
 // A provider that logs in with the user's password (Baanx) needs PAM_AUTHTOK;
 // when no earlier module left one, the user is asked for it.
@@ -68,7 +72,7 @@ AuthResult run_provider(const config::Config& cfg, const config::UserEntry& entr
   const provider::Limits limits{seconds(cfg.timeout), seconds(cfg.connect_timeout), seconds(cfg.deadline)};
   provider::ProviderClient client(cfg.provider, *transport, limits, services.log, cfg.debug);
   provider::Variables vars(cfg.provider);
-  set_variables(vars, cfg, entry, request, dest);
+  set_login_variables(vars, cfg, entry, request, dest);
   if (!ensure_password(cfg, request, vars, *services.conversation, record)) return AuthResult::ConvErr;
   SessionContext context{cfg, client, vars, *services.conversation, services.clock, services.log,
                          request.silent, dest.address, record, attempts_used};

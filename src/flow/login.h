@@ -14,9 +14,11 @@
 #include "config/loader.h"
 #include "flow/clock.h"
 #include "flow/conversation.h"
+#include "flow/destinations.h"
 #include "flow/result.h"
 #include "flow/user_directory.h"
 #include "http/curl_transport.h"
+#include "provider/variables.h"
 
 namespace otp::flow {
 
@@ -44,6 +46,10 @@ AuthResult run_login(const std::vector<std::string>& module_args, const LoginReq
 
 // Steps 2-13 with a configuration already loaded.
 AuthResult authenticate(const config::Loaded& loaded, const LoginRequest& request, Services& services);
+
+// The template variables of a login: built-ins, the users file's keys.
+void set_login_variables(provider::Variables& vars, const config::Config& cfg, const config::UserEntry& entry,
+                         const LoginRequest& request, const Destination& dest);
 
 // Linux-PAM's marker in PAM_AUTHTOK for "an earlier module failed".
 inline constexpr char kIncorrectMarker[] = "\b\n\r\177INCORRECT";

@@ -12,6 +12,7 @@ namespace otp::provider {
 ProviderSpec::~ProviderSpec() {
   for (const auto& key : secret_vars)
     if (auto it = vars.find(key); it != vars.end()) json::wipe(it->second);
+  json::wipe(source);
 }
 
 bool is_builtin_variable(std::string_view name) {

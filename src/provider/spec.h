@@ -81,6 +81,8 @@ struct ProviderSpec {
   // Some template uses ${password}: pam_otp asks for it when no earlier
   // module left PAM_AUTHTOK.
   bool uses_password = false;
+  // The table as loaded (preset merged in), for `pam-otp show`.
+  Json::Value source;
 
   ProviderSpec() = default;
   ProviderSpec(const ProviderSpec&) = default;

@@ -431,6 +431,7 @@ std::optional<ProviderSpec> load_provider(const std::string& name, toml::table&&
     table = std::move(*base);
   }
   auto spec = Loader(problems, fallback_file).load(name, table);
+  if (spec) spec->source = tomlu::to_json(table);
   const bool new_errors = std::any_of(problems.list().begin() + static_cast<std::ptrdiff_t>(errors_before),
                                       problems.list().end(), [](const Problem& p) { return !p.warning; });
   if (new_errors) return std::nullopt;

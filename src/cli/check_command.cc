@@ -1,0 +1,135 @@
+// pam-otp check: everything a login would refuse, and a few things it would
+// tolerate but an administrator wants to know (unknown groups, users who
+// would be unenrolled), before anyone is locked out.
+#include <iostream>
+
+#include "cli/commands.h"
+#include "config/loader.h"
+#include "flow/destinations.h"
+#include "flow/user_directory.h"
+#include "http/curl_transport.h"
+
+namespace otp::cli {
+namespace {
+
+constexpr char kUsage[] = R"(Usage: pam-otp check [--config PATH] [--arg KEY=VALUE]... [--offline]
+
+Validates the config file, the secrets file and the users file as pam_otp
+would at login (syntax, types, owners and modes, networks, phone numbers, the
+preset's keys), then checks what a login would only tolerate: groups that do
+not exist, users without a passwd entry or without a destination. Unless
+--offline is given, each base_url must answer over TLS.
+
+Every problem is listed with its file and line. Exit status: 0 when there is
+no error (warnings allowed), 1 when there is one, 2 on a usage error.
+)";
+
+void warn_where(Problems& problems, const config::Config& cfg, const std::string& key, std::string message) {
+  const auto it = cfg.origin.find(key);
+  const auto& [file, line] = it != cfg.origin.end() ? it->second : std::pair<std::string, int>{cfg.path, 0};
+  problems.warn(file, line, key, std::move(message));
+}
+
+void check_groups(const config::Config& cfg, flow::UserDirectory& directory, Problems& problems) {
+  for (const auto* key : {"require_groups", "exempt_groups"}) {
+    const auto& groups = std::string(key) == "require_groups" ? cfg.require_groups : cfg.exempt_groups;
+    for (const auto& group : groups)
+      if (!directory.group_exists(group)) warn_where(problems, cfg, key, "group '" + group + "' does not exist");
+  }
+}
+
+void check_user(const config::Loaded& loaded, const config::UserEntry& entry, flow::UserDirectory& directory,
+                Problems& problems) {
+  const auto& cfg = loaded.config;
+  if (entry.name != "*" && !directory.find_user(entry.name))
+    problems.warn(cfg.users_file, entry.line, "", "user '" + entry.name + "' has no passwd entry");
+  const std::string channel = flow::preferred_channel(cfg, entry, std::nullopt);
+  if (channel != "ask" && !cfg.provider.supports_channel(channel)) {
+    problems.add(cfg.users_file, entry.line, "channel",
+                 "provider '" + cfg.provider_name + "' has no channel '" + channel + "'; logins would fail");
+    return;
+  }
+  if (flow::destination_options(cfg, entry, channel).empty())
+    problems.warn(cfg.users_file, entry.line, "",
+                  "'" + entry.name + "' has no destination for channel '" + channel + "' and will be unenrolled (" +
+                      (cfg.unenrolled == config::Unenrolled::Allow ? "no code asked" : "login refused") + ")");
+}
+
+void check_users(const config::Loaded& loaded, flow::UserDirectory& directory, Problems& problems) {
+  for (const auto& [name, entry] : loaded.users.listed()) check_user(loaded, entry, directory, problems);
+  if (const auto& wildcard = loaded.users.wildcard()) check_user(loaded, *wildcard, directory, problems);
+}
+
+// Any HTTP answer proves DNS, TCP and TLS (with our CA and pin) work.
+void check_reachable(const config::Config& cfg, Problems& problems) {
+  const http::TlsOptions tls{cfg.tls.ca_file, cfg.tls.pinned_public_key, cfg.tls.client_cert, cfg.tls.client_key,
+                             cfg.tls.proxy};
+  const auto transport = http::make_curl_transport(tls);
+  for (const auto& url : cfg.provider.base_urls) {
+    http::Request request;
+    request.method = "GET";
+    request.url = url + "/";
+    request.timeout = std::chrono::seconds(cfg.timeout);
+    request.connect_timeout = std::chrono::seconds(cfg.connect_timeout);
+    const auto response = transport->perform(request);
+    if (response.failure != http::Failure::None)
+      problems.add(cfg.path, 0, "provider." + cfg.provider_name + ".base_url",
+                   url + " cannot be reached: " + std::string(http::failure_name(response.failure)) + ": " +
+                       response.error);
+  }
+}
+
+void report(const Problems& problems, const std::vector<std::string>& module_args, const config::Loaded* loaded,
+            std::ostream& out) {
+  std::size_t errors = 0, warnings = 0;
+  for (const auto& p : problems.list()) {
+    out << p.to_string() << "\n";
+    (p.warning ? warnings : errors) += 1;
+  }
+  const std::string path = loaded ? loaded->config.path
+                                   : (!module_args.empty() && module_args[0].rfind("config=", 0) == 0
+                                          ? module_args[0].substr(7) : config::default_config_path());
+  out << "pam-otp check: " << path << ": ";
+  if (errors == 0 && loaded != nullptr) {
+    const auto& cfg = loaded->config;
+    out << "OK (provider " << cfg.provider_name << (cfg.provider.preset.empty() ? "" : " (" + cfg.provider.preset + ")")
+        << ", " << loaded->users.size() << " users listed" << (loaded->users.wildcard() ? " and '*'" : "") << ")";
+  } else {
+    out << errors << (errors == 1 ? " error" : " errors");
+  }
+  if (warnings > 0) out << ", " << warnings << (warnings == 1 ? " warning" : " warnings");
+  out << "\n";
+}
+
+}  // namespace
+
+int run_check(const std::vector<std::string>& arguments, std::ostream& out, std::ostream& err) {
+  std::vector<std::string> args = arguments;
+  CommonOptions options;
+  if (!take_common_options(args, options, err)) return kExitUsage;
+  bool offline = false;
+  for (const auto& a : args) {
+    if (a == "--offline") {
+      offline = true;
+    } else {
+      err << "pam-otp check: unexpected argument '" << a << "'\n" << kUsage;
+      return kExitUsage;
+    }
+  }
+  if (options.help) {
+    out << kUsage;
+    return kExitOk;
+  }
+  Problems problems;
+  const auto loaded = config::load(options.module_args, problems);
+  if (loaded) {
+    flow::SystemUserDirectory directory;
+    check_groups(loaded->config, directory, problems);
+    check_users(*loaded, directory, problems);
+    if (!offline) check_reachable(loaded->config, problems);
+  }
+  report(problems, options.module_args, loaded.get(), out);
+  return problems.has_errors() ? kExitFailed : kExitOk;
+}
+
+}  // namespace otp::cli

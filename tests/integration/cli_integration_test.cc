@@ -1,0 +1,242 @@
+// The pam-otp command, run as a program: its output and exit status on good
+// and broken configurations, `show`'s redaction, and `test` logging in
+// against the mock provider with the code typed on stdin.
+#include <boost/test/unit_test.hpp>
+
+#include <fcntl.h>
+#include <spawn.h>
+#include <sys/wait.h>
+
+#include <algorithm>
+
+#include "pam_harness.h"
+
+using namespace otp::testing;
+
+namespace {
+
+struct CliResult {
+  int status = -1;
+  std::string output;  // stdout and stderr
+  bool has(const std::string& text) const { return output.find(text) != std::string::npos; }
+};
+
+struct CliFixture {
+  PamHarness pam;  // its config and users file, the shared mock
+
+  // Spawns pam-otp with ARGS (split on spaces), INPUT on stdin, and the
+  // environment of this process minus pam_wrapper: the command uses no PAM;
+  // only nss_wrapper (for the test users) is preloaded.
+  CliResult run(const std::string& args, const std::string& input = "") const {
+    TempDir scratch;
+    const std::string in = scratch.write("stdin", input);
+    const std::string out = scratch.path() + "/out";
+    std::vector<std::string> argv{PAM_OTP_CLI_PATH};
+    for (std::size_t pos = 0; pos < args.size();) {
+      const auto end = std::min(args.find(' ', pos), args.size());
+      if (end > pos) argv.push_back(args.substr(pos, end - pos));
+      pos = end + 1;
+    }
+    std::vector<std::string> env{"LD_PRELOAD=" PAM_OTP_NSS_WRAPPER_LIB};
+    for (char** e = environ; *e != nullptr; ++e) {
+      const std::string var = *e;
+      if (var.rfind("LD_PRELOAD=", 0) != 0 && var.rfind("PAM_WRAPPER", 0) != 0) env.push_back(var);
+    }
+    CliResult r{spawn(argv, env, in, out), read_file(out)};
+    BOOST_TEST_MESSAGE("$ pam-otp " << args << "\n" << r.output);
+    return r;
+  }
+  static int spawn(const std::vector<std::string>& argv, const std::vector<std::string>& env, const std::string& in,
+                   const std::string& out) {
+    std::vector<char*> a, e;
+    for (const auto& s : argv) a.push_back(const_cast<char*>(s.c_str()));
+    for (const auto& s : env) e.push_back(const_cast<char*>(s.c_str()));
+    a.push_back(nullptr);
+    e.push_back(nullptr);
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    posix_spawn_file_actions_addopen(&actions, 0, in.c_str(), O_RDONLY, 0);
+    posix_spawn_file_actions_addopen(&actions, 1, out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    posix_spawn_file_actions_adddup2(&actions, 1, 2);
+    pid_t pid = 0;
+    const int rc = posix_spawn(&pid, a[0], &actions, nullptr, a.data(), e.data());
+    posix_spawn_file_actions_destroy(&actions);
+    BOOST_REQUIRE(rc == 0);
+    int status = 0;
+    waitpid(pid, &status, 0);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  }
+  std::string config_arg() const { return "--config " + pam.config_path(); }
+};
+
+}  // namespace
+
+BOOST_FIXTURE_TEST_SUITE(cli, CliFixture)
+
+BOOST_AUTO_TEST_CASE(version_help_and_usage_errors) {
+  const auto version = run("--version");
+  BOOST_TEST(version.status == 0);
+  BOOST_TEST(version.output == "pam-otp " PAM_OTP_VERSION "\n");
+  const auto help = run("--help");
+  BOOST_TEST(help.status == 0);
+  BOOST_TEST(help.has("check [--config PATH]"));
+  BOOST_TEST(help.has("Exit status: 0 success, 1 problems found or login failed, 2 usage error."));
+  for (const char* sub : {"check --help", "show --help", "test --help"}) {
+    const auto r = run(sub);
+    BOOST_TEST(r.status == 0, sub);
+    BOOST_TEST(r.has("Usage: pam-otp"), sub);
+  }
+  BOOST_TEST(run("").status == 2);
+  BOOST_TEST(run("frobnicate").status == 2);
+  BOOST_TEST(run("check --bogus").status == 2);
+  BOOST_TEST(run("test").status == 2);  // which user?
+  BOOST_TEST(run("test alice --channel pigeon").status == 2);
+}
+
+BOOST_AUTO_TEST_CASE(check_a_good_configuration) {
+  const auto r = run("check " + config_arg());
+  BOOST_TEST(r.status == 0);
+  BOOST_TEST(r.has("pam-otp check: " + pam.config_path() + ": OK (provider mock, 3 users listed)"));
+}
+
+BOOST_AUTO_TEST_CASE(check_lists_every_problem_with_file_and_line) {
+  pam.write_config(pam.default_config("atempts = 3\ntimeout = \"ten\"\nexempt_networks = [\"10.0.0.0/40\"]"));
+  pam.write_users("alice phone=5551234567\nbob email=bob@example.com channel=email\n");
+  const auto r = run("check " + config_arg());
+  BOOST_TEST(r.status == 1);
+  BOOST_TEST(r.has(pam.config_path() + ":3: key 'atempts': unknown key"));
+  BOOST_TEST(r.has(pam.config_path() + ":4: key 'timeout': must be an integer, not string"));
+  BOOST_TEST(r.has(pam.config_path() + ":5: key 'exempt_networks': '10.0.0.0/40' is not an IPv4 or IPv6 network"));
+  BOOST_TEST(r.has(pam.users_path() + ":1: key 'phone': '5551234567' is not an E.164 number"));
+  BOOST_TEST(r.has(": 4 errors"));
+}
+
+BOOST_AUTO_TEST_CASE(check_syntax_errors_modes_and_presets) {
+  pam.write_config(pam.default_config("failmode = safe"));
+  const auto syntax = run("check " + config_arg());
+  BOOST_TEST(syntax.status == 1);
+  BOOST_TEST(syntax.has(pam.config_path() + ":3: TOML syntax error"));
+
+  pam.write_config(pam.default_config(), 0644);
+  const auto mode = run("check " + config_arg());
+  BOOST_TEST(mode.status == 1);
+  BOOST_TEST(mode.has(pam.config_path() + ": holds secrets and is readable by others; run: chmod o-r"));
+
+  pam.write_config("users_file = \"" + pam.users_path() + "\"\n[provider.corp]\npreset = \"twilio_verify\"\naccount_sid = \"AC1\"\n");
+  const auto preset = run("check --offline " + config_arg());
+  BOOST_TEST(preset.status == 1);
+  BOOST_TEST(preset.has(pam.config_path() + ":2: key 'provider.corp.auth_token': is required by preset 'twilio_verify'"));
+  BOOST_TEST(preset.has(pam.config_path() + ":2: key 'provider.corp.service_sid': is required by preset 'twilio_verify'"));
+}
+
+BOOST_AUTO_TEST_CASE(check_warnings_do_not_fail) {
+  pam.write_config(pam.default_config("exempt_groups = [\"no-such-group\", \"wheel\"]"));
+  pam.write_users("alice phone=+15551234567\nghost phone=+15550000000\ndave channel=email\n");
+  const auto r = run("check " + config_arg());
+  BOOST_TEST(r.status == 0);
+  BOOST_TEST(r.has(pam.config_path() + ":3: warning: key 'exempt_groups': group 'no-such-group' does not exist"));
+  BOOST_TEST(r.has(pam.users_path() + ":2: warning: user 'ghost' has no passwd entry"));
+  BOOST_TEST(r.has(pam.users_path() + ":3: warning: 'dave' has no destination for channel 'email'"));
+  BOOST_TEST(r.has("3 warnings"));
+}
+
+BOOST_AUTO_TEST_CASE(check_reaches_each_base_url_over_tls) {
+  std::string config = pam.default_config();
+  config.replace(config.find(pam.mock_url()), pam.mock_url().size(), "https://127.0.0.1:1");
+  pam.write_config(config);
+  const auto down = run("check " + config_arg());
+  BOOST_TEST(down.status == 1);
+  BOOST_TEST(down.has("key 'provider.mock.base_url': https://127.0.0.1:1 cannot be reached: connect:"));
+  BOOST_TEST(run("check --offline " + config_arg()).status == 0);
+  // No CA file: the mock's certificate is not trusted by the system store.
+  std::string untrusted = pam.default_config();
+  untrusted.erase(untrusted.find("ca_file"), untrusted.find('\n', untrusted.find("ca_file")) - untrusted.find("ca_file"));
+  pam.write_config(untrusted);
+  const auto tls = run("check " + config_arg());
+  BOOST_TEST(tls.status == 1);
+  BOOST_TEST(tls.has("cannot be reached: tls:"));
+}
+
+BOOST_AUTO_TEST_CASE(show_applies_defaults_presets_and_redacts_secrets) {
+  const auto r = run("show " + config_arg());
+  BOOST_TEST(r.status == 0);
+  BOOST_TEST(r.has("attempts = 3"));
+  BOOST_TEST(r.has("failmode = 'secure'"));
+  BOOST_TEST(r.has("api_key = '<redacted>'"));
+  BOOST_TEST(!r.has("test-api-key"));
+  BOOST_TEST(r.has("token = '${api_key}'"));
+  for (const char* key : {"debug", "failmode", "attempts", "resends", "resend_cooldown", "code_pattern", "echo_code",
+                          "channel", "unenrolled", "users_file", "require_groups", "exempt_groups", "exempt_networks",
+                          "exempt_services", "timeout", "connect_timeout", "deadline", "ca_file", "pinned_public_key",
+                          "client_cert", "client_key", "proxy", "secrets_file", "secrets_group"})
+    BOOST_TEST((r.has(std::string("\n") + key + " = ") || r.has(std::string("# ") + key + " is not set")), key);
+
+  pam.write_config("users_file = \"" + pam.users_path() + "\"\n[provider.corp]\npreset = \"stytch\"\n"
+                   "project_id = \"project-test-1\"\nsecret = \"secret-test-hidden\"\n");
+  const auto stytch = run("show " + config_arg());
+  BOOST_TEST(stytch.status == 0);
+  BOOST_TEST(stytch.has("secret = '<redacted>'"));
+  BOOST_TEST(!stytch.has("secret-test-hidden"));
+  BOOST_TEST(stytch.has("url = '/v1/otps/email/send'"));  // the preset's steps
+  BOOST_TEST(stytch.has("preset = 'stytch'"));
+}
+
+BOOST_AUTO_TEST_CASE(show_of_a_broken_configuration_lists_the_problems) {
+  pam.write_config(pam.default_config("attempts = 0"));
+  const auto r = run("show " + config_arg());
+  BOOST_TEST(r.status == 1);
+  BOOST_TEST(r.has(pam.config_path() + ":3: key 'attempts': must be from 1 to 20"));
+}
+
+BOOST_AUTO_TEST_CASE(test_logs_in_with_the_code_typed) {
+  Shared::mock().set_next_code("246810");
+  const auto r = run("test alice " + config_arg(), "246810\n");
+  BOOST_TEST(r.status == 0);
+  BOOST_TEST(r.has("Code sent to +1******4567 (Enter for a new one): "));
+  BOOST_TEST(r.has("log(debug): exchange POST 127.0.0.1"));
+  BOOST_TEST(r.has("HTTP 200 -> sent"));
+  BOOST_TEST(r.has("HTTP 200 -> accepted"));
+  BOOST_TEST(r.has(" ms\n"));
+  BOOST_TEST(r.has("result: PAM_SUCCESS"));
+  BOOST_TEST(Shared::mock().outbox().size() == 1u);
+}
+
+BOOST_AUTO_TEST_CASE(test_reports_a_failed_login) {
+  Shared::mock().set_next_code("246810");
+  const auto r = run("test alice " + config_arg(), "111111\n111111\n111111\n");
+  BOOST_TEST(r.status == 1);
+  BOOST_TEST(r.has("Incorrect code, 2 attempts left."));
+  BOOST_TEST(r.has("result: PAM_MAXTRIES"));
+}
+
+BOOST_AUTO_TEST_CASE(test_with_a_forced_channel) {
+  pam.write_users("carol phone=+15557654321 email=carol@example.com\n");
+  Shared::mock().set_next_code("135790");
+  const auto r = run("test carol --channel email " + config_arg(), "135790\n");
+  BOOST_TEST(r.status == 0);
+  BOOST_TEST(Shared::mock().outbox().at(0).to == "carol@example.com");
+}
+
+BOOST_AUTO_TEST_CASE(explain_sends_nothing) {
+  pam.write_config(pam.default_config("exempt_groups = [\"wheel\"]\nexempt_networks = [\"10.0.0.0/8\"]\n"
+                                      "exempt_services = [\"cron\"]"));
+  pam.write_users("alice phone=+15551234567\ncarol phone=+15557654321 email=carol@example.com channel=ask\n"
+                  "dave channel=email\n");
+  const auto wheel = run("test alice --explain " + config_arg());
+  BOOST_TEST(wheel.status == 1);
+  BOOST_TEST(wheel.has("scope:      out of scope: exempt_groups: wheel (PAM_IGNORE, no code)"));
+  const auto carol = run("test carol --explain " + config_arg());
+  BOOST_TEST(carol.status == 0);
+  BOOST_TEST(carol.has("scope:      in scope (service pam-otp, rhost none)"));
+  BOOST_TEST(carol.has("channel:    a menu of 4: 1) sms +1******4321 2) voice +1******4321 3) whatsapp +1******4321 "
+                       "4) email c***@example.com"));
+  BOOST_TEST(carol.has("send:       POST /v1/otp/send"));
+  BOOST_TEST(carol.has("result:     a code would be sent (nothing was sent)"));
+  BOOST_TEST(run("test carol --explain --rhost 10.9.8.7 " + config_arg()).has("exempt_networks: 10.9.8.7 is in 10.0.0.0/8"));
+  BOOST_TEST(run("test carol --explain --service cron " + config_arg()).has("exempt_services: cron"));
+  BOOST_TEST(run("test dave --explain " + config_arg()).has("channel:    email: no destination for it, unenrolled (PAM_AUTH_ERR)"));
+  BOOST_TEST(run("test ghost --explain " + config_arg()).has("user:       ghost: no passwd entry (PAM_USER_UNKNOWN)"));
+  BOOST_TEST(Shared::mock().requests().empty());
+}
+
+BOOST_AUTO_TEST_SUITE_END()
