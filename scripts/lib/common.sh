@@ -7,6 +7,7 @@ PAM_OTP_PACKAGES=(
   libpam0g-dev libcurl4-openssl-dev libjsoncpp-dev libtomlplusplus-dev libssl-dev
   libboost-test-dev libpam-wrapper libpamtest0-dev libnss-wrapper libcpp-httplib-dev
   pamtester openssl curl ca-certificates
+  openssh-server openssh-client sudo python3
 )
 
 say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
@@ -24,8 +25,16 @@ ensure_packages() {
   fi
   say "Installing ${missing[*]}"
   export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq
-  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  # The tests run an sshd of their own: keep the package from starting the
+  # system's (a policy-rc.d of ours, only if there is none already).
+  local policy=/usr/sbin/policy-rc.d ours=0
+  if [ ! -e "$policy" ]; then
+    printf '#!/bin/sh\nexit 101\n' > "$policy" && chmod 755 "$policy" && ours=1
+  fi
+  local status=0
+  { apt-get update -qq && apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null; } || status=$?
+  [ $ours -eq 1 ] && rm -f "$policy"
+  [ $status -eq 0 ] || die "apt-get failed (status $status)"
 }
 
 # Configures and builds one CMake preset (default: "default").

@@ -175,7 +175,7 @@ BOOST_AUTO_TEST_CASE(lockout_at_send_never_prompts) {
   api.send_body = R"({"error":"locked","message":"Too many failed attempts","retry_after":840})";
   BOOST_TEST(result_name(login()) == "PAM_MAXTRIES");
   BOOST_TEST(conv.prompts.empty());
-  BOOST_TEST(errors() == "Too many failed attempts Try again in 14 minutes.\n");
+  BOOST_TEST(errors() == "Too many failed attempts. Try again in 14 minutes.\n");
   BOOST_TEST(log.contains("result=locked"));
 }
 

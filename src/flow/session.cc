@@ -202,7 +202,11 @@ AuthResult Session::on_failure(const PhaseResult& r, const char* phase) {
 AuthResult Session::lockout(const PhaseResult& r) {
   const bool locked = r.outcome == Outcome::Locked;
   std::string text = r.reason.empty() ? message(locked ? "locked" : "rate_limited") : r.reason;
-  if (r.retry_after) text += " " + message("retry_in", minutes_for(*r.retry_after));
+  if (r.retry_after) {
+    // The provider's reason may lack a final stop: "Too many attempts. Try again..."
+    if (!text.empty() && std::string_view(".!?").find(text.back()) == std::string_view::npos) text += ".";
+    text += " " + message("retry_in", minutes_for(*r.retry_after));
+  }
   tell_error(text);
   c_.record.set(locked ? "locked" : "rate_limited", LOG_NOTICE,
                 r.detail + (r.retry_after ? ", retry after " + std::to_string(*r.retry_after) + " s" : ""));

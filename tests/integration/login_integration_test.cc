@@ -117,7 +117,7 @@ BOOST_AUTO_TEST_CASE(lockout_at_verify_then_at_send) {
   const auto first = pam.authenticate("alice", {say("alice-password"), wrong, wrong});
   BOOST_TEST_INFO(first.describe());
   BOOST_TEST(first.rc == PAM_MAXTRIES);
-  BOOST_TEST(first.errors.back() == "Too many failed attempts Try again in 15 minutes.");
+  BOOST_TEST(first.errors.back() == "Too many failed attempts. Try again in 15 minutes.");
   BOOST_TEST(first.logged("result=locked"));
 
   const auto second = pam.authenticate("alice", {say("alice-password"), code_for(kAlicePhone)});
@@ -135,7 +135,7 @@ BOOST_AUTO_TEST_CASE(rate_limit) {
   const auto r = pam.authenticate("alice", {say("alice-password"), say(""), code_for(kAlicePhone)});
   BOOST_TEST_INFO(r.describe());
   BOOST_TEST(r.rc == PAM_MAXTRIES);
-  BOOST_TEST(r.errors.at(0) == "Too many codes requested Try again in 10 minutes.");
+  BOOST_TEST(r.errors.at(0) == "Too many codes requested. Try again in 10 minutes.");
   BOOST_TEST(r.logged("result=rate_limited"));
 }
 

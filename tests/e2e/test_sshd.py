@@ -1,0 +1,147 @@
+"""A real sshd and the real ssh client: password + code, and public key +
+code, with the recipes conf/pam.d/sshd(-publickey) and
+conf/sshd_config.d/pam_otp-*.conf exactly as shipped (paths substituted)."""
+
+import os
+import subprocess
+import tempfile
+import unittest
+
+import e2e
+
+
+class SshdCase(unittest.TestCase):
+    pam_recipe = "sshd"
+    sshd_recipe = "pam_otp-password.conf"
+
+    @classmethod
+    def setUpClass(cls):
+        e2e.require_root()
+        cls.work = tempfile.mkdtemp(prefix="pam_otp_e2e.")
+        os.chmod(cls.work, 0o755)
+        cls.mock = e2e.Mock(cls.work)
+        cls.user = e2e.User("+15551230001")
+        cls.config = os.path.join(cls.work, "pam_otp.conf")
+        cls.sshd = e2e.Sshd(cls.work, e2e.recipe(cls.pam_recipe, cls.config), e2e.sshd_recipe(cls.sshd_recipe))
+
+    @classmethod
+    def tearDownClass(cls):
+        for cleanup in (cls.sshd.stop, cls.user.remove, cls.mock.stop):
+            try:
+                cleanup()
+            except Exception as error:  # clean up the rest regardless
+                print("cleanup:", error)
+        subprocess.run(["rm", "-rf", cls.work])
+
+    def setUp(self):
+        self.mock.reset()
+        e2e.write_config(self.work, self.mock, [self.user])
+
+    def sends(self):
+        return [r for r in self.mock.requests() if r["path"] == "/v1/otp/send"]
+
+    def assert_one_send_to_the_user(self):
+        outbox = self.mock.outbox()
+        self.assertEqual(len(outbox), 1, outbox)
+        self.assertEqual(outbox[0]["to"], self.user.phone)
+        self.assertEqual(outbox[0]["user"], self.user.name)
+
+
+class PasswordThenCode(SshdCase):
+
+    def test_a_password_then_code(self):
+        status, out, err, prompts, _ = e2e.ssh(self.sshd, self.user, self.mock)
+        self.assertEqual(status, 0, err)
+        self.assertIn(f"LOGGED_IN_AS {self.user.name}", out)
+        self.assertEqual(len(prompts), 2, prompts)
+        self.assertIn("Password:", prompts[0])
+        self.assertIn("Code sent to +1******0001 (Enter for a new one): ", prompts[1])
+        self.assert_one_send_to_the_user()
+
+    def test_c_wrong_code_is_refused(self):
+        status, out, err, prompts, _ = e2e.ssh(self.sshd, self.user, self.mock, code="wrong")
+        self.assertEqual(status, 255, out)
+        self.assertNotIn("LOGGED_IN_AS", out)
+        self.assertEqual(sum("Code sent to" in p for p in prompts), 3, prompts)
+        self.assert_one_send_to_the_user()
+
+    def test_wrong_password_sends_nothing(self):
+        status, out, err, prompts, _ = e2e.ssh(self.sshd, self.user, self.mock, password="not-the-password")
+        self.assertEqual(status, 255, out)
+        self.assertEqual(self.sends(), [])
+
+    def test_d_lockout_is_refused_and_the_client_sees_why(self):
+        self.mock.reset(max_failures=1)
+        status, out, err, prompts, _ = e2e.ssh(self.sshd, self.user, self.mock, code="wrong")
+        self.assertEqual(status, 255)
+        self.assertIn("Too many failed attempts. Try again in 15 minutes.", err)
+        # Locked at the next login's send: refused without a code prompt.
+        status, out, err, prompts, _ = e2e.ssh(self.sshd, self.user, self.mock)
+        self.assertEqual(status, 255)
+        self.assertFalse(any("Code sent to" in p for p in prompts), prompts)
+        self.assertIn("Try again in 15 minutes.", err)
+        self.assertEqual(len(self.mock.outbox()), 1)
+
+    def test_e_provider_down_is_refused_within_the_timeout(self):
+        config = e2e.write_config(self.work, self.mock, [self.user], top="timeout = 2\nconnect_timeout = 1")
+        text = open(config).read().replace(self.mock.url, "https://127.0.0.1:1")
+        with open(config, "w") as f:
+            f.write(text)
+        status, out, err, prompts, elapsed = e2e.ssh(self.sshd, self.user, self.mock)
+        self.assertEqual(status, 255)
+        # (sshd forwards PAM messages to the client for PAM_MAXTRIES and
+        # PAM_AUTH_ERR only, so "The code service is unavailable" is not shown.)
+        self.assertFalse(any("Code sent to" in p for p in prompts), prompts)
+        # pam_otp's share is bounded by timeout (2 s); the rest is ssh's own work.
+        self.assertLess(elapsed, 2 + 5)
+
+    def test_f_exempt_group_asks_no_code(self):
+        e2e.write_config(self.work, self.mock, [self.user], top=f'exempt_groups = ["{self.user.name}"]')
+        status, out, err, prompts, _ = e2e.ssh(self.sshd, self.user, self.mock)
+        self.assertEqual(status, 0, err)
+        self.assertIn("LOGGED_IN_AS", out)
+        self.assertEqual(len(prompts), 1, prompts)
+        self.assertEqual(self.mock.requests(), [])
+
+
+class PublicKeyThenCode(SshdCase):
+    pam_recipe = "sshd-publickey"
+    sshd_recipe = "pam_otp-publickey.conf"
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.key = os.path.join(cls.work, "id_ed25519")
+        subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", cls.key], check=True)
+        cls.sshd.authorize(cls.user, open(cls.key + ".pub").read())
+
+    def test_b_key_then_code(self):
+        status, out, err, prompts, _ = e2e.ssh(self.sshd, self.user, self.mock, key=self.key)
+        self.assertEqual(status, 0, err)
+        self.assertIn(f"LOGGED_IN_AS {self.user.name}", out)
+        self.assertEqual(len(prompts), 1, prompts)  # the code only: no password
+        self.assertIn("Code sent to +1******0001", prompts[0])
+        self.assert_one_send_to_the_user()
+
+    def test_key_then_wrong_code_is_refused(self):
+        status, out, err, prompts, _ = e2e.ssh(self.sshd, self.user, self.mock, key=self.key, code="wrong")
+        self.assertEqual(status, 255)
+        self.assertNotIn("LOGGED_IN_AS", out)
+        self.assert_one_send_to_the_user()
+
+    def test_without_the_key_nothing_is_asked(self):
+        status, out, err, prompts, _ = e2e.ssh(self.sshd, self.user, self.mock)
+        self.assertEqual(status, 255)
+        self.assertEqual(prompts, [])
+        self.assertEqual(self.mock.requests(), [])
+
+    def test_exempt_user_passes_with_the_key_alone(self):
+        e2e.write_config(self.work, self.mock, [self.user], top=f'exempt_groups = ["{self.user.name}"]')
+        status, out, err, prompts, _ = e2e.ssh(self.sshd, self.user, self.mock, key=self.key)
+        self.assertEqual(status, 0, err)  # PAM_IGNORE, then pam_permit
+        self.assertEqual(prompts, [])
+        self.assertEqual(self.mock.requests(), [])
+
+
+if __name__ == "__main__":
+    unittest.main()
