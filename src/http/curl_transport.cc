@@ -88,6 +88,7 @@ Failure classify(CURLcode code, bool too_large) {
     case CURLE_OPERATION_TIMEDOUT: return Failure::Timeout;
     case CURLE_COULDNT_RESOLVE_HOST:
     case CURLE_COULDNT_RESOLVE_PROXY:
+    case CURLE_PROXY:
     case CURLE_COULDNT_CONNECT: return Failure::Connect;
     case CURLE_SSL_CONNECT_ERROR:
     case CURLE_PEER_FAILED_VERIFICATION:
@@ -229,7 +230,8 @@ Response CurlTransport::perform(const Request& request) {
   response.failure = classify(code, sink.too_large);
   if (response.failure != Failure::None) {
     response.error = error_buffer[0] != '\0' ? error_buffer : curl_easy_strerror(code);
-    if (sink.too_large) response.error = "response body larger than " + std::to_string(options_.max_body_bytes) + " bytes";
+    if (response.failure == Failure::TooLarge)  // our cap, or libcurl's from Content-Length
+      response.error = "response body larger than " + std::to_string(options_.max_body_bytes) + " bytes";
     response.body.clear();
   }
   curl_easy_setopt(c, CURLOPT_HTTPHEADER, nullptr);  // the list dies with this call

@@ -9,7 +9,7 @@
 
 namespace otp::testing {
 
-TrapListener::TrapListener() {
+TrapListener::TrapListener(Mode mode) {
   fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
@@ -19,15 +19,15 @@ TrapListener::TrapListener() {
       ::getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &len) != 0)
     throw std::runtime_error("trap listener: cannot listen");
   port_ = ntohs(addr.sin_port);
-  thread_ = std::thread([this] {
+  thread_ = std::thread([this, mode] {
     while (!stop_) {
       pollfd p{fd_, POLLIN, 0};
       if (::poll(&p, 1, 50) <= 0) continue;
       const int c = ::accept(fd_, nullptr, nullptr);
-      if (c >= 0) {
-        ++connections_;
-        ::close(c);
-      }
+      if (c < 0) continue;
+      ++connections_;
+      if (mode == Mode::Hold) held_.push_back(c);
+      else ::close(c);
     }
   });
 }
@@ -35,6 +35,7 @@ TrapListener::TrapListener() {
 TrapListener::~TrapListener() {
   stop_ = true;
   thread_.join();
+  for (int c : held_) ::close(c);
   ::close(fd_);
 }
 

@@ -1,15 +1,19 @@
 // A TCP listener on 127.0.0.1 that only counts connections: set as a proxy
-// in the environment, it proves the module never used it.
+// in the environment, it proves the module never used it. In "hold" mode it
+// keeps each connection open and silent: a server that accepts and never
+// answers (not even the TLS handshake).
 #pragma once
 
 #include <atomic>
 #include <thread>
+#include <vector>
 
 namespace otp::testing {
 
 class TrapListener {
  public:
-  TrapListener();
+  enum class Mode { Close, Hold };
+  explicit TrapListener(Mode mode = Mode::Close);
   TrapListener(const TrapListener&) = delete;
   TrapListener& operator=(const TrapListener&) = delete;
   ~TrapListener();
@@ -21,6 +25,7 @@ class TrapListener {
   int port_ = 0;
   std::atomic<int> connections_{0};
   std::atomic<bool> stop_{false};
+  std::vector<int> held_;  // only the listener thread touches it until join
   std::thread thread_;
 };
 

@@ -93,6 +93,7 @@ Json::Value to_json(const Fault& f) {
   v["delay_ms"] = f.delay_ms;
   v["hang"] = f.hang;
   v["status"] = f.status;
+  v["location"] = f.location;
   v["malformed_json"] = f.malformed_json;
   v["oversized_bytes"] = Json::UInt64(f.oversized_bytes);
   v["reset"] = f.reset;
@@ -151,6 +152,7 @@ Fault fault_from_json(const Json::Value& obj) {
   read_int(obj, "delay_ms", f.delay_ms, 0, INT_MAX);
   read_bool(obj, "hang", f.hang);
   read_int(obj, "status", f.status, 0, 599);
+  read_string(obj, "location", f.location);
   if (f.status != 0 && f.status < 100) bad("status");
   read_bool(obj, "malformed_json", f.malformed_json);
   read_size(obj, "oversized_bytes", f.oversized_bytes);

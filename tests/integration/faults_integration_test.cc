@@ -1,0 +1,289 @@
+// The fault matrix (issue #6): what the provider, the network or TLS can do
+// wrong, through real libpam and libcurl. Every case asserts the PAM code,
+// the user's message, that the call returned within timeout + 1 s, and
+// that no secret (API key, code, phone number, password) reached the log.
+#include <boost/test/unit_test.hpp>
+
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/sha.h>
+#include <openssl/tls1.h>
+#include <openssl/x509.h>
+#include <security/pam_appl.h>
+
+#include <cstdio>
+#include <memory>
+
+#include "base/base64.h"
+#include "example_provider.h"
+#include "pam_harness.h"
+#include "trap_listener.h"
+
+using namespace otp::testing;
+using std::chrono::milliseconds;
+
+namespace {
+
+constexpr int kTimeout = 2;  // seconds, one exchange
+const char* kPhone = "+15551234567";
+
+// libcurl's pin for a certificate: sha256// and the base64 SHA-256 of its SubjectPublicKeyInfo.
+std::string spki_pin(const std::string& cert_path) {
+  FILE* f = std::fopen(cert_path.c_str(), "r");
+  BOOST_REQUIRE(f != nullptr);
+  std::unique_ptr<X509, void (*)(X509*)> cert(PEM_read_X509(f, nullptr, nullptr, nullptr), X509_free);
+  std::fclose(f);
+  unsigned char* der = nullptr;
+  const int len = i2d_PUBKEY(X509_get0_pubkey(cert.get()), &der);
+  unsigned char digest[SHA256_DIGEST_LENGTH];
+  SHA256(der, static_cast<std::size_t>(len), digest);
+  OPENSSL_free(der);
+  return "sha256//" + otp::base64_encode(std::string(reinterpret_cast<char*>(digest), sizeof digest));
+}
+
+std::unique_ptr<otp::mock::MockProvider> mock_with(const std::string& cert, const std::string& key, int tls = 0) {
+  otp::mock::MockOptions options{cert, key};
+  options.min_tls_version = tls;
+  options.threads = 8;
+  auto mock = std::make_unique<otp::mock::MockProvider>(options);
+  mock->start();
+  return mock;
+}
+
+struct FaultFixture {
+  PamHarness pam;
+
+  // The example provider at url_toml (a string or an array), short timeouts, debug on.
+  void use(const std::string& url_toml, const std::string& top = "") {
+    pam.write_config("users_file = \"" + pam.users_path() + "\"\nca_file = \"" + Shared::pki().ca_cert +
+                     "\"\ntimeout = " + std::to_string(kTimeout) + "\nconnect_timeout = 1\ndebug = true\n" + top +
+                     "\n" + mock_provider_toml(url_toml));
+  }
+  void use_url(const std::string& url, const std::string& top = "") { use("\"" + url + "\"", top); }
+
+  PamResult login(std::vector<Responder> codes = {}) {
+    codes.insert(codes.begin(), say("alice-password"));
+    return pam.authenticate("alice", std::move(codes));
+  }
+
+  static void expect_no_secrets(const PamResult& r) {
+    for (const char* secret : {"test-api-key", kPhone, "alice-password"})
+      BOOST_TEST(!r.logged(secret), "the log holds " << secret);
+  }
+  static void expect_bounded(const PamResult& r) { BOOST_TEST(r.elapsed < milliseconds((kTimeout + 1) * 1000)); }
+
+  // failmode = "secure": refused, told so, never asked for a code.
+  static void expect_unavailable(const PamResult& r, const std::string& logged) {
+    BOOST_TEST_INFO(r.describe());
+    BOOST_TEST(r.rc == PAM_AUTHINFO_UNAVAIL);
+    BOOST_TEST(r.errors == std::vector<std::string>{"The code service is unavailable."}, boost::test_tools::per_element());
+    BOOST_TEST(r.prompts.size() == 1u);  // the password only
+    BOOST_TEST(r.logged("result=unavailable"));
+    BOOST_TEST(r.logged(logged), "the log says " << logged);
+    expect_bounded(r);
+    expect_no_secrets(r);
+  }
+
+  void with_fault(otp::mock::Fault fault) {
+    Shared::mock().set_fault(fault);
+    use_url(pam.mock_url());
+  }
+};
+
+}  // namespace
+
+BOOST_FIXTURE_TEST_SUITE(fault_matrix, FaultFixture)
+
+BOOST_AUTO_TEST_CASE(slow_but_within_the_timeout_still_works) {
+  otp::mock::Fault slow;
+  slow.delay_ms = 500;
+  with_fault(slow);
+  const auto r = login({code_for(kPhone)});
+  Shared::mock().clear_fault();
+  BOOST_TEST_INFO(r.describe());
+  BOOST_TEST(r.rc == PAM_SUCCESS);
+  expect_no_secrets(r);
+}
+
+BOOST_AUTO_TEST_CASE(slower_than_the_timeout) {
+  otp::mock::Fault slow;
+  slow.delay_ms = (kTimeout + 2) * 1000;
+  with_fault(slow);
+  const auto r = login();
+  Shared::mock().clear_fault();
+  expect_unavailable(r, "timeout:");
+}
+
+BOOST_AUTO_TEST_CASE(accepts_the_connection_and_never_answers) {
+  TrapListener silent(TrapListener::Mode::Hold);  // not even the TLS handshake
+  use_url("https://127.0.0.1:" + std::to_string(silent.port()));
+  const auto r = login();
+  expect_unavailable(r, "timeout:");
+  BOOST_TEST(silent.connections() == 1);
+}
+
+BOOST_AUTO_TEST_CASE(hangs_after_the_handshake) {
+  otp::mock::Fault hang;
+  hang.hang = true;
+  with_fault(hang);
+  const auto r = login();
+  Shared::mock().clear_fault();
+  expect_unavailable(r, "timeout:");
+}
+
+BOOST_AUTO_TEST_CASE(resets_mid_response) {
+  otp::mock::Fault reset;
+  reset.reset = true;
+  with_fault(reset);
+  expect_unavailable(login(), "protocol:");
+}
+
+BOOST_AUTO_TEST_CASE(server_errors_500_502_503) {
+  for (int status : {500, 502, 503}) {
+    otp::mock::Fault error;
+    error.status = status;
+    with_fault(error);
+    expect_unavailable(login(), "HTTP " + std::to_string(status) + " is transient");
+  }
+}
+
+BOOST_AUTO_TEST_CASE(malformed_json_in_a_200) {
+  otp::mock::Fault malformed;
+  malformed.malformed_json = true;
+  with_fault(malformed);
+  expect_unavailable(login(), "HTTP 200 with a body that is not valid JSON");
+}
+
+BOOST_AUTO_TEST_CASE(ten_mebibytes_in_a_200) {
+  otp::mock::Fault huge;
+  huge.oversized_bytes = 10 << 20;
+  with_fault(huge);
+  expect_unavailable(login(), "response body larger than 65536 bytes");
+}
+
+BOOST_AUTO_TEST_CASE(a_redirect_to_another_host_is_not_followed) {
+  TrapListener elsewhere;
+  otp::mock::Fault redirect;
+  redirect.status = 302;
+  redirect.location = "https://127.0.0.1:" + std::to_string(elsewhere.port()) + "/v1/otp/send";
+  with_fault(redirect);
+  const auto r = login();
+  Shared::mock().clear_fault();
+  expect_unavailable(r, "HTTP 302 matched no rule");
+  BOOST_TEST(elsewhere.connections() == 0);
+}
+
+BOOST_AUTO_TEST_CASE(wrong_host_name_in_the_certificate) {
+  const auto& pki = Shared::pki();
+  const auto mock = mock_with(pki.wrong_host_cert, pki.wrong_host_key);
+  use_url(mock->base_url());
+  expect_unavailable(login(), "tls:");
+  BOOST_TEST(mock->requests().empty());
+}
+
+BOOST_AUTO_TEST_CASE(certificate_from_an_untrusted_ca) {
+  const auto& pki = Shared::pki();
+  const auto mock = mock_with(pki.untrusted_cert, pki.untrusted_key);
+  use_url(mock->base_url());
+  expect_unavailable(login(), "tls:");
+  BOOST_TEST(mock->requests().empty());
+}
+
+BOOST_AUTO_TEST_CASE(expired_certificate) {
+  const auto& pki = Shared::pki();
+  const auto mock = mock_with(pki.expired_cert, pki.expired_key);
+  use_url(mock->base_url());
+  expect_unavailable(login(), "tls:");
+  BOOST_TEST(mock->requests().empty());
+}
+
+BOOST_AUTO_TEST_CASE(server_offering_only_tls_1_0_or_1_1) {
+  const auto& pki = Shared::pki();
+  for (int version : {TLS1_VERSION, TLS1_1_VERSION}) {
+    const auto mock = mock_with(pki.server_cert, pki.server_key, version);
+    use_url(mock->base_url());
+    expect_unavailable(login(), "tls:");
+    BOOST_TEST(mock->requests().empty());
+  }
+}
+
+BOOST_AUTO_TEST_CASE(pinned_public_key) {
+  const std::string pin = spki_pin(Shared::pki().server_cert);
+  use_url(pam.mock_url(), "pinned_public_key = \"" + pin + "\"");
+  const auto right = login({code_for(kPhone)});
+  BOOST_TEST_INFO(right.describe());
+  BOOST_TEST(right.rc == PAM_SUCCESS);
+  Shared::mock().reset();
+  const std::string other = spki_pin(Shared::pki().untrusted_cert);
+  use_url(pam.mock_url(), "pinned_public_key = \"" + other + "\"");
+  expect_unavailable(login(), "tls:");
+  BOOST_TEST(Shared::mock().requests().empty());
+}
+
+BOOST_AUTO_TEST_CASE(a_host_name_that_does_not_resolve) {
+  use_url("https://pam-otp-test.invalid");
+  expect_unavailable(login(), "connect:");
+}
+
+BOOST_AUTO_TEST_CASE(proxy_variables_in_the_environment_are_never_used) {
+  TrapListener trap;
+  const std::string proxy = "http://127.0.0.1:" + std::to_string(trap.port());
+  const char* names[] = {"http_proxy", "https_proxy", "HTTPS_PROXY", "ALL_PROXY", "all_proxy"};
+  for (const char* name : names) setenv(name, proxy.c_str(), 1);
+  setenv("NO_PROXY", "", 1);  // "use the proxy for everything", were it read
+  use_url(pam.mock_url());
+  const auto r = login({code_for(kPhone)});
+  for (const char* name : names) unsetenv(name);
+  unsetenv("NO_PROXY");
+  BOOST_TEST_INFO(r.describe());
+  BOOST_TEST(r.rc == PAM_SUCCESS);
+  BOOST_TEST(trap.connections() == 0);
+  expect_no_secrets(r);
+}
+
+BOOST_AUTO_TEST_CASE(the_proxy_key_is_the_only_proxy) {
+  TrapListener proxy;  // accepts and closes: not a working proxy
+  setenv("NO_PROXY", "127.0.0.1,localhost", 1);  // would bypass it, were it read
+  use_url(pam.mock_url(), "proxy = \"http://127.0.0.1:" + std::to_string(proxy.port()) + "\"");
+  const auto r = login();
+  unsetenv("NO_PROXY");
+  // (How the broken proxy fails varies: reset, or CONNECT aborted.)
+  expect_unavailable(r, "reason=");
+  BOOST_TEST(proxy.connections() >= 1);
+  BOOST_TEST(Shared::mock().requests().empty());
+}
+
+BOOST_AUTO_TEST_CASE(base_url_list_fails_over_from_a_dead_url) {
+  use("[\"https://127.0.0.1:1\", \"" + pam.mock_url() + "\"]");
+  const auto r = login({code_for(kPhone)});
+  BOOST_TEST_INFO(r.describe());
+  BOOST_TEST(r.rc == PAM_SUCCESS);
+  BOOST_TEST(r.logged("connect:"));  // the dead one, in debug
+  expect_bounded(r);
+  expect_no_secrets(r);
+}
+
+BOOST_AUTO_TEST_CASE(base_url_list_fails_over_on_5xx_but_not_on_4xx) {
+  const auto& pki = Shared::pki();
+  const auto second = mock_with(pki.server_cert, pki.server_key);
+  use("[\"" + pam.mock_url() + "\", \"" + second->base_url() + "\"]");
+  otp::mock::Fault busy;
+  busy.status = 503;
+  Shared::mock().set_fault(busy);
+  Responder from_second = [&second](const std::string&) { return second->last_code_for(kPhone); };
+  const auto failover = login({from_second});
+  BOOST_TEST_INFO(failover.describe());
+  BOOST_TEST(failover.rc == PAM_SUCCESS);
+  BOOST_TEST(second->requests().size() == 2u);  // send and verify both went to the second
+
+  second->reset();
+  otp::mock::Fault refused;
+  refused.status = 403;
+  Shared::mock().set_fault(refused);
+  const auto no_failover = login();
+  Shared::mock().clear_fault();
+  expect_unavailable(no_failover, "HTTP 403 matched no rule");
+  BOOST_TEST(second->requests().empty());
+}
+
+BOOST_AUTO_TEST_SUITE_END()
