@@ -7,7 +7,7 @@ PAM_OTP_PACKAGES=(
   libpam0g-dev libcurl4-openssl-dev libjsoncpp-dev libtomlplusplus-dev libssl-dev
   libboost-test-dev libpam-wrapper libpamtest0-dev libnss-wrapper libcpp-httplib-dev
   pamtester openssl curl ca-certificates
-  openssh-server openssh-client sudo python3
+  openssh-server openssh-client sudo python3 valgrind
 )
 
 say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }

@@ -130,6 +130,19 @@ BOOST_AUTO_TEST_CASE(syntax_errors_name_the_line) {
   BOOST_TEST(all(p).find(path + ":2: TOML syntax error") != std::string::npos);
 }
 
+// Found by fuzz_config: toml++ 3.3.0 aborted debug builds on these table headers.
+BOOST_AUTO_TEST_CASE(malformed_table_headers_are_syntax_errors) {
+  for (const std::string header : {"[\nprovider.corp]", "[=", "[[[a]]]", "[ #"}) {
+    Problems p;
+    const auto path = dir.write("bad.conf", "attempts = 3\n" + header + "\n");
+    BOOST_TEST(!load_args({"config=" + path}, p));
+    BOOST_TEST(all(p).find(path + ":2: TOML syntax error") != std::string::npos, header);
+  }
+  Problems p;
+  BOOST_TEST(!load_args({"config=" + config(""), "[=1"}, p));
+  BOOST_TEST(all(p).find("module argument 2 ([=1)") != std::string::npos);
+}
+
 BOOST_AUTO_TEST_CASE(bad_module_argument) {
   Problems p;
   BOOST_TEST(!load_args({"config=" + config(""), "attempts=many", "nonsense"}, p));
@@ -190,6 +203,14 @@ BOOST_AUTO_TEST_CASE(values_are_validated) {
   BOOST_TEST(text.find(":5: key 'connect_timeout': must not be longer than timeout (10 s)") != std::string::npos);
   BOOST_TEST(text.find("key 'messages.wrong_code': unknown placeholder {nope}") != std::string::npos);
   BOOST_TEST(text.find("key 'messages.foo': unknown message") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(the_default_connect_timeout_follows_a_shorter_timeout) {
+  Problems p;
+  const auto loaded = load_args({"config=" + config("timeout = 2")}, p);
+  BOOST_TEST_INFO(all(p));
+  BOOST_REQUIRE(loaded);
+  BOOST_TEST(loaded->config.connect_timeout == 2);
 }
 
 BOOST_AUTO_TEST_CASE(users_file_problems_fail_the_load) {

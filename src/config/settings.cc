@@ -174,10 +174,13 @@ void apply_settings(const toml::table& doc, Config& cfg, tomlu::Getter& get) {
     if (const toml::node* n = doc.get(s.key))
       cfg.origin[std::string(s.key)] = {tomlu::file_of(*n, get.file()), tomlu::line_of(*n)};
   }
+  // The default connect_timeout follows a shorter timeout; two explicit
+  // values that contradict each other are an error.
   if (cfg.connect_timeout > cfg.timeout) {
-    const toml::node* where = doc.get("connect_timeout") ? doc.get("connect_timeout") : doc.get("timeout");
-    get.problem(where ? *where : doc, "connect_timeout",
-                "must not be longer than timeout (" + std::to_string(cfg.timeout) + " s)");
+    if (const toml::node* where = doc.get("connect_timeout"))
+      get.problem(*where, "connect_timeout", "must not be longer than timeout (" + std::to_string(cfg.timeout) + " s)");
+    else
+      cfg.connect_timeout = cfg.timeout;
   }
   if (!cfg.users_file.empty() && cfg.users_file[0] != '/')
     get.problem(*doc.get("users_file"), "users_file", "must be an absolute path");

@@ -10,6 +10,7 @@ extern "C" {
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
+#include <sstream>
 #include <stdexcept>
 
 #include "example_provider.h"
@@ -85,6 +86,7 @@ class StderrCapture {
 
 std::string lib_dir() { return PAM_OTP_MULTIARCH_LIBDIR; }
 
+
 // pam_wrapper copies PAM_WRAPPER_SERVICE_DIR once, when it loads, into a
 // runtime directory where libpam then reads service files at each pam_start.
 std::string service_dir() {
@@ -114,9 +116,15 @@ mock::MockProvider& Shared::mock() {
   return *mock;
 }
 
+std::string load_user(int i) { return "load" + std::to_string(i); }
+std::string load_phone(int i) { return "+1555100" + std::to_string(1000 + i); }
+
 NssWrapperFiles::NssWrapperFiles() {
   static TempDir* dir = new TempDir();
-  const std::string passwd = dir->write("passwd",
+  std::string load;
+  for (int i = 0; i < kLoadUsers; ++i)
+    load += load_user(i) + ":x:" + std::to_string(2000 + i) + ":" + std::to_string(2000 + i) + "::/:/bin/sh\n";
+  const std::string passwd = dir->write("passwd", load +
       "root:x:0:0:root:/root:/bin/sh\n"
       "alice:x:1001:1001:Alice:/home/alice:/bin/sh\n"
       "bob:x:1002:1002:Bob:/home/bob:/bin/sh\n"
@@ -164,7 +172,10 @@ PamHarness::PamHarness() {
   Shared::mock().clear_fault();
   Shared::mock().configure(mock::MockSettings{});
   Shared::mock().configure_dialects(mock::Dialects{});
-  dir_.write("passdb", "alice:alice-password:otp-test\nbob:bob-password:otp-test\n"
+  std::string load;
+  for (int i = 0; i < kLoadUsers; ++i)  // for the in-process and the /etc/pam.d (load) services
+    load += load_user(i) + ":load-password:" + service + "\n" + load_user(i) + ":load-password:" + kLoadService + "\n";
+  dir_.write("passdb", load + "alice:alice-password:otp-test\nbob:bob-password:otp-test\n"
                        "carol:carol-password:otp-test\ndave:dave-password:otp-test\n"
                        "we\"ird\\${x}:weird-password:otp-test\n", 0600);
   write_users("alice phone=+15551234567\nbob email=bob@example.com channel=email\ncarol phone=+15557654321\n");
@@ -174,8 +185,13 @@ PamHarness::PamHarness() {
 std::string PamHarness::mock_url() const { return Shared::mock().base_url(); }
 
 std::string PamHarness::default_config(const std::string& top) const {
+  // Under valgrind everything, the mock's TLS included, is many times slower.
+  const char* slow = std::getenv("PAM_OTP_TEST_TIMEOUT");
+  const std::string timeouts = slow != nullptr && top.find("timeout") == std::string::npos
+                                   ? "timeout = " + std::string(slow) + "\nconnect_timeout = " + std::string(slow) + "\n"
+                                   : "";
   return "users_file = \"" + users_path() + "\"\nca_file = \"" + Shared::pki().ca_cert + "\"\n" + top + "\n" +
-         mock_provider_toml("\"" + mock_url() + "\"");
+         timeouts + mock_provider_toml("\"" + mock_url() + "\"");
 }
 
 std::string PamHarness::write_config(const std::string& text, mode_t mode) {
@@ -186,9 +202,15 @@ void PamHarness::write_users(const std::string& text) { dir_.write("pam_otp.user
 
 void PamHarness::write_stack() const {
   std::ofstream out(service_dir() + "/" + service);
+  out << stack_text();
+}
+
+std::string PamHarness::stack_text() const {
+  std::ostringstream out;
   if (!password_control.empty())
-    out << "auth " << password_control << " " << pam_matrix_path() << " passdb=" << dir() << "/passdb\n";
+    out << "auth " << password_control << " " << pam_matrix_path() << " passdb=" << passdb_path() << "\n";
   out << lines_before_otp << "auth required " << module_path() << " config=" << config_path() << " " << module_args << "\n";
+  return out.str();
 }
 
 PamResult PamHarness::authenticate(const std::string& user, std::vector<Responder> answers, int flags) {

@@ -69,18 +69,28 @@ class PamHarness {
 
   std::string config_path() const { return dir() + "/pam_otp.conf"; }
   std::string users_path() const { return dir() + "/pam_otp.users"; }
+  std::string passdb_path() const { return dir() + "/passdb"; }
+  // The service file for the current settings, into pam_wrapper's runtime directory.
+  void write_stack() const;
+  // The same stack as text (for a real /etc/pam.d file).
+  std::string stack_text() const;
 
  private:
-  void write_stack() const;
 
   TempDir dir_;
 };
 
 // Writes passwd and group files for nss_wrapper and points it at them.
-// Must run before the first user lookup of the process.
+// Must run before the first user lookup of the process. Besides alice, bob,
+// carol and dave there are load0 ... load199, for the concurrency tests.
 struct NssWrapperFiles {
   NssWrapperFiles();
 };
+
+inline constexpr int kLoadUsers = 200;
+inline constexpr char kLoadService[] = "pam_otp_load_test";  // a temporary /etc/pam.d file
+std::string load_user(int i);   // "load<i>"
+std::string load_phone(int i);  // a distinct E.164 number per load user
 
 // Paths of the module under test and of pam_wrapper's helper modules.
 std::string module_path();

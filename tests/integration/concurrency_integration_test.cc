@@ -1,0 +1,133 @@
+// Concurrency (issue #6): many logins at once, in threads of one process
+// (the module must be safe in multi-threaded hosts) and in 200 separate
+// processes against one mock provider.
+#include <boost/test/unit_test.hpp>
+
+#include <fcntl.h>
+#include <security/pam_appl.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cstring>
+#include <fstream>
+#include <thread>
+
+#include "pam_harness.h"
+
+extern char** environ;
+
+using namespace otp::testing;
+
+namespace {
+
+struct Answers {
+  std::string password, phone;
+};
+
+int answer(int n, const pam_message** msgs, pam_response** resp, void* data) {
+  const auto& a = *static_cast<const Answers*>(data);
+  auto* out = static_cast<pam_response*>(calloc(static_cast<std::size_t>(n), sizeof(pam_response)));
+  for (int i = 0; i < n; ++i) {
+    if (msgs[i]->msg_style != PAM_PROMPT_ECHO_OFF) continue;
+    const bool password = std::strstr(msgs[i]->msg, "assword") != nullptr;
+    out[i].resp = strdup(password ? a.password.c_str() : Shared::mock().last_code_for(a.phone).value_or("").c_str());
+  }
+  *resp = out;
+  return PAM_SUCCESS;
+}
+
+// One login without the harness's stderr capture, which is process-wide.
+int login(const std::string& service, const std::string& user, const std::string& phone) {
+  Answers a{"load-password", phone};
+  const pam_conv conv{answer, &a};
+  pam_handle_t* ph = nullptr;
+  if (pam_start(service.c_str(), user.c_str(), &conv, &ph) != PAM_SUCCESS) return -1;
+  const int rc = pam_authenticate(ph, PAM_SILENT);
+  pam_end(ph, rc);
+  return rc;
+}
+
+std::string load_users_file() {
+  std::string users;
+  for (int i = 0; i < kLoadUsers; ++i) users += load_user(i) + " phone=" + load_phone(i) + "\n";
+  return users;
+}
+
+void allow_many_codes() {
+  auto settings = Shared::mock().settings();
+  settings.max_sends = 1000;
+  Shared::mock().configure(settings);
+}
+
+pid_t spawn_login(const std::vector<std::string>& argv, const std::vector<std::string>& env) {
+  std::vector<char*> a, e;
+  for (const auto& s : argv) a.push_back(const_cast<char*>(s.c_str()));
+  for (const auto& s : env) e.push_back(const_cast<char*>(s.c_str()));
+  a.push_back(nullptr);
+  e.push_back(nullptr);
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0);
+  pid_t pid = 0;
+  const int rc = posix_spawn(&pid, a[0], &actions, nullptr, a.data(), e.data());
+  posix_spawn_file_actions_destroy(&actions);
+  return rc == 0 ? pid : -1;
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(concurrency)
+
+BOOST_AUTO_TEST_CASE(eight_threads_of_full_logins_in_one_process) {
+  PamHarness pam;
+  pam.write_users(load_users_file());
+  pam.write_stack();
+  allow_many_codes();
+  constexpr int kThreads = 8, kLoginsEach = 25;
+  std::atomic<int> succeeded{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kLoginsEach; ++i)
+        if (login(pam.service, load_user(t), load_phone(t)) == PAM_SUCCESS) ++succeeded;
+    });
+  }
+  for (auto& t : threads) t.join();
+  BOOST_TEST(succeeded.load() == kThreads * kLoginsEach);
+  BOOST_TEST(Shared::mock().outbox().size() == static_cast<std::size_t>(kThreads * kLoginsEach));
+}
+
+BOOST_AUTO_TEST_CASE(two_hundred_logins_at_once_in_separate_processes) {
+  if (::geteuid() != 0) {
+    BOOST_TEST_MESSAGE("skipped: pam_wrapper serves at most 62 processes at once, so this test installs a "
+                       "temporary /etc/pam.d service, which needs root (CI runs as root)");
+    return;
+  }
+  PamHarness pam;
+  pam.service = kLoadService;
+  pam.write_users(load_users_file());
+  allow_many_codes();
+  const std::string service_file = std::string("/etc/pam.d/") + kLoadService;
+  BOOST_REQUIRE_MESSAGE(::access(service_file.c_str(), F_OK) != 0, service_file + " exists; not touching it");
+  std::ofstream(service_file) << pam.stack_text();
+  // Real libpam in each child (no pam_wrapper); users from nss_wrapper.
+  std::vector<std::string> env{"LD_PRELOAD=" PAM_OTP_NSS_WRAPPER_LIB};
+  for (char** e = environ; *e != nullptr; ++e)
+    if (std::strncmp(*e, "LD_PRELOAD=", 11) != 0 && std::strncmp(*e, "PAM_WRAPPER", 11) != 0) env.emplace_back(*e);
+  std::vector<pid_t> children;
+  for (int i = 0; i < kLoadUsers; ++i)
+    children.push_back(spawn_login({PAM_OTP_LOGIN_PATH, kLoadService, load_user(i), "load-password", pam.mock_url(),
+                                    Shared::pki().ca_cert, load_phone(i)}, env));
+  int succeeded = 0;
+  for (pid_t pid : children) {
+    int status = 0;
+    if (pid > 0 && waitpid(pid, &status, 0) == pid && WIFEXITED(status) && WEXITSTATUS(status) == 0) ++succeeded;
+  }
+  ::unlink(service_file.c_str());
+  BOOST_TEST(succeeded == kLoadUsers);
+  BOOST_TEST(Shared::mock().outbox().size() == static_cast<std::size_t>(kLoadUsers));
+}
+
+BOOST_AUTO_TEST_SUITE_END()

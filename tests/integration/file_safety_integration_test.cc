@@ -1,0 +1,112 @@
+// File safety (SPEC §4) through real libpam: each unsafe config, secrets or
+// users file is refused with PAM_SERVICE_ERR, a log line naming the file and
+// the rule, and nothing sent.
+#include <boost/test/unit_test.hpp>
+
+#include <security/pam_appl.h>
+#include <grp.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "pam_harness.h"
+
+using namespace otp::testing;
+
+namespace {
+
+struct SafetyFixture {
+  PamHarness pam;
+
+  void expect_refused(const std::string& file, const std::string& rule) {
+    const auto r = pam.authenticate("alice", {say("alice-password"), code_for("+15551234567")});
+    BOOST_TEST_INFO(r.describe());
+    BOOST_TEST(r.rc == PAM_SERVICE_ERR);
+    BOOST_TEST(r.logged("SYSLOG(3): configuration error: " + file + ": " + rule));
+    BOOST_TEST(r.prompts.size() == 1u);  // the password only
+    BOOST_TEST(Shared::mock().requests().empty());
+  }
+  std::string moved_config() {
+    const std::string real = pam.dir() + "/real.conf";
+    BOOST_REQUIRE(::rename(pam.config_path().c_str(), real.c_str()) == 0);
+    return real;
+  }
+};
+
+}  // namespace
+
+BOOST_FIXTURE_TEST_SUITE(file_safety, SafetyFixture)
+
+BOOST_AUTO_TEST_CASE(a_symbolic_link) {
+  const std::string real = moved_config();
+  BOOST_REQUIRE(::symlink(real.c_str(), pam.config_path().c_str()) == 0);
+  expect_refused(pam.config_path(), "is a symbolic link; refusing to follow it (O_NOFOLLOW)");
+}
+
+BOOST_AUTO_TEST_CASE(group_writable) {
+  pam.write_config(pam.default_config(), 0620);
+  expect_refused(pam.config_path(), "is writable by group or others (mode 0620); run: chmod go-w");
+}
+
+BOOST_AUTO_TEST_CASE(world_writable_users_file) {
+  pam.write_users("alice phone=+15551234567\n");
+  BOOST_REQUIRE(::chmod(pam.users_path().c_str(), 0666) == 0);
+  expect_refused(pam.users_path(), "is writable by group or others (mode 0666); run: chmod go-w");
+}
+
+BOOST_AUTO_TEST_CASE(world_readable_with_secrets) {
+  pam.write_config(pam.default_config(), 0604);
+  expect_refused(pam.config_path(), "holds secrets and is readable by others; run: chmod o-r");
+}
+
+BOOST_AUTO_TEST_CASE(group_readable_only_with_secrets_group) {
+  pam.write_config(pam.default_config(), 0640);
+  expect_refused(pam.config_path(), "holds secrets and is readable by its group");
+  // Allowed deliberately: secrets_group names the file's group.
+  struct stat st {};
+  BOOST_REQUIRE(::stat(pam.config_path().c_str(), &st) == 0);
+  struct group* g = getgrgid(st.st_gid);
+  BOOST_REQUIRE(g != nullptr);
+  pam.write_config(pam.default_config("secrets_group = \"" + std::string(g->gr_name) + "\""), 0640);
+  const auto r = pam.authenticate("alice", {say("alice-password"), code_for("+15551234567")});
+  BOOST_TEST_INFO(r.describe());
+  BOOST_TEST(r.rc == PAM_SUCCESS);
+}
+
+BOOST_AUTO_TEST_CASE(owned_by_another_user) {
+  if (::geteuid() != 0) {
+    BOOST_TEST_MESSAGE("skipped: changing a file's owner needs root (CI runs as root)");
+    return;
+  }
+  BOOST_REQUIRE(::chown(pam.config_path().c_str(), 65534, 65534) == 0);  // nobody
+  expect_refused(pam.config_path(), "is owned by uid 65534; it must be owned by root");
+}
+
+BOOST_AUTO_TEST_CASE(a_directory) {
+  const std::string real = moved_config();
+  BOOST_REQUIRE(::mkdir(pam.config_path().c_str(), 0700) == 0);
+  expect_refused(pam.config_path(), "is not a regular file");
+  ::rmdir(pam.config_path().c_str());
+}
+
+BOOST_AUTO_TEST_CASE(a_fifo_does_not_block_the_login) {
+  moved_config();
+  BOOST_REQUIRE(::mkfifo(pam.config_path().c_str(), 0600) == 0);  // nobody writes to it
+  expect_refused(pam.config_path(), "is not a regular file");
+}
+
+BOOST_AUTO_TEST_CASE(two_mebibytes) {
+  pam.write_config(pam.default_config() + "# " + std::string(2 << 20, 'x') + "\n");
+  expect_refused(pam.config_path(), "is larger than the limit of 1048576 bytes");
+}
+
+BOOST_AUTO_TEST_CASE(the_secrets_file_obeys_the_same_rules) {
+  const std::string secrets = pam.dir() + "/secrets";
+  FILE* f = std::fopen(secrets.c_str(), "w");
+  std::fputs("[provider.mock]\napi_key = \"test-api-key\"\n", f);
+  std::fclose(f);
+  BOOST_REQUIRE(::chmod(secrets.c_str(), 0644) == 0);
+  pam.write_config(pam.default_config("secrets_file = \"" + secrets + "\""));
+  expect_refused(secrets, "holds secrets and is readable by others; run: chmod o-r");
+}
+
+BOOST_AUTO_TEST_SUITE_END()
