@@ -8,6 +8,7 @@ PAM_OTP_PACKAGES=(
   libboost-test-dev libpam-wrapper libpamtest0-dev libnss-wrapper libcpp-httplib-dev
   pamtester openssl curl ca-certificates
   openssh-server openssh-client sudo python3 valgrind
+  scdoc mandoc man-db
 )
 
 say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
