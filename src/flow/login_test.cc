@@ -2,8 +2,11 @@
 
 #include <boost/test/unit_test.hpp>
 
+#include <limits>
+
 #include "base/json.h"
 #include "example_provider.h"
+#include "flow/session.h"
 #include "fakes.h"
 #include "temp_dir.h"
 
@@ -162,6 +165,24 @@ BOOST_AUTO_TEST_CASE(expired_code_offers_a_resend_without_cooldown) {
   BOOST_TEST(errors().find("The code has expired. Press Enter to get a new one.") != std::string::npos);
 }
 
+// Found by fuzz_flow: an expired code cost nothing, so wrong, wrong, expired
+// and another code made a fourth verify request with attempts = 3.
+BOOST_AUTO_TEST_CASE(an_expired_code_costs_an_attempt) {
+  conv.say("111111");
+  conv.say("222222");
+  conv.answers.push_back([this](const std::string&) {
+    api.expire_next = true;
+    return std::string("333333");
+  });
+  conv.say("123456");
+  BOOST_TEST(result_name(login()) == "PAM_AUTH_ERR");
+  BOOST_TEST(api.verifies == 3);
+  BOOST_TEST(conv.prompts.size() == 3u);
+  BOOST_TEST(conv.errors.back() == "The code has expired.");
+  BOOST_TEST(log.contains("result=expired"));
+  BOOST_TEST(log.contains("no attempt is left"));
+}
+
 BOOST_AUTO_TEST_CASE(expired_code_without_resend_fails) {
   extra = "resends = 0";
   api.expire_next = true;
@@ -177,6 +198,17 @@ BOOST_AUTO_TEST_CASE(lockout_at_send_never_prompts) {
   BOOST_TEST(conv.prompts.empty());
   BOOST_TEST(errors() == "Too many failed attempts. Try again in 14 minutes.\n");
   BOOST_TEST(log.contains("result=locked"));
+}
+
+// Found by fuzz_flow: a huge retry_after was undefined behaviour (double to
+// long); it is capped, and the minutes are rounded up without overflowing.
+BOOST_AUTO_TEST_CASE(lockout_with_a_huge_wait) {
+  api.send_status = 423;
+  api.send_body = R"({"error":"locked","message":"Locked","retry_after":3.59539e+307})";
+  BOOST_TEST(result_name(login()) == "PAM_MAXTRIES");
+  BOOST_TEST(errors() == "Locked. Try again in 16666667 minutes.\n");
+  BOOST_TEST(minutes_for(61) == 2);
+  BOOST_TEST(minutes_for(std::numeric_limits<long>::max()) == std::numeric_limits<long>::max() / 60 + 1);
 }
 
 BOOST_AUTO_TEST_CASE(lockout_at_verify) {

@@ -163,13 +163,17 @@ std::optional<AuthResult> Session::on_code(const Secret& code) {
       c_.record.set("max_tries", LOG_NOTICE, "wrong code, no attempts left");
       return AuthResult::MaxTries;
     case Outcome::Expired:
+      // Every code the provider checks costs an attempt, or typing codes at an
+      // expired one would ask the provider more than `attempts` times.
       expired_ = true;
-      if (resends_left_ > 0) {
+      --attempts_left_;
+      if (resends_left_ > 0 && attempts_left_ > 0) {
         tell_error(message("expired"));
         return std::nullopt;
       }
       tell_error(message("expired_final"));
-      c_.record.set("expired", LOG_NOTICE, "the code expired and no resend is left");
+      c_.record.set("expired", LOG_NOTICE,
+                    resends_left_ > 0 ? "the code expired and no attempt is left" : "the code expired and no resend is left");
       return AuthResult::AuthErr;
     default:
       return on_failure(r, "verify");
@@ -226,7 +230,8 @@ AuthResult Session::unavailable(const PhaseResult& r) {
 
 }  // namespace
 
-long minutes_for(long seconds) { return seconds <= 60 ? 1 : (seconds + 59) / 60; }
+// Rounds up without seconds + 59, which overflows for a config's huge retry_after.
+long minutes_for(long seconds) { return seconds <= 60 ? 1 : seconds / 60 + (seconds % 60 != 0 ? 1 : 0); }
 
 AuthResult run_session(SessionContext& context) { return Session(context).run(); }
 

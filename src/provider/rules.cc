@@ -45,9 +45,21 @@ bool test_status(const std::vector<StatusRange>& ranges, long status) {
          });
 }
 
+// The longest wait taken from a JSON number, as for a Retry-After header
+// (nine digits, some 31 years): a provider's 1e300 or 2^64-1 must neither
+// overflow a long nor throw (jsoncpp's asInt64 does past INT64_MAX).
+constexpr long kMaxRetryAfter = 999999999;
+
 std::optional<long> seconds_from(const Json::Value& v, std::chrono::system_clock::time_point now) {
-  if (v.isIntegral() && !v.isBool()) return std::max<long>(0, static_cast<long>(v.asInt64()));
-  if (v.isDouble()) return std::max<long>(0, static_cast<long>(v.asDouble() + 0.999));
+  if (v.isIntegral() && !v.isBool()) {
+    if (!v.isInt64()) return kMaxRetryAfter;  // above INT64_MAX
+    return static_cast<long>(std::clamp<Json::Int64>(v.asInt64(), 0, kMaxRetryAfter));
+  }
+  if (v.isDouble()) {
+    const double d = v.asDouble();
+    if (!(d < kMaxRetryAfter)) return kMaxRetryAfter;
+    return d <= 0 ? 0 : static_cast<long>(d + 0.999);
+  }
   if (v.isString()) return parse_retry_after(v.asString(), now);
   return std::nullopt;
 }

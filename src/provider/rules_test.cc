@@ -108,4 +108,21 @@ BOOST_AUTO_TEST_CASE(retry_after_forms) {
   BOOST_TEST(!parse_retry_after("-5", now).has_value());
 }
 
+// Found by fuzz_flow: a provider's huge wait was a double-to-long overflow
+// (undefined behaviour), and one past INT64_MAX made jsoncpp throw.
+BOOST_AUTO_TEST_CASE(huge_json_waits_are_capped) {
+  Problems p;
+  const auto rules = rules_from(kTwilioLike, p);
+  auto wait = [&](const std::string& value) {
+    return run(rules, 200, R"({"wait":)" + value + "}", {{"x-lock", "yes"}})->retry_after;
+  };
+  BOOST_TEST(*wait("3.59539e+307") == 999999999);
+  BOOST_TEST(*wait("-1e300") == 0);
+  BOOST_TEST(*wait("18446744073709551615") == 999999999);
+  BOOST_TEST(*wait("9223372036854775807") == 999999999);
+  BOOST_TEST(*wait("-9223372036854775808") == 0);
+  BOOST_TEST(*wait("1.5") == 2);
+  BOOST_TEST(*wait("840") == 840);
+}
+
 BOOST_AUTO_TEST_SUITE_END()

@@ -129,8 +129,14 @@ const std::map<std::string, Filter, std::less<>>& filters() {
   return table;
 }
 
+// Loaded templates had their filters checked, but expand_* take any text:
+// an unknown filter is an error there too, never a lookup past the table.
 Json::Value apply_filters(Json::Value v, const std::vector<std::string>& names) {
-  for (const auto& name : names) v = filters().find(name)->second(v);
+  for (const auto& name : names) {
+    const auto filter = filters().find(name);
+    if (filter == filters().end()) throw TemplateError("unknown filter '" + name + "'");
+    v = filter->second(v);
+  }
   return v;
 }
 

@@ -116,6 +116,16 @@ BOOST_AUTO_TEST_CASE(syntax_errors_are_reported) {
   BOOST_TEST(names.size() == 3u);
 }
 
+// Found by fuzz_template: expanding an unchecked template with an unknown
+// filter read past the filter table.
+BOOST_AUTO_TEST_CASE(unknown_filters_throw_when_expanded) {
+  const auto v = sample();
+  BOOST_CHECK_THROW(expand_text("${user|nosuch}", v), TemplateError);
+  BOOST_CHECK_THROW(expand_text("${phone|n|country_codeational}", v, Encoding::Url), TemplateError);
+  BOOST_CHECK_THROW(expand_value("${minutes|nosuch}", v), TemplateError);
+  BOOST_TEST(expand_text("[${missing|nosuch?}]", v) == "[]");  // never applied: no value
+}
+
 BOOST_AUTO_TEST_CASE(splits_e164_numbers) {
   BOOST_TEST(split_e164("+15551234567")->first == "1");
   BOOST_TEST(split_e164("+919876543210")->first == "91");
