@@ -1,5 +1,7 @@
 #include "config/users_file.h"
 
+#include <algorithm>
+
 #include <vector>
 
 #include "base/text.h"
@@ -95,8 +97,14 @@ std::optional<UserEntry> parse_line(std::string_view line, int number, const std
 
 }  // namespace
 
+const std::vector<std::string_view>& user_keys() {
+  static const std::vector<std::string_view> keys = {"phone", "email", "channel"};
+  return keys;
+}
+
 bool is_reserved_user_key(std::string_view key) {
-  return provider::is_builtin_variable(key) && key != "phone" && key != "email" && key != "channel";
+  const auto& own = user_keys();
+  return provider::is_builtin_variable(key) && std::find(own.begin(), own.end(), key) == own.end();
 }
 
 UsersFile UsersFile::parse(std::string_view text, const std::string& path, Problems& problems) {

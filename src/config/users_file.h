@@ -13,6 +13,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "base/problem.h"
 
@@ -39,6 +40,10 @@ class UsersFile {
   std::map<std::string, UserEntry, std::less<>> users_;
   std::optional<UserEntry> wildcard_;
 };
+
+// The keys pam_otp itself reads from a user's line; any other key is a
+// template variable for the provider.
+const std::vector<std::string_view>& user_keys();
 
 // Keys the users file may not define (the module sets them itself).
 bool is_reserved_user_key(std::string_view key);

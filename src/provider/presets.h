@@ -4,6 +4,7 @@
 #pragma once
 
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -20,5 +21,9 @@ const std::vector<PresetSource>& builtin_presets();
 
 std::optional<std::string_view> preset_text(std::string_view name);
 std::string preset_list();  // "baanx, blockid, ..." for messages
+
+// The keys an administrator may set with this preset (preset_keys.cc);
+// empty for an unknown preset.
+std::set<std::string, std::less<>> preset_keys(std::string_view preset);
 
 }  // namespace otp::provider

@@ -66,6 +66,21 @@ BOOST_AUTO_TEST_CASE(misspelled_keys_are_refused) {
   Problems p;
   BOOST_TEST(!load_preset("stytch", kMinimalTables.at("stytch") + "expiration_minute = 5\n", p).has_value());
   BOOST_TEST(all(p).find("t.conf:5: key 'provider.x.expiration_minute': unknown key") != std::string::npos);
+  // The message lists what the preset takes.
+  BOOST_TEST(all(p).find("preset 'stytch' takes: base_url expiration_minutes locale project_id secret)") !=
+             std::string::npos, all(p));
+}
+
+BOOST_AUTO_TEST_CASE(each_preset_knows_the_keys_an_administrator_may_set) {
+  using Keys = std::set<std::string, std::less<>>;
+  BOOST_TEST((preset_keys("stytch") == Keys{"base_url", "expiration_minutes", "locale", "project_id", "secret"}));
+  BOOST_TEST((preset_keys("twilio_verify") == Keys{"account_sid", "auth_token", "base_url", "service_sid"}));
+  BOOST_TEST(preset_keys("baanx").count("us_env") == 1);   // defined with a default
+  BOOST_TEST(preset_keys("baanx").count("email") == 1);    // a built-in the preset redefines
+  BOOST_TEST(preset_keys("blockid").count("user_id") == 1);
+  BOOST_TEST(preset_keys("stytch").count("stytch_host") == 0);  // computed by the preset (choose)
+  BOOST_TEST(preset_keys("stytch").count("method_id") == 0);    // saved from an answer
+  BOOST_TEST(preset_keys("nonesuch").empty());
 }
 
 BOOST_AUTO_TEST_CASE(stytch_picks_its_host_from_the_project_id) {

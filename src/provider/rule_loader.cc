@@ -10,7 +10,7 @@
 namespace otp::provider {
 namespace {
 
-const std::set<std::string, std::less<>> kRuleKeys = {
+const KeySet kRuleKeys = {
     "status", "json", "json_not", "json_contains", "json_exists", "json_missing",
     "header", "header_exists", "outcome", "message", "retry_after"};
 
@@ -131,5 +131,7 @@ std::vector<Rule> load_rules(const toml::array& array, tomlu::Getter& get, const
   }
   return rules;
 }
+
+const KeySet& rule_keys() { return kRuleKeys; }
 
 }  // namespace otp::provider

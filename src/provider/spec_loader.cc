@@ -17,7 +17,7 @@
 namespace otp::provider {
 namespace {
 
-const std::set<std::string, std::less<>> kProviderKeys = {
+const KeySet kProviderKeys = {
     "preset", "base_url", "auth", "headers", "rules", "send", "verify",
     "channels", "destination_required", "secret_keys", "required", "choose", "rules_first"};
 
@@ -34,7 +34,7 @@ const std::map<std::string, SchemeInfo, std::less<>> kSchemes = {
     {"header", {Auth::Scheme::Header, {"name", "value"}, 2}},
     {"blockid", {Auth::Scheme::BlockId, {"license_key", "community_public_key", "app_id", "private_key"}, 3}},
 };
-const std::set<std::string, std::less<>> kStepKeys = {
+const KeySet kStepKeys = {
     "method", "url", "headers", "auth", "body", "form", "when", "save", "rules"};
 const std::set<std::string, std::less<>> kMethods = {"GET", "POST", "PUT", "PATCH", "DELETE"};
 const std::set<std::string, std::less<>> kChannels = {"sms", "email", "whatsapp", "voice"};
@@ -392,10 +392,14 @@ void Loader::check_usage(const toml::table& t, const ProviderSpec& spec, const s
   // preset's own key may go unused when the administrator overrides
   // what used it (base_url, say).
   auto from_preset = [](const toml::node& n) { return tomlu::file_of(n).rfind("preset ", 0) == 0; };
+  std::string hint = "misspelled? see pam_otp.conf(5) for the provider's keys";
+  if (!spec.preset.empty()) {
+    hint = "misspelled? preset '" + spec.preset + "' takes:";
+    for (const auto& key : preset_keys(spec.preset)) hint += " " + key;
+  }
   for (const auto& [name, value] : spec.vars) {
     if (usage_.referenced.count(name) || from_preset(*t.get(name))) continue;
-    get_.problem(*t.get(name), path + "." + name,
-                 "unknown key: no template uses it (misspelled? see pam_otp.conf(5) for the provider's keys)");
+    get_.problem(*t.get(name), path + "." + name, "unknown key: no template uses it (" + hint + ")");
   }
   for (const auto& [name, alternatives] : spec.choices)
     if (!usage_.referenced.count(name) && !from_preset(*t["choose"][name].node()))
@@ -409,6 +413,15 @@ void Loader::check_usage(const toml::table& t, const ProviderSpec& spec, const s
 }
 
 }  // namespace
+
+const KeySet& provider_table_keys() { return kProviderKeys; }
+const KeySet& step_keys() { return kStepKeys; }
+
+std::map<std::string, std::vector<std::string>> auth_scheme_params() {
+  std::map<std::string, std::vector<std::string>> result;
+  for (const auto& [name, info] : kSchemes) result[name].assign(info.params.begin(), info.params.end());
+  return result;
+}
 
 std::optional<ProviderSpec> load_provider(const std::string& name, toml::table&& table, Problems& problems,
                                           const std::string& fallback_file) {

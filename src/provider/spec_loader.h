@@ -1,8 +1,11 @@
 // Reading a provider description from TOML, with every problem located.
 #pragma once
 
+#include <map>
 #include <optional>
+#include <set>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "base/problem.h"
@@ -19,5 +22,14 @@ std::optional<ProviderSpec> load_provider(const std::string& name, toml::table&&
 
 // One rule list ("rules = [ {...}, ... ]"); path is the dotted key for messages.
 std::vector<Rule> load_rules(const toml::array& array, tomlu::Getter& get, const std::string& path);
+
+// The keys the language knows, as the loader checks them (pam_otp.conf(5)
+// documents each; a test compares the two).
+using KeySet = std::set<std::string, std::less<>>;
+const KeySet& provider_table_keys();
+const KeySet& step_keys();
+const KeySet& rule_keys();
+// Each auth scheme's parameters ("basic" -> user, password).
+std::map<std::string, std::vector<std::string>> auth_scheme_params();
 
 }  // namespace otp::provider

@@ -67,11 +67,15 @@ class Mock:
         self.pki = os.path.join(workdir, "pki")
         self.proc = subprocess.Popen([MOCK, "--pki-dir", self.pki], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         port_file = os.path.join(self.pki, "port")
+        port = ""
         for _ in range(200):
-            if os.path.exists(port_file) and open(port_file).read().strip():
+            if os.path.exists(port_file):
+                with open(port_file) as f:
+                    port = f.read().strip()
+            if port:
                 break
             time.sleep(0.05)
-        self.url = f"https://127.0.0.1:{open(port_file).read().strip()}"
+        self.url = f"https://127.0.0.1:{port}"
         self.ca = os.path.join(self.pki, "ca.pem")
         self.context = ssl.create_default_context(cafile=self.ca)
 

@@ -1,0 +1,41 @@
+#!/bin/sh
+# cmake --install as an administrator runs it (into a DESTDIR here): the
+# module in $(pkg-config --variable=libdir pam)/security, pam-otp in bin,
+# man pages, examples and presets under share/doc, the config and users
+# files in /etc/security, mode 0600, never overwritten; and -DPAM_MODULE_DIR
+# moves the module.
+#   cmake_install_test.sh BUILD_DIR SOURCE_DIR
+set -eu
+build=$1 source=$2
+work=$(mktemp -d /tmp/pam_otp_install.XXXXXX)
+trap 'rm -rf "$work"' EXIT
+fail() { echo "FAIL: $*" >&2; exit 1; }
+
+DESTDIR=$work/root cmake --install "$build" --prefix /usr > "$work/first.log"
+root=$work/root
+for f in "$(pkg-config --variable=libdir pam)/security/pam_otp.so" /usr/bin/pam-otp \
+         /usr/share/man/man8/pam_otp.8 /usr/share/man/man5/pam_otp.conf.5 /usr/share/man/man1/pam-otp.1 \
+         /usr/share/doc/pam_otp/examples/pam_otp.conf /usr/share/doc/pam_otp/examples/pam_otp.users \
+         /usr/share/doc/pam_otp/examples/pam.d/sshd /usr/share/doc/pam_otp/examples/sshd_config.d/pam_otp-publickey.conf \
+         /etc/security/pam_otp.conf /etc/security/pam_otp.users; do
+  [ -f "$root$f" ] || fail "$f was not installed"
+done
+for p in "$source"/conf/providers/*.conf; do
+  cmp -s "$p" "$root/usr/share/doc/pam_otp/examples/providers/$(basename "$p")" || fail "preset $(basename "$p") missing"
+done
+for f in pam_otp.conf pam_otp.users; do
+  [ "$(stat -c %a "$root/etc/security/$f")" = 600 ] || fail "/etc/security/$f is not mode 0600"
+done
+
+# A second install keeps the administrator's files and says so.
+echo '# edited by the administrator' >> "$root/etc/security/pam_otp.conf"
+echo 'dave phone=+15550000000' > "$root/etc/security/pam_otp.users"
+DESTDIR=$root cmake --install "$build" --prefix /usr > "$work/second.log"
+tail -n 1 "$root/etc/security/pam_otp.conf" | grep -q 'edited by the administrator' || fail "pam_otp.conf overwritten"
+grep -q '^dave ' "$root/etc/security/pam_otp.users" || fail "pam_otp.users overwritten"
+grep -q 'Keeping: .*/etc/security/pam_otp.conf' "$work/second.log" || fail "no 'Keeping' message: $(cat "$work/second.log")"
+
+# -DPAM_MODULE_DIR reaches the install rule (configured only; no second build).
+cmake -S "$source" -B "$work/other" -G Ninja -DPAM_OTP_BUILD_TESTS=OFF -DPAM_MODULE_DIR=/opt/pam/security > /dev/null
+grep -q '/opt/pam/security' "$work/other/src/cmake_install.cmake" || fail "PAM_MODULE_DIR ignored by the install rule"
+echo "cmake --install: all checks passed"
