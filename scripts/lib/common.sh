@@ -9,7 +9,7 @@ PAM_OTP_PACKAGES=(
   pamtester openssl curl ca-certificates
   openssh-server openssh-client sudo python3 valgrind
   scdoc mandoc man-db
-  debhelper lintian rpm
+  debhelper lintian rpm libpam-duo
 )
 
 say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }

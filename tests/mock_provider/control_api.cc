@@ -52,6 +52,7 @@ void add_observation_routes(httplib::Server& s, MockProvider& m) {
     v["handshakes"] = m.handshakes();
     v["connections"] = m.connections();
     v["requests"] = static_cast<Json::UInt64>(m.requests().size());
+    v["provider_us"] = static_cast<Json::Int64>(m.provider_microseconds());
     reply_json(res, v);
   });
   s.Get("/mock/fault", [&m](const Req&, Res& res) { reply_json(res, to_json(m.fault())); });

@@ -1,6 +1,7 @@
 // Where provider requests are recorded and faults injected, before the
 // route's own handler sees them.
 #include <cctype>
+#include <chrono>
 
 #include "fault_response.h"
 #include "mock_provider.h"
@@ -30,7 +31,9 @@ RecordedRequest record(const httplib::Request& req) {
 httplib::Server::Handler MockProvider::wrap(httplib::Server::Handler handler) {
   return [this, handler = std::move(handler)](const httplib::Request& req,
                                               httplib::Response& res) {
+    const auto start = std::chrono::steady_clock::now();
     if (before_handler(req, res)) handler(req, res);
+    provider_us_ += std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - start).count();
   };
 }
 

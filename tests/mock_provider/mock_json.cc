@@ -85,6 +85,7 @@ Json::Value to_json(const MockSettings& s) {
   v["send_window_seconds"] = s.send_window_seconds;
   v["code_ttl_seconds"] = s.code_ttl_seconds;
   v["code_length"] = s.code_length;
+  v["fixed_code"] = s.fixed_code;
   return v;
 }
 
@@ -144,6 +145,7 @@ void apply_json(const Json::Value& obj, MockSettings& s) {
   read_int(obj, "send_window_seconds", next.send_window_seconds, 0, INT_MAX);
   read_int(obj, "code_ttl_seconds", next.code_ttl_seconds, 0, INT_MAX);
   read_int(obj, "code_length", next.code_length, 1, 64);
+  read_string(obj, "fixed_code", next.fixed_code);
   s = std::move(next);
 }
 

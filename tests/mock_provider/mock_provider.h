@@ -63,6 +63,9 @@ class MockProvider {
   // The BlockID community public key: base64 of the 64-byte X‖Y.
   std::string community_public_key() const;
 
+  // Time spent answering provider requests (delays included) since
+  // start/reset: what a benchmark subtracts to get the client's own time.
+  long long provider_microseconds() const { return provider_us_.load(); }
   int handshakes() const;   // TLS handshakes completed since start/reset
   // Connections that began a TLS handshake since start/reset: every accepted
   // TCP connection, including ones whose handshake then failed.
@@ -107,6 +110,7 @@ class MockProvider {
   int port_ = 0;
   std::thread thread_;
   std::atomic<bool> listen_returned_{false};
+  std::atomic<long long> provider_us_{0};
 
   mutable std::mutex mutex_;  // guards everything below
   std::condition_variable wake_;  // fault changes and stop() release waiters

@@ -48,6 +48,7 @@ void MockProvider::reset() {
   dialect_set_->reset();
   requests_.clear();
   tls_.reset_counts();
+  provider_us_ = 0;
 }
 
 std::vector<Delivery> MockProvider::outbox() const {

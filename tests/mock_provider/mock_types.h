@@ -44,6 +44,9 @@ struct MockSettings {
   int send_window_seconds = 600;
   int code_ttl_seconds = 300;
   int code_length = 6;
+  // Non-empty: every code sent is this one (benchmarks answer it without
+  // asking the mock); the forced next code still wins.
+  std::string fixed_code;
 };
 
 // Misbehaviour injected into provider requests (never into /mock/ ones).

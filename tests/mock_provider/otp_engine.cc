@@ -60,7 +60,7 @@ std::optional<Reply> OtpEngine::rate_limited(const std::string& to, Clock::time_
 }
 
 std::string OtpEngine::take_code() {
-  if (!next_code_) return random_digits(settings_.code_length);
+  if (!next_code_) return settings_.fixed_code.empty() ? random_digits(settings_.code_length) : settings_.fixed_code;
   std::string code = std::move(*next_code_);
   next_code_.reset();
   return code;

@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "duo_legacy.h"
 #include "mock_provider.h"
 #include "test_pki.h"
 
@@ -27,7 +28,8 @@ constexpr char kUsage[] =
     "\n"
     "Serves the generic OTP provider API over HTTPS on 127.0.0.1, and the wire\n"
     "formats of Stytch, Descope, Twilio Verify, privacyIDEA, 1Kosmos BlockID and\n"
-    "Baanx (settings and the BlockID community key: GET/POST /mock/dialects).\n"
+    "Baanx (settings and the BlockID community key: GET/POST /mock/dialects),\n"
+    "and Duo's legacy /rest/v1/*.bson API for pam_duo (benchmarks).\n"
     "  --pki-dir DIR   certificates; created there unless DIR/ca.pem exists.\n"
     "                  The port is written to DIR/port.\n"
     "  --port N        listen on N (default: a free port)\n"
@@ -107,6 +109,7 @@ int run(const Args& a) {
 
   MockProvider mock(options_for(a));
   mock.configure(a.settings);
+  otp::mock::add_duo_legacy_routes(mock);
   const int port = mock.start();
   const auto dir = std::filesystem::path(a.pki_dir);
   std::ofstream port_file(dir / "port");

@@ -11,9 +11,21 @@
 // is 1. With REPEAT, the login (pam_start, pam_authenticate, pam_end) runs
 // REPEAT times in this process, and the resident memory after a tenth of
 // them and at the end is printed: "rss_kib <after warm-up> <at the end>".
-#include <curl/curl.h>
+//
+// For benchmarks: OTP_LOGIN_CODE=C answers C to the code prompt without
+// asking the mock (pair it with the mock's fixed_code setting), and
+// OTP_LOGIN_TIMES=1 prints, per login, "login <CLOCK_MONOTONIC ns at the
+// end of pam_authenticate> <pam_authenticate's duration in us> <peak
+// resident memory of the process so far, KiB>".
+#include <fcntl.h>
 #include <security/pam_appl.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
+#include <time.h>
+
+#include <cctype>
 #include <chrono>
 #include <fstream>
 #include <cstdio>
@@ -21,39 +33,76 @@
 #include <cstring>
 #include <string>
 #include <thread>
+#include <vector>
+
+extern char** environ;
 
 namespace {
 
 struct Login {
   std::string password, mock_url, ca_file, destination;
+  const char* fixed_code = std::getenv("OTP_LOGIN_CODE");
+  bool print_times = std::getenv("OTP_LOGIN_TIMES") != nullptr;
 };
 
-std::size_t collect(char* data, std::size_t size, std::size_t count, void* out) {
-  static_cast<std::string*>(out)->append(data, size * count);
-  return size * count;
+long long monotonic_ns() {
+  timespec ts{};
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return static_cast<long long>(ts.tv_sec) * 1000000000LL + ts.tv_nsec;
 }
 
-// The code the mock last delivered to the destination, waiting for it a little.
-std::string delivered_code(const Login& login) {
-  CURL* curl = curl_easy_init();
-  char* to = curl_easy_escape(curl, login.destination.c_str(), 0);
-  const std::string url = login.mock_url + "/mock/last_code?to=" + to;
-  curl_free(to);
-  std::string code;
-  for (int i = 0; i < 200 && code.empty(); ++i) {
-    std::string body;
-    long status = 0;
-    curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
-    curl_easy_setopt(curl, CURLOPT_CAINFO, login.ca_file.c_str());
-    curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, collect);
-    curl_easy_setopt(curl, CURLOPT_WRITEDATA, &body);
-    curl_easy_setopt(curl, CURLOPT_PROXY, "");
-    if (curl_easy_perform(curl) == CURLE_OK) curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
-    if (status == 200) code = body.substr(0, body.find('\n'));
-    else std::this_thread::sleep_for(std::chrono::milliseconds(20));
+// Percent-encodes everything but letters and digits ('+' above all).
+std::string url_escape(const std::string& text) {
+  static const char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  for (unsigned char c : text) {
+    if (std::isalnum(c)) out += static_cast<char>(c);
+    else out += std::string("%") + kHex[c >> 4] + kHex[c & 15];
   }
-  curl_easy_cleanup(curl);
-  return code;
+  return out;
+}
+
+// Runs curl with ARGS and returns what it printed ("" if it failed). Not
+// through a shell, and without pam_wrapper and nss_wrapper in its
+// environment: they would set themselves up in every child.
+std::string run_curl(std::vector<std::string> args) {
+  std::vector<char*> argv{const_cast<char*>("curl")}, envp;
+  for (auto& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  for (char** e = environ; *e != nullptr; ++e)
+    if (std::strncmp(*e, "LD_PRELOAD=", 11) != 0 && std::strncmp(*e, "PAM_WRAPPER", 11) != 0) envp.push_back(*e);
+  envp.push_back(nullptr);
+  int fds[2];
+  if (pipe(fds) != 0) return "";
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_adddup2(&actions, fds[1], 1);
+  posix_spawn_file_actions_addclose(&actions, fds[0]);
+  posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0);
+  pid_t pid = 0;
+  const int spawned = posix_spawnp(&pid, "curl", &actions, nullptr, argv.data(), envp.data());
+  posix_spawn_file_actions_destroy(&actions);
+  close(fds[1]);
+  std::string out;
+  char buffer[256];
+  for (ssize_t n; spawned == 0 && (n = read(fds[0], buffer, sizeof buffer)) > 0;) out.append(buffer, static_cast<std::size_t>(n));
+  close(fds[0]);
+  int status = 1;
+  if (spawned == 0) waitpid(pid, &status, 0);
+  return status == 0 ? out : "";
+}
+
+// The code the mock last delivered to the destination, waiting for it a
+// little. Through the curl program, not libcurl: a login program that links
+// libcurl would hide the cost of loading it from the benchmark.
+std::string delivered_code(const Login& login) {
+  const std::string url = login.mock_url + "/mock/last_code?to=" + url_escape(login.destination);
+  for (int i = 0; i < 200; ++i) {
+    const std::string body = run_curl({"-sf", "--noproxy", "*", "--cacert", login.ca_file, url});
+    if (!body.empty()) return body.substr(0, body.find('\n'));
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return "";
 }
 
 int conversation(int n, const pam_message** msgs, pam_response** resp, void* data) {
@@ -64,28 +113,37 @@ int conversation(int n, const pam_message** msgs, pam_response** resp, void* dat
     const int style = msgs[i]->msg_style;
     if (style != PAM_PROMPT_ECHO_OFF && style != PAM_PROMPT_ECHO_ON) continue;
     const bool password = std::strstr(msgs[i]->msg, "assword") != nullptr;
-    out[i].resp = strdup(password ? login.password.c_str() : delivered_code(login).c_str());
+    const std::string code = password || login.fixed_code != nullptr ? "" : delivered_code(login);
+    out[i].resp = strdup(password ? login.password.c_str() : login.fixed_code != nullptr ? login.fixed_code : code.c_str());
   }
   *resp = out;
   return PAM_SUCCESS;
 }
 
+// A "VmRSS:"-like line of /proc/self/status, in KiB.
+long status_kib(const char* field) {
+  std::ifstream status("/proc/self/status");
+  const std::size_t length = std::strlen(field);
+  for (std::string line; std::getline(status, line);)
+    if (line.compare(0, length, field) == 0) return std::strtol(line.c_str() + length, nullptr, 10);
+  return -1;
+}
+
+long resident_kib() { return status_kib("VmRSS:"); }
+
 bool login_once(const char* service, const char* user, Login& login) {
   const pam_conv conv{conversation, &login};
   pam_handle_t* ph = nullptr;
   if (pam_start(service, user, &conv, &ph) != PAM_SUCCESS) return false;
+  const long long start = monotonic_ns();
   const int rc = pam_authenticate(ph, 0);
+  const long long end = monotonic_ns();
+  if (login.print_times) std::printf("login %lld %lld %ld\n", end, (end - start) / 1000, status_kib("VmHWM:"));
   if (rc != PAM_SUCCESS) std::fprintf(stderr, "otp-login %s: %s\n", user, pam_strerror(ph, rc));
   pam_end(ph, rc);
   return rc == PAM_SUCCESS;
 }
 
-long resident_kib() {
-  std::ifstream status("/proc/self/status");
-  for (std::string line; std::getline(status, line);)
-    if (line.rfind("VmRSS:", 0) == 0) return std::strtol(line.c_str() + 6, nullptr, 10);
-  return -1;
-}
 
 }  // namespace
 
