@@ -102,8 +102,8 @@ std::string pam_matrix_path() { return lib_dir() + "/pam_wrapper/pam_matrix.so";
 std::string pam_set_items_path() { return lib_dir() + "/pam_wrapper/pam_set_items.so"; }
 
 const mock::Pki& Shared::pki() {
-  static TempDir* dir = new TempDir();  // lives as long as the program
-  static const mock::Pki pki = mock::make_pki(dir->path());
+  static TempDir dir;  // removed at exit; the certificates are read only at start-up
+  static const mock::Pki pki = mock::make_pki(dir.path());
   return pki;
 }
 
@@ -120,18 +120,17 @@ std::string load_user(int i) { return "load" + std::to_string(i); }
 std::string load_phone(int i) { return "+1555100" + std::to_string(1000 + i); }
 
 NssWrapperFiles::NssWrapperFiles() {
-  static TempDir* dir = new TempDir();
   std::string load;
   for (int i = 0; i < kLoadUsers; ++i)
     load += load_user(i) + ":x:" + std::to_string(2000 + i) + ":" + std::to_string(2000 + i) + "::/:/bin/sh\n";
-  const std::string passwd = dir->write("passwd", load +
+  const std::string passwd = dir.write("passwd", load +
       "root:x:0:0:root:/root:/bin/sh\n"
       "alice:x:1001:1001:Alice:/home/alice:/bin/sh\n"
       "bob:x:1002:1002:Bob:/home/bob:/bin/sh\n"
       "carol:x:1003:1003:Carol:/home/carol:/bin/sh\n"
       "dave:x:1004:1004:Dave:/home/dave:/bin/sh\n"
       "we\"ird\\${x}:x:1005:1005:Weird:/home/weird:/bin/sh\n", 0644);
-  const std::string group = dir->write("group",
+  const std::string group = dir.write("group",
       "root:x:0:\nalice:x:1001:\nbob:x:1002:\ncarol:x:1003:\ndave:x:1004:\nweird:x:1005:\n"
       "wheel:x:1100:alice\nstaff:x:1101:bob,carol\n", 0644);
   setenv("NSS_WRAPPER_PASSWD", passwd.c_str(), 1);

@@ -83,8 +83,11 @@ class PamHarness {
 // Writes passwd and group files for nss_wrapper and points it at them.
 // Must run before the first user lookup of the process. Besides alice, bob,
 // carol and dave there are load0 ... load199, for the concurrency tests.
+// The test program's users and groups (nss_wrapper files), for as long as
+// the program runs, removed afterwards.
 struct NssWrapperFiles {
   NssWrapperFiles();
+  TempDir dir;
 };
 
 inline constexpr int kLoadUsers = 200;
