@@ -2,9 +2,8 @@
 
 #include <boost/test/unit_test.hpp>
 
-#include <map>
-
 #include "base/toml_util.h"
+#include "preset_tables.h"
 #include "provider/spec_loader.h"
 
 using namespace otp;
@@ -12,16 +11,7 @@ using namespace otp::provider;
 
 namespace {
 
-// The keys each preset requires, with plausible values.
-const std::map<std::string, std::string> kMinimalTables = {
-    {"stytch", "project_id = \"project-test-1\"\nsecret = \"s\"\n"},
-    {"descope", "project_id = \"P2abc\"\n"},
-    {"twilio_verify", "account_sid = \"AC1\"\nauth_token = \"t\"\nservice_sid = \"VA1\"\n"},
-    {"privacyidea", "base_url = \"https://pi.example\"\n"},
-    {"blockid", "base_url = \"https://blockid.example\"\ntenant_id = \"t\"\ncommunity_id = \"c\"\n"
-                "license_key = \"l\"\ncommunity_public_key = \"k\"\n"},
-    {"baanx", "client_key = \"k\"\n"},
-};
+const auto& kMinimalTables = otp::testing::kMinimalPresetTables;
 
 std::optional<ProviderSpec> load_preset(const std::string& preset, const std::string& keys, Problems& p) {
   auto doc = tomlu::parse("[provider.x]\npreset = \"" + preset + "\"\n" + keys, "t.conf", p);

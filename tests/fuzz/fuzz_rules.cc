@@ -26,6 +26,7 @@
 #include "base/toml_util.h"
 #include "example_provider.h"
 #include "fuzz_check.h"
+#include "preset_tables.h"
 #include "provider/presets.h"
 #include "provider/rules.h"
 #include "provider/spec_loader.h"
@@ -34,16 +35,7 @@ namespace {
 
 using namespace otp::provider;
 
-// The keys each preset requires (as in provider/presets_test.cc).
-const std::map<std::string, std::string> kMinimalTables = {
-    {"stytch", "project_id = \"project-test-1\"\nsecret = \"s\"\n"},
-    {"descope", "project_id = \"P2abc\"\n"},
-    {"twilio_verify", "account_sid = \"AC1\"\nauth_token = \"t\"\nservice_sid = \"VA1\"\n"},
-    {"privacyidea", "base_url = \"https://pi.example\"\n"},
-    {"blockid", "base_url = \"https://blockid.example\"\ntenant_id = \"t\"\ncommunity_id = \"c\"\n"
-                "license_key = \"l\"\ncommunity_public_key = \"k\"\n"},
-    {"baanx", "client_key = \"k\"\n"},
-};
+const auto& kMinimalTables = otp::testing::kMinimalPresetTables;
 
 // Loads [provider.NAME] from a TOML document; aborts when it does not load:
 // a shipped description that fails is a bug of its own.

@@ -3,12 +3,11 @@
 // against the mock provider with the code typed on stdin.
 #include <boost/test/unit_test.hpp>
 
-#include <fcntl.h>
-#include <spawn.h>
 #include <sys/wait.h>
 
 #include <algorithm>
 
+#include "child_process.h"
 #include "pam_harness.h"
 
 using namespace otp::testing;
@@ -37,31 +36,12 @@ struct CliFixture {
       if (end > pos) argv.push_back(args.substr(pos, end - pos));
       pos = end + 1;
     }
-    std::vector<std::string> env{"LD_PRELOAD=" PAM_OTP_NSS_WRAPPER_LIB};
-    for (char** e = environ; *e != nullptr; ++e) {
-      const std::string var = *e;
-      if (var.rfind("LD_PRELOAD=", 0) != 0 && var.rfind("PAM_WRAPPER", 0) != 0) env.push_back(var);
-    }
-    CliResult r{spawn(argv, env, in, out), read_file(out)};
+    CliResult r{wait_for(spawn_process(argv, nss_only_environment(), in, out)), read_file(out)};
     BOOST_TEST_MESSAGE("$ pam-otp " << args << "\n" << r.output);
     return r;
   }
-  static int spawn(const std::vector<std::string>& argv, const std::vector<std::string>& env, const std::string& in,
-                   const std::string& out) {
-    std::vector<char*> a, e;
-    for (const auto& s : argv) a.push_back(const_cast<char*>(s.c_str()));
-    for (const auto& s : env) e.push_back(const_cast<char*>(s.c_str()));
-    a.push_back(nullptr);
-    e.push_back(nullptr);
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_addopen(&actions, 0, in.c_str(), O_RDONLY, 0);
-    posix_spawn_file_actions_addopen(&actions, 1, out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    posix_spawn_file_actions_adddup2(&actions, 1, 2);
-    pid_t pid = 0;
-    const int rc = posix_spawn(&pid, a[0], &actions, nullptr, a.data(), e.data());
-    posix_spawn_file_actions_destroy(&actions);
-    BOOST_REQUIRE(rc == 0);
+  static int wait_for(pid_t pid) {
+    BOOST_REQUIRE(pid > 0);
     int status = 0;
     waitpid(pid, &status, 0);
     return WIFEXITED(status) ? WEXITSTATUS(status) : -1;

@@ -3,9 +3,7 @@
 // processes against one mock provider.
 #include <boost/test/unit_test.hpp>
 
-#include <fcntl.h>
 #include <security/pam_appl.h>
-#include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -14,9 +12,8 @@
 #include <fstream>
 #include <thread>
 
+#include "child_process.h"
 #include "pam_harness.h"
-
-extern char** environ;
 
 using namespace otp::testing;
 
@@ -61,21 +58,6 @@ void allow_many_codes() {
   Shared::mock().configure(settings);
 }
 
-pid_t spawn_login(const std::vector<std::string>& argv, const std::vector<std::string>& env) {
-  std::vector<char*> a, e;
-  for (const auto& s : argv) a.push_back(const_cast<char*>(s.c_str()));
-  for (const auto& s : env) e.push_back(const_cast<char*>(s.c_str()));
-  a.push_back(nullptr);
-  e.push_back(nullptr);
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0);
-  pid_t pid = 0;
-  const int rc = posix_spawn(&pid, a[0], &actions, nullptr, a.data(), e.data());
-  posix_spawn_file_actions_destroy(&actions);
-  return rc == 0 ? pid : -1;
-}
-
 }  // namespace
 
 BOOST_AUTO_TEST_SUITE(concurrency)
@@ -113,13 +95,11 @@ BOOST_AUTO_TEST_CASE(two_hundred_logins_at_once_in_separate_processes) {
   BOOST_REQUIRE_MESSAGE(::access(service_file.c_str(), F_OK) != 0, service_file + " exists; not touching it");
   std::ofstream(service_file) << pam.stack_text();
   // Real libpam in each child (no pam_wrapper); users from nss_wrapper.
-  std::vector<std::string> env{"LD_PRELOAD=" PAM_OTP_NSS_WRAPPER_LIB};
-  for (char** e = environ; *e != nullptr; ++e)
-    if (std::strncmp(*e, "LD_PRELOAD=", 11) != 0 && std::strncmp(*e, "PAM_WRAPPER", 11) != 0) env.emplace_back(*e);
+  const std::vector<std::string> env = nss_only_environment();
   std::vector<pid_t> children;
   for (int i = 0; i < kLoadUsers; ++i)
-    children.push_back(spawn_login({PAM_OTP_LOGIN_PATH, kLoadService, load_user(i), "load-password", pam.mock_url(),
-                                    Shared::pki().ca_cert, load_phone(i)}, env));
+    children.push_back(spawn_process({PAM_OTP_LOGIN_PATH, kLoadService, load_user(i), "load-password",
+                                      pam.mock_url(), Shared::pki().ca_cert, load_phone(i)}, env, "", ""));
   int succeeded = 0;
   for (pid_t pid : children) {
     int status = 0;

@@ -1,0 +1,39 @@
+#include "child_process.h"
+
+#include <fcntl.h>
+#include <spawn.h>
+
+extern char** environ;
+
+namespace otp::testing {
+
+std::vector<std::string> nss_only_environment() {
+  std::vector<std::string> env{"LD_PRELOAD=" PAM_OTP_NSS_WRAPPER_LIB};
+  for (char** e = environ; *e != nullptr; ++e) {
+    const std::string var = *e;
+    if (var.rfind("LD_PRELOAD=", 0) != 0 && var.rfind("PAM_WRAPPER", 0) != 0) env.push_back(var);
+  }
+  return env;
+}
+
+pid_t spawn_process(const std::vector<std::string>& argv, const std::vector<std::string>& env,
+                    const std::string& in, const std::string& out) {
+  std::vector<char*> a, e;
+  for (const auto& s : argv) a.push_back(const_cast<char*>(s.c_str()));
+  for (const auto& s : env) e.push_back(const_cast<char*>(s.c_str()));
+  a.push_back(nullptr);
+  e.push_back(nullptr);
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  if (!in.empty()) posix_spawn_file_actions_addopen(&actions, 0, in.c_str(), O_RDONLY, 0);
+  if (!out.empty()) {
+    posix_spawn_file_actions_addopen(&actions, 1, out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    posix_spawn_file_actions_adddup2(&actions, 1, 2);
+  }
+  pid_t pid = 0;
+  const int rc = posix_spawn(&pid, a[0], &actions, nullptr, a.data(), e.data());
+  posix_spawn_file_actions_destroy(&actions);
+  return rc == 0 ? pid : -1;
+}
+
+}  // namespace otp::testing

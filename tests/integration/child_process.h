@@ -1,0 +1,22 @@
+// Programs the integration tests start (pam-otp, otp-login) as separate
+// processes: real libpam without pam_wrapper, users from nss_wrapper.
+#pragma once
+
+#include <sys/types.h>
+
+#include <string>
+#include <vector>
+
+namespace otp::testing {
+
+// This process's environment without pam_wrapper, with only nss_wrapper
+// preloaded.
+std::vector<std::string> nss_only_environment();
+
+// Starts argv[0] with exactly ENV. Standard input from IN and standard
+// output, and standard error with it, to OUT (created) when they are not
+// empty. The pid, or -1 when it could not start.
+pid_t spawn_process(const std::vector<std::string>& argv, const std::vector<std::string>& env,
+                    const std::string& in, const std::string& out);
+
+}  // namespace otp::testing
