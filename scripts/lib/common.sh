@@ -25,7 +25,7 @@ ensure_packages() {
   if [ "$(id -u)" -ne 0 ]; then
     die "missing Debian packages: ${missing[*]} (run as root, or: sudo apt-get install ${missing[*]})"
   fi
-  say "Installing ${missing[*]}"
+  say "Installing ${#missing[@]} Debian packages and what they need: ${missing[*]}"
   export DEBIAN_FRONTEND=noninteractive
   # The tests run an sshd of their own: keep the package from starting the
   # system's (a policy-rc.d of ours, only if there is none already).
@@ -33,10 +33,46 @@ ensure_packages() {
   if [ ! -e "$policy" ]; then
     printf '#!/bin/sh\nexit 101\n' > "$policy" && chmod 755 "$policy" && ours=1
   fi
-  local status=0
-  { apt-get update -qq && apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null; } || status=$?
+  local log status=0
+  log=$(mktemp /tmp/pam_otp_apt.XXXXXX)
+  { apt-get update -qq >"$log" 2>&1 && apt_install_with_progress "$log" "${missing[@]}"; } || status=$?
   [ $ours -eq 1 ] && rm -f "$policy"
-  [ $status -eq 0 ] || die "apt-get failed (status $status)"
+  if [ $status -ne 0 ]; then
+    tail -n 30 "$log" >&2
+    die "apt-get failed (status $status); its whole output is in $log"
+  fi
+  rm -f "$log"
+}
+
+# apt-get install, its output to a log, its progress (APT::Status-Fd) on the
+# terminal: what it downloads, then every 10 % of the installation.
+apt_install_with_progress() {
+  local log=$1
+  shift
+  local plan
+  plan=$(apt-get install -s -y --no-install-recommends "$@" 2>>"$log" | grep -c '^Inst ') || true
+  local size
+  size=$(apt-get install --print-uris -qq -y --no-install-recommends "$@" 2>>"$log" |
+         awk '{ s += $3 } END { printf "%.0f", s / 1048576 }')
+  printf '    %s packages to install, %s MB to download\n' "${plan:-?}" "${size:-?}" >&2
+  # fd 3 carries apt's status lines; apt's own output goes to the log.
+  apt-get install -y -q --no-install-recommends -o APT::Status-Fd=3 "$@" 3>&1 >>"$log" 2>&1 |
+    awk -F: '
+      function now() { srand(); return srand() }
+      BEGIN { start = now() }
+      $1 == "dlstatus" || $1 == "pmstatus" {
+        phase = ($1 == "dlstatus") ? "downloading" : "installing"
+        pct = -1
+        for (i = 3; i <= NF; i++) if ($i ~ /^[0-9]+([.][0-9]+)?$/) { pct = $i; break }
+        if (pct < 0) next
+        step = int(pct / 10)
+        if (phase != last_phase || step > last_step) {
+          printf "    %-11s %3d %%  (%d s)\n", phase, pct, now() - start > "/dev/stderr"
+          fflush("/dev/stderr")
+          last_phase = phase; last_step = step
+        }
+      }'
+  return "${PIPESTATUS[0]}"
 }
 
 # Configures and builds one CMake preset (default: "default").

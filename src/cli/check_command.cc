@@ -4,6 +4,7 @@
 #include <iostream>
 
 #include "cli/commands.h"
+#include "cli/sshd_check.h"
 #include "config/loader.h"
 #include "flow/destinations.h"
 #include "flow/user_directory.h"
@@ -13,12 +14,22 @@ namespace otp::cli {
 namespace {
 
 constexpr char kUsage[] = R"(Usage: pam-otp check [--config PATH] [--arg KEY=VALUE]... [--offline]
+                      [--sshd-config FILE] [--pam-dir DIR]
 
 Validates the config file, the secrets file and the users file as pam_otp
 would at login (syntax, types, owners and modes, networks, phone numbers, the
 preset's keys), then checks what a login would only tolerate: groups that do
 not exist, users without a passwd entry or without a destination. Unless
 --offline is given, each base_url must answer over TLS.
+
+When sshd is installed and its PAM stack (/etc/pam.d/sshd, directly or
+through @include common-auth) reaches pam_otp, sshd's effective settings
+(sshd -T, as root) are checked too: the password method, which answers the
+code prompt with the password; keyboard-interactive; and, for the public key
++ code stack, AuthenticationMethods and require_ssh_methods.
+
+  --sshd-config FILE  sshd's config file (default /etc/ssh/sshd_config)
+  --pam-dir DIR       the PAM service directory (default /etc/pam.d)
 
 Every problem is listed with its file and line. Exit status: 0 when there is
 no error (warnings allowed), 1 when there is one, 2 on a usage error.
@@ -108,9 +119,13 @@ int run_check(const std::vector<std::string>& arguments, std::ostream& out, std:
   CommonOptions options;
   if (!take_common_options(args, options, err)) return kExitUsage;
   bool offline = false;
-  for (const auto& a : args) {
+  SshdPaths sshd;
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    const std::string& a = args[i];
     if (a == "--offline") {
       offline = true;
+    } else if ((a == "--sshd-config" || a == "--pam-dir") && i + 1 < args.size()) {
+      (a == "--sshd-config" ? sshd.sshd_config : sshd.pam_dir) = args[++i];
     } else {
       err << "pam-otp check: unexpected argument '" << a << "'\n" << kUsage;
       return kExitUsage;
@@ -128,6 +143,7 @@ int run_check(const std::vector<std::string>& arguments, std::ostream& out, std:
     check_users(*loaded, directory, problems);
     if (!offline) check_reachable(loaded->config, problems);
   }
+  check_sshd(sshd, problems);
   report(problems, options.module_args, loaded.get(), out);
   return problems.has_errors() ? kExitFailed : kExitOk;
 }

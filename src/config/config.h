@@ -37,6 +37,8 @@ struct Config {
   std::vector<std::string> exempt_groups;
   std::vector<std::string> exempt_networks;
   std::vector<std::string> exempt_services;
+  // SSH methods that must have succeeded before this stack (SSH_AUTH_INFO_0).
+  std::vector<std::string> require_ssh_methods;
   int timeout = 10;          // seconds, one HTTP exchange
   int connect_timeout = 3;   // seconds
   int deadline = 120;        // seconds of provider time per login

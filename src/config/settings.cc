@@ -3,6 +3,7 @@
 #include <regex.h>
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <functional>
 
 #include "config/cidr.h"
@@ -92,6 +93,22 @@ void apply_networks(const toml::table& t, Config& c, tomlu::Getter& g) {
   c.exempt_networks = *v;
 }
 
+// OpenSSH's method names (sshd_config(5), AuthenticationMethods).
+void apply_ssh_methods(const toml::table& t, Config& c, tomlu::Getter& g) {
+  const auto v = g.strings(t, "require_ssh_methods", "require_ssh_methods");
+  if (!v) return;
+  static const std::vector<std::string> kMethods = {"publickey", "password", "keyboard-interactive", "hostbased",
+                                                    "gssapi-with-mic"};
+  for (const auto& m : *v) {
+    if (std::find(kMethods.begin(), kMethods.end(), m) != kMethods.end()) continue;
+    g.problem(*t.get("require_ssh_methods"), "require_ssh_methods",
+              "'" + m + "' is not an SSH authentication method (publickey, password, keyboard-interactive, "
+              "hostbased, gssapi-with-mic)");
+    return;
+  }
+  c.require_ssh_methods = *v;
+}
+
 void apply_pin(const toml::table& t, Config& c, tomlu::Getter& g) {
   const auto v = g.string(t, "pinned_public_key", "pinned_public_key");
   if (!v) return;
@@ -138,6 +155,7 @@ const std::vector<Setting>& settings() {
       {"exempt_groups", list(&Config::exempt_groups, "exempt_groups")},
       {"exempt_networks", apply_networks},
       {"exempt_services", list(&Config::exempt_services, "exempt_services")},
+      {"require_ssh_methods", apply_ssh_methods},
       {"timeout", integer(&Config::timeout, 1, 300, "timeout")},
       {"connect_timeout", integer(&Config::connect_timeout, 1, 60, "connect_timeout")},
       {"deadline", integer(&Config::deadline, 1, 3600, "deadline")},

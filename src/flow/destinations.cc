@@ -4,6 +4,7 @@
 
 #include "base/text.h"
 #include "config/messages.h"
+#include "flow/session.h"
 
 namespace otp::flow {
 namespace {
@@ -62,7 +63,7 @@ std::vector<Destination> destination_options(const config::Config& cfg, const co
 }
 
 MenuOutcome choose_destination(const config::Config& cfg, const std::vector<Destination>& options,
-                               Conversation& conversation, bool silent, LoginRecord& record) {
+                               Conversation& conversation, bool silent, const Secret* password, LoginRecord& record) {
   MenuOutcome outcome;
   if (options.size() == 1) {
     outcome.choice = options.front();
@@ -74,6 +75,11 @@ MenuOutcome choose_destination(const config::Config& cfg, const std::vector<Dest
     if (!answer) {
       record.set("conversation_failed", LOG_NOTICE, "no answer to the channel menu");
       outcome.result = AuthResult::ConvErr;
+      return outcome;
+    }
+    if (answered_with_password(*answer, password, record)) {
+      if (!silent) conversation.error(cfg.messages.at("failed"));
+      outcome.result = AuthResult::AuthErr;
       return outcome;
     }
     if (const auto index = parse_choice(answer->reveal(), options.size())) {

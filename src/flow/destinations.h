@@ -38,7 +38,8 @@ struct MenuOutcome {
 };
 
 // The numbered menu, asked until a valid choice or the attempts run out.
+// An answer equal to `password` (when not null) ends the login.
 MenuOutcome choose_destination(const config::Config& cfg, const std::vector<Destination>& options,
-                               Conversation& conversation, bool silent, LoginRecord& record);
+                               Conversation& conversation, bool silent, const Secret* password, LoginRecord& record);
 
 }  // namespace otp::flow

@@ -55,13 +55,16 @@ Explanation explain(const config::Loaded& loaded, const LoginRequest& request, U
     e.lines.emplace_back("user", request.user + ": no passwd entry (PAM_USER_UNKNOWN)");
     return e;
   }
-  e.lines.emplace_back("user", request.user + " (uid " + std::to_string(user->uid) + ")");
+  e.lines.emplace_back("user", user->name + " (uid " + std::to_string(user->uid) + ")" +
+                                   (user->name != request.user ? ", the passwd name of " + request.user : ""));
   const auto scope = decide_scope(cfg, *user, directory, request.service, request.rhost);
   e.lines.emplace_back("scope", scope.in_scope ? "in scope (service " + request.service + ", rhost " +
                                                      (request.rhost.empty() ? "none" : request.rhost) + ")"
                                                : "out of scope: " + scope.rule + " (PAM_IGNORE, no code)");
   if (!scope.in_scope) return e;
-  const auto entry = loaded.users.find(request.user);
+  LoginRequest canonical = request;
+  canonical.user = user->name;
+  const auto entry = loaded.users.find(canonical.user);
   const std::string unenrolled = cfg.unenrolled == config::Unenrolled::Allow ? "PAM_IGNORE, no code" : "PAM_AUTH_ERR";
   if (!entry) {
     e.lines.emplace_back("enrolment", "not in " + cfg.users_file + ": unenrolled (" + unenrolled + ")");
@@ -82,7 +85,7 @@ Explanation explain(const config::Loaded& loaded, const LoginRequest& request, U
   std::string urls;
   for (const auto& u : cfg.provider.base_urls) urls += (urls.empty() ? "" : ", ") + u;
   e.lines.emplace_back("base_url", urls.empty() ? "(absolute step URLs)" : urls);
-  e.lines.emplace_back("send", describe_steps(cfg, *entry, request, options.front()));
+  e.lines.emplace_back("send", describe_steps(cfg, *entry, canonical, options.front()));
   e.code_would_be_sent = true;
   return e;
 }

@@ -35,23 +35,30 @@ void set_login_variables(provider::Variables& vars, const config::Config& cfg, c
 
 namespace {
 
-// A provider that logs in with the user's password (Baanx) needs PAM_AUTHTOK;
-// when no earlier module left one, the user is asked for it.
+// The user's password: PAM_AUTHTOK when an earlier module left one, else,
+// for a provider that logs in with it (Baanx), asked for. It is also what
+// answered_with_password() looks for. false when asking failed.
 bool ensure_password(const config::Config& cfg, const LoginRequest& request, provider::Variables& vars,
-                     Conversation& conversation, LoginRecord& record) {
+                     Conversation& conversation, LoginRecord& record, std::optional<Secret>& password) {
   // An empty PAM_AUTHTOK is no password either (and some modules wipe theirs).
-  if (!cfg.provider.uses_password || (request.authtok && !request.authtok->empty())) return true;
-  auto password = conversation.ask(cfg.messages.at("password_prompt"), false);
-  if (!password) {
+  if (request.authtok && !request.authtok->empty()) {
+    password = *request.authtok;
+    return true;
+  }
+  if (!cfg.provider.uses_password) return true;
+  auto answer = conversation.ask(cfg.messages.at("password_prompt"), false);
+  if (!answer) {
     record.set("conversation_failed", LOG_NOTICE, "no answer to the password prompt");
     return false;
   }
-  vars.set_builtin_secret("password", *password);
+  vars.set_builtin_secret("password", *answer);
+  password = std::move(answer);
   return true;
 }
 
 void log_result(Logger& log, const config::Config& cfg, const LoginRequest& request, const LoginRecord& r) {
-  std::string line = "result=" + log_value(r.result) + " user=" + log_value(request.user) +
+  std::string line = "result=" + log_value(r.result) + " user=" + log_value(r.user.empty() ? request.user : r.user) +
+                     (r.login_name.empty() ? "" : " login_name=" + log_value(r.login_name)) +
                      " rhost=" + log_value(request.rhost) + " service=" + log_value(request.service) +
                      " provider=" + log_value(cfg.provider_name) + " channel=" + log_value(r.channel) +
                      " destination=" + log_value(r.destination) + " attempts=" + std::to_string(r.attempts) +
@@ -73,63 +80,100 @@ AuthResult run_provider(const config::Config& cfg, const config::UserEntry& entr
   provider::ProviderClient client(cfg.provider, *transport, limits, services.log, cfg.debug);
   provider::Variables vars(cfg.provider);
   set_login_variables(vars, cfg, entry, request, dest);
-  if (!ensure_password(cfg, request, vars, *services.conversation, record)) return AuthResult::ConvErr;
-  SessionContext context{cfg, client, vars, *services.conversation, services.clock, services.log,
-                         request.silent, dest.address, record, attempts_used};
+  std::optional<Secret> password;
+  if (!ensure_password(cfg, request, vars, *services.conversation, record, password)) return AuthResult::ConvErr;
+  SessionContext context{cfg,           client, vars,   *services.conversation, services.clock,
+                         services.log,  request.silent, dest.address, record, attempts_used,
+                         password ? &*password : nullptr};
   const AuthResult result = run_session(context);
   record.provider_time = client.provider_time();
   if (auto id = vars.lookup("request_id")) record.request_id = sanitize(json::as_text(*id), 100);
   return result;
 }
 
+// The methods SSH_AUTH_INFO_0 lists, without their keys: "publickey, password" or "no method".
+std::string describe_auth_info(const std::string& info) {
+  std::string methods;
+  std::size_t start = 0;
+  while (start < info.size()) {
+    std::size_t end = info.find('\n', start);
+    if (end == std::string::npos) end = info.size();
+    const std::string line = info.substr(start, end - start);
+    const std::string name = line.substr(0, line.find(' '));
+    if (!name.empty()) methods += (methods.empty() ? "" : ", ") + sanitize(name, 40);
+    start = end + 1;
+  }
+  return methods.empty() ? "no method" : methods;
+}
+
+bool missing_ssh_methods(const config::Config& cfg, const LoginRequest& request, LoginRecord& record) {
+  if (cfg.require_ssh_methods.empty() || ssh_methods_done(cfg.require_ssh_methods, request.ssh_auth_info)) return false;
+  std::string methods;
+  for (const auto& m : cfg.require_ssh_methods) methods += (methods.empty() ? "" : ",") + m;
+  const std::string seen = !request.ssh_auth_info ? "SSH_AUTH_INFO_0 is not in the PAM environment"
+                                                  : "SSH_AUTH_INFO_0 lists " + describe_auth_info(*request.ssh_auth_info);
+  record.set("ssh_methods_missing", LOG_ERR,
+             "require_ssh_methods wants " + methods + " to have succeeded before this PAM stack, but " + seen +
+                 "; nothing sent. sshd must run with AuthenticationMethods " + methods +
+                 ",keyboard-interactive (check: sshd -T | grep -i authenticationmethods)");
+  return true;
+}
+
 // Steps 2-5: who it is, whether pam_otp covers this login, and whether it
-// can go on at all. nullopt: go on.
-std::optional<AuthResult> check_login(const config::Config& cfg, const LoginRequest& request, Services& services,
-                                      LoginRecord& record) {
-  const auto user = services.users.find_user(request.user);
+// can go on at all. The passwd entry when it can go on; else result is set.
+std::optional<UserInfo> check_login(const config::Config& cfg, const LoginRequest& request, Services& services,
+                                    LoginRecord& record, AuthResult& result) {
+  auto user = services.users.find_user(request.user);
   if (!user) {
     record.set("user_unknown", LOG_NOTICE, "no passwd entry");
-    return AuthResult::UserUnknown;
+    result = AuthResult::UserUnknown;
+    return std::nullopt;
   }
+  record.user = user->name;
+  if (user->name != request.user) record.login_name = request.user;
+  result = AuthResult::AuthErr;
+  // Before scope: a user scoped out (PAM_IGNORE) ahead of pam_permit would
+  // otherwise get in with no credential at all.
+  if (missing_ssh_methods(cfg, request, record)) return std::nullopt;
   const auto scope = decide_scope(cfg, *user, services.users, request.service, request.rhost);
   if (!scope.in_scope) {
     record.set("out_of_scope", LOG_INFO, scope.rule);
-    return AuthResult::Ignore;
+    result = AuthResult::Ignore;
+    return std::nullopt;
   }
-  if (request.authtok && request.authtok->reveal() == kIncorrectMarker) {
-    record.set("earlier_module_failed", LOG_NOTICE, "PAM_AUTHTOK holds Linux-PAM's INCORRECT marker; nothing sent");
-    return AuthResult::AuthErr;
+  if (request.authtok && is_incorrect_marker(request.authtok->reveal())) {
+    record.set("earlier_module_failed", LOG_NOTICE, "PAM_AUTHTOK holds OpenSSH's INCORRECT marker; nothing sent");
+    return std::nullopt;
   }
   if (services.conversation == nullptr) {
     record.set("conversation_failed", LOG_ERR, "the application gave no conversation function; nothing sent");
-    return AuthResult::ConvErr;
+    result = AuthResult::ConvErr;
+    return std::nullopt;
   }
-  return std::nullopt;
+  return user;
 }
 
-AuthResult unenrolled(const config::Config& cfg, const LoginRequest& request, Services& services, LoginRecord& record,
-                      const std::string& why) {
-  const bool allow = cfg.unenrolled == config::Unenrolled::Allow;
-  record.set("unenrolled", allow ? LOG_INFO : LOG_NOTICE, why + (allow ? "; unenrolled=allow" : "; unenrolled=deny"));
-  if (allow) return AuthResult::Ignore;
-  if (!request.silent) services.conversation->error(cfg.messages.at("failed"));
-  return AuthResult::AuthErr;
-}
-
-AuthResult authenticate_user(const config::Loaded& loaded, const LoginRequest& request, Services& services,
+AuthResult authenticate_user(const config::Loaded& loaded, const LoginRequest& typed, Services& services,
                              LoginRecord& record) {
   const config::Config& cfg = loaded.config;
-  if (auto done = check_login(cfg, request, services, record)) return *done;
+  AuthResult result = AuthResult::AuthErr;
+  const auto user = check_login(cfg, typed, services, record, result);
+  if (!user) return result;
+  // From here on every decision and request uses the passwd name: NSS maps
+  // ALICE, alice@corp and CORP\alice to one account, the users file has one.
+  LoginRequest request = typed;
+  request.user = user->name;
   const auto entry = loaded.users.find(request.user);
-  if (!entry) return unenrolled(cfg, request, services, record, "not in the users file");
+  if (!entry) return unenrolled(cfg, *services.conversation, request.silent, record, "not in the users file");
   const std::string channel = preferred_channel(cfg, *entry, request.channel);
   if (channel != "ask" && !cfg.provider.supports_channel(channel)) {
     record.set("config_error", LOG_ERR, "provider '" + cfg.provider_name + "' has no channel '" + channel + "'");
     return AuthResult::ServiceErr;
   }
   const auto options = destination_options(cfg, *entry, channel);
-  if (options.empty()) return unenrolled(cfg, request, services, record, "no destination for channel '" + channel + "'");
-  const auto menu = choose_destination(cfg, options, *services.conversation, request.silent, record);
+  if (options.empty()) return unenrolled(cfg, *services.conversation, request.silent, record, "no destination for channel '" + channel + "'");
+  const Secret* authtok = request.authtok && !request.authtok->empty() ? &*request.authtok : nullptr;
+  const auto menu = choose_destination(cfg, options, *services.conversation, request.silent, authtok, record);
   if (!menu.choice) return menu.result;
   record.channel = menu.choice->channel;
   record.destination = menu.choice->address.empty() ? "" : mask_destination(menu.choice->address);
@@ -143,6 +187,32 @@ AuthResult authenticate(const config::Loaded& loaded, const LoginRequest& reques
   const AuthResult result = authenticate_user(loaded, request, services, record);
   log_result(services.log, loaded.config, request, record);
   return result;
+}
+
+bool is_incorrect_marker(std::string_view authtok) {
+  static constexpr std::string_view kJunk = "\b\n\r\177INCORRECT";
+  if (authtok.empty()) return false;
+  for (std::size_t i = 0; i < authtok.size(); ++i)
+    if (authtok[i] != kJunk[i % kJunk.size()]) return false;
+  return true;
+}
+
+bool ssh_methods_done(const std::vector<std::string>& required, const std::optional<std::string>& auth_info) {
+  if (!auth_info) return required.empty();
+  for (const auto& method : required) {
+    bool found = false;
+    std::size_t start = 0;
+    while (!found && start < auth_info->size()) {
+      std::size_t end = auth_info->find('\n', start);
+      if (end == std::string::npos) end = auth_info->size();
+      const std::string_view line(auth_info->data() + start, end - start);
+      const std::string_view name = line.substr(0, line.find_first_of(" /"));
+      found = name == method;
+      start = end + 1;
+    }
+    if (!found) return false;
+  }
+  return true;
 }
 
 AuthResult run_login(const std::vector<std::string>& module_args, const LoginRequest& request, Services& services) {

@@ -23,12 +23,15 @@
 namespace otp::flow {
 
 struct LoginRequest {
-  std::string user;
+  std::string user;     // as the application gave it; decisions use the passwd name
   std::string service;
   std::string rhost;
   std::optional<Secret> authtok;  // PAM_AUTHTOK left by an earlier module
   bool silent = false;            // PAM_SILENT
   std::optional<std::string> channel;  // forced (pam-otp test --channel)
+  // sshd's SSH_AUTH_INFO_0 from the PAM environment: the methods that
+  // succeeded before this stack ran; nullopt when it is not there.
+  std::optional<std::string> ssh_auth_info;
 };
 
 using TransportFactory = std::function<std::unique_ptr<http::Transport>(const http::TlsOptions&)>;
@@ -51,7 +54,13 @@ AuthResult authenticate(const config::Loaded& loaded, const LoginRequest& reques
 void set_login_variables(provider::Variables& vars, const config::Config& cfg, const config::UserEntry& entry,
                          const LoginRequest& request, const Destination& dest);
 
-// Linux-PAM's marker in PAM_AUTHTOK for "an earlier module failed".
-inline constexpr char kIncorrectMarker[] = "\b\n\r\177INCORRECT";
+// Does PAM_AUTHTOK hold the marker OpenSSH (and Linux-PAM) put there for
+// "the password failed": "\b\n\r\177INCORRECT" repeated and cut to the
+// length of what the user typed? Any non-empty prefix of the repetition is.
+bool is_incorrect_marker(std::string_view authtok);
+
+// Did every method in `required` succeed before this PAM stack ran, as
+// sshd's SSH_AUTH_INFO_0 lists them (one "method[/submethod] ..." per line)?
+bool ssh_methods_done(const std::vector<std::string>& required, const std::optional<std::string>& auth_info);
 
 }  // namespace otp::flow

@@ -58,7 +58,7 @@ struct Fixture {
   testing::FakeClock clock;
   testing::CollectingLogger log;
   testing::FakeUserDirectory directory;
-  LoginRequest request{"alice", "sshd", "203.0.113.5", Secret("hunter2"), false, std::nullopt};
+  LoginRequest request{"alice", "sshd", "203.0.113.5", Secret("hunter2"), false, std::nullopt, std::nullopt};
   int transports_made = 0;
   bool with_conversation = true;
 
@@ -261,7 +261,7 @@ BOOST_AUTO_TEST_CASE(nothing_is_sent_before_the_checks_pass) {
   BOOST_TEST(result_name(login()) == "PAM_AUTH_ERR");
   BOOST_TEST(errors() == "Authentication failed.\n");
   request.user = "alice";
-  request.authtok = Secret(kIncorrectMarker);
+  request.authtok = Secret("\b\n\r\177INCORRECT");
   BOOST_TEST(result_name(login()) == "PAM_AUTH_ERR");
   request.authtok.reset();
   with_conversation = false;
@@ -327,6 +327,38 @@ BOOST_AUTO_TEST_CASE(the_log_holds_no_secret) {
   BOOST_TEST(all.find("+15551234567") == std::string::npos);
   BOOST_TEST(all.find("test-api-key") == std::string::npos);
   BOOST_TEST(all.find("hunter2") == std::string::npos);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(login_helpers)
+
+BOOST_AUTO_TEST_CASE(incorrect_marker_at_every_length) {
+  const std::string junk = "\b\n\r\177INCORRECT";
+  for (std::size_t length : {1u, 5u, 13u, 20u, 40u}) {
+    std::string marker;
+    for (std::size_t i = 0; i < length; ++i) marker += junk[i % junk.size()];
+    BOOST_TEST(is_incorrect_marker(marker), "length " << length);
+    marker.back() = 'x';
+    BOOST_TEST(!is_incorrect_marker(marker), "length " << length << ", last byte changed");
+  }
+  BOOST_TEST(!is_incorrect_marker(""));
+  BOOST_TEST(!is_incorrect_marker("hunter2"));
+  BOOST_TEST(!is_incorrect_marker(junk + "x"));
+}
+
+BOOST_AUTO_TEST_CASE(ssh_methods_from_ssh_auth_info) {
+  const std::vector<std::string> key = {"publickey"};
+  BOOST_TEST(ssh_methods_done(key, std::string("publickey ssh-ed25519 AAAAC3Nza\n")));
+  BOOST_TEST(ssh_methods_done(key, std::string("password\npublickey ssh-rsa AAAA\n")));
+  BOOST_TEST(!ssh_methods_done(key, std::nullopt));
+  BOOST_TEST(!ssh_methods_done(key, std::string()));
+  BOOST_TEST(!ssh_methods_done(key, std::string("password\n")));
+  BOOST_TEST(!ssh_methods_done(key, std::string("keyboard-interactive/pam\n")));
+  BOOST_TEST(!ssh_methods_done(key, std::string("publickeyx ssh-rsa AAAA\n")));
+  BOOST_TEST(ssh_methods_done({"keyboard-interactive"}, std::string("keyboard-interactive/pam\n")));
+  BOOST_TEST(!ssh_methods_done({"publickey", "password"}, std::string("publickey ssh-rsa AAAA\n")));
+  BOOST_TEST(ssh_methods_done({}, std::nullopt));
 }
 
 BOOST_AUTO_TEST_SUITE_END()

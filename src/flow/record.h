@@ -12,6 +12,8 @@ struct LoginRecord {
   std::string result = "error";  // success, wrong_code, locked, unavailable, ...
   std::string reason;            // detail for the administrator (never a secret)
   int priority = LOG_NOTICE;
+  std::string user;              // the passwd name, once looked up
+  std::string login_name;        // the name as typed, when it differs
   std::string channel;
   std::string destination;       // masked
   int attempts = 0;              // codes sent to the provider for checking

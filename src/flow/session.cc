@@ -44,6 +44,7 @@ class Session {
   std::optional<AuthResult> on_empty_answer();
   std::optional<AuthResult> on_code(const Secret& code);
   std::optional<AuthResult> refuse_locally();
+  AuthResult no_code_needed(const PhaseResult& r);
   AuthResult on_failure(const PhaseResult& r, const char* phase);
   AuthResult lockout(const PhaseResult& r);
   AuthResult unavailable(const PhaseResult& r);
@@ -58,6 +59,7 @@ class Session {
   Pattern pattern_;
   int attempts_left_;
   int resends_left_;
+  bool code_sent_ = false;  // failmode applies only until the first code is sent
   bool expired_ = false;
   std::chrono::steady_clock::time_point last_send_{};
 };
@@ -98,6 +100,10 @@ AuthResult Session::run() {
       c_.record.set("conversation_failed", LOG_NOTICE, "no answer to the code prompt (EOF or conversation error)");
       return AuthResult::ConvErr;
     }
+    if (answered_with_password(*answer, c_.password, c_.record)) {
+      tell_error(message("failed"));
+      return AuthResult::AuthErr;
+    }
     Secret code(trim(answer->reveal()).substr(0, kMaxAnswer));
     std::optional<AuthResult> done;
     if (code.empty() && resends_left_ > 0) done = on_empty_answer();
@@ -112,12 +118,13 @@ std::optional<AuthResult> Session::send() {
   switch (r.outcome) {
     case Outcome::Sent:
       last_send_ = c_.clock.now();
+      code_sent_ = true;
       expired_ = false;
       show_provider_message();
       return std::nullopt;
     case Outcome::Accepted:
-      c_.record.set("success", LOG_INFO, "the provider required no code: " + r.detail);
-      return AuthResult::Success;
+    case Outcome::NotRequired:
+      return no_code_needed(r);
     default:
       return on_failure(r, "send");
   }
@@ -180,6 +187,16 @@ std::optional<AuthResult> Session::on_code(const Secret& code) {
   }
 }
 
+// No code was verified, so this is never a success: before any code was
+// sent the user is "not enrolled at the provider"; after one, a refusal.
+AuthResult Session::no_code_needed(const PhaseResult& r) {
+  if (!code_sent_) return unenrolled(c_.config, c_.conversation, c_.silent, c_.record,
+                                     "the provider asked for no code (" + r.detail + ")");
+  c_.record.set("rejected", LOG_NOTICE, "at the resend, the provider asked for no code (" + r.detail + ")");
+  tell_error(message("failed"));
+  return AuthResult::AuthErr;
+}
+
 AuthResult Session::on_failure(const PhaseResult& r, const char* phase) {
   const std::string where = std::string(phase) + ": " + r.detail;
   switch (r.outcome) {
@@ -217,18 +234,48 @@ AuthResult Session::lockout(const PhaseResult& r) {
   return AuthResult::MaxTries;
 }
 
+// failmode = "safe" applies only while no code was ever sent in this login,
+// and never to a provider whose TLS identity failed verification.
 AuthResult Session::unavailable(const PhaseResult& r) {
-  if (c_.config.failmode == config::FailMode::Safe) {
+  const bool safe = c_.config.failmode == config::FailMode::Safe;
+  if (r.untrusted) {
+    c_.record.set("untrusted_provider", LOG_ERR,
+                  r.detail + " - TLS verification of the provider failed (certificate, host name or pin): refused "
+                             "whatever failmode says, since an on-path attacker produces exactly this");
+  } else if (safe && !code_sent_) {
     c_.record.set("failopen", LOG_WARNING,
                   "the code service is unavailable (" + r.detail + "); failmode=safe lets the login go through WITHOUT a code");
     return AuthResult::Ignore;
+  } else {
+    c_.record.set("unavailable", LOG_NOTICE,
+                  r.detail + (safe ? " (failmode=safe does not apply once a code was sent)" : ""));
   }
-  c_.record.set("unavailable", LOG_NOTICE, r.detail);
   tell_error(message("unavailable"));
   return AuthResult::AuthInfoUnavail;
 }
 
 }  // namespace
+
+AuthResult unenrolled(const config::Config& cfg, Conversation& conversation, bool silent, LoginRecord& record,
+                      const std::string& why) {
+  const bool allow = cfg.unenrolled == config::Unenrolled::Allow;
+  record.set("unenrolled", allow ? LOG_INFO : LOG_NOTICE, why + (allow ? "; unenrolled=allow" : "; unenrolled=deny"));
+  if (allow) return AuthResult::Ignore;
+  if (!silent) conversation.error(cfg.messages.at("failed"));
+  return AuthResult::AuthErr;
+}
+
+bool answered_with_password(const Secret& answer, const Secret* password, LoginRecord& record) {
+  if (password == nullptr || password->empty()) return false;
+  if (answer.reveal() != password->reveal() && trim(answer.reveal()) != trim(password->reveal())) return false;
+  record.set("password_as_code", LOG_ERR,
+             "the answer to pam_otp's prompt was the password (PAM_AUTHTOK); nothing was sent to the provider. "
+             "The application answers every prompt with the password: sshd's 'password' method does "
+             "(use KbdInteractiveAuthentication yes and PasswordAuthentication no, or AuthenticationMethods "
+             "keyboard-interactive / publickey,keyboard-interactive), and so do sudo's passprompt_override and "
+             "other single-password front ends");
+  return true;
+}
 
 // Rounds up without seconds + 59, which overflows for a config's huge retry_after.
 long minutes_for(long seconds) { return seconds <= 60 ? 1 : seconds / 60 + (seconds % 60 != 0 ? 1 : 0); }

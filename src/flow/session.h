@@ -25,9 +25,22 @@ struct SessionContext {
   std::string destination;  // full, for masking; may be empty (provider knows it)
   LoginRecord& record;
   int attempts_used = 0;    // spent before the session (invalid menu choices)
+  // The user's password (PAM_AUTHTOK, or asked for); nullptr when none. An
+  // answer equal to it is never sent to the provider.
+  const Secret* password = nullptr;
 };
 
 AuthResult run_session(SessionContext& context);
+
+// A user who needs no code (not in the users file, no destination, or the
+// provider says so): unenrolled = "allow" gives PAM_IGNORE, "deny" PAM_AUTH_ERR.
+AuthResult unenrolled(const config::Config& cfg, Conversation& conversation, bool silent, LoginRecord& record,
+                      const std::string& why);
+
+// Is an answer to one of our prompts the password itself? sshd's password
+// method (and other single-password front ends) answers every prompt with
+// it. Sets the record (LOG_ERR, with the fix) when it is.
+bool answered_with_password(const Secret& answer, const Secret* password, LoginRecord& record);
 
 // Minutes to show for a wait of `seconds` (rounded up, at least 1).
 long minutes_for(long seconds);

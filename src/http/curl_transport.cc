@@ -90,16 +90,18 @@ Failure classify(CURLcode code, bool too_large) {
     case CURLE_COULDNT_RESOLVE_PROXY:
     case CURLE_PROXY:
     case CURLE_COULDNT_CONNECT: return Failure::Connect;
-    case CURLE_SSL_CONNECT_ERROR:
+    // What an on-path attacker's certificate produces (and a CA or CRL that
+    // cannot be read, which must not fail open either).
     case CURLE_PEER_FAILED_VERIFICATION:
+    case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
+    case CURLE_SSL_ISSUER_ERROR:
+    case CURLE_SSL_CACERT_BADFILE:
+    case CURLE_SSL_CRL_BADFILE: return Failure::Untrusted;
+    case CURLE_SSL_CONNECT_ERROR:
     case CURLE_SSL_CERTPROBLEM:
     case CURLE_SSL_CIPHER:
-    case CURLE_SSL_CACERT_BADFILE:
-    case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
     case CURLE_SSL_ENGINE_NOTFOUND:
     case CURLE_SSL_ENGINE_SETFAILED:
-    case CURLE_SSL_ISSUER_ERROR:
-    case CURLE_SSL_CRL_BADFILE:
     case CURLE_USE_SSL_FAILED: return Failure::Tls;
     case CURLE_FILESIZE_EXCEEDED: return Failure::TooLarge;
     default: return Failure::Protocol;

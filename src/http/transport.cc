@@ -10,6 +10,7 @@ std::string_view failure_name(Failure f) {
     case Failure::Refused: return "refused";
     case Failure::Connect: return "connect";
     case Failure::Tls: return "tls";
+    case Failure::Untrusted: return "tls_verification";
     case Failure::Timeout: return "timeout";
     case Failure::TooLarge: return "too_large";
     case Failure::Protocol: return "protocol";

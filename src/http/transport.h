@@ -28,7 +28,8 @@ enum class Failure {
   None,
   Refused,    // our own policy refused the URL (scheme, host)
   Connect,    // DNS, TCP connect, proxy
-  Tls,        // handshake, certificate, pin
+  Tls,        // the TLS handshake failed (version, cipher, reset during it)
+  Untrusted,  // the peer failed verification: certificate, host name, pin
   Timeout,
   TooLarge,   // body over the cap
   Protocol,   // reset, truncated, not HTTP

@@ -57,6 +57,7 @@ int authenticate(pam_handle_t* pamh, int flags, int argc, const char** argv) {
   const void* authtok = nullptr;
   if (pam_get_item(pamh, PAM_AUTHTOK, &authtok) == PAM_SUCCESS && authtok != nullptr)
     request.authtok = Secret(static_cast<const char*>(authtok));
+  if (const char* info = pam_getenv(pamh, "SSH_AUTH_INFO_0")) request.ssh_auth_info = info;
 
   PamConversation conversation(pamh);
   flow::SystemClock clock;

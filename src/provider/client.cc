@@ -59,15 +59,19 @@ PhaseResult ProviderClient::run_step(const Step& step, Variables& vars) {
   const std::size_t count = relative ? spec_.base_urls.size() : 1;
   if (count == 0) return {Outcome::ConfigError, {}, std::nullopt, "no base_url for step at " + step.where};
   PhaseResult last;
+  bool untrusted = false;  // any base URL on the way
   for (std::size_t i = 0; i < count; ++i) {
     const std::size_t index = (base_index_ + i) % count;
     Verdict verdict = exchange(step, relative ? spec_.base_urls[index] : std::string(), vars);
+    untrusted = untrusted || verdict.result.untrusted;
     if (!verdict.failover) {
       if (relative && verdict.result.outcome != Outcome::Unavailable) base_index_ = index;
+      if (verdict.result.outcome == Outcome::Unavailable) verdict.result.untrusted = untrusted;
       return verdict.result;
     }
     last = std::move(verdict.result);
   }
+  last.untrusted = untrusted;
   return last;
 }
 
@@ -100,8 +104,11 @@ ProviderClient::Verdict ProviderClient::exchange(const Step& step, const std::st
 ProviderClient::Verdict ProviderClient::interpret(const Step& step, const http::Response& response,
                                                   Variables& vars) const {
   if (response.failure == http::Failure::Refused) return {{Outcome::ConfigError, {}, std::nullopt, response.error}, false};
-  if (response.failure != http::Failure::None)
-    return {unavailable(std::string(http::failure_name(response.failure)) + ": " + sanitize(response.error, 200)), true};
+  if (response.failure != http::Failure::None) {
+    PhaseResult failed = unavailable(std::string(http::failure_name(response.failure)) + ": " + sanitize(response.error, 200));
+    failed.untrusted = response.failure == http::Failure::Untrusted;
+    return {std::move(failed), true};
+  }
   const std::string status = "HTTP " + std::to_string(response.status);
   std::optional<Json::Value> doc;
   if (!trim(response.body).empty()) {

@@ -26,6 +26,9 @@ struct PhaseResult {
   std::string reason;               // the provider's own words, sanitized; may be empty
   std::optional<long> retry_after;  // seconds, for locked / rate_limited
   std::string detail;               // what happened, for the log (no secrets)
+  // A provider's TLS identity failed verification on the way (certificate,
+  // host name, pin): what an on-path attacker produces. Never fail-open.
+  bool untrusted = false;
 };
 
 class ProviderClient {

@@ -7,9 +7,10 @@
 namespace otp::provider {
 namespace {
 
-constexpr std::array<std::pair<Outcome, std::string_view>, 11> kNames = {{
+constexpr std::array<std::pair<Outcome, std::string_view>, 12> kNames = {{
     {Outcome::Sent, "sent"},
     {Outcome::Accepted, "accepted"},
+    {Outcome::NotRequired, "not_required"},
     {Outcome::WrongCode, "wrong_code"},
     {Outcome::Expired, "expired"},
     {Outcome::Locked, "locked"},

@@ -9,7 +9,8 @@ namespace otp::provider {
 
 enum class Outcome {
   Sent,          // a code is on its way
-  Accepted,      // code verified (or, at send, the provider needs no code)
+  Accepted,      // code verified
+  NotRequired,   // at send: the provider needs no code from this user
   WrongCode,
   Expired,
   Locked,

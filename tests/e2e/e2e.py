@@ -27,6 +27,7 @@ BUILD = os.environ.get("PAM_OTP_BUILD_DIR", "")
 SOURCE = os.environ.get("PAM_OTP_SOURCE_DIR", "")
 MODULE = os.path.join(BUILD, "src", "pam_otp.so")
 MOCK = os.path.join(BUILD, "tests", "mock_provider", "otp-mock")
+CLI = os.path.join(BUILD, "src", "pam-otp")
 MULTIARCH = subprocess.run(["gcc", "-print-multiarch"], capture_output=True, text=True).stdout.strip() or "x86_64-linux-gnu"
 PAM_WRAPPER = f"/usr/lib/{MULTIARCH}/libpam_wrapper.so"
 SU_BACKUP = "/var/tmp/pam_otp_e2e.su.orig"
@@ -147,7 +148,7 @@ class Sshd:
     def __init__(self, workdir, pam_service_text, sshd_recipe_text):
         self.dir = tempfile.mkdtemp(prefix="sshd.", dir=workdir)
         os.chmod(self.dir, 0o755)  # sshd reads AuthorizedKeysFile as the user
-        services = os.path.join(self.dir, "services")
+        services = self.services = os.path.join(self.dir, "services")
         os.mkdir(services)
         with open(os.path.join(services, "sshd"), "w") as f:
             f.write(pam_service_text)
@@ -162,7 +163,9 @@ class Sshd:
                     "StrictModes no\nPermitRootLogin no\nLogLevel VERBOSE\n" + sshd_recipe_text)
         self.made_run_dir = not os.path.isdir("/run/sshd")
         os.makedirs("/run/sshd", mode=0o755, exist_ok=True)
-        env = dict(os.environ, LD_PRELOAD=PAM_WRAPPER, PAM_WRAPPER="1", PAM_WRAPPER_SERVICE_DIR=services)
+        # PAM_WRAPPER_DEBUGLEVEL=2 puts pam_syslog lines on sshd's stderr (the log).
+        env = dict(os.environ, LD_PRELOAD=PAM_WRAPPER, PAM_WRAPPER="1", PAM_WRAPPER_SERVICE_DIR=services,
+                   PAM_WRAPPER_DEBUGLEVEL="2")
         self.log = open(os.path.join(self.dir, "sshd.log"), "w+")
         self.proc = subprocess.Popen(["/usr/sbin/sshd", "-D", "-e", "-f", os.path.join(self.dir, "sshd_config")],
                                      env=env, stdout=self.log, stderr=subprocess.STDOUT)
@@ -171,6 +174,19 @@ class Sshd:
                 return
             time.sleep(0.05)
         raise RuntimeError("sshd did not start: " + open(self.log.name).read())
+
+    def log_text(self):
+        """Everything sshd and the PAM modules in it logged so far."""
+        self.log.flush()
+        with open(self.log.name) as f:
+            return f.read()
+
+    def check(self, config):
+        """`pam-otp check` of this sshd's settings and PAM stack: (status, output)."""
+        done = subprocess.run([CLI, "check", "--config", config, "--offline",
+                               "--sshd-config", os.path.join(self.dir, "sshd_config"), "--pam-dir", self.services],
+                              capture_output=True, text=True)
+        return done.returncode, done.stdout + done.stderr
 
     def authorize(self, user, public_key):
         path = os.path.join(self.dir, f"{user.name}.keys")
@@ -207,7 +223,8 @@ else:
 """
 
 
-def ssh(sshd, user, mock, code="right", password=None, key=None, command="echo LOGGED_IN_AS $(id -un)"):
+def ssh(sshd, user, mock, code="right", password=None, key=None, command="echo LOGGED_IN_AS $(id -un)",
+        methods=None):
     """Logs in with the real ssh client; askpass answers the prompts. Returns
     (exit status, stdout, stderr, prompts seen, seconds)."""
     work = tempfile.mkdtemp(prefix="ssh.", dir=sshd.dir)
@@ -220,7 +237,7 @@ def ssh(sshd, user, mock, code="right", password=None, key=None, command="echo L
     with open(askpass, "w") as f:
         f.write(ASKPASS.format(plan=plan))
     os.chmod(askpass, 0o755)
-    methods = "publickey,keyboard-interactive" if key else "keyboard-interactive"
+    methods = methods or ("publickey,keyboard-interactive" if key else "keyboard-interactive")
     argv = ["ssh", "-p", str(sshd.port), "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null",
             "-o", f"PreferredAuthentications={methods}", "-o", "NumberOfPasswordPrompts=1",
             "-o", "IdentitiesOnly=yes"] + (["-i", key] if key else []) + [f"{user.name}@127.0.0.1", command]
@@ -229,7 +246,10 @@ def ssh(sshd, user, mock, code="right", password=None, key=None, command="echo L
     started = time.monotonic()
     done = subprocess.run(argv, env=env, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=60)
     elapsed = time.monotonic() - started
-    prompts = [json.loads(line) for line in open(log)] if os.path.exists(log) else []
+    prompts = []
+    if os.path.exists(log):
+        with open(log) as f:
+            prompts = [json.loads(line) for line in f]
     return done.returncode, done.stdout, done.stderr, prompts, elapsed
 
 

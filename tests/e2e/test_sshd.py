@@ -13,6 +13,9 @@ import e2e
 class SshdCase(unittest.TestCase):
     pam_recipe = "sshd"
     sshd_recipe = "pam_otp-password.conf"
+    # (old, new) replacements in the sshd_config.d recipe: a deployment that
+    # differs from the recipe.
+    sshd_changes = ()
 
     @classmethod
     def setUpClass(cls):
@@ -22,7 +25,11 @@ class SshdCase(unittest.TestCase):
         cls.mock = e2e.Mock(cls.work)
         cls.user = e2e.User("+15551230001")
         cls.config = os.path.join(cls.work, "pam_otp.conf")
-        cls.sshd = e2e.Sshd(cls.work, e2e.recipe(cls.pam_recipe, cls.config), e2e.sshd_recipe(cls.sshd_recipe))
+        sshd_text = e2e.sshd_recipe(cls.sshd_recipe)
+        for old, new in cls.sshd_changes:
+            assert old in sshd_text, old
+            sshd_text = sshd_text.replace(old, new)
+        cls.sshd = e2e.Sshd(cls.work, e2e.recipe(cls.pam_recipe, cls.config), sshd_text)
 
     @classmethod
     def tearDownClass(cls):
@@ -39,6 +46,14 @@ class SshdCase(unittest.TestCase):
 
     def sends(self):
         return [r for r in self.mock.requests() if r["path"] == "/v1/otp/send"]
+
+    def assert_check_clean(self):
+        status, output = self.sshd.check(self.config)
+        self.assertEqual(status, 0, output)
+        self.assertNotIn("warning", output)
+
+    def verifies(self):
+        return [r for r in self.mock.requests() if r["path"] == "/v1/otp/verify"]
 
     def assert_one_send_to_the_user(self):
         outbox = self.mock.outbox()
@@ -84,7 +99,8 @@ class PasswordThenCode(SshdCase):
 
     def test_e_provider_down_is_refused_within_the_timeout(self):
         config = e2e.write_config(self.work, self.mock, [self.user], top="timeout = 2\nconnect_timeout = 1")
-        text = open(config).read().replace(self.mock.url, "https://127.0.0.1:1")
+        with open(config) as f:
+            text = f.read().replace(self.mock.url, "https://127.0.0.1:1")
         with open(config, "w") as f:
             f.write(text)
         status, out, err, prompts, elapsed = e2e.ssh(self.sshd, self.user, self.mock)
@@ -94,6 +110,9 @@ class PasswordThenCode(SshdCase):
         self.assertFalse(any("Code sent to" in p for p in prompts), prompts)
         # pam_otp's share is bounded by timeout (2 s); the rest is ssh's own work.
         self.assertLess(elapsed, 2 + 5)
+
+    def test_pam_otp_check_finds_nothing_wrong_with_the_recipe(self):
+        self.assert_check_clean()
 
     def test_f_exempt_group_asks_no_code(self):
         e2e.write_config(self.work, self.mock, [self.user], top=f'exempt_groups = ["{self.user.name}"]')
@@ -123,6 +142,9 @@ class PublicKeyThenCode(SshdCase):
         self.assertIn("Code sent to +1******0001", prompts[0])
         self.assert_one_send_to_the_user()
 
+    def test_pam_otp_check_finds_nothing_wrong_with_the_recipe(self):
+        self.assert_check_clean()
+
     def test_key_then_wrong_code_is_refused(self):
         status, out, err, prompts, _ = e2e.ssh(self.sshd, self.user, self.mock, key=self.key, code="wrong")
         self.assertEqual(status, 255)
@@ -141,6 +163,58 @@ class PublicKeyThenCode(SshdCase):
         self.assertEqual(status, 0, err)  # PAM_IGNORE, then pam_permit
         self.assertEqual(prompts, [])
         self.assertEqual(self.mock.requests(), [])
+
+
+class SshdPasswordMethod(SshdCase):
+    """PasswordAuthentication yes (Debian's default) with the password recipe:
+    sshd's password method answers every PAM prompt with the password, the
+    code prompt included. The password never reaches the provider as a code."""
+    sshd_changes = (("PasswordAuthentication no", "PasswordAuthentication yes"),
+                    ("AuthenticationMethods keyboard-interactive", ""))
+
+    def test_pam_otp_check_warns_about_the_password_method(self):
+        status, output = self.sshd.check(self.config)
+        self.assertEqual(status, 0, output)  # a warning, not an error
+        self.assertIn("key 'PasswordAuthentication': is 'yes' and", output)
+        self.assertIn("sshd's password method answers EVERY PAM prompt", output)
+
+    def test_the_password_is_never_sent_as_a_code(self):
+        status, out, err, prompts, _ = e2e.ssh(self.sshd, self.user, self.mock, methods="password")
+        self.assertEqual(status, 255, out)
+        self.assertNotIn("LOGGED_IN_AS", out)
+        self.assertEqual(self.verifies(), [])
+        log = self.sshd.log_text()
+        self.assertIn("result=password_as_code", log)
+        self.assertIn("KbdInteractiveAuthentication yes", log)
+        self.assertNotIn(self.user.password, log)
+
+
+class PublicKeyRecipeWithoutAuthenticationMethods(SshdCase):
+    """The public key recipe whose AuthenticationMethods line was lost (an
+    earlier drop-in won, a typo): keyboard-interactive alone reaches the PAM
+    stack, and require_ssh_methods lets nobody in through it."""
+    pam_recipe = "sshd-publickey"
+    sshd_recipe = "pam_otp-publickey.conf"
+    sshd_changes = (("AuthenticationMethods publickey,keyboard-interactive", ""),)
+
+    def test_a_user_pam_otp_covers_is_refused_even_with_the_right_code(self):
+        status, out, err, prompts, _ = e2e.ssh(self.sshd, self.user, self.mock)
+        self.assertEqual(status, 255, out)
+        self.assertNotIn("LOGGED_IN_AS", out)
+        self.assertEqual(self.mock.requests(), [])
+        self.assertIn("result=ssh_methods_missing", self.sshd.log_text())
+
+    def test_pam_otp_check_warns_about_authentication_methods(self):
+        status, output = self.sshd.check(self.config)
+        self.assertIn("key 'AuthenticationMethods': is 'any'", output)
+        self.assertNotIn("key 'require_ssh_methods'", output)  # the recipe has it
+
+    def test_an_exempt_user_is_refused_too(self):
+        e2e.write_config(self.work, self.mock, [self.user], top=f'exempt_groups = ["{self.user.name}"]')
+        status, out, err, prompts, _ = e2e.ssh(self.sshd, self.user, self.mock)
+        self.assertEqual(status, 255, out)
+        self.assertNotIn("LOGGED_IN_AS", out)
+        self.assertIn("result=ssh_methods_missing", self.sshd.log_text())
 
 
 if __name__ == "__main__":

@@ -134,7 +134,7 @@ BOOST_AUTO_TEST_CASE(check_reaches_each_base_url_over_tls) {
   pam.write_config(untrusted);
   const auto tls = run("check " + config_arg());
   BOOST_TEST(tls.status == 1);
-  BOOST_TEST(tls.has("cannot be reached: tls:"));
+  BOOST_TEST(tls.has("cannot be reached: tls_verification:"));
 }
 
 BOOST_AUTO_TEST_CASE(show_applies_defaults_presets_and_redacts_secrets) {

@@ -10,6 +10,7 @@
 #include "base/json.h"
 #include "example_provider.h"
 #include "pam_harness.h"
+#include "time_bound.h"
 #include "trap_listener.h"
 
 using namespace otp::testing;
@@ -147,7 +148,7 @@ BOOST_AUTO_TEST_CASE(provider_down_failmode_secure) {
   BOOST_TEST_INFO(r.describe());
   BOOST_TEST(r.rc == PAM_AUTHINFO_UNAVAIL);
   BOOST_TEST(r.errors.at(0) == "The code service is unavailable.");
-  BOOST_TEST(r.elapsed < milliseconds(3000));
+  BOOST_TEST(r.elapsed < within(milliseconds(2000)));
 }
 
 BOOST_AUTO_TEST_CASE(provider_down_failmode_safe_lets_the_login_through) {
@@ -161,7 +162,7 @@ BOOST_AUTO_TEST_CASE(provider_down_failmode_safe_lets_the_login_through) {
   BOOST_TEST(r.logged("SYSLOG(4)"));  // LOG_WARNING
   BOOST_TEST(r.logged("result=failopen"));
   BOOST_TEST(r.logged("WITHOUT a code"));
-  BOOST_TEST(r.elapsed < milliseconds(3000));
+  BOOST_TEST(r.elapsed < within(milliseconds(2000)));
   // pam_otp alone: its PAM_IGNORE is the only answer, which libpam turns into a denial.
   pam.password_control = "";
   const auto alone = pam.authenticate("alice", {});
@@ -180,7 +181,7 @@ BOOST_AUTO_TEST_CASE(hung_provider_is_bounded_by_timeout) {
   BOOST_TEST_INFO(r.describe());
   BOOST_TEST(r.rc == PAM_AUTHINFO_UNAVAIL);
   BOOST_TEST(r.elapsed >= milliseconds(1900));
-  BOOST_TEST(r.elapsed < milliseconds(3000));
+  BOOST_TEST(r.elapsed < within(milliseconds(2000)));
   BOOST_TEST(r.logged("timeout"));
 }
 
@@ -201,7 +202,7 @@ BOOST_AUTO_TEST_CASE(deadline_bounds_the_provider_time_of_a_login) {
   BOOST_TEST(r.rc == PAM_AUTHINFO_UNAVAIL);
   BOOST_TEST(r.prompts.size() == 2u);
   BOOST_TEST(r.logged("timeout"));
-  BOOST_TEST(r.elapsed < milliseconds(2000 + 1500 + 1000));
+  BOOST_TEST(r.elapsed < within(milliseconds(2000 + 1500)));
 }
 
 BOOST_AUTO_TEST_CASE(bad_credentials_are_a_service_error) {
@@ -266,11 +267,8 @@ BOOST_AUTO_TEST_CASE(incorrect_marker_from_an_earlier_module_sends_nothing) {
   // When an earlier module failed in a stack that goes on (`required`),
   // PAM_AUTHTOK holds Linux-PAM's marker (sshd passes it as the password of
   // invalid users). pam_set_items plants it, as a failed pam_unix would.
-  pam.password_control = "";
-  pam.lines_before_otp = "auth required " + pam_set_items_path() + "\n";
-  setenv("PAM_AUTHTOK", "\b\n\r\177INCORRECT", 1);
-  const auto r = pam.authenticate("alice", {code_for(kAlicePhone)});
-  unsetenv("PAM_AUTHTOK");
+  // (incorrect_marker/ tries every length of it.)
+  const auto r = pam.authenticate_with_authtok("alice", "\b\n\r\177INCORRECT", {code_for(kAlicePhone)});
   BOOST_TEST_INFO(r.describe());
   BOOST_TEST(r.rc == PAM_AUTH_ERR);
   BOOST_TEST(r.logged("result=earlier_module_failed"));

@@ -176,7 +176,9 @@ PamHarness::PamHarness() {
     load += load_user(i) + ":load-password:" + service + "\n" + load_user(i) + ":load-password:" + kLoadService + "\n";
   dir_.write("passdb", load + "alice:alice-password:otp-test\nbob:bob-password:otp-test\n"
                        "carol:carol-password:otp-test\ndave:dave-password:otp-test\n"
-                       "we\"ird\\${x}:weird-password:otp-test\n", 0600);
+                       "we\"ird\\${x}:weird-password:otp-test\n"
+                       // other spellings of alice (see nss_alias_shim.c)
+                       "ALICE:alice-password:otp-test\nalice@corp.example:alice-password:otp-test\n", 0600);
   write_users("alice phone=+15551234567\nbob email=bob@example.com channel=email\ncarol phone=+15557654321\n");
   write_config(default_config());
 }
@@ -208,7 +210,8 @@ std::string PamHarness::stack_text() const {
   std::ostringstream out;
   if (!password_control.empty())
     out << "auth " << password_control << " " << pam_matrix_path() << " passdb=" << passdb_path() << "\n";
-  out << lines_before_otp << "auth required " << module_path() << " config=" << config_path() << " " << module_args << "\n";
+  out << lines_before_otp << "auth required " << module_path() << " config=" << config_path() << " " << module_args << "\n"
+      << lines_after_otp;
   return out.str();
 }
 
@@ -222,6 +225,8 @@ PamResult PamHarness::authenticate(const std::string& user, std::vector<Responde
   const pam_conv conv{conversation, &script};
   if (pam_start(service.c_str(), user.c_str(), &conv, &ph) != PAM_SUCCESS) throw std::runtime_error("pam_start failed");
   if (!rhost.empty()) pam_set_item(ph, PAM_RHOST, rhost.c_str());
+  for (const auto& entry : pam_env)
+    if (pam_putenv(ph, entry.c_str()) != PAM_SUCCESS) throw std::runtime_error("pam_putenv failed: " + entry);
   // KEEPHANDLE first: libpamtest then never calls pam_end on our handle,
   // whatever the result; we end it ourselves.
   pam_testcase cases[] = {pam_test(PAMTEST_KEEPHANDLE, PAM_SUCCESS),
@@ -236,6 +241,16 @@ PamResult PamHarness::authenticate(const std::string& user, std::vector<Responde
   result.elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started);
   result.log = capture.finish();
   if (err != PAMTEST_ERR_OK && err != PAMTEST_ERR_CASE) throw std::runtime_error(pamtest_strerror(err));
+  return result;
+}
+
+PamResult PamHarness::authenticate_with_authtok(const std::string& user, const std::string& authtok,
+                                                std::vector<Responder> answers) {
+  password_control = "";
+  lines_before_otp = "auth required " + pam_set_items_path() + "\n";
+  setenv("PAM_AUTHTOK", authtok.c_str(), 1);
+  auto result = authenticate(user, std::move(answers));
+  unsetenv("PAM_AUTHTOK");
   return result;
 }
 

@@ -58,12 +58,21 @@ class PamHarness {
   // The password module line: "requisite" (the documented stack), "required",
   // or "" for no password module (pam_otp alone, as with public key + code).
   std::string password_control = "requisite";
-  // Module lines placed between the password module and pam_otp.
+  // Module lines placed between the password module and pam_otp, and after it.
   std::string lines_before_otp;
+  std::string lines_after_otp;
   std::string rhost;
   std::string service = "otp-test";
+  // NAME=VALUE entries put into the PAM environment before authenticating
+  // (as sshd puts SSH_AUTH_INFO_0 there).
+  std::vector<std::string> pam_env;
 
   PamResult authenticate(const std::string& user, std::vector<Responder> answers, int flags = 0);
+  // As after a password module that keeps PAM_AUTHTOK for the next one
+  // (pam_unix does; pam_matrix wipes it): pam_set_items plants `authtok`,
+  // then pam_otp runs. Replaces the password module of the stack.
+  PamResult authenticate_with_authtok(const std::string& user, const std::string& authtok,
+                                      std::vector<Responder> answers);
   // pam_start with a NULL conversation function.
   PamResult authenticate_without_conversation(const std::string& user);
 

@@ -131,15 +131,8 @@ struct PresetFixture {
       return code_for(to)(prompt);
     };
   }
-  // As after a password module that leaves PAM_AUTHTOK for the next one
-  // (pam_unix does; pam_matrix wipes it), planted by pam_set_items.
   PamResult login_with_authtok(const std::string& user, const std::string& password, std::vector<Responder> codes) {
-    pam.password_control = "";
-    pam.lines_before_otp = "auth required " + pam_set_items_path() + "\n";
-    setenv("PAM_AUTHTOK", password.c_str(), 1);
-    auto result = pam.authenticate(user, std::move(codes));
-    unsetenv("PAM_AUTHTOK");
-    return result;
+    return pam.authenticate_with_authtok(user, password, std::move(codes));
   }
 };
 
@@ -564,13 +557,16 @@ BOOST_AUTO_TEST_CASE(wrong_password_at_baanx_sends_nothing) {
 }
 
 BOOST_AUTO_TEST_CASE(no_code_when_baanx_requires_none) {
+  // No code verified is no success: the user counts as unenrolled, and the
+  // default unenrolled = "deny" refuses (bypass_integration_test.cc has both settings).
   pam.write_users("alice email=olive@example.com\n");
   configure([](otp::mock::Dialects& d) { d.baanx.users["olive@example.com"].password = "alice-password"; });
   use_baanx(*this);
   const auto r = login_with_authtok("alice", "alice-password", {});
   BOOST_TEST_INFO(r.describe());
-  BOOST_TEST(r.rc == PAM_SUCCESS);
+  BOOST_TEST(r.rc == PAM_AUTH_ERR);
   BOOST_TEST(r.prompts.empty());  // no code asked
+  BOOST_TEST(r.logged("result=unenrolled"));
   BOOST_TEST(requests().size() == 1u);
 }
 

@@ -1,7 +1,7 @@
 """The Debian package, as an administrator gets it: scripts/build-deb builds
 libpam-otp with dpkg-buildpackage and checks it with lintian; the package is
-installed on this machine, its pam-auth-update profile tried (in a private
-mount namespace, so the real /etc/pam.d never changes), `pam-otp check` run
+installed on this machine, its pam-auth-update profile tried (on a copy of
+the PAM configuration, so the real /etc/pam.d never changes), `pam-otp check` run
 on the installed config, a user logged in through the installed module
 (pam_wrapper service, pam_matrix password, the mock provider), and the
 package purged again, leaving nothing behind.
@@ -51,6 +51,24 @@ def snapshot(paths):
                 with open(path, "rb") as f:
                     result[path] = (hashlib.sha256(f.read()).hexdigest(), os.stat(path).st_mode)
     return result
+
+
+def enable_profile_in_copy(root, profile):
+    """Runs `pam-auth-update --enable PROFILE` on a copy of the machine's PAM
+    configuration under root (and a private debconf database); returns the
+    copy's common-auth."""
+    for d in ("/etc/pam.d", "/var/lib/pam", "/usr/share/pam-configs"):
+        shutil.copytree(d, root + d, symlinks=True, dirs_exist_ok=True)
+    # DEBCONF_DB_REPLACE makes the machine's debconf databases read-only for
+    # this process and keeps what pam-auth-update stores in a file of ours
+    # (DEBCONF_DB_OVERRIDE would still write to the machine's).
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive",
+           "DEBCONF_DB_REPLACE": "File{%s}" % os.path.join(root, "debconf.dat")}
+    done = run(["pam-auth-update", "--root", root, "--enable", profile], env=env)
+    if done.returncode != 0:
+        raise AssertionError("pam-auth-update --root failed: " + done.stdout + done.stderr)
+    with open(root + "/etc/pam.d/common-auth") as f:
+        return f.read()
 
 
 # What the package may change on the machine, and what it must leave as found.
@@ -127,14 +145,18 @@ class DebianPackage(unittest.TestCase):
             self.assertNotIn("pam_otp", f.read())
         # Enabled, it must come after pam_unix and the pam_deny that ends a
         # failed password, so no code is ever sent for a wrong password.
-        script = ("set -e; for d in /etc/pam.d /var/lib/pam; do mkdir -p $W$d; cp -a $d/. $W$d/; "
-                  "mount --bind $W$d $d; done; pam-auth-update --enable otp; cat /etc/pam.d/common-auth")
-        enabled = run(["unshare", "--mount", "--propagation", "private", "sh", "-c", script],
-                      env={**os.environ, "W": os.path.join(self.work, "ns"), "DEBIAN_FRONTEND": "noninteractive"})
-        self.assertEqual(enabled.returncode, 0, enabled.stderr)
-        lines = [line.split() for line in enabled.stdout.splitlines() if line.startswith("auth")]
+        # pam-auth-update works on a copy (--root) and keeps its choices in a
+        # debconf database of the test's own, so nothing of the machine's
+        # changes; no mount namespace is needed (a chroot's / may not be a
+        # mount point, where `unshare --propagation private` fails).
+        def debconf():  # (debconf-show's order varies)
+            return sorted(run(["debconf-show", "libpam-runtime"]).stdout.splitlines())
+        debconf_before = debconf()
+        common_auth = enable_profile_in_copy(os.path.join(self.work, "root"), "otp")
+        self.assertEqual(debconf(), debconf_before, "the machine's debconf database changed")
+        lines = [line.split() for line in common_auth.splitlines() if line.startswith("auth")]
         modules = [next(w for w in words if w.endswith(".so")) for words in lines]
-        self.assertIn("pam_otp.so", modules, enabled.stdout)
+        self.assertIn("pam_otp.so", modules, common_auth)
         otp = modules.index("pam_otp.so")
         self.assertLess(modules.index("pam_unix.so"), otp)
         self.assertLess(modules.index("pam_deny.so"), otp)

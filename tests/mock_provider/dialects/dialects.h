@@ -46,6 +46,8 @@ struct PrivacyIdeaSettings {
   std::map<std::string, PrivacyIdeaUser> users{{"alice", {"", "", "+15551234567"}},
                                                {"bob", {"1234", "corp", "+15557654321"}}};
   int max_fail = 5;  // failcounter limit; reset() clears the counters
+  // The passOnNoUser policy: an unknown user is accepted without a code.
+  bool pass_on_no_user = false;
 };
 
 struct BlockIdSettings {

@@ -99,6 +99,7 @@ void apply_privacyidea(const Json::Value& o, Dialects& d) {
     read_string(u, "phone", out.phone);
   });
   read_int(o, "max_fail", d.privacyidea.max_fail, 1, INT_MAX);
+  read_bool(o, "pass_on_no_user", d.privacyidea.pass_on_no_user);
 }
 
 void apply_blockid(const Json::Value& o, Dialects& d) {
@@ -163,6 +164,7 @@ Json::Value to_json(const Dialects& d) {
   v["twilio"]["max_send_attempts"] = d.twilio.max_send_attempts;
   v["privacyidea"]["users"] = users_json(d.privacyidea);
   v["privacyidea"]["max_fail"] = d.privacyidea.max_fail;
+  v["privacyidea"]["pass_on_no_user"] = d.privacyidea.pass_on_no_user;
   v["blockid"]["tenant_id"] = d.blockid.tenant_id;
   v["blockid"]["community_id"] = d.blockid.community_id;
   v["blockid"]["license_key"] = d.blockid.license_key;

@@ -118,8 +118,11 @@ Reply PrivacyIdea::check(const Req& req, DialectContext& ctx) {
   if (!p->pass) return server_error(905, "Missing parameter: 'pass'");
   const auto u = s.users.find(*p->user);
   // The user exists only in the realm configured for them ("" = default).
-  if (u == s.users.end() || p->realm.value_or("") != u->second.realm)
+  if (u == s.users.end() || p->realm.value_or("") != u->second.realm) {
+    if (s.pass_on_no_user)
+      return with_message("ACCEPT", "The user does not exist, but is accepted due to policy 'passOnNoUser'.");
     return server_error(904, "The user can not be found in any resolver in this realm!");
+  }
   if (failcounts_[*p->user] >= s.max_fail) return with_message("REJECT", "Failcounter exceeded");
   if (p->transaction_id) return answer(*p->user, *p, ctx);
   if (*p->pass != u->second.pin) {

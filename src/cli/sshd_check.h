@@ -1,0 +1,40 @@
+// pam-otp check's look at sshd: when sshd's PAM stack reaches pam_otp, the
+// sshd settings that decide whether logins work and whether the code is
+// really a second factor (sshd -T: the effective settings, after every
+// drop-in).
+#pragma once
+
+#include <map>
+#include <optional>
+#include <string>
+
+#include "base/problem.h"
+
+namespace otp::cli {
+
+struct SshdPaths {
+  std::string sshd = "/usr/sbin/sshd";
+  std::string sshd_config = "/etc/ssh/sshd_config";
+  std::string pam_dir = "/etc/pam.d";
+};
+
+// Where the "sshd" PAM service reaches pam_otp.so, following @include,
+// include and substack lines.
+struct PamOtpLine {
+  std::string file;
+  int line = 0;
+  std::string args;           // the module arguments, as written
+  bool after_password = false;  // an auth module (or include) comes before it
+};
+std::optional<PamOtpLine> find_pam_otp(const std::string& pam_dir, const std::string& service);
+
+// Adds warnings about sshd's settings to problems. Does nothing when sshd is
+// not installed or its PAM stack does not reach pam_otp.
+void check_sshd(const SshdPaths& paths, Problems& problems);
+
+// What the warnings are computed from: sshd -T's keywords (lower case) and
+// values, and the pam_otp line. Separate for the unit test.
+void check_sshd_settings(const std::map<std::string, std::string>& settings, const PamOtpLine& otp,
+                         const std::string& config_path, Problems& problems);
+
+}  // namespace otp::cli

@@ -1,0 +1,89 @@
+#include "cli/sshd_check.h"
+
+#include <boost/test/unit_test.hpp>
+
+#include "temp_dir.h"
+
+namespace otp::cli {
+namespace {
+
+std::map<std::string, std::string> debian_defaults() {
+  return {{"usepam", "yes"}, {"kbdinteractiveauthentication", "no"}, {"passwordauthentication", "yes"},
+          {"authenticationmethods", "any"}};
+}
+
+std::string warnings(const Problems& problems) {
+  std::string all;
+  for (const auto& p : problems.list()) all += p.to_string() + "\n";
+  return all;
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(sshd_check)
+
+BOOST_AUTO_TEST_CASE(finds_pam_otp_through_includes) {
+  testing::TempDir dir;
+  dir.write("common-auth", "auth [success=1 default=ignore] pam_unix.so nullok\nauth requisite pam_deny.so\n"
+                           "auth required pam_permit.so\n# auth required pam_otp.so commented out\n");
+  dir.write("sshd", "@include common-auth\nauth required /lib/security/pam_otp.so attempts=5 [a b]\n");
+  const auto found = find_pam_otp(dir.path(), "sshd");
+  BOOST_REQUIRE(found.has_value());
+  BOOST_TEST(found->file == dir.path() + "/sshd");
+  BOOST_TEST(found->line == 2);
+  BOOST_TEST(found->args == "attempts=5 [a b]");
+  BOOST_TEST(found->after_password);
+  dir.write("sshd", "auth required pam_otp.so require_ssh_methods=[\"publickey\"]\nauth required pam_permit.so\n");
+  const auto alone = find_pam_otp(dir.path(), "sshd");
+  BOOST_REQUIRE(alone.has_value());
+  BOOST_TEST(!alone->after_password);
+  dir.write("sshd", "@include common-auth\n");
+  BOOST_TEST(!find_pam_otp(dir.path(), "sshd").has_value());
+  dir.write("common-auth", "auth substack common-auth\n");  // a loop ends
+  BOOST_TEST(!find_pam_otp(dir.path(), "sshd").has_value());
+  BOOST_TEST(!find_pam_otp(dir.path(), "missing").has_value());
+}
+
+BOOST_AUTO_TEST_CASE(password_method_with_pam_otp_is_flagged) {
+  Problems problems;
+  check_sshd_settings(debian_defaults(), PamOtpLine{"/etc/pam.d/sshd", 3, "", true}, "/etc/ssh/sshd_config", problems);
+  const std::string all = warnings(problems);
+  BOOST_TEST(all.find("key 'PasswordAuthentication'") != std::string::npos, all);
+  BOOST_TEST(all.find("/etc/pam.d/sshd:3 reaches pam_otp") != std::string::npos, all);
+  BOOST_TEST(all.find("key 'KbdInteractiveAuthentication'") != std::string::npos, all);
+  BOOST_TEST(!problems.has_errors());
+}
+
+BOOST_AUTO_TEST_CASE(the_shipped_recipes_pass) {
+  Problems password;
+  check_sshd_settings({{"usepam", "yes"}, {"kbdinteractiveauthentication", "yes"}, {"passwordauthentication", "no"},
+                       {"authenticationmethods", "keyboard-interactive"}},
+                      PamOtpLine{"/etc/pam.d/sshd", 3, "", true}, "/etc/ssh/sshd_config", password);
+  BOOST_TEST(password.list().empty(), warnings(password));
+  Problems key;
+  check_sshd_settings({{"usepam", "yes"}, {"kbdinteractiveauthentication", "yes"}, {"passwordauthentication", "no"},
+                       {"authenticationmethods", "publickey,keyboard-interactive"}},
+                      PamOtpLine{"/etc/pam.d/sshd", 12, "require_ssh_methods=[\"publickey\"]", false},
+                      "/etc/ssh/sshd_config", key);
+  BOOST_TEST(key.list().empty(), warnings(key));
+}
+
+BOOST_AUTO_TEST_CASE(public_key_stack_without_its_safeguards) {
+  Problems problems;
+  check_sshd_settings({{"usepam", "yes"}, {"kbdinteractiveauthentication", "yes"}, {"passwordauthentication", "no"},
+                       {"authenticationmethods", "any"}},
+                      PamOtpLine{"/etc/pam.d/sshd", 12, "", false}, "/etc/ssh/sshd_config", problems);
+  const std::string all = warnings(problems);
+  BOOST_TEST(all.find("key 'AuthenticationMethods': is 'any'") != std::string::npos, all);
+  BOOST_TEST(all.find("key 'require_ssh_methods'") != std::string::npos, all);
+  Problems mixed;
+  check_sshd_settings({{"usepam", "yes"}, {"kbdinteractiveauthentication", "yes"}, {"passwordauthentication", "no"},
+                       {"authenticationmethods", "publickey,keyboard-interactive keyboard-interactive"}},
+                      PamOtpLine{"/etc/pam.d/sshd", 12, "require_ssh_methods=[\"publickey\"]", false},
+                      "/etc/ssh/sshd_config", mixed);
+  BOOST_TEST(warnings(mixed).find("AuthenticationMethods") != std::string::npos, warnings(mixed));
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+}  // namespace otp::cli

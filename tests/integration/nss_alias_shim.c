@@ -1,0 +1,46 @@
+/* An NSS backend that knows several spellings of one account, as SSSD, AD
+ * and winbind do ("ALICE", "alice@corp.example", "CORP\alice" are alice):
+ * getpwnam_r and getpwnam of an alias return the canonical entry, whose
+ * pw_name differs from the name asked for. nss_wrapper cannot alias, so the
+ * tests preload this in front of it and name the aliases in the environment:
+ *
+ *   PAM_OTP_TEST_NSS_ALIASES="ALICE=alice;alice@corp.example=alice"
+ *
+ * Without the variable every call goes through unchanged. */
+#define _GNU_SOURCE
+#include <dlfcn.h>
+#include <pwd.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* The canonical name for `name` from the alias list, copied into out;
+ * `name` itself when it is no alias. */
+static const char* canonical(const char* name, char* out, size_t size) {
+  const char* list = getenv("PAM_OTP_TEST_NSS_ALIASES");
+  size_t len = strlen(name);
+  while (list != NULL && *list != '\0') {
+    const char* end = strchr(list, ';');
+    const char* eq = strchr(list, '=');
+    if (end == NULL) end = list + strlen(list);
+    if (eq != NULL && eq < end && (size_t)(eq - list) == len && strncmp(list, name, len) == 0 &&
+        (size_t)(end - eq - 1) < size) {
+      memcpy(out, eq + 1, (size_t)(end - eq - 1));
+      out[end - eq - 1] = '\0';
+      return out;
+    }
+    list = *end == ';' ? end + 1 : end;
+  }
+  return name;
+}
+
+int getpwnam_r(const char* name, struct passwd* pw, char* buf, size_t len, struct passwd** result) {
+  typedef int (*fn)(const char*, struct passwd*, char*, size_t, struct passwd**);
+  char target[256];
+  return ((fn)dlsym(RTLD_NEXT, "getpwnam_r"))(canonical(name, target, sizeof target), pw, buf, len, result);
+}
+
+struct passwd* getpwnam(const char* name) {
+  typedef struct passwd* (*fn)(const char*);
+  char target[256];
+  return ((fn)dlsym(RTLD_NEXT, "getpwnam"))(canonical(name, target, sizeof target));
+}

@@ -1,0 +1,19 @@
+// Tests that bound a call's time (a hang must not hold a login) allow the
+// module's own bound plus slack for the work around it: loading the module,
+// reading the config, the TLS handshake. Valgrind and the sanitizers make that
+// work many times slower, so the slack scales with the build, from here only.
+#pragma once
+
+#include <chrono>
+
+namespace otp::testing {
+
+// 1 in a normal build, more under valgrind or a sanitizer. The environment
+// variable PAM_OTP_TEST_SLOWDOWN (a number >= 1) overrides it.
+double slowdown();
+
+// The longest a call whose own bound is `limit` may take: limit plus one
+// second of slack, times slowdown().
+std::chrono::milliseconds within(std::chrono::milliseconds limit);
+
+}  // namespace otp::testing
