@@ -3,7 +3,10 @@
 
 # Everything the build, the tests and the demo need on Debian 12.
 PAM_OTP_PACKAGES=(
-  build-essential cmake ninja-build pkg-config clang
+  build-essential cmake ninja-build pkg-config
+  # clang, and its sanitizer and libFuzzer runtimes (a Recommends of clang-14,
+  # which --no-install-recommends leaves out): the asan and fuzz presets.
+  clang libclang-rt-14-dev
   libpam0g-dev libcurl4-openssl-dev libjsoncpp-dev libtomlplusplus-dev libssl-dev
   libboost-test-dev libpam-wrapper libpamtest0-dev libnss-wrapper libcpp-httplib-dev
   pamtester openssl curl ca-certificates

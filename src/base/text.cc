@@ -8,9 +8,18 @@ namespace {
 
 bool is_space(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\v' || c == '\f'; }
 
+// Bidirectional formatting characters: embeddings and overrides
+// (U+202A-U+202E), isolates (U+2066-U+2069) and marks (U+061C, U+200E,
+// U+200F). They reorder what a terminal or a log viewer shows ("Trojan
+// Source"), so provider text loses them with the control characters.
+bool is_bidi_format(unsigned cp) {
+  return (cp >= 0x202A && cp <= 0x202E) || (cp >= 0x2066 && cp <= 0x2069) || cp == 0x061C || cp == 0x200E ||
+         cp == 0x200F;
+}
+
 // Length of the well-formed UTF-8 sequence starting at s[i], or 0 when it
 // is invalid. *control is set for C1 controls (U+0080..U+009F), which are
-// as dangerous as C0 ones on some terminals.
+// as dangerous as C0 ones on some terminals, and for bidi formatting.
 std::size_t utf8_length(std::string_view s, std::size_t i, bool* control) {
   *control = false;
   const auto b0 = static_cast<unsigned char>(s[i]);
@@ -29,7 +38,7 @@ std::size_t utf8_length(std::string_view s, std::size_t i, bool* control) {
     cp = (cp << 6) | (b & 0x3F);
   }
   if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return 0;
-  *control = cp <= 0x9F;
+  *control = cp <= 0x9F || is_bidi_format(cp);
   return n;
 }
 
@@ -72,6 +81,66 @@ std::string sanitize(std::string_view s, std::size_t max_bytes) {
   }
   return out;
 }
+
+namespace {
+
+bool email_local_char(char c) {
+  return std::isalnum(static_cast<unsigned char>(c)) || std::string_view("._%+-'").find(c) != std::string_view::npos;
+}
+bool email_domain_char(char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '-'; }
+
+// Replaces every e-mail-shaped run around an '@' with its masked form.
+std::string mask_emails(std::string_view s) {
+  std::string out;
+  std::size_t copied = 0;
+  for (std::size_t at = s.find('@'); at != std::string_view::npos; at = s.find('@', at + 1)) {
+    std::size_t begin = at, end = at + 1;
+    while (begin > copied && email_local_char(s[begin - 1])) --begin;
+    while (end < s.size() && email_domain_char(s[end])) ++end;
+    while (end > at + 1 && (s[end - 1] == '.' || s[end - 1] == '-')) --end;  // a sentence's final stop
+    if (!is_email(s.substr(begin, end - begin))) continue;
+    out.append(s.substr(copied, begin - copied));
+    out += mask_email(s.substr(begin, end - begin));
+    copied = end;
+    at = end - 1;
+  }
+  return out.append(s.substr(copied));
+}
+
+// Replaces every run of 7 or more digits (with an optional '+' before it,
+// spaces, dots, dashes and parentheses between) with the masked form.
+std::string mask_numbers(std::string_view s) {
+  std::string out;
+  std::size_t i = 0;
+  while (i < s.size()) {
+    const bool plus = s[i] == '+' && i + 1 < s.size() && std::isdigit(static_cast<unsigned char>(s[i + 1]));
+    if (!plus && !std::isdigit(static_cast<unsigned char>(s[i]))) {
+      out += s[i++];
+      continue;
+    }
+    std::string digits = plus ? "+" : "";
+    std::size_t end = plus ? i + 1 : i;
+    std::size_t last_digit = end;
+    while (end < s.size() && (std::isdigit(static_cast<unsigned char>(s[end])) ||
+                              (std::string_view(" .-()").find(s[end]) != std::string_view::npos && end + 1 < s.size() &&
+                               std::isdigit(static_cast<unsigned char>(s[end + 1]))))) {
+      if (std::isdigit(static_cast<unsigned char>(s[end]))) {
+        digits += s[end];
+        last_digit = end;
+      }
+      ++end;
+    }
+    const std::size_t count = digits.size() - (plus ? 1 : 0);
+    if (count >= 7) out += mask_phone(digits);
+    else out.append(s.substr(i, last_digit + 1 - i));
+    i = last_digit + 1;
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string mask_contacts(std::string_view s) { return mask_numbers(mask_emails(s)); }
 
 std::string mask_phone(std::string_view phone) {
   if (phone.size() < 7) return std::string(phone.substr(0, 1)) + "***";

@@ -12,9 +12,11 @@ std::string to_lower(std::string_view s);
 bool starts_with_ci(std::string_view s, std::string_view prefix);
 bool equals_ci(std::string_view a, std::string_view b);
 
-// Removes control characters (C0, DEL, C1) and replaces invalid UTF-8 with '?',
-// so text from a provider cannot move the cursor, clear a terminal or forge a
-// log line. Keeps at most max_bytes bytes, never splitting a character.
+// Removes control characters (C0, DEL, C1), bidirectional formatting
+// characters (U+202A-U+202E, U+2066-U+2069, marks) and replaces invalid
+// UTF-8 with '?', so text from a provider cannot move the cursor, clear a
+// terminal, reorder what is shown or forge a log line. Keeps at most
+// max_bytes bytes, never splitting a character.
 std::string sanitize(std::string_view s, std::size_t max_bytes = 512);
 
 // "+15551234567" -> "+1******4567"; "alice@example.com" -> "a***@example.com".
@@ -22,6 +24,10 @@ std::string sanitize(std::string_view s, std::size_t max_bytes = 512);
 std::string mask_phone(std::string_view phone);
 std::string mask_email(std::string_view email);
 std::string mask_destination(std::string_view destination);
+// Masks, inside free text (a provider's error message), everything shaped
+// like an e-mail address and every run of 7 or more digits (a phone number
+// in any format): "Invalid parameter To: +15551234567" -> "... To: +1******4567".
+std::string mask_contacts(std::string_view s);
 
 // A value for a key=value log line: sanitized, quoted when it holds spaces,
 // quotes or '=' or is empty.

@@ -73,9 +73,7 @@ void check_users(const config::Loaded& loaded, flow::UserDirectory& directory, P
 
 // Any HTTP answer proves DNS, TCP and TLS (with our CA and pin) work.
 void check_reachable(const config::Config& cfg, Problems& problems) {
-  const http::TlsOptions tls{cfg.tls.ca_file, cfg.tls.pinned_public_key, cfg.tls.client_cert, cfg.tls.client_key,
-                             cfg.tls.proxy};
-  const auto transport = http::make_curl_transport(tls);
+  const auto transport = http::make_curl_transport(cfg.tls);
   for (const auto& url : cfg.provider.base_urls) {
     http::Request request;
     request.method = "GET";

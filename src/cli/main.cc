@@ -1,4 +1,7 @@
 // pam-otp: check, show and try pam_otp's configuration with the module's own code.
+#include <sys/prctl.h>
+#include <sys/resource.h>
+
 #include <iostream>
 #include <string>
 #include <vector>
@@ -40,6 +43,11 @@ See pam-otp(1), pam_otp(8) and pam_otp.conf(5).
 }  // namespace
 
 int main(int argc, char** argv) {
+  // pam-otp reads the config (API keys) and codes as root: no core dump may
+  // ever hold them, and no other process of the user may ptrace it.
+  prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+  const rlimit no_core{0, 0};
+  setrlimit(RLIMIT_CORE, &no_core);
   std::vector<std::string> args(argv + 1, argv + argc);
   if (args.empty()) {
     std::cerr << kUsage;

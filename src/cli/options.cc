@@ -1,6 +1,20 @@
+#include <unistd.h>
+
 #include "cli/commands.h"
 
 namespace otp::cli {
+namespace {
+
+// On the command line a relative --config is the administrator's, relative
+// to the shell's directory; the module takes absolute paths only.
+std::string absolute(const std::string& path) {
+  if (path.empty() || path[0] == '/') return path;
+  std::string dir(4096, '\0');
+  if (::getcwd(dir.data(), dir.size()) == nullptr) return path;
+  return std::string(dir.c_str()) + "/" + path;
+}
+
+}  // namespace
 
 bool take_common_options(std::vector<std::string>& args, CommonOptions& options, std::ostream& err) {
   std::vector<std::string> rest;
@@ -14,10 +28,10 @@ bool take_common_options(std::vector<std::string>& args, CommonOptions& options,
         return false;
       }
       const std::string& value = args[++i];
-      if (a == "--config") options.module_args.insert(options.module_args.begin(), "config=" + value);
+      if (a == "--config") options.module_args.insert(options.module_args.begin(), "config=" + absolute(value));
       else options.module_args.push_back(value);
     } else if (a.rfind("--config=", 0) == 0) {
-      options.module_args.insert(options.module_args.begin(), "config=" + a.substr(9));
+      options.module_args.insert(options.module_args.begin(), "config=" + absolute(a.substr(9)));
     } else {
       rest.push_back(a);
     }

@@ -8,6 +8,7 @@
 #include "config/loader.h"
 #include "flow/explain.h"
 #include "flow/login.h"
+#include "http/curl_transport.h"
 
 namespace otp::cli {
 namespace {

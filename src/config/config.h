@@ -6,20 +6,13 @@
 #include <string>
 #include <vector>
 
+#include "http/tls_options.h"
 #include "provider/spec.h"
 
 namespace otp::config {
 
 enum class FailMode { Secure, Safe };
 enum class Unenrolled { Deny, Allow };
-
-struct Tls {
-  std::string ca_file;
-  std::string pinned_public_key;
-  std::string client_cert;
-  std::string client_key;
-  std::string proxy;
-};
 
 struct Config {
   std::string path;  // the config file
@@ -42,7 +35,7 @@ struct Config {
   int timeout = 10;          // seconds, one HTTP exchange
   int connect_timeout = 3;   // seconds
   int deadline = 120;        // seconds of provider time per login
-  Tls tls;
+  http::TlsOptions tls;  // the TLS keys, and the files they name, loaded
   std::string secrets_file;
   std::string secrets_group;
   std::map<std::string, std::string, std::less<>> messages;  // every key present (defaults filled in)

@@ -58,6 +58,7 @@ void merge_secrets(toml::table& doc, const toml::table& args_doc, const std::str
   auto path = get.string(args_doc, "secrets_file", "secrets_file");
   if (!path) path = get.string(doc, "secrets_file", "secrets_file");
   if (!path || path->empty()) return;
+  if ((*path)[0] != '/') return;  // apply_settings reports it; never read relative to the application's cwd
   auto secrets = read_toml(*path, problems, secrets_file);
   if (!secrets) return;
   if (const auto* n = secrets->get("secrets_file"))

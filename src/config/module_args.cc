@@ -52,7 +52,13 @@ ModuleArgs parse_module_args(const std::vector<std::string>& args, const std::st
     }
     const std::string key = arg.substr(0, eq);
     const std::string value = arg.substr(eq + 1);
-    if (key == "config") { out.config_path = value; continue; }
+    if (key == "config") {
+      // Relative to the PAM application's working directory (under sudo, the
+      // invoking user's) it could name any file: only absolute paths.
+      if (value.empty() || value[0] != '/') problems.add(source, 0, "config", "must be an absolute path");
+      else out.config_path = value;
+      continue;
+    }
     if (auto doc = parse_override(key, value, source)) out.overrides.push_back(std::move(*doc));
     else problems.add(source, 0, key, "cannot be read as KEY=VALUE");
   }

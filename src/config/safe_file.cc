@@ -76,46 +76,50 @@ std::optional<gid_t> group_id(const std::string& name) {
 
 }  // namespace
 
-std::optional<SafeFile> read_safe_file(const std::string& path, Problems& problems) {
+std::optional<SafeFile> read_safe_file(const std::string& path, std::string& why) {
   Fd fd(::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY));
   if (fd.get() < 0) {
-    problems.add(path, 0, "", open_error(errno));
+    why = open_error(errno);
     return std::nullopt;
   }
   SafeFile file;
   file.path = path;
   if (::fstat(fd.get(), &file.st) != 0) {
-    problems.add(path, 0, "", std::string("cannot stat: ") + std::strerror(errno));
+    why = std::string("cannot stat: ") + std::strerror(errno);
     return std::nullopt;
   }
-  if (auto why = mode_problem(file.st)) {
-    problems.add(path, 0, "", *why);
+  if (auto problem = mode_problem(file.st)) {
+    why = *problem;
     return std::nullopt;
   }
   if (!read_all(fd.get(), file.text)) {
-    problems.add(path, 0, "", "cannot read, or larger than " + std::to_string(kMaxFileBytes) + " bytes");
+    why = "cannot read, or larger than " + std::to_string(kMaxFileBytes) + " bytes";
     return std::nullopt;
   }
   return file;
 }
 
-void check_secret_mode(const SafeFile& file, const std::string& secrets_group, Problems& problems) {
+std::optional<SafeFile> read_safe_file(const std::string& path, Problems& problems) {
+  std::string why;
+  auto file = read_safe_file(path, why);
+  if (!file) problems.add(path, 0, "", why);
+  return file;
+}
+
+std::optional<std::string> secret_mode_problem(const SafeFile& file, const std::string& secrets_group) {
   const mode_t mode = file.st.st_mode;
-  if ((mode & S_IROTH) != 0) {
-    problems.add(file.path, 0, "", "holds secrets and is readable by others; run: chmod o-r");
-    return;
-  }
-  if ((mode & S_IRGRP) == 0) return;
-  if (secrets_group.empty()) {
-    problems.add(file.path, 0, "",
-                 "holds secrets and is readable by its group; run: chmod g-r, or set secrets_group "
-                 "to that group to allow it deliberately");
-    return;
-  }
+  if ((mode & S_IROTH) != 0) return "holds secrets and is readable by others; run: chmod o-r";
+  if ((mode & S_IRGRP) == 0) return std::nullopt;
+  if (secrets_group.empty())
+    return "holds secrets and is readable by its group; run: chmod g-r, or set secrets_group "
+           "to that group to allow it deliberately";
   const auto gid = group_id(secrets_group);
-  if (!gid || *gid != file.st.st_gid)
-    problems.add(file.path, 0, "",
-                 "is group-readable but its group is not secrets_group '" + secrets_group + "'");
+  if (!gid || *gid != file.st.st_gid) return "is group-readable but its group is not secrets_group '" + secrets_group + "'";
+  return std::nullopt;
+}
+
+void check_secret_mode(const SafeFile& file, const std::string& secrets_group, Problems& problems) {
+  if (auto why = secret_mode_problem(file, secrets_group)) problems.add(file.path, 0, "", *why);
 }
 
 }  // namespace otp::config

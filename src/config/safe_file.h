@@ -25,9 +25,13 @@ struct SafeFile {
 // the owner and mode, reads at most kMaxFileBytes. nullopt plus a problem
 // naming the file and the broken rule on refusal.
 std::optional<SafeFile> read_safe_file(const std::string& path, Problems& problems);
+// The same, with the broken rule in `why` ("is a symbolic link; ...").
+std::optional<SafeFile> read_safe_file(const std::string& path, std::string& why);
 
 // A file that holds secrets must not be readable by others; group-read only
 // when secrets_group names the file's group. Adds a problem when it fails.
 void check_secret_mode(const SafeFile& file, const std::string& secrets_group, Problems& problems);
+// The same, returning the broken rule; nullopt when the mode is fine.
+std::optional<std::string> secret_mode_problem(const SafeFile& file, const std::string& secrets_group);
 
 }  // namespace otp::config

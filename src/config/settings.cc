@@ -1,13 +1,13 @@
 #include "config/settings.h"
 
 #include <regex.h>
-#include <sys/stat.h>
 
 #include <algorithm>
 #include <functional>
 
 #include "config/cidr.h"
 #include "config/messages.h"
+#include "config/safe_file.h"
 #include "http/url_policy.h"
 
 namespace otp::config {
@@ -57,15 +57,13 @@ Apply choice(std::string_view key, std::vector<std::string_view> words, std::fun
   };
 }
 
-// A file the module reads later (CA bundle, client certificate): it must exist now,
-// so a typo is a configuration error rather than a TLS failure at login time.
-Apply existing_file(std::string Tls::*field, std::string_view key) {
+// A file of the TLS keys (CA bundle, client certificate and key, pin): an
+// absolute path here; load_trust_files() reads and checks it.
+Apply tls_path(std::string http::TlsOptions::*field, std::string_view key) {
   return [=](const toml::table& t, Config& c, tomlu::Getter& g) {
     const auto v = g.string(t, key, std::string(key));
     if (!v) return;
-    struct stat st {};
     if (v->empty() || (*v)[0] != '/') g.problem(*t.get(key), std::string(key), "must be an absolute path");
-    else if (::stat(v->c_str(), &st) != 0 || !S_ISREG(st.st_mode)) g.problem(*t.get(key), std::string(key), "'" + *v + "' is not a readable file");
     else c.tls.*field = *v;
   };
 }
@@ -112,9 +110,36 @@ void apply_ssh_methods(const toml::table& t, Config& c, tomlu::Getter& g) {
 void apply_pin(const toml::table& t, Config& c, tomlu::Getter& g) {
   const auto v = g.string(t, "pinned_public_key", "pinned_public_key");
   if (!v) return;
-  if (v->rfind("sha256//", 0) != 0 && (v->empty() || (*v)[0] != '/'))
+  if (v->rfind("sha256//", 0) != 0 && (v->empty() || (*v)[0] != '/')) {
     g.problem(*t.get("pinned_public_key"), "pinned_public_key", "must be \"sha256//<base64>\" (several joined by ';') or the absolute path of a public key file");
-  else c.tls.pinned_public_key = *v;
+    return;
+  }
+  c.tls.pinned_public_key = *v;
+  if (v->rfind("sha256//", 0) == 0) c.tls.pin = *v;
+}
+
+// The TLS files, read once with the config's rules (no symlink, a regular
+// file owned by root or the application's user, not writable by others; the
+// client key not readable by others), so the file checked is the file used.
+void load_trust_files(const toml::table& doc, Config& c, tomlu::Getter& g) {
+  auto read = [&](const char* key, const std::string& path, bool secret) -> std::optional<SafeFile> {
+    if (path.empty()) return std::nullopt;
+    std::string why;
+    auto file = read_safe_file(path, why);
+    if (file && secret)
+      if (auto problem = secret_mode_problem(*file, c.secrets_group)) why = *problem, file.reset();
+    if (!file) g.problem(*doc.get(key), key, "'" + path + "' " + why);
+    return file;
+  };
+  if (auto f = read("ca_file", c.tls.ca_file, false)) c.tls.ca_pem = f->text.reveal();
+  if (auto f = read("client_cert", c.tls.client_cert, false)) c.tls.client_cert_pem = f->text.reveal();
+  if (auto f = read("client_key", c.tls.client_key, true)) c.tls.client_key_pem = std::move(f->text);
+  if (c.tls.pinned_public_key.empty() || !c.tls.pin.empty()) return;
+  if (auto f = read("pinned_public_key", c.tls.pinned_public_key, false)) {
+    if (auto pin = http::spki_pin(f->text.reveal())) c.tls.pin = *pin;
+    else g.problem(*doc.get("pinned_public_key"), "pinned_public_key",
+                   "'" + c.tls.pinned_public_key + "' holds no public key (PEM or DER)");
+  }
 }
 
 void apply_proxy(const toml::table& t, Config& c, tomlu::Getter& g) {
@@ -159,10 +184,10 @@ const std::vector<Setting>& settings() {
       {"timeout", integer(&Config::timeout, 1, 300, "timeout")},
       {"connect_timeout", integer(&Config::connect_timeout, 1, 60, "connect_timeout")},
       {"deadline", integer(&Config::deadline, 1, 3600, "deadline")},
-      {"ca_file", existing_file(&Tls::ca_file, "ca_file")},
+      {"ca_file", tls_path(&http::TlsOptions::ca_file, "ca_file")},
       {"pinned_public_key", apply_pin},
-      {"client_cert", existing_file(&Tls::client_cert, "client_cert")},
-      {"client_key", existing_file(&Tls::client_key, "client_key")},
+      {"client_cert", tls_path(&http::TlsOptions::client_cert, "client_cert")},
+      {"client_key", tls_path(&http::TlsOptions::client_key, "client_key")},
       {"proxy", apply_proxy},
       {"secrets_file", text(&Config::secrets_file, "secrets_file")},
       {"secrets_group", text(&Config::secrets_group, "secrets_group")},
@@ -200,8 +225,12 @@ void apply_settings(const toml::table& doc, Config& cfg, tomlu::Getter& get) {
     else
       cfg.connect_timeout = cfg.timeout;
   }
-  if (!cfg.users_file.empty() && cfg.users_file[0] != '/')
-    get.problem(*doc.get("users_file"), "users_file", "must be an absolute path");
+  // A relative path would be resolved against the PAM application's working
+  // directory, which under sudo is the invoking user's.
+  for (const auto& [key, path] : {std::pair<const char*, const std::string*>{"users_file", &cfg.users_file},
+                                  {"secrets_file", &cfg.secrets_file}})
+    if (!path->empty() && (*path)[0] != '/') get.problem(*doc.get(key), key, "must be an absolute path");
+  load_trust_files(doc, cfg, get);
 }
 
 }  // namespace otp::config

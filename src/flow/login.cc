@@ -68,14 +68,10 @@ void log_result(Logger& log, const config::Config& cfg, const LoginRequest& requ
   log.log(r.priority, line);
 }
 
-http::TlsOptions tls_options(const config::Config& cfg) {
-  return {cfg.tls.ca_file, cfg.tls.pinned_public_key, cfg.tls.client_cert, cfg.tls.client_key, cfg.tls.proxy};
-}
-
 // Steps 7-9, once the user has a destination.
 AuthResult run_provider(const config::Config& cfg, const config::UserEntry& entry, const LoginRequest& request,
                         const Destination& dest, int attempts_used, Services& services, LoginRecord& record) {
-  const auto transport = services.transports(tls_options(cfg));
+  const auto transport = services.transports(cfg.tls);
   const provider::Limits limits{seconds(cfg.timeout), seconds(cfg.connect_timeout), seconds(cfg.deadline)};
   provider::ProviderClient client(cfg.provider, *transport, limits, services.log, cfg.debug);
   provider::Variables vars(cfg.provider);
@@ -87,7 +83,7 @@ AuthResult run_provider(const config::Config& cfg, const config::UserEntry& entr
                          password ? &*password : nullptr};
   const AuthResult result = run_session(context);
   record.provider_time = client.provider_time();
-  if (auto id = vars.lookup("request_id")) record.request_id = sanitize(json::as_text(*id), 100);
+  if (auto id = vars.lookup("request_id")) record.request_id = mask_contacts(sanitize(json::as_text(*id), 100));
   return result;
 }
 

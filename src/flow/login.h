@@ -17,7 +17,8 @@
 #include "flow/destinations.h"
 #include "flow/result.h"
 #include "flow/user_directory.h"
-#include "http/curl_transport.h"
+#include "http/tls_options.h"
+#include "http/transport.h"
 #include "provider/variables.h"
 
 namespace otp::flow {

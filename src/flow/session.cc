@@ -35,7 +35,8 @@ class Session {
       : c_(c),
         pattern_(c.config.code_pattern),
         attempts_left_(c.config.attempts - c.attempts_used),
-        resends_left_(c.config.resends) {}
+        resends_left_(c.config.resends),
+        early_empty_left_(c.config.attempts) {}
 
   AuthResult run();
 
@@ -59,6 +60,10 @@ class Session {
   Pattern pattern_;
   int attempts_left_;
   int resends_left_;
+  // Empty answers during the resend cooldown cost nothing else, so they have
+  // a budget of their own: a login prompts at most 2 * attempts + resends
+  // times (codes, resends, early Enters), whatever the client answers.
+  int early_empty_left_;
   bool code_sent_ = false;  // failmode applies only until the first code is sent
   bool expired_ = false;
   std::chrono::steady_clock::time_point last_send_{};
@@ -69,7 +74,7 @@ class Session {
 std::string Session::shown_destination() const {
   if (auto shown = c_.vars.lookup("masked_destination"); shown && shown->isString() && !shown->asString().empty()) {
     const std::string text = sanitize(shown->asString(), 80);
-    return text.find('*') != std::string::npos ? text : mask_destination(text);
+    return text.find('*') != std::string::npos ? mask_contacts(text) : mask_destination(text);
   }
   if (!c_.destination.empty()) return mask_destination(c_.destination);
   return "your device";
@@ -79,7 +84,7 @@ std::string Session::shown_destination() const {
 // message), saved by a step as sent_message, shown before the prompt.
 void Session::show_provider_message() {
   if (auto text = c_.vars.lookup("sent_message"); text && text->isString() && !text->asString().empty())
-    tell_info(sanitize(text->asString(), 200));
+    tell_info(mask_contacts(sanitize(text->asString(), 200)));
 }
 
 std::string Session::message(const std::string& key, long number) const {
@@ -134,6 +139,11 @@ std::optional<AuthResult> Session::on_empty_answer() {
   const auto since = std::chrono::duration_cast<std::chrono::seconds>(c_.clock.now() - last_send_).count();
   const long wait = c_.config.resend_cooldown - since;
   if (!expired_ && wait > 0) {
+    if (--early_empty_left_ < 0) {
+      c_.record.set("max_tries", LOG_NOTICE, "too many empty answers during the resend cooldown");
+      tell_error(message("failed"));
+      return AuthResult::MaxTries;
+    }
     tell_error(message("resend_wait", wait));
     return std::nullopt;
   }

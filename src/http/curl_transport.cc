@@ -151,6 +151,12 @@ bool CurlTransport::set_fixed_options(CURL* c, Sink& sink, char* error_buffer) c
   bool ok = true;
   auto set = [&](CURLoption opt, auto value) { ok = ok && curl_easy_setopt(c, opt, value) == CURLE_OK; };
   set(CURLOPT_NOSIGNAL, 1L);  // no SIGALRM in a host process
+  // A name lookup that does not finish within connect_timeout is abandoned
+  // (its thread detached) instead of joined when the handle is reused or
+  // cleaned up: a blackholed resolver would otherwise hold the login for
+  // the resolver's own timeouts (10 s per nameserver and search domain).
+  // The module is linked -z nodelete, so the thread's code stays mapped.
+  set(CURLOPT_QUICK_EXIT, 1L);
   set(CURLOPT_ERRORBUFFER, error_buffer);
   set(CURLOPT_FOLLOWLOCATION, 0L);
   set(CURLOPT_NETRC, static_cast<long>(CURL_NETRC_IGNORED));
@@ -158,10 +164,10 @@ bool CurlTransport::set_fixed_options(CURL* c, Sink& sink, char* error_buffer) c
   set(CURLOPT_SSL_VERIFYHOST, 2L);
   set(CURLOPT_SSLVERSION, static_cast<long>(CURL_SSLVERSION_TLSv1_2));
   set(CURLOPT_HTTP_VERSION, static_cast<long>(CURL_HTTP_VERSION_1_1));
-  // An empty proxy string disables http_proxy/https_proxy/ALL_PROXY from the
-  // environment, which whoever runs sudo controls.
-  set(CURLOPT_PROXY, options_.proxy.c_str());
   set(CURLOPT_NOPROXY, "");
+  // Dot segments in a path are sent as they are, never squashed by libcurl
+  // (values in paths have their dots encoded; see template.cc).
+  set(CURLOPT_PATH_AS_IS, 1L);
   set(CURLOPT_USERAGENT, kUserAgent);
   set(CURLOPT_SSL_CTX_FUNCTION, no_keylog);
   set(CURLOPT_MAXFILESIZE_LARGE, static_cast<curl_off_t>(options_.max_body_bytes));
@@ -169,21 +175,41 @@ bool CurlTransport::set_fixed_options(CURL* c, Sink& sink, char* error_buffer) c
   set(CURLOPT_WRITEDATA, &sink);
   set(CURLOPT_HEADERFUNCTION, on_header);
   set(CURLOPT_HEADERDATA, &sink);
-  if (!options_.ca_file.empty()) {
-    set(CURLOPT_CAINFO, options_.ca_file.c_str());
-    set(CURLOPT_CAPATH, static_cast<char*>(nullptr));  // replace the system store, do not add to it
+  // The TLS files as they were read and checked at load (never the paths,
+  // which could point elsewhere by now). NOCOPY: the options outlive the
+  // handle, and the key stays in memory that is wiped.
+  auto blob = [&](CURLoption opt, const std::string& data) {
+    curl_blob b{const_cast<char*>(data.data()), data.size(), CURL_BLOB_NOCOPY};
+    set(opt, &b);
+  };
+  if (!options_.ca_pem.empty()) {
+    blob(CURLOPT_CAINFO_BLOB, options_.ca_pem);
+    set(CURLOPT_CAINFO, static_cast<char*>(nullptr));  // replace the system store, do not add to it
+    set(CURLOPT_CAPATH, static_cast<char*>(nullptr));
   }
-  if (!options_.pinned_public_key.empty()) set(CURLOPT_PINNEDPUBLICKEY, options_.pinned_public_key.c_str());
-  if (!options_.client_cert.empty()) set(CURLOPT_SSLCERT, options_.client_cert.c_str());
-  if (!options_.client_key.empty()) set(CURLOPT_SSLKEY, options_.client_key.c_str());
+  if (!options_.pin.empty()) set(CURLOPT_PINNEDPUBLICKEY, options_.pin.c_str());
+  if (!options_.client_cert_pem.empty()) {
+    blob(CURLOPT_SSLCERT_BLOB, options_.client_cert_pem);
+    set(CURLOPT_SSLCERTTYPE, "PEM");
+  }
+  if (!options_.client_key_pem.empty()) {
+    blob(CURLOPT_SSLKEY_BLOB, options_.client_key_pem.reveal());
+    set(CURLOPT_SSLKEYTYPE, "PEM");
+  }
   return ok;
 }
 
 bool CurlTransport::set_request_options(CURL* c, const Request& request, HeaderList& headers) const {
   bool ok = true;
   auto set = [&](CURLoption opt, auto value) { ok = ok && curl_easy_setopt(c, opt, value) == CURLE_OK; };
-  const bool plain_http = parse_url(request.url)->scheme == "http";
+  const auto url = parse_url(request.url);
+  const bool plain_http = url->scheme == "http";
   set(CURLOPT_PROTOCOLS_STR, plain_http ? "http" : "https");
+  // The proxy key is the only proxy: an empty string disables http_proxy,
+  // https_proxy and ALL_PROXY from the environment, which whoever runs sudo
+  // controls. Loopback never goes through a proxy: a proxy cannot reach our
+  // loopback anyway, and http:// to loopback would hand it the API key in clear.
+  set(CURLOPT_PROXY, is_loopback_host(url->host) ? "" : options_.proxy.c_str());
   set(CURLOPT_URL, request.url.c_str());
   set(CURLOPT_TIMEOUT_MS, static_cast<long>(request.timeout.count()));
   set(CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(request.connect_timeout.count()));

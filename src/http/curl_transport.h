@@ -6,18 +6,10 @@
 #include <memory>
 #include <string>
 
+#include "http/tls_options.h"
 #include "http/transport.h"
 
 namespace otp::http {
-
-struct TlsOptions {
-  std::string ca_file;            // replaces the system CA store when set
-  std::string pinned_public_key;  // libcurl's "sha256//..." form
-  std::string client_cert;
-  std::string client_key;
-  std::string proxy;              // the only proxy ever used; never from the environment
-  std::size_t max_body_bytes = 64 * 1024;
-};
 
 std::unique_ptr<Transport> make_curl_transport(const TlsOptions& options);
 

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "flow/login.h"
+#include "http/curl_transport.h"
 #include "pam/pam_adapters.h"
 
 namespace otp::pam {

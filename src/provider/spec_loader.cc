@@ -363,18 +363,36 @@ std::optional<ProviderSpec> Loader::load(const std::string& name, const toml::ta
   return spec;
 }
 
-// Secrets must never reach a URL, even through another variable's template.
+// Every template string a variable is made of: a provider key's value (at
+// any depth of an array or table) and every alternative of a `choose`.
+std::vector<std::string> templates_of(const ProviderSpec& spec, std::string_view name) {
+  std::vector<std::string> out;
+  if (const auto it = spec.vars.find(name); it != spec.vars.end()) collect_strings(it->second, out);
+  if (const auto it = spec.choices.find(name); it != spec.choices.end())
+    for (const auto& choice : it->second) collect_strings(choice.value, out);
+  return out;
+}
+
+// Secrets must never reach a URL, through any chain of variables: a name is
+// tainted when any template it is made of references a tainted name.
 std::set<std::string, std::less<>> tainted_names(const ProviderSpec& spec) {
   std::set<std::string, std::less<>> tainted(spec.secret_vars.begin(), spec.secret_vars.end());
   tainted.insert({"code", "password"});
+  std::vector<std::string> names;
+  for (const auto& [name, value] : spec.vars) names.push_back(name);
+  for (const auto& [name, choices] : spec.choices) names.push_back(name);
   for (bool grew = true; grew;) {
     grew = false;
-    for (const auto& [name, value] : spec.vars) {
-      if (tainted.count(name) || !value.isString()) continue;
-      std::vector<std::string> names;
-      provider::check_template(value.asString(), &names);
-      if (std::any_of(names.begin(), names.end(), [&](const std::string& n) { return tainted.count(n) > 0; }))
-        grew = tainted.insert(name).second;
+    for (const auto& name : names) {
+      if (tainted.count(name)) continue;
+      for (const auto& text : templates_of(spec, name)) {
+        std::vector<std::string> used;
+        provider::check_template(text, &used);
+        if (std::any_of(used.begin(), used.end(), [&](const std::string& n) { return tainted.count(n) > 0; })) {
+          grew = tainted.insert(name).second || grew;
+          break;
+        }
+      }
     }
   }
   return tainted;

@@ -91,6 +91,42 @@ rules = [ { status = 200, outcome = "accepted" } ]
   BOOST_TEST(messages(p).find("'path' holds a secret") != std::string::npos);
 }
 
+// Every way a value can reach a URL: directly, through provider keys (at any
+// depth of a chain or inside an array), through choose alternatives, from
+// keys named secret, from secret_keys, and the code and password built-ins.
+BOOST_AUTO_TEST_CASE(secrets_cannot_reach_a_url_through_any_indirection) {
+  struct Case {
+    const char* how;
+    const char* keys;
+    const char* url;
+    const char* tainted;
+  };
+  const Case cases[] = {
+      {"directly", "api_key = \"k\"", "/send/${api_key}", "api_key"},
+      {"a chain", "api_key = \"k\"\na = \"${b}\"\nb = \"x-${api_key}\"", "/send/${a}", "a"},
+      {"an array", "api_key = \"k\"\nparts = [\"x\", \"${api_key}\"]", "/send/${parts}", "parts"},
+      {"a choose", "api_key = \"k\"\nchoose = { region = [{ value = \"${api_key}\" }] }", "/send/${region}", "region"},
+      {"a later choose alternative", "api_key = \"k\"\nchoose = { region = [{ when = { channel = \"sms\" }, value = \"eu\" }, { value = \"${api_key}\" }] }",
+       "/send/${region}", "region"},
+      {"a choose of the code", "choose = { c = [{ value = \"${code}\" }] }", "/verify/${c}", "c"},
+      {"a choose table", "api_key = \"k\"\nchoose = { t = [{ value = { k = \"${api_key}\" } }] }", "/send/${t}", "t"},
+      {"a key through a choose", "api_key = \"k\"\nchoose = { c = [{ value = \"${api_key}\" }] }\nd = \"${c}\"", "/send/${d}", "d"},
+      {"secret_keys", "region_key = \"k\"\nsecret_keys = [\"region_key\"]", "/send/${region_key}", "region_key"},
+      {"the password", "", "/send/${password}", "password"},
+      {"the code", "", "/verify/${code}", "code"},
+  };
+  for (const auto& c : cases) {
+    Problems p;
+    const std::string text = std::string("[provider.x]\nbase_url = \"https://otp.example\"\n") + c.keys +
+                             "\n[[provider.x.send]]\nurl = \"" + c.url +
+                             "\"\nrules = [ { status = 200, outcome = \"sent\" } ]\n"
+                             "[[provider.x.verify]]\nurl = \"/verify\"\nrules = [ { status = 200, outcome = \"accepted\" } ]\n";
+    BOOST_TEST(!load_text(text, p, "x").has_value(), c.how);
+    BOOST_TEST(messages(p).find(std::string("'") + c.tainted + "' holds a secret") != std::string::npos,
+               c.how << ": " << messages(p));
+  }
+}
+
 BOOST_AUTO_TEST_CASE(needs_steps_and_a_base_url) {
   Problems p;
   BOOST_TEST(!load_text("[provider.x]\nfoo = 1\n", p, "x").has_value());

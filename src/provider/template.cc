@@ -148,6 +148,15 @@ bool is_empty_value(const std::optional<Json::Value>& v) {
 
 std::string expand_pieces(const std::vector<Piece>& pieces, const VariableSource& vars, Encoding enc);
 
+// A value inserted into a URL: percent-encoded, dots included, so that no
+// value (a hostile "transaction_id" of "..", or "." and "." side by side)
+// can form a dot segment that moves the request to another path.
+std::string url_value(std::string_view text) {
+  std::string out;
+  for (const char c : percent_encode(text)) out += c == '.' ? std::string("%2E") : std::string(1, c);
+  return out;
+}
+
 // The text a reference stands for (already encoded when enc is Url).
 std::string expand_ref(const Piece& ref, const VariableSource& vars, Encoding enc) {
   auto value = vars.lookup(ref.name);
@@ -166,7 +175,7 @@ std::string expand_ref(const Piece& ref, const VariableSource& vars, Encoding en
       return is_empty_value(value) ? std::string() : expand_pieces(ref.alternative, vars, enc);
   }
   const std::string text = json::as_text(*value);
-  return enc == Encoding::Url ? percent_encode(text) : text;
+  return enc == Encoding::Url ? url_value(text) : text;
 }
 
 std::string expand_pieces(const std::vector<Piece>& pieces, const VariableSource& vars, Encoding enc) {

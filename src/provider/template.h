@@ -40,8 +40,9 @@ enum class Encoding { Plain, Url };
 // names it references to *names when given.
 std::optional<std::string> check_template(std::string_view text, std::vector<std::string>* names = nullptr);
 
-// Text expansion. With Encoding::Url every inserted value is percent-encoded
-// (literal text is not). Throws TemplateError.
+// Text expansion. With Encoding::Url every inserted value is percent-encoded,
+// dots included, so that no value can form a "." or ".." path segment
+// (literal text is not encoded). Throws TemplateError.
 std::string expand_text(std::string_view tmpl, const VariableSource& vars, Encoding encoding = Encoding::Plain);
 
 // Whole-value expansion: a template that is exactly one reference yields the

@@ -102,7 +102,19 @@ BOOST_AUTO_TEST_CASE(url_encoding_applies_to_values_only) {
   MapVars v;
   v.values["sid"] = "VA/../x?y=1#z";
   BOOST_TEST(expand_text("/v2/Services/${sid}/Verifications", v, Encoding::Url) ==
-             "/v2/Services/VA%2F..%2Fx%3Fy%3D1%23z/Verifications");
+             "/v2/Services/VA%2F%2E%2E%2Fx%3Fy%3D1%23z/Verifications");
+  BOOST_TEST(expand_text("/a.b/${sid}", v, Encoding::Plain) == "/a.b/VA/../x?y=1#z");
+}
+
+// A value (a hostile provider's transaction_id) must not form a "." or ".."
+// path segment, alone or next to another value.
+BOOST_AUTO_TEST_CASE(values_cannot_form_dot_segments) {
+  MapVars v;
+  v.values["tx"] = "..";
+  v.values["dot"] = ".";
+  BOOST_TEST(expand_text("/v1/otp/verify/${tx}/check", v, Encoding::Url) == "/v1/otp/verify/%2E%2E/check");
+  BOOST_TEST(expand_text("/v1/${dot}${dot}/check", v, Encoding::Url) == "/v1/%2E%2E/check");
+  BOOST_TEST(expand_text("/v1/${dot}/check", v, Encoding::Url) == "/v1/%2E/check");
 }
 
 BOOST_AUTO_TEST_CASE(syntax_errors_are_reported) {

@@ -258,15 +258,49 @@ BOOST_AUTO_TEST_CASE(proxy_variables_in_the_environment_are_never_used) {
 }
 
 BOOST_AUTO_TEST_CASE(the_proxy_key_is_the_only_proxy) {
+  // (A host that is not loopback: loopback never goes through a proxy. With
+  // a proxy, libcurl leaves the name to the proxy and resolves nothing.)
   TrapListener proxy;  // accepts and closes: not a working proxy
-  setenv("NO_PROXY", "127.0.0.1,localhost", 1);  // would bypass it, were it read
-  use_url(pam.mock_url(), "proxy = \"http://127.0.0.1:" + std::to_string(proxy.port()) + "\"");
+  setenv("NO_PROXY", "provider.invalid", 1);  // would bypass it, were it read
+  use_url("https://otp.provider.invalid", "proxy = \"http://127.0.0.1:" + std::to_string(proxy.port()) + "\"");
   const auto r = login();
   unsetenv("NO_PROXY");
   // (How the broken proxy fails varies: reset, or CONNECT aborted.)
   expect_unavailable(r, "reason=");
   BOOST_TEST(proxy.connections() >= 1);
-  BOOST_TEST(Shared::mock().requests().empty());
+}
+
+// Loopback never goes through the proxy: with http:// the proxy would get
+// the API key and the codes in clear.
+BOOST_AUTO_TEST_CASE(loopback_urls_never_go_through_the_proxy) {
+  TrapListener proxy;
+  const std::string proxy_line = "proxy = \"http://127.0.0.1:" + std::to_string(proxy.port()) + "\"";
+  use_url(pam.mock_url(), proxy_line);
+  const auto https = login({code_for(kPhone)});
+  BOOST_TEST_INFO(https.describe());
+  BOOST_TEST(https.rc == PAM_SUCCESS);
+  TrapListener provider;  // a plain-http "provider" on loopback that only counts
+  use_url("http://127.0.0.1:" + std::to_string(provider.port()), proxy_line);
+  const auto http = login();
+  BOOST_TEST_INFO(http.describe());
+  BOOST_TEST(http.rc == PAM_AUTHINFO_UNAVAIL);
+  BOOST_TEST(provider.connections() == 1);
+  BOOST_TEST(proxy.connections() == 0);
+}
+
+// "." and ".." from a value reach the provider encoded, never as dot
+// segments that libcurl (or the server) would squash into another path.
+BOOST_AUTO_TEST_CASE(dot_segments_from_values_stay_encoded_on_the_wire) {
+  pam.write_users("alice phone=+15551234567 account=..\n");
+  std::string text = pam.default_config();
+  const std::string url = "url = \"/v1/otp/send\"";
+  text.replace(text.find(url), url.size(), "url = \"/v1/otp/send/${account}/x\"");
+  pam.write_config(text);
+  const auto r = login();
+  BOOST_TEST_INFO(r.describe());
+  const auto requests = Shared::mock().requests();
+  BOOST_REQUIRE(requests.size() == 1u);
+  BOOST_TEST(requests[0].target == "/v1/otp/send/%2E%2E/x");
 }
 
 BOOST_AUTO_TEST_CASE(base_url_list_fails_over_from_a_dead_url) {

@@ -17,7 +17,7 @@ bool added_by_httplib(const std::string& lower_name) {
 }
 
 RecordedRequest record(const httplib::Request& req) {
-  RecordedRequest r{req.method, req.path, req.body, {}};
+  RecordedRequest r{req.method, req.path, req.body, {}, req.target};
   for (const auto& [name, value] : req.headers) {
     std::string lower = name;
     for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));

@@ -73,8 +73,9 @@ struct Delivery {
 };
 
 struct RecordedRequest {
-  std::string method, path, body;
+  std::string method, path, body;  // path percent-decoded, as the server routes it
   std::vector<std::pair<std::string, std::string>> headers;  // names lower-case
+  std::string target;              // the request target exactly as it came on the wire
 };
 
 }  // namespace otp::mock
