@@ -107,33 +107,41 @@ std::string mask_emails(std::string_view s) {
   return out.append(s.substr(copied));
 }
 
-// Replaces every run of 7 or more digits (with an optional '+' before it,
-// spaces, dots, dashes and parentheses between) with the masked form.
+bool is_digit(char c) { return c >= '0' && c <= '9'; }
+
+// Where the run of digits starting at i ends: digits, with at most two
+// separators (space . - ( ) /) between two of them, as phone numbers are written.
+std::size_t digit_run_end(std::string_view s, std::size_t i, std::string& digits) {
+  std::size_t end = i;
+  while (end < s.size()) {
+    if (is_digit(s[end])) {
+      digits += s[end++];
+      continue;
+    }
+    std::size_t next = end;
+    while (next < s.size() && next - end < 2 && std::string_view(" .-()/").find(s[next]) != std::string_view::npos) ++next;
+    if (next == end || next >= s.size() || !is_digit(s[next])) break;
+    end = next;
+  }
+  return end;
+}
+
+// Replaces every run of 7 or more digits (a '+' before it kept) with the
+// masked form: a phone number in any format.
 std::string mask_numbers(std::string_view s) {
   std::string out;
   std::size_t i = 0;
   while (i < s.size()) {
-    const bool plus = s[i] == '+' && i + 1 < s.size() && std::isdigit(static_cast<unsigned char>(s[i + 1]));
-    if (!plus && !std::isdigit(static_cast<unsigned char>(s[i]))) {
+    const bool plus = s[i] == '+' && i + 1 < s.size() && is_digit(s[i + 1]);
+    if (!plus && !is_digit(s[i])) {
       out += s[i++];
       continue;
     }
     std::string digits = plus ? "+" : "";
-    std::size_t end = plus ? i + 1 : i;
-    std::size_t last_digit = end;
-    while (end < s.size() && (std::isdigit(static_cast<unsigned char>(s[end])) ||
-                              (std::string_view(" .-()").find(s[end]) != std::string_view::npos && end + 1 < s.size() &&
-                               std::isdigit(static_cast<unsigned char>(s[end + 1]))))) {
-      if (std::isdigit(static_cast<unsigned char>(s[end]))) {
-        digits += s[end];
-        last_digit = end;
-      }
-      ++end;
-    }
+    const std::size_t end = digit_run_end(s, plus ? i + 1 : i, digits);
     const std::size_t count = digits.size() - (plus ? 1 : 0);
-    if (count >= 7) out += mask_phone(digits);
-    else out.append(s.substr(i, last_digit + 1 - i));
-    i = last_digit + 1;
+    out += count >= 7 ? mask_phone(digits) : std::string(s.substr(i, end - i));
+    i = end;
   }
   return out;
 }

@@ -77,3 +77,26 @@ BOOST_AUTO_TEST_CASE(secret_wipes_on_move_and_reassign) {
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(text_masking)
+
+BOOST_AUTO_TEST_CASE(bidi_formatting_is_stripped) {
+  // U+202E RIGHT-TO-LEFT OVERRIDE, U+2066 LEFT-TO-RIGHT ISOLATE, U+2069 POP
+  // DIRECTIONAL ISOLATE, U+200F RIGHT-TO-LEFT MARK, U+202A..U+202D.
+  BOOST_TEST(otp::sanitize("ok\u202Edesrever") == "okdesrever");
+  BOOST_TEST(otp::sanitize("a\u2066b\u2069c\u200Fd") == "abcd");
+  BOOST_TEST(otp::sanitize("\u202A\u202B\u202C\u202Dx") == "x");
+  BOOST_TEST(otp::sanitize("caf\u00e9 \u2014 \u20ac") == "caf\u00e9 \u2014 \u20ac");  // other text stays
+}
+
+BOOST_AUTO_TEST_CASE(contacts_inside_free_text_are_masked) {
+  BOOST_TEST(otp::mask_contacts("Invalid parameter `To`: +15551234567") == "Invalid parameter `To`: +1******4567");
+  BOOST_TEST(otp::mask_contacts("call 555-123-4567 or (555) 765 4321.") == "call 5*****4567 or (5*****4321.");
+  BOOST_TEST(otp::mask_contacts("to alice.smith@example.com.") == "to a***@example.com.");
+  BOOST_TEST(otp::mask_contacts("two: a@b.example, +447700900123") == "two: a***@b.example, +4*******0123");
+  BOOST_TEST(otp::mask_contacts("ERR904: code 60200, 2 attempts") == "ERR904: code 60200, 2 attempts");
+  BOOST_TEST(otp::mask_contacts("user@localhost stays") == "user@localhost stays");  // no dotted domain
+  BOOST_TEST(otp::mask_contacts("") == "");
+}
+
+BOOST_AUTO_TEST_SUITE_END()

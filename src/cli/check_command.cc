@@ -9,6 +9,7 @@
 #include "flow/destinations.h"
 #include "flow/user_directory.h"
 #include "http/curl_transport.h"
+#include "http/url_policy.h"
 
 namespace otp::cli {
 namespace {
@@ -83,7 +84,7 @@ void check_reachable(const config::Config& cfg, Problems& problems) {
     const auto response = transport->perform(request);
     if (response.failure != http::Failure::None)
       problems.add(cfg.path, 0, "provider." + cfg.provider_name + ".base_url",
-                   url + " cannot be reached: " + std::string(http::failure_name(response.failure)) + ": " +
+                   http::redact_url(url) + " cannot be reached: " + std::string(http::failure_name(response.failure)) + ": " +
                        response.error);
   }
 }

@@ -2,11 +2,14 @@
 // the preset and the secrets file applied, in TOML, secrets redacted.
 #include <iostream>
 
+#include "base/text.h"
 #include "base/toml_util.h"
 #include "cli/commands.h"
 #include "config/loader.h"
 #include "config/settings.h"
+#include "http/url_policy.h"
 #include "provider/spec.h"
+#include "provider/template.h"
 
 namespace otp::cli {
 namespace {
@@ -15,7 +18,10 @@ constexpr char kUsage[] = R"(Usage: pam-otp show [--config PATH] [--arg KEY=VALU
 
 Prints the effective configuration, as a login would use it: every top-level
 key with its value or default, the messages, and the provider's table with its
-preset merged in. Values of keys that hold secrets are printed as <redacted>.
+preset merged in. Shown in clear is only what is known not to be secret:
+header values, auth parameters, keys that hold secrets and the user
+information of URLs are printed as <redacted>, unless they are made of
+template references only (which name a secret without holding it).
 Exit status: 0, or 1 when the configuration has errors (they are listed).
 )";
 
@@ -50,16 +56,66 @@ toml::array to_toml_array(const Json::Value& v) {
   return a;
 }
 
-// A literal value under a secret-looking key is a credential; a template
-// ("${secret}") only names one, so it is shown.
+// Is text nothing but template references ("${secret}", "${a}:${b}")? It
+// then names values without holding one, and is shown. ("$${" is literal.)
+bool only_references(const std::string& text) {
+  if (text.empty() || provider::check_template(text)) return false;
+  std::string rest;
+  for (std::size_t i = 0; i < text.size();) {
+    if (text.compare(i, 3, "$${") == 0) return false;
+    if (text.compare(i, 2, "${") == 0) {
+      int depth = 0;
+      ++i;  // the '$'; the loop reads the braces
+      do {
+        if (text[i] == '{') ++depth;
+        if (text[i] == '}') --depth;
+        ++i;
+      } while (i < text.size() && depth > 0);
+      continue;
+    }
+    rest += text[i++];
+  }
+  return rest.find_first_not_of(" :/-") == std::string::npos;
+}
+
+bool is_secret_key(const std::string& key, const provider::ProviderSpec& spec) {
+  if (key == "secret_keys") return false;  // names, not values
+  if (provider::looks_secret(key)) return true;
+  for (const auto& name : spec.secret_vars)
+    if (equals_ci(name, key)) return true;
+  return false;
+}
+
+void redact_value(Json::Value& v) {
+  if (v.isString() && !only_references(v.asString()) && !v.asString().empty()) v = kRedacted;
+  else if (v.isArray() || v.isObject())
+    for (auto& item : v) redact_value(item);
+}
+
+// Shown in clear is only what is known not to be secret: every header value,
+// every auth parameter (but the scheme and a header's name) and every key a
+// preset or the administrator marks secret (any case) is redacted unless it
+// is made of template references only; URLs lose their user information.
 void redact(Json::Value& v, const provider::ProviderSpec& spec) {
-  if (!v.isObject() && !v.isArray()) return;
+  if (v.isArray()) {
+    for (auto& item : v) redact(item, spec);
+    return;
+  }
+  if (!v.isObject()) return;
   for (auto it = v.begin(); it != v.end(); ++it) {
-    const bool secret_key = v.isObject() && (provider::looks_secret(it.name()) || spec.secret_vars.count(it.name()));
-    if (secret_key && it->isString() && it->asString().find("${") == std::string::npos && !it->asString().empty())
-      *it = kRedacted;
-    else
+    const std::string key = it.name();
+    if (equals_ci(key, "auth") && it->isObject()) {
+      for (auto p = it->begin(); p != it->end(); ++p)
+        if (p.name() != "scheme" && p.name() != "name") redact_value(*p);
+    } else if (equals_ci(key, "headers") || is_secret_key(key, spec)) {
+      redact_value(*it);
+    } else if ((key == "base_url" || key == "url") && (it->isString() || it->isArray())) {
+      if (it->isString()) *it = http::redact_url(it->asString());
+      else
+        for (auto& url : *it) url = http::redact_url(url.asString());
+    } else {
       redact(*it, spec);
+    }
   }
 }
 
@@ -87,9 +143,10 @@ toml::table settings_table(const config::Config& c) {
   t.insert("timeout", c.timeout);
   t.insert("connect_timeout", c.connect_timeout);
   t.insert("deadline", c.deadline);
+  const std::string proxy = http::redact_url(c.tls.proxy);
   const std::pair<const char*, const std::string*> optional[] = {
       {"ca_file", &c.tls.ca_file}, {"pinned_public_key", &c.tls.pinned_public_key},
-      {"client_cert", &c.tls.client_cert}, {"client_key", &c.tls.client_key}, {"proxy", &c.tls.proxy},
+      {"client_cert", &c.tls.client_cert}, {"client_key", &c.tls.client_key}, {"proxy", &proxy},
       {"secrets_file", &c.secrets_file}, {"secrets_group", &c.secrets_group}};
   for (const auto& [key, value] : optional)
     if (!value->empty()) t.insert(key, *value);

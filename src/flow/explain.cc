@@ -3,6 +3,7 @@
 #include "base/text.h"
 #include "flow/destinations.h"
 #include "flow/scope.h"
+#include "http/url_policy.h"
 #include "provider/request.h"
 
 namespace otp::flow {
@@ -83,7 +84,7 @@ Explanation explain(const config::Loaded& loaded, const LoginRequest& request, U
   }
   e.lines.emplace_back("channel", describe_options(options));
   std::string urls;
-  for (const auto& u : cfg.provider.base_urls) urls += (urls.empty() ? "" : ", ") + u;
+  for (const auto& u : cfg.provider.base_urls) urls += (urls.empty() ? "" : ", ") + http::redact_url(u);
   e.lines.emplace_back("base_url", urls.empty() ? "(absolute step URLs)" : urls);
   e.lines.emplace_back("send", describe_steps(cfg, *entry, canonical, options.front()));
   e.code_would_be_sent = true;

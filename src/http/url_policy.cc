@@ -37,6 +37,16 @@ std::optional<UrlParts> parse_url(std::string_view url) {
   return UrlParts{to_lower(*scheme), to_lower(*host)};
 }
 
+std::string redact_url(std::string_view url) {
+  const auto scheme_end = url.find("://");
+  if (scheme_end == std::string_view::npos) return std::string(url);
+  const std::size_t start = scheme_end + 3;
+  const std::size_t end = std::min(url.find_first_of("/?#", start), url.size());
+  const auto at = url.substr(start, end - start).rfind('@');
+  if (at == std::string_view::npos) return std::string(url);
+  return std::string(url.substr(0, start)) + "<redacted>" + std::string(url.substr(start + at));
+}
+
 bool is_loopback_host(std::string_view host) {
   if (host == "localhost") return true;
   std::string h(host);

@@ -18,6 +18,10 @@ std::optional<UrlParts> parse_url(std::string_view url);
 
 bool is_loopback_host(std::string_view host);
 
+// The URL with any user information ("user:password@") replaced by
+// "<redacted>@", for showing and logging; other text is returned unchanged.
+std::string redact_url(std::string_view url);
+
 // nullopt when the URL is allowed, otherwise why not.
 std::optional<std::string> url_problem(std::string_view url);
 

@@ -6,6 +6,7 @@
 #include <array>
 
 #include "base/json.h"
+#include "base/text.h"
 
 namespace otp::provider {
 
@@ -59,8 +60,9 @@ bool conditions_hold(const std::vector<Condition>& conditions, const VariableSou
 
 bool looks_secret(std::string_view key) {
   static constexpr std::array<std::string_view, 6> kMarks = {"secret", "token", "password", "key", "pass", "auth"};
+  const std::string lower = to_lower(key);  // Api_Secret, X-API-Key
   for (auto mark : kMarks)
-    if (key.find(mark) != std::string_view::npos) return true;
+    if (lower.find(mark) != std::string::npos) return true;
   return false;
 }
 

@@ -13,6 +13,7 @@
 #include "base/json.h"
 #include "example_provider.h"
 #include "pam_harness.h"
+#include "time_bound.h"
 
 using namespace otp::testing;
 
@@ -131,7 +132,7 @@ BOOST_AUTO_TEST_CASE(server_error_at_verify_after_a_wrong_code) {
 }
 
 BOOST_AUTO_TEST_CASE(timeout_at_verify) {
-  config("failmode = \"safe\"\ntimeout = 2\nconnect_timeout = 1");
+  config("failmode = \"safe\"\ntimeout = " + std::to_string(short_timeout()));
   auto fault = on_path("/v1/otp/verify");
   fault.hang = true;
   const auto r = pam.authenticate("alice", {say("alice-password"), fault_then(fault, code_for(kAlicePhone))});

@@ -3,11 +3,13 @@
 // against the mock provider with the code typed on stdin.
 #include <boost/test/unit_test.hpp>
 
+#include <security/pam_appl.h>
 #include <sys/wait.h>
 
 #include <algorithm>
 
 #include "child_process.h"
+#include "example_provider.h"
 #include "pam_harness.h"
 
 using namespace otp::testing;
@@ -36,6 +38,8 @@ struct CliFixture {
       if (end > pos) argv.push_back(args.substr(pos, end - pos));
       pos = end + 1;
     }
+    if (args.find("--config") != std::string::npos)
+      for (const auto& arg : pam.slow_build_arguments()) argv.insert(argv.end(), {"--arg", arg});
     CliResult r{wait_for(spawn_process(argv, nss_only_environment(), in, out)), read_file(out)};
     BOOST_TEST_MESSAGE("$ pam-otp " << args << "\n" << r.output);
     return r;
@@ -217,6 +221,54 @@ BOOST_AUTO_TEST_CASE(explain_sends_nothing) {
   BOOST_TEST(run("test dave --explain " + config_arg()).has("channel:    email: no destination for it, unenrolled (PAM_AUTH_ERR)"));
   BOOST_TEST(run("test ghost --explain " + config_arg()).has("user:       ghost: no passwd entry (PAM_USER_UNKNOWN)"));
   BOOST_TEST(Shared::mock().requests().empty());
+}
+
+// A distinct canary in every place that can hold a secret; none may appear
+// in show, check, test --explain, test, or the module's syslog (debug on).
+BOOST_AUTO_TEST_CASE(no_secret_is_shown_anywhere) {
+  std::string provider = otp::testing::mock_provider_toml(
+      "\"" + pam.mock_url().replace(0, 8, "https://urluser:CANARY-URL@") + "\"");
+  auto replace = [&](const std::string& from, const std::string& to) {
+    const auto at = provider.find(from);
+    BOOST_REQUIRE(at != std::string::npos);
+    provider.replace(at, from.size(), to);
+  };
+  replace("api_key = \"test-api-key\"\n",
+          "Api_Secret = \"CANARY-CAPS\"\ncustom_value = \"CANARY-MARKED\"\nsecret_keys = [\"custom_value\"]\n"
+          "api_token_extra = \"x$${CANARY-DOLLAR\"\n"
+          "headers = { \"X-API-Key\" = \"CANARY-HEADER\", \"X-Other\" = \"Bearer CANARY-BEARER\", "
+          "\"X-Secret\" = \"${Api_Secret}\", \"X-Custom\" = \"${custom_value}\", \"X-T\" = \"${api_token_extra}\" }\n");
+  replace("auth = { scheme = \"bearer\", token = \"${api_key}\" }", "auth = { scheme = \"bearer\", token = \"test-api-key\" }");
+  pam.write_config("users_file = \"" + pam.users_path() + "\"\nca_file = \"" + Shared::pki().ca_cert +
+                   "\"\ndebug = true\nproxy = \"http://proxyuser:CANARY-PROXY@127.0.0.1:9\"\n" + provider);
+  const std::vector<std::string> canaries = {"CANARY", "test-api-key"};
+  auto expect_clean = [&](const std::string& what, const std::string& text) {
+    for (const auto& canary : canaries) BOOST_TEST(text.find(canary) == std::string::npos, what << " shows " << canary);
+  };
+  const auto show = run("show " + config_arg());
+  BOOST_TEST(show.status == 0);
+  BOOST_TEST(show.has("<redacted>"));
+  BOOST_TEST(show.has("X-Secret = '${Api_Secret}'"));  // a reference names a secret without holding it
+  expect_clean("show", show.output);
+  const auto check = run("check " + config_arg());
+  BOOST_TEST(check.status == 0);
+  expect_clean("check", check.output);
+  expect_clean("test --explain", run("test alice --explain " + config_arg()).output);
+  Shared::mock().set_next_code("246810");
+  const auto test = run("test alice " + config_arg(), "246810\n");
+  BOOST_TEST(test.status == 0);
+  expect_clean("test", test.output);
+  Shared::mock().set_next_code("246810");
+  const auto login = pam.authenticate("alice", {say("alice-password"), say("246810")});
+  BOOST_TEST(login.rc == PAM_SUCCESS);
+  expect_clean("syslog", login.log);
+  // Unreachable, check names the URL, without its user information.
+  std::string text = read_file(pam.config_path());
+  text.replace(text.find(pam.mock_url().substr(8)), pam.mock_url().size() - 8, "127.0.0.1:1");
+  pam.write_config(text);
+  const auto down = run("check " + config_arg());
+  BOOST_TEST(down.has("https://<redacted>@127.0.0.1:1 cannot be reached"));
+  expect_clean("check (down)", down.output);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -26,7 +26,9 @@ using std::chrono::milliseconds;
 
 namespace {
 
-constexpr int kTimeout = 2;  // seconds, one exchange
+// Seconds for one exchange, and for connecting (longer in slow builds).
+const int kTimeout = short_timeout();
+const int kConnectTimeout = kTimeout / 2;
 const char* kPhone = "+15551234567";
 
 // libcurl's pin for a certificate: sha256// and the base64 SHA-256 of its SubjectPublicKeyInfo.
@@ -58,7 +60,7 @@ struct FaultFixture {
   // The example provider at url_toml (a string or an array), short timeouts, debug on.
   void use(const std::string& url_toml, const std::string& top = "") {
     pam.write_config("users_file = \"" + pam.users_path() + "\"\nca_file = \"" + Shared::pki().ca_cert +
-                     "\"\ntimeout = " + std::to_string(kTimeout) + "\nconnect_timeout = 1\ndebug = true\n" + top +
+                     "\"\ntimeout = " + std::to_string(kTimeout) + "\nconnect_timeout = " + std::to_string(kConnectTimeout) + "\ndebug = true\n" + top +
                      "\n" + mock_provider_toml(url_toml));
   }
   void use_url(const std::string& url, const std::string& top = "") { use("\"" + url + "\"", top); }

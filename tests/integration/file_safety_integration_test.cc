@@ -6,7 +6,12 @@
 #include <security/pam_appl.h>
 #include <grp.h>
 #include <sys/stat.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
 #include <unistd.h>
+
+#include <fstream>
+#include <functional>
 
 #include "pam_harness.h"
 
@@ -107,6 +112,106 @@ BOOST_AUTO_TEST_CASE(the_secrets_file_obeys_the_same_rules) {
   BOOST_REQUIRE(::chmod(secrets.c_str(), 0644) == 0);
   pam.write_config(pam.default_config("secrets_file = \"" + secrets + "\""));
   expect_refused(secrets, "holds secrets and is readable by others; run: chmod o-r");
+}
+
+
+// The TLS files get the config's rules: whoever can write the CA can answer
+// "accepted", whoever can read the client key can be the client.
+BOOST_AUTO_TEST_CASE(trust_files_get_the_configs_checks) {
+  const std::string ca = pam.dir() + "/ca.pem";
+  {
+    std::ifstream in(Shared::pki().ca_cert);
+    std::ofstream out(ca);
+    out << in.rdbuf();
+  }
+  auto with = [&](const std::string& key, const std::string& path, const std::string& rule,
+                  const std::function<void()>& prepare) {
+    prepare();
+    std::string text = pam.default_config(key + " = \"" + path + "\"");
+    if (key == "ca_file") text.erase(text.find("ca_file = \"" + Shared::pki().ca_cert + "\"\n"),
+                                     std::string("ca_file = \"\"\n").size() + Shared::pki().ca_cert.size());
+    pam.write_config(text);
+    const auto r = pam.authenticate("alice", {say("alice-password"), code_for("+15551234567")});
+    BOOST_TEST_INFO(key << " " << path << "\n" << r.describe());
+    BOOST_TEST(r.rc == PAM_SERVICE_ERR);
+    BOOST_TEST(r.logged("key '" + key + "': '" + path + "' " + rule));
+    BOOST_TEST(Shared::mock().requests().empty());
+  };
+  // A symbolic link to a world-writable CA (owned by nobody when root can say so).
+  const std::string writable = pam.dir() + "/writable-ca.pem";
+  const std::string link = pam.dir() + "/link-ca.pem";
+  with("ca_file", link, "is a symbolic link; refusing to follow it (O_NOFOLLOW)", [&] {
+    {
+      std::ifstream in(ca);
+      std::ofstream out(writable);
+      out << in.rdbuf();
+    }
+    BOOST_REQUIRE(::chmod(writable.c_str(), 0666) == 0);
+    if (::geteuid() == 0) BOOST_REQUIRE(::chown(writable.c_str(), 65534, 65534) == 0);
+    BOOST_REQUIRE(::symlink(writable.c_str(), link.c_str()) == 0);
+  });
+  with("ca_file", ca, "is writable by group or others (mode 0666); run: chmod go-w",
+       [&] { BOOST_REQUIRE(::chmod(ca.c_str(), 0666) == 0); });
+  BOOST_REQUIRE(::chmod(ca.c_str(), 0644) == 0);
+  if (::geteuid() == 0) {
+    with("ca_file", ca, "is owned by uid 65534; it must be owned by root",
+         [&] { BOOST_REQUIRE(::chown(ca.c_str(), 65534, 65534) == 0); });
+    BOOST_REQUIRE(::chown(ca.c_str(), 0, 0) == 0);
+  } else {
+    BOOST_TEST_MESSAGE("skipped the owner case: changing a file's owner needs root (CI runs as root)");
+  }
+  const std::string key = pam.dir() + "/client.key";
+  with("client_key", key, "holds secrets and is readable by others; run: chmod o-r", [&] {
+    std::ifstream in(Shared::pki().server_key);
+    std::ofstream out(key);
+    out << in.rdbuf();
+    out.close();
+    BOOST_REQUIRE(::chmod(key.c_str(), 0644) == 0);
+  });
+  with("pinned_public_key", link, "is a symbolic link; refusing to follow it (O_NOFOLLOW)", [] {});
+  with("pinned_public_key", ca + ".missing", "cannot open: No such file or directory", [] {});
+}
+
+BOOST_AUTO_TEST_CASE(a_pin_file_holds_the_providers_key) {
+  // The server's public key, as `openssl x509 -pubkey` writes it.
+  const std::string pub = pam.dir() + "/provider.pub";
+  {
+    FILE* f = std::fopen(Shared::pki().server_cert.c_str(), "r");
+    BOOST_REQUIRE(f != nullptr);
+    X509* cert = PEM_read_X509(f, nullptr, nullptr, nullptr);
+    std::fclose(f);
+    FILE* out = std::fopen(pub.c_str(), "w");
+    PEM_write_PUBKEY(out, X509_get0_pubkey(cert));
+    std::fclose(out);
+    X509_free(cert);
+  }
+  pam.write_config(pam.default_config("pinned_public_key = \"" + pub + "\""));
+  const auto right = pam.authenticate("alice", {say("alice-password"), code_for("+15551234567")});
+  BOOST_TEST_INFO(right.describe());
+  BOOST_TEST(right.rc == PAM_SUCCESS);
+  // Not a public key at all.
+  pam.write_config(pam.default_config("pinned_public_key = \"" + pam.users_path() + "\""));
+  const auto wrong = pam.authenticate("alice", {say("alice-password")});
+  BOOST_TEST(wrong.rc == PAM_SERVICE_ERR);
+  BOOST_TEST(wrong.logged("holds no public key (PEM or DER)"));
+}
+
+// Relative paths would be resolved against the PAM application's working
+// directory, which under sudo is the invoking user's.
+BOOST_AUTO_TEST_CASE(every_configured_path_is_absolute) {
+  for (const std::string key : {"users_file", "secrets_file", "ca_file", "client_cert", "client_key"}) {
+    std::string text = pam.default_config();
+    if (const auto at = text.find(key + " = "); at != std::string::npos) text.erase(at, text.find('\n', at) + 1 - at);
+    pam.write_config(key + " = \"relative/file\"\n" + text);
+    const auto r = pam.authenticate("alice", {say("alice-password")});
+    BOOST_TEST_INFO(key << "\n" << r.describe());
+    BOOST_TEST(r.rc == PAM_SERVICE_ERR);
+    BOOST_TEST(r.logged("key '" + key + "': must be an absolute path"));
+  }
+  pam.module_args = "config=relative/pam_otp.conf";
+  const auto r = pam.authenticate("alice", {say("alice-password")});
+  BOOST_TEST(r.rc == PAM_SERVICE_ERR);
+  BOOST_TEST(r.logged("key 'config': must be an absolute path"));
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -172,7 +172,9 @@ BOOST_AUTO_TEST_CASE(provider_down_failmode_safe_lets_the_login_through) {
 }
 
 BOOST_AUTO_TEST_CASE(hung_provider_is_bounded_by_timeout) {
-  pam.write_config(pam.default_config("timeout = 2\nconnect_timeout = 1"));
+  const int timeout = short_timeout();
+  pam.write_config(pam.default_config("timeout = " + std::to_string(timeout) +
+                                      "\nconnect_timeout = " + std::to_string(timeout / 2)));
   otp::mock::Fault hang;
   hang.hang = true;
   Shared::mock().set_fault(hang);
@@ -180,17 +182,19 @@ BOOST_AUTO_TEST_CASE(hung_provider_is_bounded_by_timeout) {
   Shared::mock().clear_fault();
   BOOST_TEST_INFO(r.describe());
   BOOST_TEST(r.rc == PAM_AUTHINFO_UNAVAIL);
-  BOOST_TEST(r.elapsed >= milliseconds(1900));
-  BOOST_TEST(r.elapsed < within(milliseconds(2000)));
+  BOOST_TEST(r.elapsed >= milliseconds(timeout * 1000 - 100));
+  BOOST_TEST(r.elapsed < within(milliseconds(timeout * 1000)));
   BOOST_TEST(r.logged("timeout"));
 }
 
 BOOST_AUTO_TEST_CASE(deadline_bounds_the_provider_time_of_a_login) {
   // Each answer takes 1.2 s: the send fits in the 2 s deadline, the verify
-  // only gets what is left (0.8 s) and times out.
-  pam.write_config(pam.default_config("deadline = 2\ntimeout = 5"));
+  // only gets what is left (0.8 s) and times out. (All times k times longer
+  // in slow builds, where the send alone takes seconds.)
+  const int k = short_timeout() / 2;
+  pam.write_config(pam.default_config("deadline = " + std::to_string(2 * k) + "\ntimeout = " + std::to_string(5 * k)));
   otp::mock::Fault slow;
-  slow.delay_ms = 1200;
+  slow.delay_ms = 1200 * k;
   Shared::mock().set_fault(slow);
   Responder typing_slowly = [](const std::string& prompt) {
     std::this_thread::sleep_for(milliseconds(1500));  // the user's time does not count
@@ -202,7 +206,7 @@ BOOST_AUTO_TEST_CASE(deadline_bounds_the_provider_time_of_a_login) {
   BOOST_TEST(r.rc == PAM_AUTHINFO_UNAVAIL);
   BOOST_TEST(r.prompts.size() == 2u);
   BOOST_TEST(r.logged("timeout"));
-  BOOST_TEST(r.elapsed < within(milliseconds(2000 + 1500)));
+  BOOST_TEST(r.elapsed < within(milliseconds(2000 * k + 1500)));
 }
 
 BOOST_AUTO_TEST_CASE(bad_credentials_are_a_service_error) {

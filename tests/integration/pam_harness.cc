@@ -185,17 +185,20 @@ PamHarness::PamHarness() {
 
 std::string PamHarness::mock_url() const { return Shared::mock().base_url(); }
 
-std::string PamHarness::default_config(const std::string& top) const {
+std::vector<std::string> PamHarness::slow_build_arguments() const {
   // Under valgrind everything, the mock's TLS included, is many times slower.
   const char* slow = std::getenv("PAM_OTP_TEST_TIMEOUT");
-  const std::string timeouts = slow != nullptr && top.find("timeout") == std::string::npos
-                                   ? "timeout = " + std::string(slow) + "\nconnect_timeout = " + std::string(slow) + "\n"
-                                   : "";
-  return "users_file = \"" + users_path() + "\"\nca_file = \"" + Shared::pki().ca_cert + "\"\n" + top + "\n" +
-         timeouts + mock_provider_toml("\"" + mock_url() + "\"");
+  if (slow == nullptr || config_sets_timeouts_) return {};
+  return {"timeout=" + std::string(slow), "connect_timeout=" + std::string(slow)};
+}
+
+std::string PamHarness::default_config(const std::string& top) const {
+  return "users_file = \"" + users_path() + "\"\nca_file = \"" + Shared::pki().ca_cert + "\"\n" + top + "\n" + mock_provider_toml("\"" + mock_url() + "\"");
 }
 
 std::string PamHarness::write_config(const std::string& text, mode_t mode) {
+  config_sets_timeouts_ = text.rfind("timeout", 0) == 0 || text.find("\ntimeout") != std::string::npos ||
+                          text.rfind("connect_timeout", 0) == 0 || text.find("\nconnect_timeout") != std::string::npos;
   return dir_.write("pam_otp.conf", text, mode);
 }
 
@@ -210,7 +213,9 @@ std::string PamHarness::stack_text() const {
   std::ostringstream out;
   if (!password_control.empty())
     out << "auth " << password_control << " " << pam_matrix_path() << " passdb=" << passdb_path() << "\n";
-  out << lines_before_otp << "auth required " << module_path() << " config=" << config_path() << " " << module_args << "\n"
+  out << lines_before_otp << "auth required " << module_path() << " config=" << config_path();
+  for (const auto& arg : slow_build_arguments()) out << " " << arg;
+  out << " " << module_args << "\n"
       << lines_after_otp;
   return out.str();
 }

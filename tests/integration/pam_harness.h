@@ -83,10 +83,17 @@ class PamHarness {
   void write_stack() const;
   // The same stack as text (for a real /etc/pam.d file).
   std::string stack_text() const;
+  // Module arguments (KEY=VALUE) that stretch the timeouts in slow builds
+  // (valgrind sets PAM_OTP_TEST_TIMEOUT: a first TLS handshake there takes
+  // seconds), unless the config sets its own (a test of the timeouts
+  // themselves); empty otherwise. Arguments, so that the config's line
+  // numbers stay as written. The stack uses them; so does the CLI test.
+  std::vector<std::string> slow_build_arguments() const;
 
  private:
 
   TempDir dir_;
+  bool config_sets_timeouts_ = false;
 };
 
 // Writes passwd and group files for nss_wrapper and points it at them.

@@ -41,6 +41,8 @@ double slowdown() {
 #endif
 }
 
+int short_timeout() { return slowdown() > 1 ? 6 : 2; }
+
 std::chrono::milliseconds within(std::chrono::milliseconds limit) {
   return limit + std::chrono::milliseconds(static_cast<long>(1000 * slowdown()));
 }

