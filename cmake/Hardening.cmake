@@ -1,7 +1,7 @@
 # Warnings and hardening flags shared by every target of the project.
 add_library(pam_otp_flags INTERFACE)
 target_compile_options(pam_otp_flags INTERFACE
-  -Wall -Wextra -Wshadow -Wnon-virtual-dtor -Wformat=2
+  -Wall -Wextra -Wshadow $<$<COMPILE_LANGUAGE:CXX>:-Wnon-virtual-dtor> -Wformat=2
   -fstack-protector-strong -fvisibility=hidden
   $<$<BOOL:${PAM_OTP_WERROR}>:-Werror>)
 # _FORTIFY_SOURCE needs optimisation; Debug builds get -O1 below so it always applies.

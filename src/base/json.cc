@@ -7,6 +7,7 @@
 #include <memory>
 
 #include "base/secret.h"
+#include "base/text.h"
 
 namespace otp::json {
 
@@ -23,6 +24,17 @@ std::optional<Json::Value> parse(std::string_view text) {
     return std::nullopt;
   }
   return out;
+}
+
+bool all_utf8(const Json::Value& v) {
+  if (v.isString()) return is_utf8(v.asString());
+  if (v.isObject())
+    for (auto it = v.begin(); it != v.end(); ++it)
+      if (!is_utf8(it.name()) || !all_utf8(*it)) return false;
+  if (v.isArray())
+    for (const auto& item : v)
+      if (!all_utf8(item)) return false;
+  return true;
 }
 
 std::string to_string(const Json::Value& v) {

@@ -17,6 +17,10 @@ std::optional<Json::Value> parse(std::string_view text);
 // Compact serialisation, no trailing newline.
 std::string to_string(const Json::Value& v);
 
+// Is every string in v, and every member name, valid UTF-8? jsoncpp writes
+// other bytes as they are, which is not valid JSON.
+bool all_utf8(const Json::Value& v);
+
 // Is `pointer` a syntactically valid JSON Pointer ("" or "/a/b~1c")?
 bool valid_pointer(std::string_view pointer);
 // The value `pointer` designates in `doc`, or nullptr.

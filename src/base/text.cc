@@ -44,6 +44,16 @@ std::size_t utf8_length(std::string_view s, std::size_t i, bool* control) {
 
 }  // namespace
 
+bool is_utf8(std::string_view s) {
+  for (std::size_t i = 0; i < s.size();) {
+    bool control = false;
+    const std::size_t n = utf8_length(s, i, &control);
+    if (n == 0) return false;
+    i += n;
+  }
+  return true;
+}
+
 std::string_view trim(std::string_view s) {
   while (!s.empty() && is_space(s.front())) s.remove_prefix(1);
   while (!s.empty() && is_space(s.back())) s.remove_suffix(1);

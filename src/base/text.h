@@ -33,6 +33,9 @@ std::string mask_contacts(std::string_view s);
 // quotes or '=' or is empty.
 std::string log_value(std::string_view s);
 
+// Is s well-formed UTF-8 (no overlong forms, no surrogates)?
+bool is_utf8(std::string_view s);
+
 // E.164: '+', a non-zero digit, then 6 to 14 more digits.
 bool is_e164(std::string_view s);
 // A plausible e-mail address: one '@', non-empty local part and a dotted domain, no spaces.

@@ -114,8 +114,13 @@ UsersFile UsersFile::parse(std::string_view text, const std::string& path, Probl
     std::size_t end = text.find('\n', start);
     if (end == std::string_view::npos) end = text.size();
     ++number;
-    auto entry = parse_line(text.substr(start, end - start), number, path, problems);
+    const std::string_view line = text.substr(start, end - start);
     start = end + 1;
+    if (!is_utf8(line)) {  // it would reach JSON bodies
+      problems.add(path, number, "", "is not valid UTF-8");
+      continue;
+    }
+    auto entry = parse_line(line, number, path, problems);
     if (!entry) continue;
     if (entry->name == "*") {
       if (file.wildcard_) problems.add(path, number, "", "a second '*' line (the first is on line " + std::to_string(file.wildcard_->line) + ")");

@@ -112,7 +112,7 @@ AuthResult Session::run() {
     Secret code(trim(answer->reveal()).substr(0, kMaxAnswer));
     std::optional<AuthResult> done;
     if (code.empty() && resends_left_ > 0) done = on_empty_answer();
-    else if (!pattern_.matches(code.reveal())) done = refuse_locally();
+    else if (!is_utf8(code.reveal()) || !pattern_.matches(code.reveal())) done = refuse_locally();
     else done = on_code(code);
     if (done) return *done;
   }

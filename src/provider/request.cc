@@ -80,6 +80,11 @@ std::string form_body(const Json::Value& form, const VariableSource& vars) {
 void add_body(http::Request& request, const Step& step, const VariableSource& vars) {
   if (step.body_kind == Step::BodyKind::Json) {
     Json::Value body = expand_json(step.body, vars);
+    if (!json::all_utf8(body)) {
+      json::wipe(body);
+      throw TemplateError("a value in the JSON body is not valid UTF-8 (a user name, a users-file value or a "
+                          "value saved from the provider); nothing was sent");
+    }
     request.body = Secret(json::to_string(body));
     json::wipe(body);
     set_header(request, "Content-Type", Secret("application/json"));

@@ -13,10 +13,14 @@
 // Invariants (abort on violation):
 //   - the result is an AuthResult; Success only right after a verify request
 //     whose answer the mock's rules call accepted (200, "status": "approved");
-//     fail-closed: never Ignore with failmode secure, never unavailable with
-//     failmode safe;
-//   - no more verify requests than attempts, no more sends than 1 + resends;
-//   - a verify request body is JSON holding exactly the typed code;
+//     fail-closed: never Ignore with failmode secure; with failmode safe,
+//     unavailable only once a code was sent or a provider failed TLS
+//     verification (and Ignore only before that);
+//   - no more verify requests than attempts, no more sends than 1 + resends,
+//     no more prompts than 3 * attempts + resends + 1 (menu, codes, early
+//     Enters, the password);
+//   - every request body is valid UTF-8 and valid JSON, whatever the user
+//     typed or the provider said; a verify body holds exactly the typed code;
 //   - no log line holds a code the user typed or the api key "test-api-key"
 //     (unless the provider's own answers said it first).
 #include <fuzzer/FuzzedDataProvider.h>
@@ -45,7 +49,7 @@ using otp::testing::SeenRequest;
 constexpr char kApiKey[] = "test-api-key";
 // Typed answers holding this are secrets whatever code_pattern lets through.
 constexpr char kCanary[] = "Zx7Q";
-constexpr int kMaxPrompts = 40;  // an endless stream of Enter is the user's right, not a bug
+constexpr int kMaxPrompts = 400;  // far beyond the module's own bound, which check_login asserts
 
 // ---- the configurations, loaded once ---------------------------------------
 
@@ -138,10 +142,11 @@ http::Response answer_of(FuzzedDataProvider& in) {
   http::Response r;
   r.elapsed = std::chrono::milliseconds(500 * in.ConsumeIntegralInRange(0, 255));
   if (in.ConsumeIntegralInRange(0, 15) == 0) {
-    static const http::Failure kFailures[] = {http::Failure::Connect, http::Failure::Tls, http::Failure::Timeout,
-                                              http::Failure::TooLarge, http::Failure::Protocol,
-                                              http::Failure::Refused};
-    r.failure = kFailures[in.ConsumeIntegralInRange(0, 5)];
+    static const http::Failure kFailures[] = {http::Failure::Connect,  http::Failure::Tls,
+                                              http::Failure::Timeout,  http::Failure::TooLarge,
+                                              http::Failure::Protocol, http::Failure::Refused,
+                                              http::Failure::Untrusted};
+    r.failure = kFailures[in.ConsumeIntegralInRange(0, 6)];
     r.error = fuzz_text(in);
     return r;
   }
@@ -164,6 +169,7 @@ class FuzzConversation final : public flow::Conversation {
  public:
   FuzzConversation(FuzzedDataProvider& in, testing::FakeClock& clock) : in_(in), clock_(clock) {}
   std::vector<std::string> typed;
+  int prompts() const { return prompts_; }
 
   std::optional<Secret> ask(std::string_view, bool) override {
     if (++prompts_ > kMaxPrompts) return std::nullopt;
@@ -218,6 +224,14 @@ struct Exchange {
 bool is_verify(const SeenRequest& r) { return r.url.find("/v1/otp/verify") != std::string::npos; }
 bool is_send(const SeenRequest& r) { return r.url.find("/v1/otp/send") != std::string::npos; }
 
+// What the mock's rules call sent at send: 200, "status": "sent", a transaction_id.
+bool sent(const http::Response& r) {
+  if (r.failure != http::Failure::None || r.status != 200) return false;
+  const auto doc = json::parse(r.body);
+  return doc && doc->isObject() && (*doc)["status"].isString() && (*doc)["status"].asString() == "sent" &&
+         doc->isMember("transaction_id") && !(*doc)["transaction_id"].isNull();
+}
+
 // What the mock's rules call accepted at verify: 200 with "status": "approved".
 bool accepted(const http::Response& r) {
   if (r.failure != http::Failure::None || r.status != 200) return false;
@@ -271,11 +285,18 @@ void check_secrets(const std::string& log, const std::string& said, const std::v
 }
 
 void check_login(flow::AuthResult result, const config::Config& cfg, const std::vector<Exchange>& exchanges,
-                 const std::vector<std::string>& typed, const testing::CollectingLogger& log) {
+                 const std::vector<std::string>& typed, int prompts, const testing::CollectingLogger& log) {
   CHECK(!flow::result_name(result).empty() && flow::result_name(result) != "?");
   int verifies = 0, sends = 0;
+  bool code_sent = false, untrusted = false;
   for (const auto& e : exchanges) {
-    if (is_send(e.request)) ++sends;
+    CHECK(is_utf8(e.request.body));
+    CHECK(e.request.body.empty() || json::parse(e.request.body).has_value());
+    untrusted = untrusted || e.response.failure == http::Failure::Untrusted;
+    if (is_send(e.request)) {
+      ++sends;
+      code_sent = code_sent || sent(e.response);
+    }
     if (!is_verify(e.request)) continue;
     ++verifies;
     // The code is data: whatever was typed, the body is JSON holding it as is.
@@ -288,10 +309,12 @@ void check_login(flow::AuthResult result, const config::Config& cfg, const std::
   }
   CHECK(verifies <= cfg.attempts);
   CHECK(sends <= 1 + cfg.resends);
+  CHECK(prompts <= 3 * cfg.attempts + cfg.resends + 1);
   if (result == flow::AuthResult::Success)
     CHECK(!exchanges.empty() && is_verify(exchanges.back().request) && accepted(exchanges.back().response));
   if (cfg.failmode == config::FailMode::Secure) CHECK(result != flow::AuthResult::Ignore);
-  else CHECK(result != flow::AuthResult::AuthInfoUnavail);
+  else if (result == flow::AuthResult::AuthInfoUnavail) CHECK(code_sent || untrusted);
+  else if (result == flow::AuthResult::Ignore) CHECK(!code_sent && !untrusted);
   CHECK(!log.lines.empty() && log.lines.back().second.rfind("result=", 0) == 0);
   check_secrets(log.all(), provider_text(exchanges), typed);
 }
@@ -305,11 +328,18 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
 
   static const char* const kUsers[] = {"alice", "carol", "dave", "nobody"};
   flow::LoginRequest request{kUsers[in.ConsumeIntegralInRange(0, 3)], "sshd", "203.0.113.5", std::nullopt, false,
-                             std::nullopt};
-  switch (in.ConsumeIntegralInRange(0, 3)) {
+                             std::nullopt, std::nullopt};
+  switch (in.ConsumeIntegralInRange(0, 4)) {
     case 0: request.authtok = Secret("hunter2"); break;
-    case 1: request.authtok = Secret(flow::kIncorrectMarker); break;
+    case 1: {  // OpenSSH's failed-password marker, cut to some length
+      const std::string junk = "\b\n\r\177INCORRECT";
+      std::string marker;
+      for (int i = in.ConsumeIntegralInRange(1, 40); i > 0; --i) marker += junk[marker.size() % junk.size()];
+      request.authtok = Secret(marker);
+      break;
+    }
     case 2: request.authtok = Secret(""); break;
+    case 3: request.authtok = Secret("246810"); break;  // a password the user may also type as a code
     default: break;
   }
   request.silent = in.ConsumeBool();
@@ -335,6 +365,6 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
                    e.response.body.c_str());
     std::fprintf(stderr, "%s%s\n", log.all().c_str(), std::string(flow::result_name(result)).c_str());
   }
-  check_login(result, loaded.config, exchanges, conversation.typed, log);
+  check_login(result, loaded.config, exchanges, conversation.typed, conversation.prompts(), log);
   return 0;
 }

@@ -256,12 +256,14 @@ def rules_seeds():
 class Flow(Fdp):
     VARIANTS = {"example": 0, "loose": 1}
     USERS = {"alice": 0, "carol": 1, "dave": 2, "nobody": 3}
-    AUTHTOK = {"password": 0, "incorrect": 1, "empty": 2, "none": 3}
+    AUTHTOK = {"password": 0, "incorrect": 1, "empty": 2, "digits": 3, "none": 4}
     STATUSES = [200, 200, 200, 201, 401, 404, 410, 422, 423, 429, 500, 503]
 
     def __init__(self, variant="example", user="alice", authtok="password", silent=False):
         super().__init__()
-        self.int(0, 1, self.VARIANTS[variant]).int(0, 3, self.USERS[user]).int(0, 3, self.AUTHTOK[authtok])
+        self.int(0, 1, self.VARIANTS[variant]).int(0, 3, self.USERS[user]).int(0, 4, self.AUTHTOK[authtok])
+        if authtok == "incorrect":
+            self.int(1, 40, 13)  # the marker's length
         self.bool(silent)
 
     def value(self, v):  # fuzz_value: ints 0-3600 (6), strings (3), null (4), bools (5)
@@ -278,7 +280,7 @@ class Flow(Fdp):
         return self.int(0, 6, 3).text(v)
 
     def failure(self, kind=0, error="Connection refused", elapsed=1):
-        self.int(0, 255, elapsed).int(0, 15, 0).int(0, 5, kind).text(error)
+        self.int(0, 255, elapsed).int(0, 15, 0).int(0, 6, kind).text(error)
         return self
 
     def answer(self, status=200, body_kind=1, *values, headers=(), elapsed=1):

@@ -11,13 +11,17 @@
 #include <openssl/tls1.h>
 #include <openssl/x509.h>
 #include <security/pam_appl.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <cstdio>
 #include <memory>
 
 #include "base/base64.h"
+#include "child_process.h"
 #include "example_provider.h"
 #include "pam_harness.h"
+#include "temp_dir.h"
 #include "time_bound.h"
 #include "trap_listener.h"
 
@@ -336,6 +340,56 @@ BOOST_AUTO_TEST_CASE(base_url_list_fails_over_on_5xx_but_not_on_4xx) {
   Shared::mock().clear_fault();
   expect_unavailable(no_failover, "HTTP 403 matched no rule");
   BOOST_TEST(second->requests().empty());
+}
+
+// DNS that never answers (a blackholed resolver, in namespaces of the test's
+// own): the login still ends within deadline + 1 s, and with one base_url
+// within timeout + 1 s, whatever the resolver's own timeouts (10 s per
+// nameserver and search domain) would be.
+BOOST_AUTO_TEST_CASE(blackholed_dns) {
+  if (::geteuid() != 0) {
+    BOOST_TEST_MESSAGE("skipped: the blackholed-DNS cases need root for their namespaces (CI runs as root)");
+    return;
+  }
+  struct Case {
+    int nameservers;
+    std::string search, base_url;
+    int bound_s;  // the module's own bound for this login
+  };
+  const std::string one = "\"https://otp.blackhole.test\"";
+  const std::string three = "[\"https://a.blackhole.test\", \"https://b.blackhole.test\", \"https://otp\"]";
+  for (const Case& c : {Case{1, "", one, 3}, Case{3, "corp.test example.test", one, 3},
+                        Case{3, "corp.test example.test", three, 5}}) {
+    pam.write_config("users_file = \"" + pam.users_path() + "\"\nca_file = \"" + Shared::pki().ca_cert +
+                     "\"\ntimeout = 3\nconnect_timeout = 2\ndeadline = 5\ndebug = true\n" + mock_provider_toml(c.base_url));
+    pam.write_stack();
+    std::vector<std::string> env = nss_only_environment();
+    for (const char* name : {"LD_PRELOAD", "PAM_WRAPPER", "PAM_WRAPPER_RUNTIME_DIR", "PAM_WRAPPER_DEBUGLEVEL"})
+      if (const char* value = std::getenv(name)) env.push_back(std::string(name) + "=" + value);
+    env.push_back(std::string("PAM_WRAPPER_SERVICE_DIR=") + std::getenv("PAM_WRAPPER_RUNTIME_DIR"));
+    const std::string out = pam.dir() + "/blackhole.out";
+    const auto started = std::chrono::steady_clock::now();
+    const pid_t pid = spawn_process({PAM_OTP_BLACKHOLE_DNS_PATH, std::to_string(c.nameservers), c.search, "--",
+                                     PAM_OTP_LOGIN_PATH, pam.service, "alice", "alice-password",
+                                     "https://127.0.0.1:1", Shared::pki().ca_cert, kPhone},
+                                    env, "", out);
+    BOOST_REQUIRE(pid > 0);
+    int status = 0;
+    waitpid(pid, &status, 0);
+    const auto elapsed = std::chrono::duration_cast<milliseconds>(std::chrono::steady_clock::now() - started);
+    const std::string output = read_file(out);
+    if (WIFEXITED(status) && WEXITSTATUS(status) == 125) {
+      BOOST_TEST_MESSAGE("skipped: cannot make the namespaces here: " << output);
+      return;
+    }
+    BOOST_TEST_MESSAGE(c.nameservers << " nameservers, search \"" << c.search << "\", base_url " << c.base_url
+                                  << ", " << elapsed.count() << " ms\n" << output);
+    BOOST_TEST((WIFEXITED(status) && WEXITSTATUS(status) == 1));
+    // PAM_AUTHINFO_UNAVAIL, as pam_strerror words it.
+    BOOST_TEST(output.find("otp-login alice: Authentication service cannot retrieve authentication info") !=
+               std::string::npos);
+    BOOST_TEST(elapsed < within(milliseconds(c.bound_s * 1000)));
+  }
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -82,3 +82,38 @@ BOOST_AUTO_TEST_CASE(a_provider_error_that_echoes_the_number_is_logged_masked) {
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+// ---------------------------------------------------------------------------
+// Every body is valid JSON, whatever bytes a user name or a users-file value
+// hold: invalid UTF-8 is refused, never sent raw.
+BOOST_FIXTURE_TEST_SUITE(utf8_bodies, Fixture)
+
+BOOST_AUTO_TEST_CASE(a_user_name_that_is_not_utf8_sends_nothing) {
+  const std::string latin1 = "b\xe9" "a";  // "béa" in Latin-1, as an old NSS source might hold it
+  pam.write_users("* phone=+15551234567\n");
+  const auto r = pam.authenticate(latin1, {say("bea-password"), code_for(kAlicePhone)});
+  BOOST_TEST_INFO(r.describe());
+  BOOST_TEST(r.rc == PAM_SERVICE_ERR);
+  BOOST_TEST(r.logged("is not valid UTF-8"));
+  BOOST_TEST(Shared::mock().requests().empty());
+}
+
+BOOST_AUTO_TEST_CASE(a_users_file_value_that_is_not_utf8_is_refused_at_load) {
+  pam.write_users("alice phone=+15551234567 user_id=\xff\xfe\n");
+  const auto r = pam.authenticate("alice", {say("alice-password"), code_for(kAlicePhone)});
+  BOOST_TEST_INFO(r.describe());
+  BOOST_TEST(r.rc == PAM_SERVICE_ERR);
+  BOOST_TEST(r.logged(pam.users_path() + ":1: is not valid UTF-8"));
+  BOOST_TEST(Shared::mock().requests().empty());
+}
+
+BOOST_AUTO_TEST_CASE(a_code_that_is_not_utf8_is_refused_locally) {
+  config("code_pattern = \".\"");
+  const auto r = pam.authenticate("alice", {say("alice-password"), say("12\xff" "34"), code_for(kAlicePhone)});
+  BOOST_TEST_INFO(r.describe());
+  BOOST_TEST(r.rc == PAM_SUCCESS);
+  BOOST_TEST(r.errors.at(0) == "That is not a valid code, 2 attempts left.");
+  for (const auto& request : Shared::mock().requests()) BOOST_TEST(request.body.find("\xff") == std::string::npos);
+}
+
+BOOST_AUTO_TEST_SUITE_END()

@@ -129,7 +129,8 @@ NssWrapperFiles::NssWrapperFiles() {
       "bob:x:1002:1002:Bob:/home/bob:/bin/sh\n"
       "carol:x:1003:1003:Carol:/home/carol:/bin/sh\n"
       "dave:x:1004:1004:Dave:/home/dave:/bin/sh\n"
-      "we\"ird\\${x}:x:1005:1005:Weird:/home/weird:/bin/sh\n", 0644);
+      "we\"ird\\${x}:x:1005:1005:Weird:/home/weird:/bin/sh\n"
+      "b\xe9" "a:x:1006:1006:Latin-1 name:/home/bea:/bin/sh\n", 0644);
   const std::string group = dir.write("group",
       "root:x:0:\nalice:x:1001:\nbob:x:1002:\ncarol:x:1003:\ndave:x:1004:\nweird:x:1005:\n"
       "wheel:x:1100:alice\nstaff:x:1101:bob,carol\n", 0644);
@@ -178,7 +179,8 @@ PamHarness::PamHarness() {
                        "carol:carol-password:otp-test\ndave:dave-password:otp-test\n"
                        "we\"ird\\${x}:weird-password:otp-test\n"
                        // other spellings of alice (see nss_alias_shim.c)
-                       "ALICE:alice-password:otp-test\nalice@corp.example:alice-password:otp-test\n", 0600);
+                       "ALICE:alice-password:otp-test\nalice@corp.example:alice-password:otp-test\n"
+                       "b\xe9" "a:bea-password:otp-test\n", 0600);
   write_users("alice phone=+15551234567\nbob email=bob@example.com channel=email\ncarol phone=+15557654321\n");
   write_config(default_config());
 }
