@@ -4,13 +4,21 @@
 
 namespace otp {
 
-std::string base64_encode(std::string_view data) {
-  std::string out(4 * ((data.size() + 2) / 3) + 1, '\0');
+namespace {
+
+template <class String>
+String encode(std::string_view data) {
+  String out(4 * ((data.size() + 2) / 3) + 1, '\0');
   const int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
                                 reinterpret_cast<const unsigned char*>(data.data()), static_cast<int>(data.size()));
   out.resize(static_cast<std::size_t>(n));
   return out;
 }
+
+}  // namespace
+
+std::string base64_encode(std::string_view data) { return encode<std::string>(data); }
+Secret base64_encode_secret(std::string_view data) { return Secret(encode<SecureString>(data)); }
 
 std::optional<std::string> base64_decode(std::string_view text) {
   if (text.empty()) return std::string();

@@ -5,6 +5,8 @@
 
 #include <cmath>
 #include <memory>
+#include <ostream>
+#include <streambuf>
 
 #include "base/secret.h"
 #include "base/text.h"
@@ -26,22 +28,75 @@ std::optional<Json::Value> parse(std::string_view text) {
   return out;
 }
 
+std::string_view view(const Json::Value& v) {
+  const char* begin = nullptr;
+  const char* end = nullptr;
+  if (!v.isString() || !v.getString(&begin, &end) || begin == nullptr) return {};
+  return std::string_view(begin, static_cast<std::size_t>(end - begin));
+}
+
+void append_text(const Json::Value& v, SecureString& out) {
+  if (v.isString()) out.append(view(v));
+  else if (!v.isNull()) out.append(to_secret(v).reveal());
+}
+
+WipeOnExit::~WipeOnExit() { wipe(v_); }
+
 bool all_utf8(const Json::Value& v) {
-  if (v.isString()) return is_utf8(v.asString());
+  if (v.isString()) return is_utf8(view(v));
   if (v.isObject())
-    for (auto it = v.begin(); it != v.end(); ++it)
-      if (!is_utf8(it.name()) || !all_utf8(*it)) return false;
+    for (auto it = v.begin(); it != v.end(); ++it) {
+      const char* end = nullptr;
+      const char* name = it.memberName(&end);
+      if (!is_utf8(std::string_view(name, static_cast<std::size_t>(end - name))) || !all_utf8(*it)) return false;
+    }
   if (v.isArray())
     for (const auto& item : v)
       if (!all_utf8(item)) return false;
   return true;
 }
 
-std::string to_string(const Json::Value& v) {
+namespace {
+
+Json::StreamWriterBuilder compact_writer() {
   Json::StreamWriterBuilder builder;
   builder["indentation"] = "";
   builder["emitUTF8"] = true;
-  return Json::writeString(builder, v);
+  return builder;
+}
+
+// An output buffer that appends to a SecureString, so the text written never
+// sits in a buffer that is freed unwiped.
+class SecureBuffer final : public std::streambuf {
+ public:
+  explicit SecureBuffer(SecureString& out) : out_(out) {}
+
+ protected:
+  int_type overflow(int_type c) override {
+    if (!traits_type::eq_int_type(c, traits_type::eof())) out_.push_back(traits_type::to_char_type(c));
+    return traits_type::not_eof(c);
+  }
+  std::streamsize xsputn(const char* s, std::streamsize n) override {
+    out_.append(s, static_cast<std::size_t>(n));
+    return n;
+  }
+
+ private:
+  SecureString& out_;
+};
+
+}  // namespace
+
+std::string to_string(const Json::Value& v) { return Json::writeString(compact_writer(), v); }
+
+Secret to_secret(const Json::Value& v) {
+  SecureString text;
+  text.reserve(256);
+  SecureBuffer buffer(text);
+  std::ostream out(&buffer);
+  const std::unique_ptr<Json::StreamWriter> writer(compact_writer().newStreamWriter());
+  writer->write(v, &out);
+  return Secret(std::move(text));
 }
 
 bool valid_pointer(std::string_view pointer) {

@@ -8,6 +8,8 @@
 #include <string>
 #include <string_view>
 
+#include "base/secret.h"
+
 namespace otp::json {
 
 // Strict parse (no comments, no trailing garbage, bounded nesting).
@@ -16,6 +18,26 @@ std::optional<Json::Value> parse(std::string_view text);
 
 // Compact serialisation, no trailing newline.
 std::string to_string(const Json::Value& v);
+// The same, in memory that is wiped as it grows and when it is released
+// (for request bodies that carry secrets).
+Secret to_secret(const Json::Value& v);
+
+// A string value's bytes without a copy ("" for other types), and the text
+// of any value appended to out (strings as they are, others as JSON).
+std::string_view view(const Json::Value& v);
+void append_text(const Json::Value& v, SecureString& out);
+
+// Wipes the value when the scope ends (a copy of a variable that may be secret).
+class WipeOnExit {
+ public:
+  explicit WipeOnExit(Json::Value& v) : v_(v) {}
+  WipeOnExit(const WipeOnExit&) = delete;
+  WipeOnExit& operator=(const WipeOnExit&) = delete;
+  ~WipeOnExit();
+
+ private:
+  Json::Value& v_;
+};
 
 // Is every string in v, and every member name, valid UTF-8? jsoncpp writes
 // other bytes as they are, which is not valid JSON.

@@ -8,12 +8,20 @@ void wipe_bytes(void* p, std::size_t n) noexcept {
   if (p != nullptr && n > 0) OPENSSL_cleanse(p, n);
 }
 
-void wipe(std::string& s) noexcept {
+namespace {
+
+template <class String>
+void wipe_string(String& s) noexcept {
   // Wipe the whole buffer, not only size(): earlier, longer contents may remain.
   s.resize(s.capacity());
   wipe_bytes(s.data(), s.size());
   s.clear();
 }
+
+}  // namespace
+
+void wipe(std::string& s) noexcept { wipe_string(s); }
+void wipe(SecureString& s) noexcept { wipe_string(s); }
 
 Secret& Secret::operator=(const Secret& other) {
   if (this != &other) {

@@ -50,7 +50,7 @@ std::optional<std::string> mode_problem(const struct stat& st) {
 }
 
 bool read_all(int fd, Secret& out) {
-  std::string& text = out.mutable_value();
+  SecureString& text = out.mutable_value();
   text.reserve(4096);
   char buf[4096];
   for (;;) {

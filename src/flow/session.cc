@@ -22,7 +22,7 @@ class Pattern {
   Pattern(const Pattern&) = delete;
   Pattern& operator=(const Pattern&) = delete;
   ~Pattern() { if (ok_) regfree(&re_); }
-  bool matches(const std::string& s) const { return ok_ && regexec(&re_, s.c_str(), 0, nullptr, 0) == 0; }
+  bool matches(const char* s) const { return ok_ && regexec(&re_, s, 0, nullptr, 0) == 0; }
 
  private:
   regex_t re_{};
@@ -112,7 +112,7 @@ AuthResult Session::run() {
     Secret code(trim(answer->reveal()).substr(0, kMaxAnswer));
     std::optional<AuthResult> done;
     if (code.empty() && resends_left_ > 0) done = on_empty_answer();
-    else if (!is_utf8(code.reveal()) || !pattern_.matches(code.reveal())) done = refuse_locally();
+    else if (!is_utf8(code.reveal()) || !pattern_.matches(code.c_str())) done = refuse_locally();
     else done = on_code(code);
     if (done) return *done;
   }

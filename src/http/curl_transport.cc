@@ -33,8 +33,8 @@ class HeaderList {
       if (item->data != nullptr) wipe_bytes(item->data, std::char_traits<char>::length(item->data));
     curl_slist_free_all(list_);
   }
-  bool add(const std::string& line) {
-    curl_slist* next = curl_slist_append(list_, line.c_str());
+  bool add(const char* line) {
+    curl_slist* next = curl_slist_append(list_, line);
     if (next == nullptr) return false;
     list_ = next;
     return true;
@@ -178,7 +178,7 @@ bool CurlTransport::set_fixed_options(CURL* c, Sink& sink, char* error_buffer) c
   // The TLS files as they were read and checked at load (never the paths,
   // which could point elsewhere by now). NOCOPY: the options outlive the
   // handle, and the key stays in memory that is wiped.
-  auto blob = [&](CURLoption opt, const std::string& data) {
+  auto blob = [&](CURLoption opt, std::string_view data) {
     curl_blob b{const_cast<char*>(data.data()), data.size(), CURL_BLOB_NOCOPY};
     set(opt, &b);
   };
@@ -217,15 +217,16 @@ bool CurlTransport::set_request_options(CURL* c, const Request& request, HeaderL
     set(CURLOPT_HTTPGET, 1L);
   } else {
     set(CURLOPT_POST, 1L);
-    set(CURLOPT_POSTFIELDS, request.body.reveal().c_str());
+    set(CURLOPT_POSTFIELDS, request.body.c_str());
     set(CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(request.body.size()));
   }
   const bool standard = request.method == "GET" || request.method == "POST";
   set(CURLOPT_CUSTOMREQUEST, standard ? nullptr : request.method.c_str());
   ok = ok && headers.add("Expect:");  // no 100-continue round trip
   for (const auto& [name, value] : request.headers) {
-    Secret line(name + ": " + value.reveal());
-    ok = ok && headers.add(line.reveal());
+    Secret line(name);
+    line.mutable_value().append(": ").append(value.reveal());
+    ok = ok && headers.add(line.c_str());
   }
   set(CURLOPT_HTTPHEADER, headers.get());
   return ok;

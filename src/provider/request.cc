@@ -10,12 +10,12 @@
 namespace otp::provider {
 namespace {
 
-std::string header_value(std::string_view tmpl, const VariableSource& vars, std::string_view name) {
-  std::string value = expand_text(tmpl, vars);
-  if (value.find_first_of("\r\n") != std::string::npos || value.find('\0') != std::string::npos) {
-    wipe(value);
+// A header's value from its template, in wiped memory: it may be a credential.
+Secret header_value(std::string_view tmpl, const VariableSource& vars, std::string_view name) {
+  Secret value = expand_secret(tmpl, vars);
+  if (value.reveal().find_first_of("\r\n") != std::string_view::npos ||
+      value.reveal().find('\0') != std::string_view::npos)
     throw TemplateError("the value of header '" + std::string(name) + "' would contain a line break");
-  }
   return value;
 }
 
@@ -29,10 +29,18 @@ void set_header(http::Request& request, const std::string& name, Secret value) {
   request.headers.emplace_back(name, std::move(value));
 }
 
+// "Bearer <token>", "Basic <base64>": the scheme's word, then the credential.
+Secret scheme_value(std::string_view scheme, std::string_view credential) {
+  SecureString text;
+  text.reserve(scheme.size() + 1 + credential.size());
+  text.append(scheme).append(" ").append(credential);
+  return Secret(std::move(text));
+}
+
 void add_blockid_auth(http::Request& request, const Auth& auth, const VariableSource& vars) {
-  const auto h = blockid_headers(Secret(expand_text(auth.param("license_key"), vars)),
+  const auto h = blockid_headers(expand_secret(auth.param("license_key"), vars),
                                  expand_text(auth.param("community_public_key"), vars),
-                                 Secret(expand_text(auth.param("private_key"), vars)),
+                                 expand_secret(auth.param("private_key"), vars),
                                  expand_text(auth.param("app_id"), vars), std::time(nullptr));
   set_header(request, "charset", Secret("utf-8"));
   set_header(request, "publickey", Secret(h.publickey));
@@ -46,16 +54,17 @@ void add_auth(http::Request& request, const Auth& auth, const VariableSource& va
     case Auth::Scheme::None:
       return;
     case Auth::Scheme::Basic: {
-      Secret pair(header_value(auth.param("user"), vars, "Authorization") + ":" +
-                  header_value(auth.param("password"), vars, "Authorization"));
-      set_header(request, "Authorization", Secret("Basic " + base64_encode(pair.reveal())));
+      Secret pair = header_value(auth.param("user"), vars, "Authorization");
+      pair.mutable_value().append(":").append(header_value(auth.param("password"), vars, "Authorization").reveal());
+      set_header(request, "Authorization", scheme_value("Basic", base64_encode_secret(pair.reveal()).reveal()));
       return;
     }
     case Auth::Scheme::Bearer:
-      set_header(request, "Authorization", Secret("Bearer " + header_value(auth.param("token"), vars, "Authorization")));
+      set_header(request, "Authorization",
+                 scheme_value("Bearer", header_value(auth.param("token"), vars, "Authorization").reveal()));
       return;
     case Auth::Scheme::Header:
-      set_header(request, auth.param("name"), Secret(header_value(auth.param("value"), vars, auth.param("name"))));
+      set_header(request, auth.param("name"), header_value(auth.param("value"), vars, auth.param("name")));
       return;
     case Auth::Scheme::BlockId:
       add_blockid_auth(request, auth, vars);
@@ -66,7 +75,7 @@ void add_auth(http::Request& request, const Auth& auth, const VariableSource& va
 std::string form_body(const Json::Value& form, const VariableSource& vars) {
   std::string out;
   for (auto it = form.begin(); it != form.end(); ++it) {
-    std::optional<Json::Value> value = it->isString() ? expand_value(it->asString(), vars) : *it;
+    std::optional<Json::Value> value = it->isString() ? expand_value(json::view(*it), vars) : *it;
     if (!value) continue;  // "${x?}" with x undefined
     if (!out.empty()) out += '&';
     std::string text = json::as_text(*value);
@@ -85,7 +94,7 @@ void add_body(http::Request& request, const Step& step, const VariableSource& va
       throw TemplateError("a value in the JSON body is not valid UTF-8 (a user name, a users-file value or a "
                           "value saved from the provider); nothing was sent");
     }
-    request.body = Secret(json::to_string(body));
+    request.body = json::to_secret(body);
     json::wipe(body);
     set_header(request, "Content-Type", Secret("application/json"));
   } else if (step.body_kind == Step::BodyKind::Form) {
@@ -109,7 +118,7 @@ http::Request build_request(const ProviderSpec& spec, const Step& step, const st
   set_header(request, "Accept", Secret("application/json"));
   add_body(request, step, vars);
   for (const auto* headers : {&spec.headers, &step.headers})
-    for (const auto& [name, tmpl] : *headers) set_header(request, name, Secret(header_value(tmpl, vars, name)));
+    for (const auto& [name, tmpl] : *headers) set_header(request, name, header_value(tmpl, vars, name));
   add_auth(request, step.auth.scheme != Auth::Scheme::Inherit ? step.auth : spec.auth, vars);
   return request;
 }

@@ -17,7 +17,7 @@ enum class Modifier { None, Optional, Default, Alternate };
 // One piece of a parsed template: literal text or a reference.
 struct Piece {
   bool is_ref = false;
-  std::string literal;
+  SecureString literal;  // may be a literal secret ("api_key = ...")
   std::string name;
   std::vector<std::string> filters;
   Modifier modifier = Modifier::None;
@@ -46,7 +46,7 @@ class Parser {
   // Reads pieces until the end, or until an unmatched '}' when nested.
   std::vector<Piece> parse_pieces(bool nested) {
     std::vector<Piece> pieces;
-    std::string literal;
+    SecureString literal;
     while (pos_ < text_.size()) {
       if (text_.compare(pos_, 3, "$${") == 0) {
         literal += "${";
@@ -109,19 +109,33 @@ std::string require_phone(const Json::Value& v, const char* filter) {
 
 using Filter = std::function<Json::Value(const Json::Value&)>;
 
+// A filter's result from text it made, the text wiped (it may be a secret).
+Json::Value text_value(std::string& text) {
+  Json::Value v(text);
+  wipe(text);
+  return v;
+}
+
 const std::map<std::string, Filter, std::less<>>& filters() {
   static const std::map<std::string, Filter, std::less<>> table = {
-      {"string", [](const Json::Value& v) { return Json::Value(json::as_text(v)); }},
-      {"lower", [](const Json::Value& v) { return Json::Value(to_lower(json::as_text(v))); }},
+      {"string", [](const Json::Value& v) {
+         std::string s = json::as_text(v);
+         return text_value(s);
+       }},
+      {"lower", [](const Json::Value& v) {
+         std::string s = json::as_text(v);
+         std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+         return text_value(s);
+       }},
       {"upper", [](const Json::Value& v) {
          std::string s = json::as_text(v);
          std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
-         return Json::Value(s);
+         return text_value(s);
        }},
       {"digits", [](const Json::Value& v) {
          std::string s = json::as_text(v);
          s.erase(std::remove_if(s.begin(), s.end(), [](char c) { return c < '0' || c > '9'; }), s.end());
-         return Json::Value(s);
+         return text_value(s);
        }},
       {"national", [](const Json::Value& v) { return Json::Value(split_e164(require_phone(v, "national"))->second); }},
       {"country_code", [](const Json::Value& v) { return Json::Value(split_e164(require_phone(v, "country_code"))->first); }},
@@ -134,8 +148,13 @@ const std::map<std::string, Filter, std::less<>>& filters() {
 Json::Value apply_filters(Json::Value v, const std::vector<std::string>& names) {
   for (const auto& name : names) {
     const auto filter = filters().find(name);
-    if (filter == filters().end()) throw TemplateError("unknown filter '" + name + "'");
-    v = filter->second(v);
+    if (filter == filters().end()) {
+      json::wipe(v);
+      throw TemplateError("unknown filter '" + name + "'");
+    }
+    Json::Value next = filter->second(v);
+    json::wipe(v);
+    v = std::move(next);
   }
   return v;
 }
@@ -146,42 +165,47 @@ bool is_empty_value(const std::optional<Json::Value>& v) {
   return !v || v->isNull() || (v->isString() && v->asString().empty());
 }
 
-std::string expand_pieces(const std::vector<Piece>& pieces, const VariableSource& vars, Encoding enc);
+void expand_pieces(const std::vector<Piece>& pieces, const VariableSource& vars, Encoding enc, SecureString& out);
 
 // A value inserted into a URL: percent-encoded, dots included, so that no
 // value (a hostile "transaction_id" of "..", or "." and "." side by side)
 // can form a dot segment that moves the request to another path.
-std::string url_value(std::string_view text) {
-  std::string out;
-  for (const char c : percent_encode(text)) out += c == '.' ? std::string("%2E") : std::string(1, c);
-  return out;
+void append_url_value(std::string_view text, SecureString& out) {
+  for (const char c : percent_encode(text)) out += c == '.' ? std::string_view("%2E") : std::string_view(&c, 1);
 }
 
-// The text a reference stands for (already encoded when enc is Url).
-std::string expand_ref(const Piece& ref, const VariableSource& vars, Encoding enc) {
+// Appends the text a reference stands for (already encoded when enc is Url).
+// Every copy of a value is wiped: it may be a secret.
+void expand_ref(const Piece& ref, const VariableSource& vars, Encoding enc, SecureString& out) {
   auto value = vars.lookup(ref.name);
   if (value) value = apply_filters(std::move(*value), ref.filters);
+  Json::Value none;
+  json::WipeOnExit wipe_value(value ? *value : none);
   switch (ref.modifier) {
     case Modifier::None:
       if (!value) throw TemplateError("undefined variable '" + ref.name + "'");
       break;
     case Modifier::Optional:
-      if (!value) return "";
+      if (!value) return;
       break;
     case Modifier::Default:
-      if (is_empty_value(value)) return expand_pieces(ref.alternative, vars, enc);
+      if (is_empty_value(value)) return expand_pieces(ref.alternative, vars, enc, out);
       break;
     case Modifier::Alternate:
-      return is_empty_value(value) ? std::string() : expand_pieces(ref.alternative, vars, enc);
+      if (!is_empty_value(value)) expand_pieces(ref.alternative, vars, enc, out);
+      return;
   }
-  const std::string text = json::as_text(*value);
-  return enc == Encoding::Url ? url_value(text) : text;
+  if (enc != Encoding::Url) return json::append_text(*value, out);
+  SecureString text;
+  json::append_text(*value, text);
+  append_url_value(text, out);
 }
 
-std::string expand_pieces(const std::vector<Piece>& pieces, const VariableSource& vars, Encoding enc) {
-  std::string out;
-  for (const auto& piece : pieces) out += piece.is_ref ? expand_ref(piece, vars, enc) : piece.literal;
-  return out;
+void expand_pieces(const std::vector<Piece>& pieces, const VariableSource& vars, Encoding enc, SecureString& out) {
+  for (const auto& piece : pieces) {
+    if (piece.is_ref) expand_ref(piece, vars, enc, out);
+    else out += piece.literal;
+  }
 }
 
 void check_filters(const std::vector<Piece>& pieces, std::vector<std::string>* names) {
@@ -205,8 +229,15 @@ std::optional<std::string> check_template(std::string_view text, std::vector<std
   }
 }
 
+Secret expand_secret(std::string_view tmpl, const VariableSource& vars, Encoding encoding) {
+  SecureString out;
+  out.reserve(128);
+  expand_pieces(Parser(tmpl).parse_all(), vars, encoding, out);
+  return Secret(std::move(out));
+}
+
 std::string expand_text(std::string_view tmpl, const VariableSource& vars, Encoding encoding) {
-  return expand_pieces(Parser(tmpl).parse_all(), vars, encoding);
+  return std::string(expand_secret(tmpl, vars, encoding).reveal());
 }
 
 std::optional<Json::Value> expand_value(std::string_view tmpl, const VariableSource& vars) {
@@ -220,7 +251,9 @@ std::optional<Json::Value> expand_value(std::string_view tmpl, const VariableSou
       return apply_filters(std::move(*value), ref.filters);
     }
   }
-  return Json::Value(expand_pieces(pieces, vars, Encoding::Plain));
+  SecureString text;
+  expand_pieces(pieces, vars, Encoding::Plain, text);
+  return Json::Value(text.data(), text.data() + text.size());
 }
 
 Json::Value expand_json(const Json::Value& tmpl, const VariableSource& vars) {

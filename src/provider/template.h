@@ -19,6 +19,8 @@
 #include <string_view>
 #include <vector>
 
+#include "base/secret.h"
+
 namespace otp::provider {
 
 class TemplateError : public std::runtime_error {
@@ -44,6 +46,9 @@ std::optional<std::string> check_template(std::string_view text, std::vector<std
 // dots included, so that no value can form a "." or ".." path segment
 // (literal text is not encoded). Throws TemplateError.
 std::string expand_text(std::string_view tmpl, const VariableSource& vars, Encoding encoding = Encoding::Plain);
+// The same for text that may hold a secret (a header, an auth parameter):
+// built, and kept, in memory that is wiped.
+Secret expand_secret(std::string_view tmpl, const VariableSource& vars, Encoding encoding = Encoding::Plain);
 
 // Whole-value expansion: a template that is exactly one reference yields the
 // value with its type; nullopt for "${x?}" with x undefined. Throws TemplateError.

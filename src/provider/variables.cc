@@ -27,7 +27,7 @@ Variables::~Variables() {
 
 void Variables::set_builtin(const std::string& name, Json::Value value) { put(builtins_, name, std::move(value)); }
 void Variables::set_builtin_secret(const std::string& name, const Secret& value) {
-  put(builtins_, name, Json::Value(value.reveal()));
+  put(builtins_, name, Json::Value(value.reveal().data(), value.reveal().data() + value.size()));
 }
 void Variables::set_user_key(const std::string& name, Json::Value value) { put(user_keys_, name, std::move(value)); }
 void Variables::save(const std::string& name, Json::Value value) { put(saved_, name, std::move(value)); }
@@ -68,7 +68,7 @@ std::optional<Json::Value> Variables::provider_value(std::string_view name) cons
     }
   }
   if (raw == nullptr) return std::nullopt;
-  if (!raw->isString() || raw->asString().find("${") == std::string::npos) return *raw;
+  if (!raw->isString() || json::view(*raw).find("${") == std::string_view::npos) return *raw;
   if (resolving_.size() >= kMaxDepth) throw TemplateError("provider keys nest too deeply (at '" + std::string(name) + "')");
   const auto entry = resolving_.emplace(name).first;
   struct Done {
@@ -76,7 +76,7 @@ std::optional<Json::Value> Variables::provider_value(std::string_view name) cons
     std::set<std::string, std::less<>>::iterator it;
     ~Done() { set.erase(it); }
   } done{resolving_, entry};
-  return expand_value(raw->asString(), *this);
+  return expand_value(json::view(*raw), *this);
 }
 
 }  // namespace otp::provider

@@ -5,6 +5,9 @@
 
 #include <security/pam_appl.h>
 #include <sys/wait.h>
+#include <unistd.h>
+#include <sys/stat.h>
+#include <fcntl.h>
 
 #include <algorithm>
 
@@ -269,6 +272,66 @@ BOOST_AUTO_TEST_CASE(no_secret_is_shown_anywhere) {
   const auto down = run("check " + config_arg());
   BOOST_TEST(down.has("https://<redacted>@127.0.0.1:1 cannot be reached"));
   expect_clean("check (down)", down.output);
+}
+
+// pam-otp holds the API key and the typed code: it never dumps core and is
+// not dumpable (so no process of the same user can ptrace or read it). Seen
+// from outside while it waits for the code: the files in /proc/PID belong to
+// root for a non-dumpable process, and its core size limit is 0. Run as
+// nobody, since root owns those files of root's processes anyway.
+BOOST_AUTO_TEST_CASE(pam_otp_never_dumps_core) {
+  if (::geteuid() != 0) {
+    BOOST_TEST_MESSAGE("skipped: running pam-otp as another user needs root (CI runs as root)");
+    return;
+  }
+  TempDir dir;
+  BOOST_REQUIRE(::chmod(dir.path().c_str(), 0755) == 0);
+  const std::string ca = dir.write("ca.pem", read_file(Shared::pki().ca_cert), 0644);
+  const std::string users = dir.write("users", "alice phone=+15551234567\n", 0644);
+  std::string text = pam.default_config();
+  text.replace(text.find(pam.users_path()), pam.users_path().size(), users);
+  text.replace(text.find(Shared::pki().ca_cert), Shared::pki().ca_cert.size(), ca);
+  const std::string config = dir.write("pam_otp.conf", text, 0600);
+  for (const auto& file : {ca, users, config}) BOOST_REQUIRE(::chown(file.c_str(), 65534, 65534) == 0);
+  const std::string fifo = dir.path() + "/stdin", out = dir.write("out", "", 0644);
+  BOOST_REQUIRE(::chown(out.c_str(), 65534, 65534) == 0);
+  BOOST_REQUIRE(::mkfifo(fifo.c_str(), 0666) == 0);
+  auto env = nss_only_environment();
+  for (auto& e : env)  // nss_wrapper's files, where nobody can read them
+    for (const char* name : {"NSS_WRAPPER_PASSWD", "NSS_WRAPPER_GROUP"})
+      if (e.rfind(std::string(name) + "=", 0) == 0)
+        e = std::string(name) + "=" + dir.write(name, read_file(e.substr(e.find('=') + 1)), 0644);
+  std::vector<char*> envp;
+  for (const auto& e : env) envp.push_back(const_cast<char*>(e.c_str()));
+  envp.push_back(nullptr);
+  const pid_t pid = ::fork();
+  BOOST_REQUIRE(pid >= 0);
+  if (pid == 0) {  // only async-signal-safe calls until exec
+    if (::setgid(65534) != 0 || ::setuid(65534) != 0) ::_exit(126);
+    const int in = ::open(fifo.c_str(), O_RDONLY), o = ::open(out.c_str(), O_WRONLY | O_TRUNC);
+    if (in < 0 || o < 0 || ::dup2(in, 0) < 0 || ::dup2(o, 1) < 0 || ::dup2(o, 2) < 0) ::_exit(126);
+    const char* argv[] = {PAM_OTP_CLI_PATH, "test", "alice", "--config", config.c_str(), nullptr};
+    ::execve(argv[0], const_cast<char* const*>(argv), envp.data());
+    ::_exit(127);
+  }
+  const int writer = ::open(fifo.c_str(), O_WRONLY);  // lets the child's open return
+  BOOST_REQUIRE(writer >= 0);
+  for (int i = 0; i < 600 && read_file(out).find("Code sent to") == std::string::npos; ++i) ::usleep(50000);
+  BOOST_TEST_MESSAGE("pam-otp said: " << read_file(out));
+  BOOST_REQUIRE(read_file(out).find("Code sent to") != std::string::npos);  // waiting for the code
+  const std::string proc = "/proc/" + std::to_string(pid);
+  struct stat st {};
+  BOOST_REQUIRE(::stat((proc + "/environ").c_str(), &st) == 0);
+  BOOST_TEST(read_file(proc + "/status").find("Uid:\t65534") != std::string::npos);
+  BOOST_TEST(st.st_uid == 0u);  // not dumpable
+  const std::string limits = read_file(proc + "/limits");
+  const auto core = limits.find("Max core file size");
+  BOOST_REQUIRE(core != std::string::npos);
+  const std::string line = limits.substr(core, limits.find('\n', core) - core);
+  BOOST_TEST(line.find(" 0 ") != std::string::npos, line);
+  BOOST_TEST(line.find("unlimited") == std::string::npos, line);
+  ::close(writer);  // end of input: pam-otp gives up
+  BOOST_TEST(wait_for(pid) == 1);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

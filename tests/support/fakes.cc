@@ -3,8 +3,8 @@
 namespace otp::testing {
 
 http::Response FakeTransport::perform(const http::Request& request) {
-  SeenRequest r{request.method, request.url, request.body.reveal(), {}};
-  for (const auto& [name, value] : request.headers) r.headers[name] = value.reveal();
+  SeenRequest r{request.method, request.url, std::string(request.body.reveal()), {}};
+  for (const auto& [name, value] : request.headers) r.headers[name] = std::string(value.reveal());
   seen.push_back(r);
   return handler_(r);
 }
