@@ -18,6 +18,19 @@ PAM_OTP_PACKAGES=(
 say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 die() { printf 'error: %s\n' "$*" >&2; exit 1; }
 
+# Commands the tests need, with the Debian package that has them, when the
+# command may come from elsewhere (Node.js from NodeSource provides npm
+# without Debian's npm package, and conflicts with it).
+PAM_OTP_COMMANDS=(node:nodejs npm:npm)
+
+# The packages of the PAM_OTP_COMMANDS whose command is not on PATH.
+missing_commands() {
+  local c
+  for c in "${PAM_OTP_COMMANDS[@]}"; do
+    command -v "${c%%:*}" >/dev/null || printf '%s\n' "${c#*:}"
+  done
+}
+
 # Installs the packages that are missing (as root), or says which are.
 ensure_packages() {
   local missing=() p

@@ -167,6 +167,23 @@ std::string as_text(const Json::Value& v) {
   return to_string(v);
 }
 
+std::optional<Json::Value> resolve_all(const Json::Value& doc, std::string_view pointer) {
+  const auto star = pointer.find("/*");
+  if (star == std::string_view::npos || (star + 2 < pointer.size() && pointer[star + 2] != '/')) {
+    const Json::Value* v = resolve(doc, pointer);
+    if (v == nullptr || v->isNull()) return std::nullopt;
+    return *v;
+  }
+  const Json::Value* parent = resolve(doc, pointer.substr(0, star));
+  if (parent == nullptr || !(parent->isArray() || parent->isObject())) return std::nullopt;
+  const std::string_view rest = pointer.substr(star + 2);
+  Json::Value all(Json::arrayValue);
+  for (const auto& item : *parent)
+    if (auto v = resolve_all(item, rest); v && !v->isNull()) all.append(std::move(*v));
+  if (all.empty()) return std::nullopt;
+  return all;
+}
+
 void wipe(Json::Value& v) noexcept {
   if (v.isString()) {
     const char* begin = nullptr;

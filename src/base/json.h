@@ -47,6 +47,11 @@ bool all_utf8(const Json::Value& v);
 bool valid_pointer(std::string_view pointer);
 // The value `pointer` designates in `doc`, or nullptr.
 const Json::Value* resolve(const Json::Value& doc, std::string_view pointer);
+// The same, where a "*" token stands for every element of an array (or
+// member of an object): "/detail/multi_challenge/*/type" gives the array of
+// every challenge's type. Without "*", the value as resolve() finds it.
+// nullopt when nothing matches.
+std::optional<Json::Value> resolve_all(const Json::Value& doc, std::string_view pointer);
 
 // Equality that treats 5, 5u and 5.0 alike; otherwise types must match.
 bool equal(const Json::Value& a, const Json::Value& b);

@@ -58,7 +58,7 @@ BOOST_AUTO_TEST_CASE(defaults_apply) {
   BOOST_TEST((c.failmode == FailMode::Secure));
   BOOST_TEST((c.unenrolled == Unenrolled::Deny));
   BOOST_TEST(c.provider_name == "mock");
-  BOOST_TEST(c.messages.at("wrong_code") == "Incorrect code, {attempts_left} attempts left.");
+  BOOST_TEST(c.messages.at("wrong_code") == "Incorrect code, {attempts_left} {attempts_word} left.");
   BOOST_TEST(loaded->users.find("alice").has_value());
 }
 

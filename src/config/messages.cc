@@ -4,16 +4,18 @@
 
 namespace otp::config {
 namespace {
-constexpr std::array<std::string_view, 5> kPlaceholders = {"destination", "attempts_left", "minutes", "seconds", "count"};
+constexpr std::array<std::string_view, 6> kPlaceholders = {"destination", "attempts_left", "attempts_word", "minutes",
+                                                           "seconds", "count"};
 }
 
 const std::vector<MessageDefault>& default_messages() {
   static const std::vector<MessageDefault> messages = {
       {"prompt", "Code sent to {destination} (Enter for a new one): "},
       {"prompt_no_resend", "Code sent to {destination}: "},
-      {"wrong_code", "Incorrect code, {attempts_left} attempts left."},
+      {"wrong_code", "Incorrect code, {attempts_left} {attempts_word} left."},
+      {"wrong_or_expired", "Incorrect or expired code, {attempts_left} {attempts_word} left. Press Enter for a new code."},
       {"wrong_code_final", "Incorrect code. No attempts left."},
-      {"invalid_code", "That is not a valid code, {attempts_left} attempts left."},
+      {"invalid_code", "That is not a valid code, {attempts_left} {attempts_word} left."},
       {"invalid_code_final", "That is not a valid code. No attempts left."},
       {"resent", "A new code was sent to {destination}."},
       {"resend_wait", "Please wait {seconds} seconds before asking for a new code."},
@@ -31,7 +33,7 @@ const std::vector<MessageDefault>& default_messages() {
       {"channel_whatsapp", "WhatsApp to {destination}"},
       {"channel_email", "E-mail to {destination}"},
       {"choose_prompt", "Choice [1-{count}]: "},
-      {"invalid_choice", "That is not one of the choices, {attempts_left} attempts left."},
+      {"invalid_choice", "That is not one of the choices, {attempts_left} {attempts_word} left."},
       {"invalid_choice_final", "That is not one of the choices. No attempts left."},
   };
   return messages;
@@ -49,7 +51,8 @@ std::optional<std::string> message_problem(std::string_view text) {
     bool known = false;
     for (auto p : kPlaceholders) known = known || p == name;
     if (!known)
-      return "unknown placeholder {" + std::string(name) + "} (known: {destination} {attempts_left} {minutes} {seconds} {count})";
+      return "unknown placeholder {" + std::string(name) +
+             "} (known: {destination} {attempts_left} {attempts_word} {minutes} {seconds} {count})";
   }
   return std::nullopt;
 }

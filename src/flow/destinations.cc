@@ -87,9 +87,12 @@ MenuOutcome choose_destination(const config::Config& cfg, const std::vector<Dest
       return outcome;
     }
     ++outcome.attempts_used;
+    record.attempts = outcome.attempts_used;
     const int left = cfg.attempts - outcome.attempts_used;
     const std::string key = left > 0 ? "invalid_choice" : "invalid_choice_final";
-    if (!silent) conversation.error(config::render(cfg.messages.at(key), {{"attempts_left", std::to_string(left)}}));
+    if (!silent)
+      conversation.error(config::render(cfg.messages.at(key), {{"attempts_left", std::to_string(left)},
+                                                              {"attempts_word", left == 1 ? "attempt" : "attempts"}}));
     if (left <= 0) {
       record.set("max_tries", LOG_NOTICE, "no valid choice in the channel menu");
       outcome.result = AuthResult::MaxTries;

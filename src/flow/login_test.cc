@@ -131,7 +131,7 @@ BOOST_AUTO_TEST_CASE(answers_not_matching_the_pattern_cost_an_attempt_locally) {
   BOOST_TEST(result_name(login()) == "PAM_SUCCESS");
   BOOST_TEST(api.verifies == 1);
   BOOST_TEST(errors().find("That is not a valid code, 2 attempts left.") != std::string::npos);
-  BOOST_TEST(errors().find("That is not a valid code, 1 attempts left.") != std::string::npos);
+  BOOST_TEST(errors().find("That is not a valid code, 1 attempt left.") != std::string::npos);
 }
 
 BOOST_AUTO_TEST_CASE(empty_answer_resends_after_the_cooldown) {

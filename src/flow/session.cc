@@ -41,6 +41,11 @@ class Session {
   AuthResult run();
 
  private:
+  AuthResult prompt_loop();
+  void spend_attempt() {
+    --attempts_left_;
+    c_.record.attempts = c_.config.attempts - attempts_left_;
+  }
   std::optional<AuthResult> send();
   std::optional<AuthResult> on_empty_answer();
   std::optional<AuthResult> on_code(const Secret& code);
@@ -92,11 +97,17 @@ std::string Session::message(const std::string& key, long number) const {
   const std::string text = it != c_.config.messages.end() ? it->second : key;
   return config::render(text, {{"destination", shown_destination()},
                                {"attempts_left", std::to_string(attempts_left_)},
+                               {"attempts_word", attempts_left_ == 1 ? "attempt" : "attempts"},
                                {"minutes", std::to_string(number)},
                                {"seconds", std::to_string(number)}});
 }
 
 AuthResult Session::run() {
+  c_.record.attempts = c_.attempts_used;  // invalid menu choices, before the session
+  return prompt_loop();
+}
+
+AuthResult Session::prompt_loop() {
   if (auto done = send()) return *done;
   for (;;) {
     const std::string prompt = message(resends_left_ > 0 ? "prompt" : "prompt_no_resend");
@@ -154,7 +165,7 @@ std::optional<AuthResult> Session::on_empty_answer() {
 }
 
 std::optional<AuthResult> Session::refuse_locally() {
-  --attempts_left_;
+  spend_attempt();
   if (attempts_left_ <= 0) {
     c_.record.set("max_tries", LOG_NOTICE, "the last answer did not match code_pattern");
     tell_error(message("invalid_code_final"));
@@ -165,25 +176,32 @@ std::optional<AuthResult> Session::refuse_locally() {
 }
 
 std::optional<AuthResult> Session::on_code(const Secret& code) {
-  ++c_.record.attempts;
   c_.vars.set_builtin_secret("code", code);
   const PhaseResult r = c_.client.run(Phase::Verify, c_.vars);
   c_.vars.unset_builtin("code");
   switch (r.outcome) {
     case Outcome::Accepted:
+      c_.record.attempts = c_.config.attempts - attempts_left_ + 1;  // this one too
       c_.record.set("success", LOG_INFO);
       return AuthResult::Success;
     case Outcome::WrongCode:
-      --attempts_left_;
-      tell_error(message(attempts_left_ > 0 ? "wrong_code" : "wrong_code_final"));
+    case Outcome::WrongOrExpired: {
+      spend_attempt();
+      // Where the provider cannot tell a wrong code from an expired one
+      // (privacyIDEA), the user is told it may have expired, and Enter then
+      // gets a new code at once.
+      const bool maybe_expired = r.outcome == Outcome::WrongOrExpired && resends_left_ > 0;
+      if (maybe_expired) expired_ = true;
+      tell_error(message(attempts_left_ <= 0 ? "wrong_code_final" : maybe_expired ? "wrong_or_expired" : "wrong_code"));
       if (attempts_left_ > 0) return std::nullopt;
       c_.record.set("max_tries", LOG_NOTICE, "wrong code, no attempts left");
       return AuthResult::MaxTries;
+    }
     case Outcome::Expired:
       // Every code the provider checks costs an attempt, or typing codes at an
       // expired one would ask the provider more than `attempts` times.
       expired_ = true;
-      --attempts_left_;
+      spend_attempt();
       if (resends_left_ > 0 && attempts_left_ > 0) {
         tell_error(message("expired"));
         return std::nullopt;
@@ -232,7 +250,9 @@ AuthResult Session::on_failure(const PhaseResult& r, const char* phase) {
 
 AuthResult Session::lockout(const PhaseResult& r) {
   const bool locked = r.outcome == Outcome::Locked;
-  std::string text = r.reason.empty() ? message(locked ? "locked" : "rate_limited") : r.reason;
+  // The provider's words when its rule lets the user see them; they are
+  // always in the log.
+  std::string text = r.reason.empty() || !r.show_reason ? message(locked ? "locked" : "rate_limited") : r.reason;
   if (r.retry_after) {
     // The provider's reason may lack a final stop: "Too many attempts. Try again..."
     if (!text.empty() && std::string_view(".!?").find(text.back()) == std::string_view::npos) text += ".";
@@ -240,7 +260,8 @@ AuthResult Session::lockout(const PhaseResult& r) {
   }
   tell_error(text);
   c_.record.set(locked ? "locked" : "rate_limited", LOG_NOTICE,
-                r.detail + (r.retry_after ? ", retry after " + std::to_string(*r.retry_after) + " s" : ""));
+                r.detail + (r.reason.empty() ? "" : " (" + r.reason + ")") +
+                    (r.retry_after ? ", retry after " + std::to_string(*r.retry_after) + " s" : ""));
   return AuthResult::MaxTries;
 }
 

@@ -19,7 +19,9 @@ std::optional<Secret> PamConversation::ask(std::string_view prompt, bool echo) {
     }
     return std::nullopt;
   }
-  if (response == nullptr) return Secret();  // some applications answer "nothing" with NULL
+  // A NULL response is end of input (Linux-PAM's misc_conv on Ctrl-D), not
+  // an empty answer: the login ends with PAM_CONV_ERR.
+  if (response == nullptr) return std::nullopt;
   Secret answer(response);
   wipe_bytes(response, std::strlen(response));
   std::free(response);

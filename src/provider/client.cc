@@ -14,7 +14,7 @@ using std::chrono::duration_cast;
 using std::chrono::microseconds;
 using std::chrono::milliseconds;
 
-PhaseResult unavailable(std::string detail) { return {Outcome::Unavailable, {}, std::nullopt, std::move(detail)}; }
+PhaseResult unavailable(std::string detail) { return {Outcome::Unavailable, {}, true, std::nullopt, std::move(detail)}; }
 
 std::string host_of(const std::string& url) {
   const auto parts = http::parse_url(url);
@@ -42,14 +42,14 @@ PhaseResult ProviderClient::run(Phase phase, Variables& vars) {
     try {
       if (!conditions_hold(step.when, vars)) continue;
     } catch (const TemplateError& e) {
-      return {Outcome::ConfigError, {}, std::nullopt, std::string("step at ") + step.where + ": " + e.what()};
+      return {Outcome::ConfigError, {}, true, std::nullopt, std::string("step at ") + step.where + ": " + e.what()};
     }
     ran = true;
     PhaseResult result = run_step(step, vars);
     if (result.outcome != Outcome::Continue) return result;
   }
   const char* name = phase == Phase::Send ? "send" : "verify";
-  return {Outcome::ConfigError, {}, std::nullopt,
+  return {Outcome::ConfigError, {}, true, std::nullopt,
           ran ? std::string("the last ") + name + " step said 'continue'"
               : std::string("no ") + name + " step applies (check the steps' 'when' conditions)"};
 }
@@ -57,7 +57,7 @@ PhaseResult ProviderClient::run(Phase phase, Variables& vars) {
 PhaseResult ProviderClient::run_step(const Step& step, Variables& vars) {
   const bool relative = !is_absolute_url(step.url);
   const std::size_t count = relative ? spec_.base_urls.size() : 1;
-  if (count == 0) return {Outcome::ConfigError, {}, std::nullopt, "no base_url for step at " + step.where};
+  if (count == 0) return {Outcome::ConfigError, {}, true, std::nullopt, "no base_url for step at " + step.where};
   PhaseResult last;
   bool untrusted = false;  // any base URL on the way
   for (std::size_t i = 0; i < count; ++i) {
@@ -83,7 +83,7 @@ ProviderClient::Verdict ProviderClient::exchange(const Step& step, const std::st
   try {
     request = provider::build_request(spec_, step, base, vars);
   } catch (const TemplateError& e) {
-    return {{Outcome::ConfigError, {}, std::nullopt, "step at " + step.where + ": " + e.what()}, false};
+    return {{Outcome::ConfigError, {}, true, std::nullopt, "step at " + step.where + ": " + e.what()}, false};
   }
   request.timeout = std::min(limits_.timeout, remaining());
   request.connect_timeout = std::min(limits_.connect_timeout, request.timeout);
@@ -103,7 +103,8 @@ ProviderClient::Verdict ProviderClient::exchange(const Step& step, const std::st
 
 ProviderClient::Verdict ProviderClient::interpret(const Step& step, const http::Response& response,
                                                   Variables& vars) const {
-  if (response.failure == http::Failure::Refused) return {{Outcome::ConfigError, {}, std::nullopt, response.error}, false};
+  if (response.failure == http::Failure::Refused)
+    return {{Outcome::ConfigError, {}, true, std::nullopt, response.error}, false};
   if (response.failure != http::Failure::None) {
     PhaseResult failed = unavailable(std::string(http::failure_name(response.failure)) + ": " + sanitize(response.error, 200));
     failed.untrusted = response.failure == http::Failure::Untrusted;
@@ -122,17 +123,21 @@ ProviderClient::Verdict ProviderClient::interpret(const Step& step, const http::
   const Answer answer{response.status, &response.headers, doc ? &*doc : nullptr};
   const auto verdict = classify({&spec_.rules_first, &step.rules, &spec_.rules}, answer, std::chrono::system_clock::now());
   if (!verdict) return {unavailable(status + " matched no rule"), response.status >= 500};
-  if (verdict->outcome == Outcome::Retry) return {unavailable(status + " is transient (rule at " + verdict->rule->where + ")"), true};
+  if (verdict->outcome == Outcome::Retry)
+    return {unavailable(status + " is transient (rule at " + verdict->rule->where + ")" +
+                        (verdict->reason.empty() ? "" : ": " + verdict->reason)),
+            true};
   for (const auto& [name, pointers] : step.save) {
     for (const auto& pointer : pointers) {
-      const Json::Value* v = doc ? json::resolve(*doc, pointer) : nullptr;
-      if (v == nullptr || v->isNull()) continue;
-      vars.save(name, *v);
+      auto v = doc ? json::resolve_all(*doc, pointer) : std::nullopt;
+      if (!v) continue;
+      vars.save(name, std::move(*v));
       break;
     }
   }
-  PhaseResult result{verdict->outcome, verdict->reason, verdict->retry_after,
-                     status + " -> " + std::string(outcome_name(verdict->outcome)) + " (rule at " + verdict->rule->where + ")"};
+  PhaseResult result{verdict->outcome, verdict->reason, verdict->show_reason, verdict->retry_after,
+                     status + " -> " + std::string(outcome_name(verdict->outcome)) + " (rule at " + verdict->rule->where + ")" +
+                         (verdict->rule->hint.empty() ? "" : ": " + verdict->rule->hint)};
   return {std::move(result), false};
 }
 

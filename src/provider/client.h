@@ -24,6 +24,7 @@ struct Limits {
 struct PhaseResult {
   Outcome outcome = Outcome::Unavailable;
   std::string reason;               // the provider's own words, sanitized; may be empty
+  bool show_reason = true;          // false: the reason is for the log only
   std::optional<long> retry_after;  // seconds, for locked / rate_limited
   std::string detail;               // what happened, for the log (no secrets)
   // A provider's TLS identity failed verification on the way (certificate,

@@ -7,11 +7,12 @@
 namespace otp::provider {
 namespace {
 
-constexpr std::array<std::pair<Outcome, std::string_view>, 12> kNames = {{
+constexpr std::array<std::pair<Outcome, std::string_view>, 13> kNames = {{
     {Outcome::Sent, "sent"},
     {Outcome::Accepted, "accepted"},
     {Outcome::NotRequired, "not_required"},
     {Outcome::WrongCode, "wrong_code"},
+    {Outcome::WrongOrExpired, "wrong_or_expired"},
     {Outcome::Expired, "expired"},
     {Outcome::Locked, "locked"},
     {Outcome::RateLimited, "rate_limited"},
@@ -28,6 +29,13 @@ std::optional<Outcome> parse_outcome(std::string_view name) {
   for (const auto& [outcome, text] : kNames)
     if (text == name && outcome != Outcome::Unavailable) return outcome;
   return std::nullopt;
+}
+
+std::vector<std::string_view> rule_outcome_names() {
+  std::vector<std::string_view> names;
+  for (const auto& [outcome, text] : kNames)
+    if (outcome != Outcome::Unavailable) names.push_back(text);
+  return names;
 }
 
 std::string_view outcome_name(Outcome outcome) {

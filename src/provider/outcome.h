@@ -4,6 +4,7 @@
 #include <iosfwd>
 #include <optional>
 #include <string_view>
+#include <vector>
 
 namespace otp::provider {
 
@@ -12,6 +13,7 @@ enum class Outcome {
   Accepted,      // code verified
   NotRequired,   // at send: the provider needs no code from this user
   WrongCode,
+  WrongOrExpired,  // the provider cannot tell a wrong code from an expired one
   Expired,
   Locked,
   RateLimited,
@@ -23,6 +25,8 @@ enum class Outcome {
 };
 
 std::optional<Outcome> parse_outcome(std::string_view name);
+// The names a rule may use, in the table's order.
+std::vector<std::string_view> rule_outcome_names();
 std::string_view outcome_name(Outcome outcome);
 std::ostream& operator<<(std::ostream& out, Outcome outcome);
 

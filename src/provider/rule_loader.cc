@@ -12,7 +12,7 @@ namespace {
 
 const KeySet kRuleKeys = {
     "status", "json", "json_not", "json_contains", "json_exists", "json_missing",
-    "header", "header_exists", "outcome", "message", "retry_after"};
+    "header", "header_exists", "outcome", "message", "show_message", "hint", "retry_after"};
 
 std::optional<StatusRange> status_range(const toml::node& n) {
   if (const auto* i = n.as_integer()) {
@@ -110,12 +110,14 @@ Rule load_rule(const toml::table& t, tomlu::Getter& get, const std::string& path
   } else if (auto o = parse_outcome(*outcome)) {
     rule.outcome = *o;
   } else {
-    get.problem(*t.get("outcome"), path + ".outcome",
-                "unknown outcome '" + *outcome + "' (sent, accepted, wrong_code, expired, locked, rate_limited, "
-                "unknown_user, config_error, retry, continue)");
+    std::string known;
+    for (const auto& name : rule_outcome_names()) known += (known.empty() ? "" : ", ") + std::string(name);
+    get.problem(*t.get("outcome"), path + ".outcome", "unknown outcome '" + *outcome + "' (" + known + ")");
   }
   if (auto message = get.string(t, "message", path + ".message"))
     if (check_pointer(*t.get("message"), *message, get, path + ".message")) rule.message_pointer = *message;
+  rule.show_message = get.boolean(t, "show_message", path + ".show_message").value_or(true);
+  rule.hint = get.string(t, "hint", path + ".hint").value_or("");
   if (const auto* ra = t.get("retry_after")) load_retry_after(*ra, rule, get, path + ".retry_after");
   return rule;
 }

@@ -101,6 +101,7 @@ std::optional<Classification> classify(const std::vector<const std::vector<Rule>
       Classification c;
       c.outcome = rule.outcome;
       c.rule = &rule;
+      c.show_reason = rule.show_message;
       if (!rule.message_pointer.empty())
         if (const auto* v = field(answer, rule.message_pointer); v != nullptr && !v->isNull())
           c.reason = mask_contacts(sanitize(json::as_text(*v), 200));

@@ -48,6 +48,8 @@ struct Rule {
   std::vector<HeaderTest> headers;
   Outcome outcome = Outcome::Unavailable;
   std::string message_pointer;  // the provider's reason, shown or logged
+  bool show_message = true;     // false: logged only (it would tell an attacker too much)
+  std::string hint;             // the administrator's explanation, for the log
   RetryAfter retry_after;
   std::string where;            // "file:line", for debug logs
 };
@@ -62,6 +64,7 @@ struct Answer {
 struct Classification {
   Outcome outcome = Outcome::Unavailable;
   std::string reason;                // sanitized provider text, may be empty
+  bool show_reason = true;           // the rule lets the user see it
   std::optional<long> retry_after;   // seconds
   const Rule* rule = nullptr;
 };

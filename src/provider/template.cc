@@ -15,11 +15,17 @@ namespace {
 enum class Modifier { None, Optional, Default, Alternate };
 
 // One piece of a parsed template: literal text or a reference.
+// "|name" or "|name(1,-27)": a filter and its integer arguments.
+struct FilterCall {
+  std::string name;
+  std::vector<long> args;
+};
+
 struct Piece {
   bool is_ref = false;
   SecureString literal;  // may be a literal secret ("api_key = ...")
   std::string name;
-  std::vector<std::string> filters;
+  std::vector<FilterCall> filters;
   Modifier modifier = Modifier::None;
   std::vector<Piece> alternative;  // the text after ":-" or ":+"
 };
@@ -74,13 +80,30 @@ class Parser {
     return std::string(text_.substr(start, pos_ - start));
   }
 
+  FilterCall read_filter() {
+    FilterCall call{read_name("filter"), {}};
+    if (pos_ >= text_.size() || text_[pos_] != '(') return call;
+    ++pos_;
+    for (;;) {
+      const std::size_t start = pos_;
+      if (pos_ < text_.size() && text_[pos_] == '-') ++pos_;
+      while (pos_ < text_.size() && text_[pos_] >= '0' && text_[pos_] <= '9') ++pos_;
+      if (pos_ == start || (pos_ - start == 1 && text_[start] == '-') || pos_ - start > 6)
+        fail("expected an integer argument of filter '" + call.name + "'");
+      call.args.push_back(std::stol(std::string(text_.substr(start, pos_ - start))));
+      if (pos_ < text_.size() && text_[pos_] == ',') { ++pos_; continue; }
+      if (pos_ < text_.size() && text_[pos_] == ')') { ++pos_; return call; }
+      fail("expected ',' or ')' in the arguments of filter '" + call.name + "'");
+    }
+  }
+
   Piece parse_ref() {
     Piece ref;
     ref.is_ref = true;
     ref.name = read_name("variable");
     while (pos_ < text_.size() && text_[pos_] == '|') {
       ++pos_;
-      ref.filters.push_back(read_name("filter"));
+      ref.filters.push_back(read_filter());
     }
     if (text_.compare(pos_, 2, ":-") == 0 || text_.compare(pos_, 2, ":+") == 0) {
       ref.modifier = text_[pos_ + 1] == '-' ? Modifier::Default : Modifier::Alternate;
@@ -107,7 +130,20 @@ std::string require_phone(const Json::Value& v, const char* filter) {
   return v.asString();
 }
 
-using Filter = std::function<Json::Value(const Json::Value&)>;
+struct Filter {
+  std::size_t min_args, max_args;
+  std::function<Json::Value(const Json::Value&, const std::vector<long>&)> apply;
+};
+
+// Python's slice of text by bytes: slice(1) drops the first byte,
+// slice(1,-27) keeps bytes 1 up to 27 before the end (Descope's region).
+std::string slice(const std::string& text, const std::vector<long>& args) {
+  const long size = static_cast<long>(text.size());
+  auto index = [size](long i) { return std::clamp(i < 0 ? size + i : i, 0L, size); };
+  const long start = index(args.at(0));
+  const long end = args.size() > 1 ? index(args[1]) : size;
+  return start < end ? text.substr(static_cast<std::size_t>(start), static_cast<std::size_t>(end - start)) : std::string();
+}
 
 // A filter's result from text it made, the text wiped (it may be a secret).
 Json::Value text_value(std::string& text) {
@@ -117,46 +153,67 @@ Json::Value text_value(std::string& text) {
 }
 
 const std::map<std::string, Filter, std::less<>>& filters() {
+  using Args = const std::vector<long>&;
   static const std::map<std::string, Filter, std::less<>> table = {
-      {"string", [](const Json::Value& v) {
+      {"string", {0, 0, [](const Json::Value& v, Args) {
          std::string s = json::as_text(v);
          return text_value(s);
-       }},
-      {"lower", [](const Json::Value& v) {
+       }}},
+      {"lower", {0, 0, [](const Json::Value& v, Args) {
          std::string s = json::as_text(v);
          std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
          return text_value(s);
-       }},
-      {"upper", [](const Json::Value& v) {
+       }}},
+      {"upper", {0, 0, [](const Json::Value& v, Args) {
          std::string s = json::as_text(v);
          std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
          return text_value(s);
-       }},
-      {"digits", [](const Json::Value& v) {
+       }}},
+      {"digits", {0, 0, [](const Json::Value& v, Args) {
          std::string s = json::as_text(v);
          s.erase(std::remove_if(s.begin(), s.end(), [](char c) { return c < '0' || c > '9'; }), s.end());
          return text_value(s);
-       }},
-      {"national", [](const Json::Value& v) { return Json::Value(split_e164(require_phone(v, "national"))->second); }},
-      {"country_code", [](const Json::Value& v) { return Json::Value(split_e164(require_phone(v, "country_code"))->first); }},
+       }}},
+      {"slice", {1, 2, [](const Json::Value& v, Args args) {
+         std::string s = json::as_text(v);
+         std::string part = slice(s, args);
+         wipe(s);
+         return text_value(part);
+       }}},
+      {"national", {0, 0, [](const Json::Value& v, Args) {
+         return Json::Value(split_e164(require_phone(v, "national"))->second);
+       }}},
+      {"country_code", {0, 0, [](const Json::Value& v, Args) {
+         return Json::Value(split_e164(require_phone(v, "country_code"))->first);
+       }}},
   };
   return table;
 }
 
+// The filter a call names, with the right number of arguments, or an error.
+const Filter& filter_for(const FilterCall& call) {
+  const auto filter = filters().find(call.name);
+  if (filter == filters().end()) throw TemplateError("unknown filter '" + call.name + "'");
+  const Filter& f = filter->second;
+  if (call.args.size() < f.min_args || call.args.size() > f.max_args)
+    throw TemplateError("filter '" + call.name + "' takes " +
+                        (f.max_args == 0 ? std::string("no arguments")
+                                         : std::to_string(f.min_args) + " to " + std::to_string(f.max_args) +
+                                               " integer arguments"));
+  return f;
+}
+
 // Loaded templates had their filters checked, but expand_* take any text:
 // an unknown filter is an error there too, never a lookup past the table.
-Json::Value apply_filters(Json::Value v, const std::vector<std::string>& names) {
-  for (const auto& name : names) {
-    const auto filter = filters().find(name);
-    if (filter == filters().end()) {
-      json::wipe(v);
-      throw TemplateError("unknown filter '" + name + "'");
-    }
-    Json::Value next = filter->second(v);
-    json::wipe(v);
-    v = std::move(next);
+Json::Value apply_filters(Json::Value v, const std::vector<FilterCall>& calls) {
+  json::WipeOnExit wipe_input(v);
+  Json::Value result = v;
+  for (const auto& call : calls) {
+    Json::Value next = filter_for(call).apply(result, call.args);
+    json::wipe(result);
+    result = std::move(next);
   }
-  return v;
+  return result;
 }
 
 // ---- expansion -------------------------------------------------------------
@@ -211,8 +268,7 @@ void expand_pieces(const std::vector<Piece>& pieces, const VariableSource& vars,
 void check_filters(const std::vector<Piece>& pieces, std::vector<std::string>* names) {
   for (const auto& piece : pieces) {
     if (!piece.is_ref) continue;
-    for (const auto& f : piece.filters)
-      if (filters().find(f) == filters().end()) throw TemplateError("unknown filter '" + f + "'");
+    for (const auto& f : piece.filters) filter_for(f);
     if (names != nullptr) names->push_back(piece.name);
     check_filters(piece.alternative, names);
   }

@@ -7,7 +7,8 @@
 //   ${name?}           the value, or nothing (a JSON member is left out)
 //   ${name:-text}      the value, or text when undefined or empty
 //   ${name:+text}      text when name is defined and non-empty, else nothing
-//   ${name|filter}     filters: string lower upper national country_code digits
+//   ${name|filter}     filters: string lower upper national country_code digits,
+//                      slice(start[,end]) (Python's, by bytes)
 //   $${                a literal "${"
 #pragma once
 

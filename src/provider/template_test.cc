@@ -61,6 +61,30 @@ BOOST_AUTO_TEST_CASE(filters) {
   BOOST_TEST(check_template("${user|nosuch}").has_value());
 }
 
+// slice(start[,end]) as in Python, by bytes: Descope's region is
+// ${project_id|slice(1,-27)}, empty for ids of 28 characters or fewer.
+BOOST_AUTO_TEST_CASE(slice_filter) {
+  MapVars v;
+  v.values["short"] = "P2pamotpTEST0000000000000000";             // 28
+  v.values["euc1"] = "Peuc1" + std::string(27, '0');              // 32
+  v.values["long"] = "Peuc12pa" + std::string(27, '0');           // 35
+  BOOST_TEST(expand_text("${short|slice(1,-27)}", v) == "");
+  BOOST_TEST(expand_text("${euc1|slice(1,-27)}", v) == "euc1");
+  BOOST_TEST(expand_text("${long|slice(1,-27)}", v) == "euc12pa");
+  BOOST_TEST(expand_text("${euc1|slice(1,3)}", v) == "eu");
+  BOOST_TEST(expand_text("${euc1|slice(-4)}", v) == "0000");
+  BOOST_TEST(expand_text("${euc1|slice(40)}", v) == "");
+  BOOST_TEST(expand_text("${euc1|slice(1,-27)|upper}", v) == "EUC1");
+  BOOST_TEST(expand_text("https://api.${euc1|slice(1,-27):+${euc1|slice(1,-27)}.}descope.com", v) ==
+             "https://api.euc1.descope.com");
+  BOOST_TEST(check_template("${x|slice}").has_value());          // needs an argument
+  BOOST_TEST(check_template("${x|slice(1,2,3)}").has_value());   // at most two
+  BOOST_TEST(check_template("${x|upper(1)}").has_value());       // takes none
+  BOOST_TEST(check_template("${x|slice(a)}").has_value());
+  BOOST_TEST(check_template("${x|slice(1,)}").has_value());
+  BOOST_TEST(!check_template("${x|slice(-1)}").has_value());
+}
+
 BOOST_AUTO_TEST_CASE(whole_value_keeps_its_type) {
   const auto v = sample();
   BOOST_TEST(expand_value("${minutes}", v)->isInt());

@@ -132,7 +132,8 @@ BOOST_AUTO_TEST_CASE(server_error_at_verify_after_a_wrong_code) {
 }
 
 BOOST_AUTO_TEST_CASE(timeout_at_verify) {
-  config("failmode = \"safe\"\ntimeout = " + std::to_string(short_timeout()));
+  config("failmode = \"safe\"\ntimeout = " + std::to_string(short_timeout()) +
+         "\nconnect_timeout = " + std::to_string(short_connect_timeout()));
   auto fault = on_path("/v1/otp/verify");
   fault.hang = true;
   const auto r = pam.authenticate("alice", {say("alice-password"), fault_then(fault, code_for(kAlicePhone))});

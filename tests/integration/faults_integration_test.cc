@@ -32,7 +32,7 @@ namespace {
 
 // Seconds for one exchange, and for connecting (longer in slow builds).
 const int kTimeout = short_timeout();
-const int kConnectTimeout = kTimeout / 2;
+const int kConnectTimeout = short_connect_timeout();
 const char* kPhone = "+15551234567";
 
 // libcurl's pin for a certificate: sha256// and the base64 SHA-256 of its SubjectPublicKeyInfo.

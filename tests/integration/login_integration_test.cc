@@ -174,7 +174,7 @@ BOOST_AUTO_TEST_CASE(provider_down_failmode_safe_lets_the_login_through) {
 BOOST_AUTO_TEST_CASE(hung_provider_is_bounded_by_timeout) {
   const int timeout = short_timeout();
   pam.write_config(pam.default_config("timeout = " + std::to_string(timeout) +
-                                      "\nconnect_timeout = " + std::to_string(timeout / 2)));
+                                      "\nconnect_timeout = " + std::to_string(short_connect_timeout())));
   otp::mock::Fault hang;
   hang.hang = true;
   Shared::mock().set_fault(hang);

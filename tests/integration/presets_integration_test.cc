@@ -401,20 +401,91 @@ BOOST_AUTO_TEST_CASE(realm_pin_and_user_mapping) {
   BOOST_TEST(!r.logged("pass=1234"));
 }
 
-BOOST_AUTO_TEST_CASE(reject_is_a_wrong_code) {
+// privacyIDEA answers a wrong code and an expired challenge alike: the user
+// is told it may have expired, and Enter gets a new code at once.
+BOOST_AUTO_TEST_CASE(reject_is_a_wrong_or_expired_code) {
   pam.write_users("alice\n");
   use("preset = \"privacyidea\"\n");
-  wrong_then_right("alice", kAlicePhone);
+  const auto r = login("alice", {wrong_code_for(kAlicePhone), code_for(kAlicePhone)});
+  BOOST_TEST_INFO(r.describe());
+  BOOST_TEST(r.rc == PAM_SUCCESS);
+  BOOST_TEST(r.errors.at(0) == "Incorrect or expired code, 2 attempts left. Press Enter for a new code.");
+  // An expired challenge, then Enter: a new code at once, no cooldown.
+  Shared::mock().reset();
+  const auto expired = login("alice", {expire_then_answer(kAlicePhone), say(""), code_for(kAlicePhone)});
+  BOOST_TEST_INFO(expired.describe());
+  BOOST_TEST(expired.rc == PAM_SUCCESS);
+  BOOST_TEST(expired.errors.at(0) == "Incorrect or expired code, 2 attempts left. Press Enter for a new code.");
+  BOOST_TEST(Shared::mock().outbox().size() == 2u);
+  BOOST_TEST(expired.logged("attempts=2"));
 }
 
-BOOST_AUTO_TEST_CASE(failcounter_exceeded_is_a_lockout) {
+// The right code for a locked token: privacyIDEA's words say the code
+// matched, so the user sees pam_otp's own text; the log keeps them.
+BOOST_AUTO_TEST_CASE(failcounter_exceeded_is_a_lockout_that_does_not_say_the_code_was_right) {
   configure([](otp::mock::Dialects& d) { d.privacyidea.max_fail = 2; });
   pam.write_users("alice\n");
   use("preset = \"privacyidea\"\n");
-  const auto r = wrong_codes("alice", kAlicePhone, 3);
+  const auto r = login("alice", {wrong_code_for(kAlicePhone), wrong_code_for(kAlicePhone), code_for(kAlicePhone)});
   BOOST_TEST_INFO(r.describe());
   BOOST_TEST(r.rc == PAM_MAXTRIES);
-  BOOST_TEST(r.errors.back().find("Failcounter exceeded") != std::string::npos);
+  BOOST_TEST(r.errors.back() == "Too many attempts.");
+  for (const auto& e : r.errors) BOOST_TEST(e.find("matches") == std::string::npos);
+  BOOST_TEST(r.logged("result=locked"));
+  BOOST_TEST(r.logged("Challenge matches, but token is not fit for challenge. Failcounter exceeded"));
+  // The next login is refused at the first leg.
+  const auto next = login("alice", {code_for(kAlicePhone)});
+  BOOST_TEST(next.rc == PAM_MAXTRIES);
+  BOOST_TEST(next.prompts.size() == 1u);  // the password only
+}
+
+// The causes of a first-leg REJECT, told apart as privacyIDEA 3.11 words them.
+BOOST_AUTO_TEST_CASE(first_leg_rejects_are_classified) {
+  pam.write_users("alice\ncarol\n");
+  // The SMS gateway is down: nothing was sent, so the service is
+  // unavailable and failmode applies (safe: the password decides).
+  configure([](otp::mock::Dialects& d) { d.privacyidea.gateway_down = true; });
+  use("preset = \"privacyidea\"\n");
+  const auto down = login("alice", {});
+  BOOST_TEST_INFO(down.describe());
+  BOOST_TEST(down.rc == PAM_AUTHINFO_UNAVAIL);
+  BOOST_TEST(down.logged("the SMS could not be sent"));
+  use("preset = \"privacyidea\"\n", "failmode = \"safe\"");
+  const auto safe = login("alice", {});
+  BOOST_TEST(safe.rc == PAM_SUCCESS);  // pam_matrix's, with pam_otp's PAM_IGNORE
+  BOOST_TEST(safe.logged("result=failopen"));
+  // A disabled token: locked, in pam_otp's words.
+  configure([](otp::mock::Dialects& d) {
+    d.privacyidea.gateway_down = false;
+    d.privacyidea.users["alice"].disabled = true;
+  });
+  use("preset = \"privacyidea\"\n");
+  const auto disabled = login("alice", {});
+  BOOST_TEST_INFO(disabled.describe());
+  BOOST_TEST(disabled.rc == PAM_MAXTRIES);
+  BOOST_TEST(disabled.errors.back() == "Too many attempts.");
+  BOOST_TEST(disabled.logged("No active challenge response token found"));
+  // No token at all: not enrolled at the provider.
+  configure([](otp::mock::Dialects& d) {
+    d.privacyidea.users["alice"].disabled = false;
+    d.privacyidea.users["carol"] = {"", "", "", "", false};
+  });
+  const auto none = login("carol", {});
+  BOOST_TEST_INFO(none.describe());
+  BOOST_TEST(none.rc == PAM_AUTH_ERR);
+  BOOST_TEST(none.logged("The user has no tokens assigned"));
+}
+
+BOOST_AUTO_TEST_CASE(sms_and_email_tokens_are_both_logged) {
+  configure([](otp::mock::Dialects& d) { d.privacyidea.users["alice"].email = "alice@example.com"; });
+  pam.write_users("alice\n");
+  use("preset = \"privacyidea\"\n");
+  const auto r = login("alice", {code_for(kAlicePhone)});
+  BOOST_TEST_INFO(r.describe());
+  BOOST_TEST(r.rc == PAM_SUCCESS);
+  BOOST_TEST(Shared::mock().outbox().size() == 2u);
+  BOOST_TEST(r.logged("result=success user=alice"));
+  BOOST_TEST(r.logged("channel=sms+email"));
 }
 
 BOOST_AUTO_TEST_CASE(unknown_user_and_wrong_pin) {
@@ -427,6 +498,8 @@ BOOST_AUTO_TEST_CASE(unknown_user_and_wrong_pin) {
   const auto alice = login("alice", {});
   BOOST_TEST_INFO(alice.describe());
   BOOST_TEST(alice.rc == PAM_AUTH_ERR);  // REJECT at the first leg: wrong PIN
+  BOOST_TEST(alice.logged("the token PIN is not trigger_pass"));
+  BOOST_TEST(dave.logged("ERR904"));
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -41,7 +41,8 @@ double slowdown() {
 #endif
 }
 
-int short_timeout() { return slowdown() > 1 ? 6 : 2; }
+int short_timeout() { return slowdown() > 1 ? 10 : 2; }
+int short_connect_timeout() { return slowdown() > 1 ? short_timeout() : short_timeout() / 2; }
 
 std::chrono::milliseconds within(std::chrono::milliseconds limit) {
   return limit + std::chrono::milliseconds(static_cast<long>(1000 * slowdown()));

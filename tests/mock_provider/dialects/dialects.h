@@ -43,14 +43,18 @@ struct TwilioSettings {
 
 struct PrivacyIdeaUser {
   std::string pin, realm, phone;  // realm "" = the default realm
+  std::string email;              // an e-mail token besides the SMS one ("" = none)
+  bool disabled = false;          // the user's tokens are disabled
 };
 
 struct PrivacyIdeaSettings {
-  std::map<std::string, PrivacyIdeaUser> users{{"alice", {"", "", "+15551234567"}},
-                                               {"bob", {"1234", "corp", "+15557654321"}}};
+  std::map<std::string, PrivacyIdeaUser> users{{"alice", {"", "", "+15551234567", "", false}},
+                                               {"bob", {"1234", "corp", "+15557654321", "", false}}};
   int max_fail = 5;  // failcounter limit; reset() clears the counters
   // The passOnNoUser policy: an unknown user is accepted without a code.
   bool pass_on_no_user = false;
+  // The SMS gateway and mail server fail: the PIN is right, nothing is sent.
+  bool gateway_down = false;
 };
 
 struct BlockIdSettings {

@@ -102,7 +102,7 @@ BOOST_FIXTURE_TEST_CASE(configure_and_read_back, DialectMock) {
   bad.twilio.max_send_attempts = 0;
   BOOST_CHECK_THROW(mock.configure_dialects(bad), std::invalid_argument);
   bad = d;
-  bad.privacyidea.users["carol"] = PrivacyIdeaUser{"", "", "5551234567"};  // not E.164
+  bad.privacyidea.users["carol"] = PrivacyIdeaUser{"", "", "5551234567", "", false};  // not E.164
   BOOST_CHECK_THROW(mock.configure_dialects(bad), std::invalid_argument);
   BOOST_TEST(mock.dialects().privacyidea.users.count("carol") == 0u);  // unchanged
 }

@@ -56,6 +56,8 @@ Json::Value users_json(const PrivacyIdeaSettings& s) {
     v[name]["pin"] = u.pin;
     v[name]["realm"] = u.realm;
     v[name]["phone"] = u.phone;
+    v[name]["email"] = u.email;
+    v[name]["disabled"] = u.disabled;
   }
   return v;
 }
@@ -98,9 +100,12 @@ void apply_privacyidea(const Json::Value& o, Dialects& d) {
     read_string(u, "pin", out.pin);
     read_string(u, "realm", out.realm);
     read_string(u, "phone", out.phone);
+    read_string(u, "email", out.email);
+    read_bool(u, "disabled", out.disabled);
   });
   read_int(o, "max_fail", d.privacyidea.max_fail, 1, INT_MAX);
   read_bool(o, "pass_on_no_user", d.privacyidea.pass_on_no_user);
+  read_bool(o, "gateway_down", d.privacyidea.gateway_down);
 }
 
 void apply_blockid(const Json::Value& o, Dialects& d) {
@@ -138,7 +143,8 @@ void validate(const Dialects& d) {
   require(d.twilio.max_check_attempts >= 1, "twilio.max_check_attempts");
   require(d.twilio.max_send_attempts >= 1, "twilio.max_send_attempts");
   for (const auto& [name, u] : d.privacyidea.users)
-    require(!name.empty() && is_e164(u.phone), "privacyidea.users");
+    require(!name.empty() && (u.phone.empty() || is_e164(u.phone)) && (u.email.empty() || is_email(u.email)),
+            "privacyidea.users");
   require(d.privacyidea.max_fail >= 1, "privacyidea.max_fail");
   require(!d.blockid.tenant_id.empty() && !d.blockid.community_id.empty() &&
               !d.blockid.license_key.empty(),
@@ -167,6 +173,7 @@ Json::Value to_json(const Dialects& d) {
   v["privacyidea"]["users"] = users_json(d.privacyidea);
   v["privacyidea"]["max_fail"] = d.privacyidea.max_fail;
   v["privacyidea"]["pass_on_no_user"] = d.privacyidea.pass_on_no_user;
+  v["privacyidea"]["gateway_down"] = d.privacyidea.gateway_down;
   v["blockid"]["tenant_id"] = d.blockid.tenant_id;
   v["blockid"]["community_id"] = d.blockid.community_id;
   v["blockid"]["license_key"] = d.blockid.license_key;

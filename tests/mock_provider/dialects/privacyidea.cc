@@ -1,7 +1,11 @@
-// privacyIDEA's /validate/check (providers.md "privacyIDEA"), with one SMS
-// token per user: the first leg (pass = PIN) triggers a challenge, the
-// second (transaction_id, pass = code) answers it. Wrong answers are HTTP
-// 200 REJECTs; only server-side errors use another status.
+// privacyIDEA's /validate/check (providers.md "privacyIDEA"), with an SMS
+// token per user and maybe an e-mail token: the first leg (pass = PIN)
+// triggers a challenge on every token, the second (transaction_id, pass =
+// code) answers it. Wrong answers are HTTP 200 REJECTs; only server-side
+// errors use another status (ERR904, an unknown user, is HTTP 400).
+// Sources of each answer: the shapes and texts below are what a real
+// privacyIDEA 3.11 server answered (shared/providers.md, "Checked on a real
+// privacyIDEA 3.11"); no SDK exists to compare with.
 #include <map>
 
 #include "dialects/code_book.h"
@@ -123,12 +127,18 @@ Reply PrivacyIdea::check(const Req& req, DialectContext& ctx) {
       return with_message("ACCEPT", "The user does not exist, but is accepted due to policy 'passOnNoUser'.");
     return server_error(904, "The user can not be found in any resolver in this realm!");
   }
-  if (failcounts_[*p->user] >= s.max_fail) return with_message("REJECT", "Failcounter exceeded");
   if (p->transaction_id) return answer(*p->user, *p, ctx);
+  if (u->second.phone.empty() && u->second.email.empty())
+    return with_message("REJECT", "The user has no tokens assigned");
+  if (u->second.disabled) return with_message("REJECT", "No active challenge response token found");
+  if (failcounts_[*p->user] >= s.max_fail) return with_message("REJECT", "Failcounter exceeded");
   if (*p->pass != u->second.pin) {
-    ++failcounts_[*p->user];
+    ++failcounts_[*p->user];  // IncFailCountOnFalsePin, on by default
     return with_message("REJECT", "wrong otp pin");
   }
+  if (s.gateway_down)
+    return with_message("REJECT", u->second.phone.empty() ? "The PIN was correct, but the EMail could not be sent!"
+                                                          : "The PIN was correct, but the SMS could not be sent!");
   return challenge(*p->user, u->second, ctx);
 }
 
@@ -139,36 +149,45 @@ Reply PrivacyIdea::challenge(const std::string& user, const PrivacyIdeaUser& u,
   challenges_.issue(tx, code,
                     ctx.now() + std::chrono::seconds(ctx.mock_settings().code_ttl_seconds));
   owners_[tx] = user;
-  ctx.deliver(Delivery{user, "sms", u.phone, code, tx});
-
-  Json::Value one(Json::objectValue);
-  one["transaction_id"] = tx;
-  one["message"] = kChallengeMessage;
-  one["client_mode"] = "interactive";
-  one["type"] = "sms";
-  one["serial"] = serial(user);
   Json::Value detail(Json::objectValue);
   detail["transaction_id"] = tx;
-  detail["transaction_ids"].append(tx);
-  detail["message"] = kChallengeMessage;
-  detail["messages"].append(kChallengeMessage);
+  // One challenge per token, under one transaction id (the same code here).
+  for (const auto& [type, to] : {std::pair<std::string, std::string>{"sms", u.phone}, {"email", u.email}}) {
+    if (to.empty()) continue;
+    ctx.deliver(Delivery{user, type, to, code, tx});
+    const std::string message = type == "sms" ? kChallengeMessage : "Please enter the OTP from the email";
+    Json::Value one(Json::objectValue);
+    one["transaction_id"] = tx;
+    one["message"] = message;
+    one["client_mode"] = "interactive";
+    one["type"] = type;
+    one["serial"] = serial(user);
+    detail["multi_challenge"].append(one);
+    detail["transaction_ids"].append(tx);
+    detail["messages"].append(message);
+  }
+  detail["message"] = detail["messages"][0];
   detail["serial"] = serial(user);
-  detail["type"] = "sms";
-  detail["multi_challenge"].append(one);
+  detail["type"] = detail["multi_challenge"][0]["type"];
   return outcome("CHALLENGE", detail);
 }
 
 Reply PrivacyIdea::answer(const std::string& user, const Params& p, DialectContext& ctx) {
   const std::string& tx = *p.transaction_id;
   const auto owner = owners_.find(tx);
-  // Another user's, unknown, expired and used challenges: all just wrong.
+  // Another user's, unknown, expired and used challenges: all answered like
+  // a wrong code, as privacyIDEA does ("Response did not match the challenge.").
   const bool mine = owner != owners_.end() && owner->second == user;
-  if (mine && challenges_.check(tx, *p.pass, ctx.now()) == CodeCheck::ok) {
+  const CodeCheck check = mine ? challenges_.check(tx, *p.pass, ctx.now()) : CodeCheck::wrong;
+  if (check == CodeCheck::ok && failcounts_[user] >= ctx.dialects().privacyidea.max_fail)
+    return with_message("REJECT", "Challenge matches, but token is not fit for challenge. Failcounter exceeded");
+  if (check == CodeCheck::ok) {
     failcounts_[user] = 0;
     return with_message("ACCEPT", "matching 1 tokens");
   }
   ++failcounts_[user];
-  return with_message("REJECT", "wrong otp value");
+  return with_message("REJECT",
+                      check == CodeCheck::expired ? "Response did not match the challenge." : "wrong otp value");
 }
 
 }  // namespace

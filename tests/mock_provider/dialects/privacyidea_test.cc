@@ -128,7 +128,8 @@ BOOST_FIXTURE_TEST_CASE(failcounter_exceeded, PrivacyIdea) {
   const std::string code = code_for("+15551234567");
   for (int i = 0; i < 3; ++i)
     check_outcome(answer(tx, wrong_code(code)), "REJECT", "wrong otp value");
-  check_outcome(answer(tx, code), "REJECT", "Failcounter exceeded");
+  // The right code for a locked token: privacyIDEA says the code matched.
+  check_outcome(answer(tx, code), "REJECT", "Challenge matches, but token is not fit for challenge. Failcounter exceeded");
   check_outcome(form({{"user", "alice"}, {"pass", ""}}), "REJECT", "Failcounter exceeded");
   BOOST_TEST(mock.outbox().size() == 1u);
   mock.reset();
@@ -140,7 +141,8 @@ BOOST_FIXTURE_TEST_CASE(expired_and_unknown_transactions, PrivacyIdea) {
   const std::string tx = challenged();
   const std::string code = code_for("+15551234567");
   mock.expire_codes();
-  check_outcome(answer(tx, code), "REJECT", "wrong otp value");
+  // An expired challenge answers like a wrong code, in other words.
+  check_outcome(answer(tx, code), "REJECT", "Response did not match the challenge.");
   check_outcome(answer("12345678901234567890", code), "REJECT", "wrong otp value");
 }
 
