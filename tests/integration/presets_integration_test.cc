@@ -677,3 +677,104 @@ BOOST_AUTO_TEST_CASE(bad_client_key) {
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+// ---------------------------------------------------------------------------
+// Each provider's own answers, as its SDK names them or its guide documents
+// them (tests/conformance has their sources), replayed by the mock as the
+// exact answer to one send or verify, through real libpam: the outcome and
+// what the user is told. (One attempt, no resend, so each outcome has one
+// PAM code.)
+BOOST_FIXTURE_TEST_SUITE(provider_answers, PresetFixture)
+
+struct AnswerCase {
+  const char* name;
+  std::string preset;     // stytch, descope, twilio_verify, blockid
+  bool at_verify;
+  int status;
+  std::string body;
+  int rc;
+  const char* result;     // the log's result=
+  const char* shown;      // the last message the user saw ("" = not checked)
+};
+
+void use_preset(PresetFixture& f, const std::string& preset) {
+  const std::string top = "attempts = 1\nresends = 0";
+  if (preset == "stytch") preset_stytch::use_stytch(f, "", "", top);
+  else if (preset == "descope") preset_descope::use_descope(f, "", top);
+  else if (preset == "twilio_verify") preset_twilio_verify::use_twilio(f, "", top);
+  else preset_blockid::use_blockid(f, "", "");
+  if (preset == "blockid") {  // (use_blockid takes no top lines)
+    std::string text = read_file(f.pam.config_path());
+    f.pam.write_config(top + "\n" + text);
+  }
+}
+
+std::string path_of(const PresetFixture& f, const std::string& preset, bool verify) {
+  if (preset == "stytch") return verify ? "/v1/otps/authenticate" : "/v1/otps/sms/send";
+  if (preset == "descope") return verify ? "/v1/auth/otp/verify/sms" : "/v1/auth/otp/signin/sms";
+  if (preset == "twilio_verify")
+    return "/v2/Services/" + f.dialects.twilio.service_sid + (verify ? "/VerificationCheck" : "/Verifications");
+  return verify ? "/api/r2/otp/verify" : "/api/r2/otp/generate";
+}
+
+BOOST_AUTO_TEST_CASE(each_providers_own_answers) {
+  auto stytch = [](int status, const std::string& type, const std::string& message) {
+    return "{\"status_code\":" + std::to_string(status) + ",\"request_id\":\"request-id-test-1\",\"error_type\":\"" +
+           type + "\",\"error_message\":\"" + message + "\",\"error_url\":\"https://stytch.com/docs/api/errors/" +
+           std::to_string(status) + "\"}";
+  };
+  const std::vector<AnswerCase> cases = {
+      {"stytch user_not_found", "stytch", false, 404, stytch(404, "user_not_found", "User could not be found."),
+       PAM_AUTH_ERR, "rejected", "Authentication failed."},
+      {"stytch inactive_email", "stytch", false, 400, stytch(400, "inactive_email", "The email is inactive."),
+       PAM_AUTH_ERR, "rejected", ""},
+      {"stytch unsubscribed_phone_number", "stytch", false, 400,
+       stytch(400, "unsubscribed_phone_number", "The phone number has unsubscribed."), PAM_AUTH_ERR, "rejected", ""},
+      {"stytch too_few_tokens_authenticated", "stytch", false, 429,
+       stytch(429, "too_few_tokens_authenticated", "Too few tokens."), PAM_MAXTRIES, "rate_limited", ""},
+      {"stytch captcha_failed", "stytch", false, 429, stytch(429, "captcha_failed", "Captcha failed."), PAM_MAXTRIES,
+       "rate_limited", ""},
+      {"descope E061104", "descope", true, 400,
+       R"({"errorCode":"E061104","errorDescription":"One-time code expired","errorMessage":"The code has expired"})",
+       PAM_AUTH_ERR, "expired", "The code has expired."},
+      {"descope E130429", "descope", false, 429,
+       R"({"errorCode":"E130429","errorDescription":"https://docs.descope.com/rate-limit","errorMessage":"Too many requests, slow down"})",
+       PAM_MAXTRIES, "rate_limited", "Too many requests, slow down"},
+      {"twilio 60205", "twilio_verify", false, 403,
+       R"({"code":60205,"message":"SMS is not supported by landline phone number","more_info":"https://www.twilio.com/docs/errors/60205","status":403})",
+       PAM_AUTH_ERR, "rejected", ""},
+      {"twilio check max_attempts_reached", "twilio_verify", true, 200,
+       R"({"sid":"VE00000000000000000000000000000000","status":"max_attempts_reached","valid":false})", PAM_MAXTRIES,
+       "locked", "Too many attempts."},
+      {"twilio check expired", "twilio_verify", true, 200,
+       R"({"sid":"VE00000000000000000000000000000000","status":"expired","valid":false})", PAM_AUTH_ERR, "expired", ""},
+      {"twilio check canceled", "twilio_verify", true, 200,
+       R"({"sid":"VE00000000000000000000000000000000","status":"canceled","valid":false})", PAM_AUTH_ERR, "expired", ""},
+      {"blockid status false", "blockid", true, 200, R"({"error_code":1001,"message":"OTP verification failed","status":false})",
+       PAM_MAXTRIES, "max_tries", "Incorrect code. No attempts left."},
+      {"blockid Invalid OTP.", "blockid", true, 400, R"({"error_code":404,"message":"Invalid OTP.","status":false})",
+       PAM_MAXTRIES, "max_tries", ""},
+  };
+  for (const auto& c : cases) {
+    Shared::mock().reset();
+    use_preset(*this, c.preset);
+    otp::mock::Fault fault;
+    fault.path = path_of(*this, c.preset, c.at_verify);
+    fault.status = c.status;
+    fault.body = c.body;
+    fault.count = 1;
+    if (!c.at_verify) Shared::mock().set_fault(fault);
+    Responder answer = [&](const std::string& prompt) {
+      if (c.at_verify) Shared::mock().set_fault(fault);
+      return code_for(kAlicePhone)(prompt);
+    };
+    const auto r = login("alice", {answer});
+    Shared::mock().clear_fault();
+    BOOST_TEST_INFO(c.name << "\n" << r.describe());
+    BOOST_TEST(r.rc == c.rc);
+    BOOST_TEST(r.logged(std::string("result=") + c.result));
+    if (*c.shown != '\0') BOOST_TEST((!r.errors.empty() && r.errors.back() == c.shown));
+  }
+}
+
+BOOST_AUTO_TEST_SUITE_END()

@@ -71,6 +71,7 @@ bool MockProvider::before_handler(const httplib::Request& req, httplib::Response
     injected_status(res, 503, request_id);
   } else if (fault->status != 0) {
     injected_status(res, fault->status, request_id);
+    if (!fault->body.empty()) res.set_content(fault->body, "application/json");
     if (!fault->location.empty()) res.set_header("Location", fault->location);
   } else if (fault->malformed_json) {
     malformed_json(res);

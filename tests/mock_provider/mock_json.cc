@@ -95,6 +95,7 @@ Json::Value to_json(const Fault& f) {
   v["hang"] = f.hang;
   v["status"] = f.status;
   v["location"] = f.location;
+  v["body"] = f.body;
   v["malformed_json"] = f.malformed_json;
   v["oversized_bytes"] = Json::UInt64(f.oversized_bytes);
   v["reset"] = f.reset;
@@ -155,6 +156,7 @@ Fault fault_from_json(const Json::Value& obj) {
   read_bool(obj, "hang", f.hang);
   read_int(obj, "status", f.status, 0, 599);
   read_string(obj, "location", f.location);
+  read_string(obj, "body", f.body);
   if (f.status != 0 && f.status < 100) bad("status");
   read_bool(obj, "malformed_json", f.malformed_json);
   read_size(obj, "oversized_bytes", f.oversized_bytes);

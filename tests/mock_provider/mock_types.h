@@ -55,7 +55,8 @@ struct MockSettings {
 struct Fault {
   int delay_ms = 0;          // sleep, then answer normally
   bool hang = false;         // answer only once the fault is cleared or the server stops
-  int status = 0;            // answer this status with an "injected" error body
+  int status = 0;            // answer this status with an "injected" error body,
+  std::string body;          // or with this JSON body (a provider's exact answer)
   std::string location;      // with status: a Location header (a redirect)
   bool malformed_json = false;       // 200 with a truncated JSON body
   std::size_t oversized_bytes = 0;   // 200 with a valid JSON body of this many bytes
