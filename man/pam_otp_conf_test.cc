@@ -34,7 +34,7 @@ using ManPage = std::map<std::string, std::vector<Entry>>;
 std::vector<std::string> keys_of(std::string head) {
   head = std::regex_replace(head, std::regex(R"(\([^)]*\))"), "");  // types and defaults
   std::vector<std::string> keys;
-  const std::regex key(R"(\*\[?([a-z][a-z0-9_]*))");
+  const std::regex key(R"(\*\[?([a-z][a-z0-9_+]*))");  // (channel_sms+email)
   for (std::sregex_iterator it(head.begin(), head.end(), key), end; it != end; ++it) keys.push_back((*it)[1]);
   return keys;
 }

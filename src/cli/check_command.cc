@@ -1,6 +1,7 @@
 // pam-otp check: everything a login would refuse, and a few things it would
 // tolerate but an administrator wants to know (unknown groups, users who
 // would be unenrolled), before anyone is locked out.
+#include <algorithm>
 #include <iostream>
 
 #include "cli/commands.h"
@@ -8,6 +9,7 @@
 #include "config/loader.h"
 #include "flow/destinations.h"
 #include "flow/user_directory.h"
+#include "provider/template.h"
 #include "http/curl_transport.h"
 #include "http/url_policy.h"
 
@@ -61,10 +63,31 @@ void check_user(const config::Loaded& loaded, const config::UserEntry& entry, fl
                  "provider '" + cfg.provider_name + "' has no channel '" + channel + "'; logins would fail");
     return;
   }
+  const auto& countries = cfg.provider.phone_countries;
+  if (const auto phone = entry.keys.find("phone"); phone != entry.keys.end() && !countries.empty()) {
+    const auto parts = provider::split_e164(phone->second);
+    if (parts && std::find(countries.begin(), countries.end(), parts->first) == countries.end()) {
+      std::string list;
+      for (const auto& c : countries) list += (list.empty() ? "+" : ", +") + c;
+      problems.warn(cfg.users_file, entry.line, "phone",
+                    "provider '" + cfg.provider_name + "' serves phone numbers of " + list + " only, not +" +
+                        parts->first);
+    }
+  }
   if (flow::destination_options(cfg, entry, channel).empty())
     problems.warn(cfg.users_file, entry.line, "",
                   "'" + entry.name + "' has no destination for channel '" + channel + "' and will be unenrolled (" +
                       (cfg.unenrolled == config::Unenrolled::Allow ? "no code asked" : "login refused") + ")");
+}
+
+void check_literals(const config::Config& cfg, Problems& problems) {
+  for (const auto& [key, why] : cfg.provider.warn_if_literal) {
+    const auto it = cfg.provider.vars.find(key);
+    if (it == cfg.provider.vars.end() || !it->second.isString()) continue;
+    const std::string value = it->second.asString();
+    if (!value.empty() && value.find("${") == std::string::npos)
+      problems.warn(cfg.path, 0, "provider." + cfg.provider_name + "." + key, "is a fixed text: " + why);
+  }
 }
 
 void check_users(const config::Loaded& loaded, flow::UserDirectory& directory, Problems& problems) {
@@ -140,6 +163,7 @@ int run_check(const std::vector<std::string>& arguments, std::ostream& out, std:
     flow::SystemUserDirectory directory;
     check_groups(loaded->config, directory, problems);
     check_users(*loaded, directory, problems);
+    check_literals(loaded->config, problems);
     if (!offline) check_reachable(loaded->config, problems);
   }
   check_sshd(sshd, problems);

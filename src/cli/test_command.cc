@@ -8,6 +8,7 @@
 #include "config/loader.h"
 #include "flow/explain.h"
 #include "flow/login.h"
+#include "provider/channels.h"
 #include "http/curl_transport.h"
 
 namespace otp::cli {
@@ -20,7 +21,7 @@ Runs pam_otp's whole login for USER on this terminal, with the module's own
 code: scope, destination, send, prompt, verify. Every exchange with the
 provider is printed with its outcome and latency. A real code is sent.
 
-  --channel C     use channel C (sms, email, whatsapp, voice, ask) whatever
+  --channel C     use channel C (sms, voice, whatsapp, email, sms+email, ask) whatever
                   the users file says
   --service NAME  the PAM service to pretend to be (default: pam-otp), for
                   exempt_services
@@ -54,9 +55,8 @@ bool parse(std::vector<std::string> args, TestOptions& o, std::ostream& err) {
       return false;
     }
   }
-  static const std::vector<std::string> kChannels = {"sms", "email", "whatsapp", "voice", "ask"};
-  if (o.request.channel && std::find(kChannels.begin(), kChannels.end(), *o.request.channel) == kChannels.end()) {
-    err << "pam-otp test: --channel must be sms, email, whatsapp, voice or ask\n";
+  if (o.request.channel && *o.request.channel != "ask" && provider::find_channel(*o.request.channel) == nullptr) {
+    err << "pam-otp test: --channel must be " << provider::channel_names(true) << "\n";
     return false;
   }
   if (o.request.user.empty() && !o.common.help) {

@@ -126,6 +126,11 @@ std::unique_ptr<Loaded> load(const std::vector<std::string>& module_args, Proble
   check_secret_mode(*config_file, cfg.secrets_group, problems);
   if (secrets_file) check_secret_mode(*secrets_file, cfg.secrets_group, problems);
   load_provider_into(*doc, cfg, get, problems);
+  if (cfg.channel != "ask" && !cfg.provider_name.empty() && !cfg.provider.supports_channel(cfg.channel)) {
+    const auto at = cfg.origin.find("channel");
+    problems.add(at != cfg.origin.end() ? at->second.first : cfg.path, at != cfg.origin.end() ? at->second.second : 0,
+                 "channel", "provider '" + cfg.provider_name + "' has no channel '" + cfg.channel + "'");
+  }
   tomlu::wipe_strings(*doc);
 
   if (auto users = read_safe_file(cfg.users_file, problems))

@@ -32,6 +32,7 @@ const std::vector<MessageDefault>& default_messages() {
       {"channel_voice", "Voice call to {destination}"},
       {"channel_whatsapp", "WhatsApp to {destination}"},
       {"channel_email", "E-mail to {destination}"},
+      {"channel_sms+email", "SMS and e-mail to {destination}"},
       {"choose_prompt", "Choice [1-{count}]: "},
       {"invalid_choice", "That is not one of the choices, {attempts_left} {attempts_word} left."},
       {"invalid_choice_final", "That is not one of the choices. No attempts left."},

@@ -9,6 +9,7 @@
 #include "config/messages.h"
 #include "config/safe_file.h"
 #include "http/url_policy.h"
+#include "provider/channels.h"
 
 namespace otp::config {
 namespace {
@@ -162,6 +163,14 @@ void apply_messages(const toml::table& t, Config& c, tomlu::Getter& g) {
   }
 }
 
+// Every channel, and "ask".
+std::vector<std::string_view> channel_words() {
+  std::vector<std::string_view> words;
+  for (const auto& c : provider::channels()) words.push_back(c.name);
+  words.push_back("ask");
+  return words;
+}
+
 const std::vector<Setting>& settings() {
   static const std::vector<Setting> table = {
       {"debug", boolean(&Config::debug, "debug")},
@@ -172,7 +181,7 @@ const std::vector<Setting>& settings() {
       {"resend_cooldown", integer(&Config::resend_cooldown, 0, 3600, "resend_cooldown")},
       {"code_pattern", apply_code_pattern},
       {"echo_code", boolean(&Config::echo_code, "echo_code")},
-      {"channel", choice("channel", {"sms", "email", "whatsapp", "voice", "ask"}, [](Config& c, const std::string& v) { c.channel = v; })},
+      {"channel", choice("channel", channel_words(), [](Config& c, const std::string& v) { c.channel = v; })},
       {"unenrolled", choice("unenrolled", {"deny", "allow"}, [](Config& c, const std::string& v) {
          c.unenrolled = v == "allow" ? Unenrolled::Allow : Unenrolled::Deny; })},
       {"users_file", text(&Config::users_file, "users_file")},

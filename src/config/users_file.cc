@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "base/text.h"
+#include "provider/channels.h"
 #include "provider/spec.h"
 
 namespace otp::config {
@@ -66,8 +67,8 @@ std::optional<std::string> value_problem(const std::string& key, const std::stri
   if (key == "phone" && !is_e164(sample))
     return "'" + value + "' is not an E.164 number (a '+', the country code, then the number, digits only: +15551234567)";
   if (key == "email" && !is_email(sample)) return "'" + value + "' is not an e-mail address";
-  if (key == "channel" && value != "sms" && value != "email" && value != "whatsapp" && value != "voice" && value != "ask")
-    return "must be sms, email, whatsapp, voice or ask";
+  if (key == "channel" && value != "ask" && provider::find_channel(value) == nullptr)
+    return "must be " + provider::channel_names(true);
   for (char c : value)
     if (static_cast<unsigned char>(c) < 0x20 || c == 0x7F) return "contains a control character";
   return std::nullopt;

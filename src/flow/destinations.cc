@@ -1,26 +1,32 @@
 #include "flow/destinations.h"
 
-#include <array>
 
 #include "base/text.h"
 #include "config/messages.h"
 #include "flow/session.h"
+#include "provider/channels.h"
 
 namespace otp::flow {
 namespace {
 
-constexpr std::array<const char*, 4> kMenuOrder = {"sms", "voice", "whatsapp", "email"};
-
-std::string address_for(const config::UserEntry& entry, const std::string& channel) {
-  const auto it = entry.keys.find(channel == "email" ? "email" : "phone");
+std::string key_of(const config::UserEntry& entry, std::string_view key) {
+  const auto it = entry.keys.find(key);
   return it == entry.keys.end() ? std::string() : it->second;
+}
+
+// The user's addresses for a channel; nullopt when one is missing.
+std::optional<Destination> destination_for(const config::UserEntry& entry, const provider::ChannelInfo& channel) {
+  Destination d{std::string(channel.name), key_of(entry, channel.address_keys.at(0)), {}};
+  if (channel.address_keys.size() > 1) d.second_address = key_of(entry, channel.address_keys[1]);
+  if (d.address.empty() || (channel.address_keys.size() > 1 && d.second_address.empty())) return std::nullopt;
+  return d;
 }
 
 std::string menu_text(const config::Config& cfg, const std::vector<Destination>& options) {
   std::string text = cfg.messages.at("choose_channel") + "\n";
   for (std::size_t i = 0; i < options.size(); ++i) {
     const std::string label = config::render(cfg.messages.at("channel_" + options[i].channel),
-                                             {{"destination", mask_destination(options[i].address)}});
+                                             {{"destination", masked(options[i])}});
     text += "  " + std::to_string(i + 1) + ") " + label + "\n";
   }
   return text + config::render(cfg.messages.at("choose_prompt"), {{"count", std::to_string(options.size())}});
@@ -37,6 +43,11 @@ std::optional<std::size_t> parse_choice(std::string_view answer, std::size_t cou
 
 }  // namespace
 
+std::string masked(const Destination& d) {
+  if (d.address.empty()) return {};
+  return mask_destination(d.address) + (d.second_address.empty() ? "" : " and " + mask_destination(d.second_address));
+}
+
 std::string preferred_channel(const config::Config& cfg, const config::UserEntry& entry,
                               const std::optional<std::string>& forced) {
   if (forced) return *forced;
@@ -49,16 +60,18 @@ std::vector<Destination> destination_options(const config::Config& cfg, const co
   const bool required = cfg.provider.destination_required;
   std::vector<Destination> options;
   if (channel != "ask") {
-    Destination d{channel, address_for(entry, channel)};
-    if (!d.address.empty() || !required) options.push_back(std::move(d));
+    const auto* info = provider::find_channel(channel);
+    auto d = info != nullptr ? destination_for(entry, *info) : std::nullopt;
+    if (d) options.push_back(std::move(*d));
+    else if (!required) options.push_back({channel, {}, {}});
     return options;
   }
-  for (const char* c : kMenuOrder) {
-    Destination d{c, address_for(entry, c)};
-    if (!d.address.empty() && cfg.provider.supports_channel(c)) options.push_back(std::move(d));
+  for (const auto& c : provider::channels()) {
+    auto d = destination_for(entry, c);
+    if (d && cfg.provider.supports_channel(std::string(c.name))) options.push_back(std::move(*d));
   }
   // A provider that knows the destination itself needs no choice from us.
-  if (options.empty() && !required) options.push_back({"sms", ""});
+  if (options.empty() && !required) options.push_back({"sms", {}, {}});
   return options;
 }
 

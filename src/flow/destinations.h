@@ -17,9 +17,14 @@
 namespace otp::flow {
 
 struct Destination {
-  std::string channel;  // sms, email, whatsapp, voice
-  std::string address;  // phone or e-mail; empty when the provider knows it
+  std::string channel;         // a name of provider::channels()
+  std::string address;         // phone or e-mail; empty when the provider knows it
+  std::string second_address;  // the e-mail of sms+email
 };
+
+// The destination as the user may see it and the log may hold it: masked,
+// both addresses of sms+email ("+1******4567 and a***@example.com").
+std::string masked(const Destination& d);
 
 // What the user may receive codes on, for the channel asked for ("ask":
 // every channel the provider has and the user has an address for).

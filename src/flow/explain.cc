@@ -20,10 +20,10 @@ std::string describe_entry(const config::UserEntry& entry, const std::string& us
 
 std::string describe_options(const std::vector<Destination>& options) {
   if (options.size() == 1)
-    return options[0].channel + (options[0].address.empty() ? " (the provider knows where)" : " to " + mask_destination(options[0].address));
+    return options[0].channel + (options[0].address.empty() ? " (the provider knows where)" : " to " + masked(options[0]));
   std::string text = "a menu of " + std::to_string(options.size()) + ":";
   for (std::size_t i = 0; i < options.size(); ++i)
-    text += " " + std::to_string(i + 1) + ") " + options[i].channel + " " + mask_destination(options[i].address);
+    text += " " + std::to_string(i + 1) + ") " + options[i].channel + " " + masked(options[i]);
   return text;
 }
 

@@ -79,7 +79,7 @@ AuthResult run_provider(const config::Config& cfg, const config::UserEntry& entr
   std::optional<Secret> password;
   if (!ensure_password(cfg, request, vars, *services.conversation, record, password)) return AuthResult::ConvErr;
   SessionContext context{cfg,           client, vars,   *services.conversation, services.clock,
-                         services.log,  request.silent, dest.address, record, attempts_used,
+                         services.log,  request.silent, masked(dest), record, attempts_used,
                          password ? &*password : nullptr};
   const AuthResult result = run_session(context);
   record.provider_time = client.provider_time();
@@ -181,7 +181,7 @@ AuthResult authenticate_user(const config::Loaded& loaded, const LoginRequest& t
   const auto menu = choose_destination(cfg, options, *services.conversation, request.silent, authtok, record);
   if (!menu.choice) return menu.result;
   record.channel = menu.choice->channel;
-  record.destination = menu.choice->address.empty() ? "" : mask_destination(menu.choice->address);
+  record.destination = masked(*menu.choice);
   return run_provider(cfg, *entry, request, *menu.choice, menu.attempts_used, services, record);
 }
 

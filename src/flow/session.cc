@@ -81,7 +81,7 @@ std::string Session::shown_destination() const {
     const std::string text = sanitize(shown->asString(), 80);
     return text.find('*') != std::string::npos ? mask_contacts(text) : mask_destination(text);
   }
-  if (!c_.destination.empty()) return mask_destination(c_.destination);
+  if (!c_.destination.empty()) return c_.destination;
   return "your device";
 }
 

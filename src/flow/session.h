@@ -22,7 +22,7 @@ struct SessionContext {
   Clock& clock;
   Logger& log;
   bool silent = false;
-  std::string destination;  // full, for masking; may be empty (provider knows it)
+  std::string destination;  // masked; may be empty (the provider knows it)
   LoginRecord& record;
   int attempts_used = 0;    // spent before the session (invalid menu choices)
   // The user's password (PAM_AUTHTOK, or asked for); nullptr when none. An

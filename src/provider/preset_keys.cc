@@ -26,6 +26,7 @@ void collect(const toml::node& node, Names& names) {
   } else if (const auto* t = node.as_table()) {
     for (const auto& [key, value] : *t) {
       const std::string_view k = key.str();
+      if (k == "warn_if_literal") continue;  // advice texts, not templates
       // Names a step saves from an answer, or a choice computes.
       if (k == "save" || k == "choose")
         if (const auto* inner = value.as_table())

@@ -73,6 +73,12 @@ struct ProviderSpec {
   // Our channel name -> the provider's. Empty: every channel, same names.
   std::map<std::string, std::string> channels;
   bool destination_required = true;
+  // The country calling codes the provider serves ("1", "91"); empty: any.
+  // pam-otp check warns about users whose phone is elsewhere.
+  std::vector<std::string> phone_countries;
+  // Keys whose value should be a template, with why: pam-otp check warns
+  // when one is a fixed, non-empty text (privacyIDEA's trigger_pass).
+  std::map<std::string, std::string, std::less<>> warn_if_literal;
   // The other keys of the table: template variables.
   std::map<std::string, Json::Value, std::less<>> vars;
   std::set<std::string, std::less<>> secret_vars;
@@ -92,8 +98,10 @@ struct ProviderSpec {
   ~ProviderSpec();
 
   const std::vector<Step>& steps(Phase phase) const { return phase == Phase::Send ? send : verify; }
+  // Without a `channels` list every single channel; a combined one
+  // (sms+email) only when listed.
   bool supports_channel(const std::string& channel) const {
-    return channels.empty() || channels.count(channel) > 0;
+    return channels.empty() ? channel.find('+') == std::string::npos : channels.count(channel) > 0;
   }
 };
 

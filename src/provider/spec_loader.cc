@@ -10,6 +10,7 @@
 #include "base/json.h"
 #include "base/text.h"
 #include "http/url_policy.h"
+#include "provider/channels.h"
 #include "provider/presets.h"
 #include "provider/template.h"
 #include "provider/variables.h"
@@ -19,7 +20,8 @@ namespace {
 
 const KeySet kProviderKeys = {
     "preset", "base_url", "auth", "headers", "rules", "send", "verify",
-    "channels", "destination_required", "secret_keys", "required", "choose", "rules_first"};
+    "channels", "destination_required", "secret_keys", "required", "choose", "rules_first", "phone_countries",
+    "warn_if_literal"};
 
 // The parameters each auth scheme takes; the first `required` are mandatory.
 struct SchemeInfo {
@@ -37,7 +39,6 @@ const std::map<std::string, SchemeInfo, std::less<>> kSchemes = {
 const KeySet kStepKeys = {
     "method", "url", "headers", "auth", "body", "form", "when", "save", "rules"};
 const std::set<std::string, std::less<>> kMethods = {"GET", "POST", "PUT", "PATCH", "DELETE"};
-const std::set<std::string, std::less<>> kChannels = {"sms", "email", "whatsapp", "voice"};
 
 // What the loader learns while reading: names used by templates, names
 // saved by steps, names used in URLs (which must never carry a secret).
@@ -310,7 +311,8 @@ void Loader::load_channels(const toml::table& t, ProviderSpec& spec, const std::
   const toml::node* n = t.get("channels");
   if (n == nullptr) return;
   auto add = [&](const std::string& ours, const std::string& theirs) {
-    if (!kChannels.count(ours)) get_.problem(*n, path + ".channels", "unknown channel '" + ours + "' (sms, email, whatsapp, voice)");
+    if (find_channel(ours) == nullptr)
+      get_.problem(*n, path + ".channels", "unknown channel '" + ours + "' (" + channel_names(false) + ")");
     else spec.channels[ours] = theirs;
   };
   if (const auto* tbl = n->as_table()) {
@@ -358,6 +360,11 @@ std::optional<ProviderSpec> Loader::load(const std::string& name, const toml::ta
   spec.verify = load_steps(t, "verify", path + ".verify", Phase::Verify);
   load_channels(t, spec, path);
   spec.destination_required = get_.boolean(t, "destination_required", path + ".destination_required").value_or(true);
+  if (auto countries = get_.strings(t, "phone_countries", path + ".phone_countries")) spec.phone_countries = *countries;
+  if (const auto* warn = get_.table(t, "warn_if_literal", path + ".warn_if_literal"))
+    for (const auto& [key, value] : *warn)
+      if (auto text = get_.string(*warn, key.str(), path + ".warn_if_literal." + std::string(key.str())))
+        spec.warn_if_literal[std::string(key.str())] = *text;
   spec.uses_password = usage_.referenced.count("password") > 0;
   check_usage(t, spec, path);
   return spec;

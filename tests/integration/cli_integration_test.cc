@@ -334,4 +334,37 @@ BOOST_AUTO_TEST_CASE(pam_otp_never_dumps_core) {
   BOOST_TEST(wait_for(pid) == 1);
 }
 
+// Advice a preset gives as data: BlockID's countries, privacyIDEA's PIN.
+BOOST_AUTO_TEST_CASE(check_warns_as_the_preset_says) {
+  pam.write_users("alice phone=+15551234567\ncarol phone=+447700900123\n");
+  pam.write_config("users_file = \"" + pam.users_path() + "\"\n[provider.corp]\npreset = \"blockid\"\n"
+                   "base_url = \"https://127.0.0.1:1\"\ntenant_id = \"t\"\ncommunity_id = \"c\"\nlicense_key = \"l\"\n"
+                   "community_public_key = \"" + Shared::mock().community_public_key() + "\"\n");
+  const auto blockid = run("check --offline " + config_arg());
+  BOOST_TEST(blockid.status == 0);
+  BOOST_TEST(blockid.has(pam.users_path() + ":2: warning: key 'phone': provider 'corp' serves phone numbers of +1, +91 only, not +44"));
+  BOOST_TEST(!blockid.has(":1: key 'phone'"));
+  pam.write_config("users_file = \"" + pam.users_path() + "\"\n[provider.corp]\npreset = \"privacyidea\"\n"
+                   "base_url = \"https://127.0.0.1:1\"\ntrigger_pass = \"1234\"\n");
+  const auto fixed = run("check --offline " + config_arg());
+  BOOST_TEST(fixed.status == 0);
+  BOOST_TEST(fixed.has("warning: key 'provider.corp.trigger_pass': is a fixed text: one PIN for every user"));
+  pam.write_config("users_file = \"" + pam.users_path() + "\"\n[provider.corp]\npreset = \"privacyidea\"\n"
+                   "base_url = \"https://127.0.0.1:1\"\ntrigger_pass = \"${password}\"\n");
+  BOOST_TEST(!run("check --offline " + config_arg()).has("trigger_pass"));
+}
+
+// sms+email only where a provider lists it: refused at load otherwise.
+BOOST_AUTO_TEST_CASE(sms_and_email_is_refused_where_the_provider_cannot) {
+  pam.write_config(pam.default_config("channel = \"sms+email\""));
+  const auto generic = run("check --offline " + config_arg());
+  BOOST_TEST(generic.status == 1);
+  BOOST_TEST(generic.has("key 'channel': provider 'mock' has no channel 'sms+email'"));
+  pam.write_users("alice phone=+15551234567 email=alice@example.com channel=sms+email\n");
+  pam.write_config(pam.default_config());
+  const auto per_user = run("check --offline " + config_arg());
+  BOOST_TEST(per_user.status == 1);
+  BOOST_TEST(per_user.has(pam.users_path() + ":1: key 'channel': provider 'mock' has no channel 'sms+email'"));
+}
+
 BOOST_AUTO_TEST_SUITE_END()

@@ -588,6 +588,34 @@ BOOST_AUTO_TEST_CASE(bad_license_key) {
   BOOST_TEST(!r.logged("not-the-license"));
 }
 
+// One code by SMS and e-mail at once, in one request, as BlockID's guide
+// sends it; the prompt shows both masked destinations.
+BOOST_AUTO_TEST_CASE(sms_and_email_at_once) {
+  pam.write_users("alice phone=+15551234567 email=alice@example.com channel=sms+email\n");
+  use_blockid(*this);
+  const auto r = login("alice", {code_for(kAlicePhone)});
+  BOOST_TEST_INFO(r.describe());
+  BOOST_TEST(r.rc == PAM_SUCCESS);
+  BOOST_TEST(r.prompts.at(1) == "Code sent to +1******4567 and a***@example.com (Enter for a new one): ");
+  const auto generate = requests().at(0);
+  const auto sent = body(generate);
+  BOOST_TEST(sent["smsTo"].asString() == "5551234567");
+  BOOST_TEST(sent["smsISDCode"].asString() == "1");
+  BOOST_TEST(sent["emailTo"].asString() == "alice@example.com");
+  BOOST_TEST(Shared::mock().outbox().size() == 2u);
+  BOOST_TEST(r.logged("channel=sms+email"));
+  BOOST_TEST(r.logged("destination=\"+1******4567 and a***@example.com\""));
+}
+
+BOOST_AUTO_TEST_CASE(generate_may_answer_200) {
+  configure([](otp::mock::Dialects& d) { d.blockid.generate_status = 200; });
+  pam.write_users("alice phone=+15551234567\n");
+  use_blockid(*this);
+  const auto r = login("alice", {code_for(kAlicePhone)});
+  BOOST_TEST_INFO(r.describe());
+  BOOST_TEST(r.rc == PAM_SUCCESS);
+}
+
 BOOST_AUTO_TEST_SUITE_END()
 
 // ---------------------------------------------------------------------------

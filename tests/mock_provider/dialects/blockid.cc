@@ -136,7 +136,7 @@ Reply BlockId::generate(const Req& req, DialectContext& ctx) {
   Json::Value v(Json::objectValue);
   v["messageId"] = message_id;
   v["info"] = "OTP request accepted";
-  return json_reply(202, v);
+  return json_reply(s.generate_status, v);
 }
 
 Reply BlockId::verify(const Req& req, DialectContext& ctx) {

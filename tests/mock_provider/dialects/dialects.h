@@ -62,6 +62,7 @@ struct BlockIdSettings {
   std::string community_id = "5f3d8d0cd866fa61019cf969";
   std::string license_key = "blockid-test-license";
   bool status_as_string = false;  // verify answers "status":"true" instead of true
+  int generate_status = 202;      // 1Kosmos's helpers accept 200 too
 };
 
 struct BaanxUser {

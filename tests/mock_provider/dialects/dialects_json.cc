@@ -113,6 +113,7 @@ void apply_blockid(const Json::Value& o, Dialects& d) {
   read_string(o, "community_id", d.blockid.community_id);
   read_string(o, "license_key", d.blockid.license_key);
   read_bool(o, "status_as_string", d.blockid.status_as_string);
+  read_int(o, "generate_status", d.blockid.generate_status, 200, 202);
 }
 
 void apply_baanx(const Json::Value& o, Dialects& d) {
@@ -177,6 +178,7 @@ Json::Value to_json(const Dialects& d) {
   v["blockid"]["tenant_id"] = d.blockid.tenant_id;
   v["blockid"]["community_id"] = d.blockid.community_id;
   v["blockid"]["license_key"] = d.blockid.license_key;
+  v["blockid"]["generate_status"] = d.blockid.generate_status;
   v["blockid"]["status_as_string"] = d.blockid.status_as_string;
   v["baanx"]["client_key"] = d.baanx.client_key;
   v["baanx"]["users"] = users_json(d.baanx);
