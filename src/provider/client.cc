@@ -1,10 +1,12 @@
 #include "provider/client.h"
 
 #include <algorithm>
+#include <ctime>
 
 #include "base/json.h"
 #include "base/text.h"
 #include "http/url_policy.h"
+#include "provider/jwt.h"
 #include "provider/request.h"
 
 namespace otp::provider {
@@ -85,20 +87,58 @@ ProviderClient::Verdict ProviderClient::exchange(const Step& step, const std::st
   } catch (const TemplateError& e) {
     return {{Outcome::ConfigError, {}, true, std::nullopt, "step at " + step.where + ": " + e.what()}, false};
   }
-  request.timeout = std::min(limits_.timeout, remaining());
-  request.connect_timeout = std::min(limits_.connect_timeout, request.timeout);
   const auto started = std::chrono::steady_clock::now();
-  http::Response response = transport_.perform(request);
+  http::Response response = timed(request);
   const auto measured = duration_cast<microseconds>(std::chrono::steady_clock::now() - started);
-  spent_ += std::max(measured, response.elapsed);
   ++exchanges_;
   Verdict verdict = interpret(step, response, vars);
   wipe(response.body);  // it may carry tokens (a session JWT, ...)
+  if (verdict.jwt) {
+    if (auto why = check_session(step, base, vars, *verdict.jwt)) verdict.result = unavailable("session token: " + *why);
+    wipe(verdict.jwt->first);
+  }
   verdict.result.detail = describe(step, request.url) + ": " + verdict.result.detail;
   if (debug_)
     log_.log(LOG_DEBUG, "exchange " + verdict.result.detail + " in " +
                             std::to_string(std::max(measured, response.elapsed).count() / 1000) + " ms");
   return verdict;
+}
+
+// One exchange within the login's limits, its time counted.
+http::Response ProviderClient::timed(const http::Request& request) {
+  http::Request limited = request;
+  limited.timeout = std::min(limits_.timeout, remaining());
+  limited.connect_timeout = std::min(limits_.connect_timeout, limited.timeout);
+  const auto started = std::chrono::steady_clock::now();
+  http::Response response = transport_.perform(limited);
+  spent_ += std::max(duration_cast<microseconds>(std::chrono::steady_clock::now() - started), response.elapsed);
+  return response;
+}
+
+// The provider's signature on its acceptance: the keys fetched over the
+// same transport (same TLS rules) once per login, then the token checked.
+std::optional<std::string> ProviderClient::check_session(const Step& step, const std::string& base,
+                                                         const Variables& vars,
+                                                         const std::pair<std::string, std::string>& jwt) {
+  if (!jwks_) {
+    if (remaining() <= milliseconds(0)) return "no provider time is left to fetch the keys";
+    http::Request request;
+    request.method = "GET";
+    try {
+      const std::string path = expand_text(step.jwt.keys_url, vars, Encoding::Url);
+      request.url = is_absolute_url(step.jwt.keys_url) ? path : base + path;
+    } catch (const TemplateError& e) {
+      return std::string("keys_url: ") + e.what();
+    }
+    const http::Response response = timed(request);
+    if (response.failure != http::Failure::None)
+      return "the keys cannot be fetched: " + std::string(http::failure_name(response.failure)) + ": " +
+             sanitize(response.error, 200);
+    auto keys = response.status == 200 ? json::parse(response.body) : std::nullopt;
+    if (!keys) return "the keys cannot be fetched: HTTP " + std::to_string(response.status);
+    jwks_ = std::move(*keys);
+  }
+  return verify_jwt(jwt.first, *jwks_, jwt.second, std::time(nullptr));
 }
 
 ProviderClient::Verdict ProviderClient::interpret(const Step& step, const http::Response& response,
@@ -138,7 +178,14 @@ ProviderClient::Verdict ProviderClient::interpret(const Step& step, const http::
   PhaseResult result{verdict->outcome, verdict->reason, verdict->show_reason, verdict->retry_after,
                      status + " -> " + std::string(outcome_name(verdict->outcome)) + " (rule at " + verdict->rule->where + ")" +
                          (verdict->rule->hint.empty() ? "" : ": " + verdict->rule->hint)};
-  return {std::move(result), false};
+  Verdict out{std::move(result), false, std::nullopt};
+  if (verdict->outcome == Outcome::Accepted && step.jwt.enabled() && conditions_hold(step.jwt_when, vars)) {
+    const Json::Value* token = doc ? json::resolve(*doc, step.jwt.token) : nullptr;
+    const Json::Value* subject = doc ? json::resolve(*doc, step.jwt.subject) : nullptr;
+    out.jwt = std::make_pair(token && token->isString() ? token->asString() : std::string(),
+                             subject && subject->isString() ? subject->asString() : std::string());
+  }
+  return out;
 }
 
 }  // namespace otp::provider

@@ -11,6 +11,7 @@
 #include <utility>
 #include <vector>
 
+#include "provider/jwt.h"
 #include "provider/rules.h"
 #include "provider/template.h"
 
@@ -56,6 +57,10 @@ struct Step {
   // Saved variable -> JSON Pointers, the first present one wins.
   std::vector<std::pair<std::string, std::vector<std::string>>> save;
   std::vector<Rule> rules;
+  // An accepted answer must also carry a session token signed by the
+  // provider's published keys (validate_jwt = { ... }), when jwt_when holds.
+  JwtCheck jwt;
+  std::vector<Condition> jwt_when;
 };
 
 enum class Phase { Send, Verify };

@@ -37,7 +37,8 @@ const std::map<std::string, SchemeInfo, std::less<>> kSchemes = {
     {"blockid", {Auth::Scheme::BlockId, {"license_key", "community_public_key", "app_id", "private_key"}, 3}},
 };
 const KeySet kStepKeys = {
-    "method", "url", "headers", "auth", "body", "form", "when", "save", "rules"};
+    "method", "url", "headers", "auth", "body", "form", "when", "save", "rules", "validate_jwt"};
+const KeySet kJwtKeys = {"token", "keys_url", "subject", "when"};
 const std::set<std::string, std::less<>> kMethods = {"GET", "POST", "PUT", "PATCH", "DELETE"};
 
 // What the loader learns while reading: names used by templates, names
@@ -62,6 +63,7 @@ class Loader {
   void load_when(const toml::table& t, Step& step, const std::string& path);
   void load_choices(const toml::table& t, ProviderSpec& spec, const std::string& path);
   void load_save(const toml::table& t, Step& step, const std::string& path);
+  void load_jwt(const toml::table& t, Step& step, const std::string& path, Phase phase);
   std::optional<Step> load_step(const toml::table& t, const std::string& path, Phase phase);
   std::vector<Step> load_steps(const toml::table& t, std::string_view key, const std::string& path, Phase phase);
   std::optional<std::string> resolve_base_url(const std::string& url, const ProviderSpec& spec,
@@ -223,6 +225,35 @@ void Loader::load_save(const toml::table& t, Step& step, const std::string& path
   }
 }
 
+// validate_jwt = { token = "/sessionJwt", keys_url = "/v2/keys/${project_id}",
+// subject = "/user/userId" }: pointers into the answer, and the keys' URL.
+void Loader::load_jwt(const toml::table& t, Step& step, const std::string& path, Phase phase) {
+  const auto* jwt = get_.table(t, "validate_jwt", path + ".validate_jwt");
+  if (jwt == nullptr) return;
+  const std::string item = path + ".validate_jwt";
+  if (phase != Phase::Verify) get_.problem(*jwt, item, "only a verify step can check a session token");
+  for (const auto& [key, value] : *jwt)
+    if (!kJwtKeys.count(key.str())) get_.problem(value, item + "." + std::string(key.str()), "unknown key");
+  auto pointer = [&](const char* key) {
+    const auto v = get_.string(*jwt, key, item + "." + key);
+    if (!v) {
+      if (jwt->get(key) == nullptr) get_.problem(*jwt, item + "." + key, "is required");
+      return std::string();
+    }
+    if (!json::valid_pointer(*v) || v->empty()) get_.problem(*jwt->get(key), item + "." + key, "must be a JSON Pointer");
+    return *v;
+  };
+  step.jwt.token = pointer("token");
+  step.jwt.subject = pointer("subject");
+  if (const auto* when = get_.table(*jwt, "when", item + ".when")) step.jwt_when = load_conditions(*when, item + ".when");
+  if (auto url = get_.string(*jwt, "keys_url", item + ".keys_url")) {
+    check_template(*jwt->get("keys_url"), item + ".keys_url", *url, true);
+    step.jwt.keys_url = *url;
+  } else if (jwt->get("keys_url") == nullptr) {
+    get_.problem(*jwt, item + ".keys_url", "is required");
+  }
+}
+
 std::optional<Step> Loader::load_step(const toml::table& t, const std::string& path, Phase phase) {
   Step step;
   step.where = tomlu::file_of(t, get_.file()) + ":" + std::to_string(tomlu::line_of(t));
@@ -241,6 +272,7 @@ std::optional<Step> Loader::load_step(const toml::table& t, const std::string& p
   load_body(t, step, path);
   load_when(t, step, path);
   load_save(t, step, path);
+  load_jwt(t, step, path, phase);
   if (const auto* r = get_.array(t, "rules", path + ".rules")) step.rules = load_rules(*r, get_, path + ".rules");
   const bool send = phase == Phase::Send;
   for (const auto& rule : step.rules) {

@@ -139,7 +139,14 @@ def prepare_sdks():
             return None
         cmd = [npm, "ci", "--omit=dev", "--ignore-scripts", "--no-audit", "--no-fund"]
         say(f"== installing the SDKs ({problem}): cd {SDK} && npm {' '.join(cmd[1:])}")
-        r = run(cmd, timeout=900, cwd=SDK)
+        # Node trusts its own copy of Mozilla's CAs, not the system's: a CA
+        # the machine added (an HTTPS-inspecting proxy's) is then unknown to
+        # npm. Trust the system store too, as curl and apt do.
+        env = dict(os.environ)
+        system_store = "/etc/ssl/certs/ca-certificates.crt"
+        if "NODE_EXTRA_CA_CERTS" not in env and os.path.exists(system_store):
+            env["NODE_EXTRA_CA_CERTS"] = system_store
+        r = run(cmd, timeout=900, cwd=SDK, env=env)
         if r.returncode != 0:
             raise Failure(f"npm ci failed (exit {r.returncode}):\n{r.stdout}{r.stderr}")
         problem = install_problem()

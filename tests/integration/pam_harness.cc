@@ -14,6 +14,7 @@ extern "C" {
 #include <stdexcept>
 
 #include "example_provider.h"
+#include "http/curl_transport.h"
 
 namespace otp::testing {
 namespace {
@@ -107,10 +108,27 @@ const mock::Pki& Shared::pki() {
   return pki;
 }
 
+// The first TLS exchange of a process pays for starting the mock's worker
+// threads and both sides' OpenSSL; under valgrind on a busy machine that
+// took more than 10 s. One untimed exchange here pays it before any test
+// measures anything.
+static void warm_up(const mock::MockProvider& m) {
+  http::TlsOptions tls;
+  tls.ca_pem = read_file(Shared::pki().ca_cert);
+  http::Request request;
+  request.method = "GET";
+  request.url = m.base_url() + "/mock/settings";
+  request.timeout = request.connect_timeout = std::chrono::seconds(300);
+  const auto response = http::make_curl_transport(tls)->perform(request);
+  if (response.failure != http::Failure::None || response.status != 200)
+    throw std::runtime_error("the mock provider does not answer: " + response.error);
+}
+
 mock::MockProvider& Shared::mock() {
   static mock::MockProvider* mock = [] {
     auto* m = new mock::MockProvider(mock::MockOptions{pki().server_cert, pki().server_key});
     m->start();
+    warm_up(*m);
     return m;
   }();
   return *mock;

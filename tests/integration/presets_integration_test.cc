@@ -240,6 +240,8 @@ BOOST_AUTO_TEST_CASE(sms_login_and_the_exact_request) {
   BOOST_TEST(otp::json::to_string(body(sent[0])) == R"({"loginId":"+15551234567"})");
   BOOST_TEST(sent[1].path == "/v1/auth/otp/verify/sms");
   BOOST_TEST(body(sent[1])["loginId"].asString() == kAlicePhone);
+  // Every SDK sends the project id in a header of its own.
+  for (const auto& request : sent) BOOST_TEST(header(request, "x-descope-project-id") == dialects.descope.project_id);
   // Descope's own masked number is in the prompt.
   BOOST_TEST(r.prompts.at(1).find("+*******4567") != std::string::npos);
 }
@@ -284,6 +286,47 @@ BOOST_AUTO_TEST_CASE(bad_project_id) {
   const auto r = login("alice", {code_for(kAlicePhone)});
   BOOST_TEST_INFO(r.describe());
   BOOST_TEST(r.rc == PAM_SERVICE_ERR);
+}
+
+// sign_up: a user in the users file but unknown to Descope signs up.
+BOOST_AUTO_TEST_CASE(sign_up_or_in) {
+  configure([](otp::mock::Dialects& d) { d.descope.known_login_ids = {"+15557654321"}; });
+  use_descope(*this);
+  const auto refused = login("alice", {code_for(kAlicePhone)});
+  BOOST_TEST(refused.rc == PAM_AUTH_ERR);  // E062108: sign-in only
+  use_descope(*this, "sign_up = true");
+  const auto r = login("alice", {code_for(kAlicePhone)});
+  BOOST_TEST_INFO(r.describe());
+  BOOST_TEST(r.rc == PAM_SUCCESS);
+  BOOST_TEST(requests().at(requests().size() - 2).path == "/v1/auth/otp/signup-in/sms");
+}
+
+// validate_session: an acceptance must carry a sessionJwt signed by the
+// project's published keys, unexpired, for the user the answer names;
+// anything else is the service being unavailable, never a success.
+BOOST_AUTO_TEST_CASE(validate_session) {
+  configure([](otp::mock::Dialects& d) { d.descope.session = "signed"; });
+  use_descope(*this, "validate_session = true");
+  const auto good = login("alice", {code_for(kAlicePhone)});
+  BOOST_TEST_INFO(good.describe());
+  BOOST_TEST(good.rc == PAM_SUCCESS);
+  std::size_t keys = 0;
+  for (const auto& r : requests()) keys += r.path == "/v2/keys/" + dialects.descope.project_id ? 1 : 0;
+  BOOST_TEST(keys == 1u);
+  for (const std::string bad : {"forged", "expired", "other_user"}) {
+    Shared::mock().reset();
+    configure([&](otp::mock::Dialects& d) { d.descope.session = bad; });
+    const auto r = login("alice", {code_for(kAlicePhone)});
+    BOOST_TEST_INFO(bad << "\n" << r.describe());
+    BOOST_TEST(r.rc == PAM_AUTHINFO_UNAVAIL);
+    BOOST_TEST(r.logged("session token:"));
+    BOOST_TEST(!r.logged("result=success"));
+  }
+  // Without validate_session the token is not looked at.
+  configure([](otp::mock::Dialects& d) { d.descope.session = "opaque"; });
+  use_descope(*this);
+  const auto unchecked = login("alice", {code_for(kAlicePhone)});
+  BOOST_TEST(unchecked.rc == PAM_SUCCESS);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -12,10 +12,11 @@ namespace otp::mock {
 void MockProvider::add_dialect_routes() {
   for (const auto& dialect : dialect_set_->all()) {
     for (auto& route : dialect->routes()) {
-      server_->Post(route.pattern, wrap([this, handler = std::move(route.handler)](
-                                            const httplib::Request& req, httplib::Response& res) {
-                      run_dialect(handler, req, res);
-                    }));
+      auto handler = wrap([this, h = std::move(route.handler)](const httplib::Request& req, httplib::Response& res) {
+        run_dialect(h, req, res);
+      });
+      if (route.method == "GET") server_->Get(route.pattern, std::move(handler));
+      else server_->Post(route.pattern, std::move(handler));
     }
   }
 }

@@ -1,12 +1,18 @@
 // Descope's OTP sign-in (providers.md "Descope"): Bearer <ProjectID> (or
 // <ProjectID>:<management key>), sign-in sends a code to an existing
-// user's e-mail or phone, verify exchanges it for session tokens.
+// user's e-mail or phone (sign-up-or-in creates the user first), verify
+// exchanges it for session tokens: a sessionJwt signed RS256 by the key the
+// project publishes at /v2/keys/<ProjectID>. Request shapes and errors as
+// @descope/node-sdk 2.13 sends and names them (tests/conformance).
 #include <algorithm>
+#include <chrono>
+#include <functional>
 #include <map>
 
 #include "dialects/code_book.h"
 #include "dialects/dialect.h"
 #include "dialects/dialect_util.h"
+#include "dialects/session_jwt.h"
 #include "mock_json.h"
 #include "otp_random.h"
 
@@ -69,13 +75,30 @@ std::string mask_email(const std::string& email) {
   return email.substr(0, 1) + "***" + email.substr(at);
 }
 
-Reply session(const std::string& login_id) {
+// Descope's user id for a login id (stable: "U2" and a digest of it).
+std::string user_id(const std::string& login_id) {
+  std::size_t h = std::hash<std::string>{}(login_id);
+  return "U2" + std::to_string(h);
+}
+
+// A verify's answer: the session, its JWT as the settings say, the user.
+Reply session(const std::string& login_id, const DescopeSettings& s, const SessionSigner& key,
+              const SessionSigner& other_key) {
+  const auto now = std::chrono::duration_cast<std::chrono::seconds>(
+                       std::chrono::system_clock::now().time_since_epoch()).count();
+  Json::Value claims(Json::objectValue);
+  claims["sub"] = s.session == "other_user" ? user_id(login_id + "-other") : user_id(login_id);
+  claims["iss"] = s.project_id;
+  claims["iat"] = static_cast<Json::Int64>(now);
+  claims["exp"] = static_cast<Json::Int64>(s.session == "expired" ? now - 3600 : now + 600);
+  claims["drn"] = "DS";
   Json::Value v(Json::objectValue);
-  // Opaque to the client, which only needs to see that a session came back.
-  v["sessionJwt"] = "descope-session-" + random_hex(24);
+  v["sessionJwt"] = s.session == "opaque" ? "descope-session-" + random_hex(24)
+                                          : (s.session == "forged" ? other_key : key).sign(claims);
   v["refreshJwt"] = "descope-refresh-" + random_hex(24);
   v["firstSeen"] = false;
   Json::Value user(Json::objectValue);
+  user["userId"] = user_id(login_id);
   user["loginIds"].append(login_id);
   v["user"] = user;
   return json_reply(200, v);
@@ -85,9 +108,13 @@ class Descope final : public Dialect {
  public:
   std::vector<DialectRoute> routes() override {
     return {{std::string("/v1/auth/otp/signin/") + kMethods,
-             [this](const Req& req, DialectContext& ctx) { return signin(req, ctx); }},
+             [this](const Req& req, DialectContext& ctx) { return signin(req, ctx, false); }},
+            {std::string("/v1/auth/otp/signup-in/") + kMethods,
+             [this](const Req& req, DialectContext& ctx) { return signin(req, ctx, true); }},
             {std::string("/v1/auth/otp/verify/") + kMethods,
-             [this](const Req& req, DialectContext& ctx) { return verify(req, ctx); }}};
+             [this](const Req& req, DialectContext& ctx) { return verify(req, ctx); }},
+            {"/v2/keys/([A-Za-z0-9]+)",
+             [this](const Req& req, DialectContext& ctx) { return keys(req, ctx); }, "GET"}};
   }
   void expire_codes() override { codes_.expire_all(); }
   void reset() override {
@@ -95,14 +122,18 @@ class Descope final : public Dialect {
     methods_.clear();
     locks_.clear();
     sends_.clear();
+    signed_up_.clear();
   }
 
  private:
-  Reply signin(const Req& req, DialectContext& ctx);
+  Reply signin(const Req& req, DialectContext& ctx, bool sign_up);
   Reply verify(const Req& req, DialectContext& ctx);
+  Reply keys(const Req& req, DialectContext& ctx) const;
   std::optional<Reply> refusal(const Req& req, const DescopeSettings& s,
                                const Json::Value* body) const;
 
+  SessionSigner key_, other_key_;                 // the project's key, and one nobody published
+  std::vector<std::string> signed_up_;            // login ids sign-up-or-in created
   CodeBook codes_;                              // by login id: one live code each
   std::map<std::string, std::string> methods_;  // login id -> the method of that code
   FailureLocks locks_;                          // by login id
@@ -117,13 +148,25 @@ std::optional<Reply> Descope::refusal(const Req& req, const DescopeSettings& s,
   if (body == nullptr) return invalid("The request body is not a JSON object");
   const std::string login_id = string_field(*body, "loginId");
   if (login_id.empty()) return invalid("The loginId field is required");
-  if (!known(s, login_id)) return error(400, "E062108", "User not found", "Cannot find user");
+  if (!known(s, login_id) && std::find(signed_up_.begin(), signed_up_.end(), login_id) == signed_up_.end())
+    return error(400, "E062108", "User not found", "Cannot find user");
   return std::nullopt;
 }
 
-Reply Descope::signin(const Req& req, DialectContext& ctx) {
+Reply Descope::keys(const Req& req, DialectContext& ctx) const {
+  if (std::string(req.matches[1]) != ctx.dialects().descope.project_id)
+    return error(400, "E011003", "Request is invalid", "Unknown project");
+  return json_reply(200, key_.jwks());
+}
+
+Reply Descope::signin(const Req& req, DialectContext& ctx, bool sign_up) {
   const DescopeSettings& s = ctx.dialects().descope;
   const auto body = parse_object(req.body);
+  // Sign-up-or-in creates a user Descope does not know yet.
+  if (sign_up && body && authorized(req, s)) {
+    const std::string id = string_field(*body, "loginId");
+    if (!id.empty() && !known(s, id)) signed_up_.push_back(id);
+  }
   if (auto r = refusal(req, s, body ? &*body : nullptr)) return *r;
   const std::string login_id = string_field(*body, "loginId");
   const std::string method = req.matches[1];
@@ -165,7 +208,7 @@ Reply Descope::verify(const Req& req, DialectContext& ctx) {
   const CodeCheck check = same_method ? codes_.check(login_id, code, ctx.now()) : CodeCheck::wrong;
   if (check == CodeCheck::ok) {
     locks_.succeed(login_id);
-    return session(login_id);
+    return session(login_id, s, key_, other_key_);
   }
   const MockSettings& m = ctx.mock_settings();
   const bool counts = check == CodeCheck::wrong || check == CodeCheck::none;

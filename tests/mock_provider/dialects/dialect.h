@@ -45,8 +45,9 @@ class DialectContext {
 using DialectHandler = std::function<Reply(const httplib::Request&, DialectContext&)>;
 
 struct DialectRoute {
-  std::string pattern;  // an httplib (std::regex) path pattern; the method is POST
+  std::string pattern;  // an httplib (std::regex) path pattern
   DialectHandler handler;
+  std::string method = "POST";  // or GET
 };
 
 class Dialect {

@@ -28,6 +28,11 @@ struct DescopeSettings {
   // (sms, voice, whatsapp) or an e-mail (email).
   std::map<std::string, std::string> phones;  // login id -> E.164
   std::map<std::string, std::string> emails;  // login id -> e-mail
+  // The sessionJwt a verify returns: "opaque" (random text, the default:
+  // signing makes an RSA key, slow under valgrind), "signed" (RS256, the key
+  // published at /v2/keys/<project id>), "forged" (another key), "expired",
+  // or "other_user" (a subject that is not the user the answer names).
+  std::string session = "opaque";
 };
 
 struct TwilioSettings {

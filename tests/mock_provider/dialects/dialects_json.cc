@@ -82,6 +82,7 @@ void apply_descope(const Json::Value& o, Dialects& d) {
   read_string(o, "project_id", d.descope.project_id);
   read_string(o, "management_key", d.descope.management_key);
   read_string_list(o, "known_login_ids", d.descope.known_login_ids);
+  read_string(o, "session", d.descope.session);
   read_string_map(o, "phones", d.descope.phones);
   read_string_map(o, "emails", d.descope.emails);
 }
@@ -138,6 +139,9 @@ void validate(const Dialects& d) {
   require(!d.descope.project_id.empty(), "descope.project_id");
   for (const auto& [id, phone] : d.descope.phones) require(is_e164(phone), "descope.phones");
   for (const auto& [id, email] : d.descope.emails) require(is_email(email), "descope.emails");
+  require(d.descope.session == "opaque" || d.descope.session == "signed" || d.descope.session == "forged" || d.descope.session == "expired" ||
+              d.descope.session == "other_user",
+          "descope.session");
   require(!d.twilio.account_sid.empty() && !d.twilio.auth_token.empty() &&
               !d.twilio.service_sid.empty(),
           "twilio.credentials");
@@ -161,6 +165,7 @@ Json::Value to_json(const Dialects& d) {
   v["stytch"]["secret"] = d.stytch.secret;
   v["stytch"]["known_destinations"] = list_json(d.stytch.known_destinations);
   v["descope"]["project_id"] = d.descope.project_id;
+  v["descope"]["session"] = d.descope.session;
   v["descope"]["management_key"] = d.descope.management_key;
   v["descope"]["known_login_ids"] = list_json(d.descope.known_login_ids);
   v["descope"]["phones"] = map_json(d.descope.phones);

@@ -1,0 +1,72 @@
+#include "provider/jwt.h"
+
+#include <boost/test/unit_test.hpp>
+
+#include <ctime>
+
+#include "dialects/session_jwt.h"
+
+namespace otp::provider {
+namespace {
+
+const std::time_t kNow = 1800000000;
+
+Json::Value claims(const std::string& sub, long exp) {
+  Json::Value c(Json::objectValue);
+  c["sub"] = sub;
+  c["exp"] = static_cast<Json::Int64>(exp);
+  c["iat"] = static_cast<Json::Int64>(kNow - 10);
+  c["iss"] = "P2pamotpTEST0000000000000000";
+  return c;
+}
+
+struct Keys {
+  mock::SessionSigner signer;
+  Json::Value jwks = signer.jwks();
+};
+
+}  // namespace
+
+BOOST_FIXTURE_TEST_SUITE(session_jwt, Keys)
+
+BOOST_AUTO_TEST_CASE(a_token_signed_by_a_published_key_for_the_user) {
+  const std::string token = signer.sign(claims("U2alice", kNow + 600));
+  BOOST_TEST(!verify_jwt(token, jwks, "U2alice", kNow).has_value());
+}
+
+BOOST_AUTO_TEST_CASE(everything_else_is_refused) {
+  const std::string good = signer.sign(claims("U2alice", kNow + 600));
+  auto why = [&](const std::string& token, const Json::Value& keys = Json::Value(), const std::string& sub = "U2alice",
+                 std::time_t now = kNow) {
+    return verify_jwt(token, keys.isNull() ? jwks : keys, sub, now).value_or("");
+  };
+  BOOST_TEST(why(signer.sign(claims("U2alice", kNow - 120))) == "it has expired");
+  BOOST_TEST(why(signer.sign(claims("U2alice", kNow - 30))).empty());  // within the leeway
+  BOOST_TEST(why(good, Json::Value(), "U2bob") == "its subject is not the user the answer names");
+  BOOST_TEST(why(good, Json::Value(), "") == "the answer names no user to compare the subject with");
+  // Another key's signature, with the same kid.
+  mock::SessionSigner other;
+  std::string forged = other.sign(claims("U2alice", kNow + 600));
+  forged = good.substr(0, good.find('.')) + forged.substr(forged.find('.'));  // our kid in the header
+  BOOST_TEST(why(forged) == "the signature does not verify");
+  BOOST_TEST(why(good, other.jwks()) == "no published key has its kid");
+  // A changed claim under the original signature.
+  const std::string tampered = good.substr(0, good.find('.') + 1) +
+                               mock::base64url("{\"sub\":\"U2alice\",\"exp\":9999999999}") +
+                               good.substr(good.rfind('.'));
+  BOOST_TEST(why(tampered) == "the signature does not verify");
+  // alg none, HS256 and other tricks.
+  const std::string none = mock::base64url("{\"alg\":\"none\",\"kid\":\"" + signer.kid() + "\"}") + "." +
+                           mock::base64url("{\"sub\":\"U2alice\",\"exp\":9999999999}") + ".";
+  BOOST_TEST(why(none) == "algorithm 'none' is not accepted");
+  const std::string hs = mock::base64url("{\"alg\":\"HS256\",\"kid\":\"" + signer.kid() + "\"}") +
+                         good.substr(good.find('.'));
+  BOOST_TEST(why(hs) == "algorithm 'HS256' is not accepted");
+  BOOST_TEST(why("not.a.jwt.at.all") == "it is not a JWT (three parts)");
+  BOOST_TEST(why("a.b") == "it is not a JWT (three parts)");
+  BOOST_TEST(why(good, Json::Value(Json::objectValue)) == "no published key has its kid");
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+}  // namespace otp::provider
