@@ -117,3 +117,32 @@ BOOST_AUTO_TEST_CASE(a_code_that_is_not_utf8_is_refused_locally) {
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+// ---------------------------------------------------------------------------
+// The conversation's details (issue #14): Ctrl-D, attempts, plurals.
+BOOST_FIXTURE_TEST_SUITE(conversation, Fixture)
+
+// A NULL response (misc_conv at end of input) ends the login; it is no
+// empty answer, which would ask for a new code.
+BOOST_AUTO_TEST_CASE(ctrl_d_at_the_code_prompt_is_end_of_input) {
+  const auto r = pam.authenticate("alice", {say("alice-password"), null_response(), code_for(kAlicePhone)});
+  BOOST_TEST_INFO(r.describe());
+  BOOST_TEST(r.rc == PAM_CONV_ERR);
+  BOOST_TEST(r.prompts.size() == 2u);
+  BOOST_TEST(Shared::mock().outbox().size() == 1u);
+  BOOST_TEST(r.errors.empty());  // no "Please wait" for a resend nobody asked for
+}
+
+// attempts= counts every attempt spent, refused locally or not; one left is
+// "1 attempt".
+BOOST_AUTO_TEST_CASE(attempts_count_every_answer_and_speak_english) {
+  const auto r = pam.authenticate("alice", {say("alice-password"), say("not-a-code"), wrong_code_for(kAlicePhone),
+                                            code_for(kAlicePhone)});
+  BOOST_TEST_INFO(r.describe());
+  BOOST_TEST(r.rc == PAM_SUCCESS);
+  BOOST_TEST(r.errors.at(0) == "That is not a valid code, 2 attempts left.");
+  BOOST_TEST(r.errors.at(1) == "Incorrect code, 1 attempt left.");
+  BOOST_TEST(r.logged("attempts=3"));
+}
+
+BOOST_AUTO_TEST_SUITE_END()

@@ -35,6 +35,7 @@ int on_message(const pam_message* m, pam_response& r, Script& s) {
       if (s.next >= s.answers.size()) return PAM_CONV_ERR;
       auto answer = s.answers[s.next++](text);
       if (!answer) return PAM_CONV_ERR;
+      if (*answer == kNullResponse) return PAM_SUCCESS;  // r.resp stays NULL, as misc_conv on Ctrl-D
       r.resp = strdup(answer->c_str());
       return PAM_SUCCESS;
     }
@@ -154,6 +155,10 @@ NssWrapperFiles::NssWrapperFiles() {
       "wheel:x:1100:alice\nstaff:x:1101:bob,carol\n", 0644);
   setenv("NSS_WRAPPER_PASSWD", passwd.c_str(), 1);
   setenv("NSS_WRAPPER_GROUP", group.c_str(), 1);
+}
+
+Responder null_response() {
+  return [](const std::string&) -> std::optional<std::string> { return std::string(kNullResponse); };
 }
 
 Responder say(std::string text) {

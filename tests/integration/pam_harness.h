@@ -26,6 +26,10 @@ struct Shared {
 using Responder = std::function<std::optional<std::string>(const std::string& prompt)>;
 
 Responder say(std::string text);
+// Answers the prompt with a NULL response and PAM_SUCCESS, as Linux-PAM's
+// misc_conv does at end of input (Ctrl-D).
+inline constexpr char kNullResponse[] = "\x01(NULL)";
+Responder null_response();
 // The code the mock last delivered to `to`, read when the prompt appears.
 Responder code_for(std::string to);
 // A code that is certainly wrong (the delivered one with its first digit changed).

@@ -2,6 +2,10 @@
 // 1. POST /v1/auth/login {email,password} says whether a code is needed
 //    and sends nothing; 2. POST /v1/auth/login/otp {userId} sends it;
 // 3. POST /v1/auth/login {email,password,otpCode} returns the token.
+// Sources: no Baanx SDK can be run; the request and answer shapes are
+// Baanx's API documentation as shared/providers.md records it. Lockout and
+// expiry signalling is unconfirmed there; the mock's 429 for a lockout and
+// 400 "Invalid OTP code" for a wrong code are that reading.
 #include <algorithm>
 #include <map>
 

@@ -2,6 +2,9 @@
 // carries the caller's public key and two headers encrypted with the ECDH
 // secret between it and the community key; the mock really decrypts them,
 // so a client with wrong crypto fails here as it would at BlockID.
+// Sources: 1Kosmos's own helpers (blockid-nodejs-helpers: the crypto, the
+// request and answer shapes, 200 or 202 from generate, {error_code,
+// message, status} answers) as shared/providers.md records them.
 #include <map>
 
 #include "dialects/blockid_crypto.h"
