@@ -1,6 +1,15 @@
 # Shared by scripts/test and scripts/demo: Debian packages and the build.
 # shellcheck shell=bash
 
+# What the demo needs on Debian 12: the compilers, the libraries of the
+# module, pam-otp and the mock provider, and pam_wrapper, nss_wrapper and
+# pamtester to log in without touching /etc.
+PAM_OTP_DEMO_PACKAGES=(
+  build-essential cmake ninja-build pkg-config
+  libpam0g-dev libcurl4-openssl-dev libjsoncpp-dev libtomlplusplus-dev libssl-dev libcpp-httplib-dev
+  libpam-wrapper libnss-wrapper pamtester openssl curl ca-certificates
+)
+
 # Everything the build, the tests and the demo need on Debian 12.
 PAM_OTP_PACKAGES=(
   build-essential cmake ninja-build pkg-config
@@ -91,11 +100,12 @@ apt_install_with_progress() {
   return "${PIPESTATUS[0]}"
 }
 
-# Configures and builds one CMake preset (default: "default").
+# Configures and builds one CMake preset (default: "default"), showing the
+# build's progress ([n/N] per file).
 build_preset() {
   local preset=${1:-default}
   shift || true
-  say "Building ($preset)"
+  say "Configuring and building ($preset)"
   cmake --preset "$preset" "$@" >/dev/null
   cmake --build --preset "$preset"
 }
