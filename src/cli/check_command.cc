@@ -6,6 +6,7 @@
 
 #include "cli/commands.h"
 #include "cli/sshd_check.h"
+#include "cli/try_out.h"
 #include "config/loader.h"
 #include "flow/destinations.h"
 #include "flow/user_directory.h"
@@ -112,8 +113,10 @@ void check_reachable(const config::Config& cfg, Problems& problems) {
   }
 }
 
-void report(const Problems& problems, const std::vector<std::string>& module_args, const config::Loaded* loaded,
-            std::ostream& out) {
+}  // namespace
+
+void report_check(const Problems& problems, const std::vector<std::string>& module_args, const config::Loaded* loaded,
+                  std::ostream& out) {
   std::size_t errors = 0, warnings = 0;
   for (const auto& p : problems.list()) {
     out << p.to_string() << "\n";
@@ -132,9 +135,28 @@ void report(const Problems& problems, const std::vector<std::string>& module_arg
   }
   if (warnings > 0) out << ", " << warnings << (warnings == 1 ? " warning" : " warnings");
   out << "\n";
+  if (errors > 0 && (mentions_try_out(problems) || (loaded != nullptr && uses_try_out(loaded->config))))
+    out << "note: " << try_out_dir() << " is the try-out provider's: start it with `pam-otp try-out` in\n"
+        << "      another terminal, or configure your provider and remove ca_file (pam_otp.conf(5))\n";
 }
 
-}  // namespace
+std::unique_ptr<config::Loaded> check_configuration(const std::vector<std::string>& module_args, bool offline,
+                                                    const SshdPaths& sshd, Problems& problems) {
+  auto loaded = config::load(module_args, problems);
+  if (loaded) {
+    flow::SystemUserDirectory directory;
+    check_groups(loaded->config, directory, problems);
+    check_users(*loaded, directory, problems);
+    check_literals(loaded->config, problems);
+    if (uses_try_out(loaded->config))
+      warn_where(problems, loaded->config, "ca_file",
+                 "is the try-out provider's CA: logins need `pam-otp try-out` running; configure your provider "
+                 "and remove ca_file before enabling pam_otp");
+    if (!offline) check_reachable(loaded->config, problems);
+  }
+  check_sshd(sshd, problems);
+  return loaded;
+}
 
 int run_check(const std::vector<std::string>& arguments, std::ostream& out, std::ostream& err) {
   std::vector<std::string> args = arguments;
@@ -158,16 +180,8 @@ int run_check(const std::vector<std::string>& arguments, std::ostream& out, std:
     return kExitOk;
   }
   Problems problems;
-  const auto loaded = config::load(options.module_args, problems);
-  if (loaded) {
-    flow::SystemUserDirectory directory;
-    check_groups(loaded->config, directory, problems);
-    check_users(*loaded, directory, problems);
-    check_literals(loaded->config, problems);
-    if (!offline) check_reachable(loaded->config, problems);
-  }
-  check_sshd(sshd, problems);
-  report(problems, options.module_args, loaded.get(), out);
+  const auto loaded = check_configuration(options.module_args, offline, sshd, problems);
+  report_check(problems, options.module_args, loaded.get(), out);
   return problems.has_errors() ? kExitFailed : kExitOk;
 }
 

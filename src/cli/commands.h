@@ -7,7 +7,9 @@
 #include <string>
 #include <vector>
 
+#include "cli/sshd_check.h"
 #include "config/loader.h"
+#include "flow/login.h"
 
 namespace otp::cli {
 
@@ -24,10 +26,25 @@ struct CommonOptions {
 int run_check(const std::vector<std::string>& args, std::ostream& out, std::ostream& err);
 int run_show(const std::vector<std::string>& args, std::ostream& out, std::ostream& err);
 int run_test(const std::vector<std::string>& args, std::ostream& out, std::ostream& err);
+int run_try_out(const std::vector<std::string>& args, std::ostream& out, std::ostream& err);
+int run_enable(const std::vector<std::string>& args, std::ostream& out, std::ostream& err);
+int run_disable(const std::vector<std::string>& args, std::ostream& out, std::ostream& err);
 
 // Shared argument handling: takes --config PATH, --arg KEY=VALUE and --help
 // out of args; returns false (after a message) on a usage error.
 bool take_common_options(std::vector<std::string>& args, CommonOptions& options, std::ostream& err);
+
+// Everything `pam-otp check` checks (offline: no base_url is contacted);
+// returns the configuration when it loads.
+std::unique_ptr<config::Loaded> check_configuration(const std::vector<std::string>& module_args, bool offline,
+                                                    const SshdPaths& sshd, Problems& problems);
+
+// Lists the problems and a summary line ("pam-otp check: PATH: OK ...").
+void report_check(const Problems& problems, const std::vector<std::string>& module_args,
+                  const config::Loaded* loaded, std::ostream& out);
+
+// pam-otp test's login on this terminal, every exchange logged to out.
+flow::AuthResult terminal_login(const config::Loaded& loaded, const flow::LoginRequest& request, std::ostream& out);
 
 // Loads the configuration as a login would; on errors lists them on err
 // and returns nullptr.

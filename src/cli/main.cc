@@ -1,4 +1,5 @@
-// pam-otp: check, show and try pam_otp's configuration with the module's own code.
+// pam-otp: check, show and try pam_otp's configuration with the module's own
+// code, and enable it safely.
 #include <sys/prctl.h>
 #include <sys/resource.h>
 
@@ -10,35 +11,63 @@
 
 namespace {
 
-constexpr char kUsage[] = R"(Usage: pam-otp COMMAND [OPTIONS]
+using Run = int (*)(const std::vector<std::string>&, std::ostream&, std::ostream&);
 
-Check and try pam_otp's configuration before you change a PAM file.
+struct Command {
+  const char* name;
+  const char* summary;  // synopsis line(s), then what it does
+  Run run;
+};
 
-Commands:
-  check [--config PATH] [--offline]
+// Every command, in the order of `pam-otp --help`.
+constexpr Command kCommands[] = {
+    {"check", R"(check [--config PATH] [--offline]
                  validate the config, secrets and users files: syntax, types,
                  owners and modes, networks, groups, phone numbers, the preset's
                  keys, and that each base_url answers over TLS; lists every
-                 problem with its file and line
-  show [--config PATH]
+                 problem with its file and line)",
+     otp::cli::run_check},
+    {"show", R"(show [--config PATH]
                  print the effective configuration (defaults, preset, secrets
-                 file and arguments applied), secrets redacted
-  test USER [--config PATH] [--channel C] [--service NAME] [--rhost ADDR]
+                 file and arguments applied), secrets redacted)",
+     otp::cli::run_show},
+    {"test", R"(test USER [--config PATH] [--channel C] [--service NAME] [--rhost ADDR]
             [--explain]
                  run the whole login for USER on this terminal (send, prompt,
                  verify) with the module's own code, printing each step;
                  --explain only says whether USER would be asked for a code,
-                 and where it would go, without sending anything
+                 and where it would go, without sending anything)",
+     otp::cli::run_test},
+    {"try-out", R"(try-out [--port N]
+                 serve a stand-in provider on 127.0.0.1:8443, the one the
+                 shipped config describes, printing the codes it "sends", to
+                 try check and test before a real provider is configured)",
+     otp::cli::run_try_out},
+    {"enable", R"(enable [--user NAME]
+                 add pam_otp to common-auth (pam-auth-update), only after check
+                 passes and a test of NAME (default SUDO_USER) has succeeded)",
+     otp::cli::run_enable},
+    {"disable", R"(disable
+                 take pam_otp out of common-auth again)",
+     otp::cli::run_disable},
+};
 
-Options of every command:
+std::string usage() {
+  std::string text = "Usage: pam-otp COMMAND [OPTIONS]\n\nCheck and try pam_otp's configuration before you change a "
+                     "PAM file.\n\nCommands:\n";
+  for (const auto& c : kCommands) text += std::string("  ") + c.summary + "\n";
+  return text + R"(
+Options of check, show and test:
   --config PATH     the config file (default /etc/security/pam_otp.conf)
   --arg KEY=VALUE   a module argument, as in /etc/pam.d (repeatable)
+Options of every command:
   -h, --help        help for the command
   --version         print the version
 
 Exit status: 0 success, 1 problems found or login failed, 2 usage error.
 See pam-otp(1), pam_otp(8) and pam_otp.conf(5).
 )";
+}
 
 }  // namespace
 
@@ -50,27 +79,28 @@ int main(int argc, char** argv) {
   setrlimit(RLIMIT_CORE, &no_core);
   std::vector<std::string> args(argv + 1, argv + argc);
   if (args.empty()) {
-    std::cerr << kUsage;
+    std::cerr << usage();
     return otp::cli::kExitUsage;
   }
   const std::string command = args.front();
   args.erase(args.begin());
-  try {
-    if (command == "-h" || command == "--help" || command == "help") {
-      std::cout << kUsage;
-      return otp::cli::kExitOk;
-    }
-    if (command == "--version") {
-      std::cout << "pam-otp " << PAM_OTP_VERSION << "\n";
-      return otp::cli::kExitOk;
-    }
-    if (command == "check") return otp::cli::run_check(args, std::cout, std::cerr);
-    if (command == "show") return otp::cli::run_show(args, std::cout, std::cerr);
-    if (command == "test") return otp::cli::run_test(args, std::cout, std::cerr);
-  } catch (const std::exception& e) {
-    std::cerr << "pam-otp: internal error: " << e.what() << "\n";
-    return otp::cli::kExitFailed;
+  if (command == "-h" || command == "--help" || command == "help") {
+    std::cout << usage();
+    return otp::cli::kExitOk;
   }
-  std::cerr << "pam-otp: unknown command '" << command << "'\n\n" << kUsage;
+  if (command == "--version") {
+    std::cout << "pam-otp " << PAM_OTP_VERSION << "\n";
+    return otp::cli::kExitOk;
+  }
+  for (const auto& c : kCommands) {
+    if (command != c.name) continue;
+    try {
+      return c.run(args, std::cout, std::cerr);
+    } catch (const std::exception& e) {
+      std::cerr << "pam-otp: internal error: " << e.what() << "\n";
+      return otp::cli::kExitFailed;
+    }
+  }
+  std::cerr << "pam-otp: unknown command '" << command << "'\n\n" << usage();
   return otp::cli::kExitUsage;
 }

@@ -24,7 +24,6 @@ class NoEcho {
   ~NoEcho() {
     if (active_) tcsetattr(STDIN_FILENO, TCSAFLUSH, &saved_);
   }
-  bool active() const { return active_; }
 
  private:
   termios saved_{};
@@ -46,11 +45,21 @@ std::optional<Secret> read_line() {
 }  // namespace
 
 std::optional<Secret> TerminalConversation::ask(std::string_view prompt, bool echo) {
-  out_ << prompt << std::flush;
-  if (echo) return read_line();
-  NoEcho quiet;
-  auto answer = read_line();
-  if (quiet.active()) out_ << "\n";
+  // What follows starts on a new line: unless a terminal echoed the user's
+  // Enter, nothing else ends the prompt's line.
+  const bool enter_echoed = echo && isatty(STDIN_FILENO);
+  std::optional<Secret> answer;
+  if (echo) {
+    out_ << prompt << std::flush;
+    answer = read_line();
+  } else {
+    // Echo off before the prompt appears: TCSAFLUSH drops what was typed
+    // before, never what is typed after it.
+    NoEcho quiet;
+    out_ << prompt << std::flush;
+    answer = read_line();
+  }
+  if (!enter_echoed) out_ << "\n" << std::flush;
   return answer;
 }
 

@@ -78,17 +78,21 @@ int explain(const config::Loaded& loaded, const flow::LoginRequest& request, std
 }
 
 int login(const config::Loaded& loaded, const flow::LoginRequest& request, std::ostream& out) {
-  TerminalConversation conversation(out);
-  StreamLogger log(out);
-  flow::SystemClock clock;
-  flow::SystemUserDirectory users;
-  flow::Services services{&conversation, clock, log, users, http::make_curl_transport};
-  const flow::AuthResult result = flow::authenticate(loaded, request, services);
+  const flow::AuthResult result = terminal_login(loaded, request, out);
   out << "result: " << flow::result_name(result) << "\n";
   return result == flow::AuthResult::Success ? kExitOk : kExitFailed;
 }
 
 }  // namespace
+
+flow::AuthResult terminal_login(const config::Loaded& loaded, const flow::LoginRequest& request, std::ostream& out) {
+  TerminalConversation conversation(out);
+  StreamLogger log(out);
+  flow::SystemClock clock;
+  flow::SystemUserDirectory users;
+  flow::Services services{&conversation, clock, log, users, http::make_curl_transport};
+  return flow::authenticate(loaded, request, services);
+}
 
 int run_test(const std::vector<std::string>& arguments, std::ostream& out, std::ostream& err) {
   TestOptions o;

@@ -280,10 +280,10 @@ def feed_with_code(proc, mock, user, first_answer, code="right", timeout=30):
 class PtySession:
     """A program on a pseudo-terminal (su reads its answers from the tty)."""
 
-    def __init__(self, argv):
+    def __init__(self, argv, env=None):
         self.pid, self.fd = pty.fork()
         if self.pid == 0:
-            os.execvp(argv[0], argv)
+            os.execvpe(argv[0], argv, env if env is not None else os.environ)
         self.output = b""
 
     def read_until(self, text, timeout=20):

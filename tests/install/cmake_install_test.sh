@@ -1,6 +1,7 @@
 #!/bin/sh
 # cmake --install as an administrator runs it (into a DESTDIR here): the
-# module in $(pkg-config --variable=libdir pam)/security, pam-otp in bin,
+# module in $(pkg-config --variable=libdir pam)/security, pam-otp in bin, the
+# try-out provider in libexec/pam-otp,
 # man pages, examples and presets under share/doc, the config and users
 # files in /etc/security, mode 0600, never overwritten; and -DPAM_MODULE_DIR
 # moves the module.
@@ -13,7 +14,7 @@ fail() { echo "FAIL: $*" >&2; exit 1; }
 
 DESTDIR=$work/root cmake --install "$build" --prefix /usr > "$work/first.log"
 root=$work/root
-for f in "$(pkg-config --variable=libdir pam)/security/pam_otp.so" /usr/bin/pam-otp \
+for f in "$(pkg-config --variable=libdir pam)/security/pam_otp.so" /usr/bin/pam-otp /usr/libexec/pam-otp/otp-mock \
          /usr/share/man/man8/pam_otp.8 /usr/share/man/man5/pam_otp.conf.5 /usr/share/man/man1/pam-otp.1 \
          /usr/share/doc/pam_otp/examples/pam_otp.conf /usr/share/doc/pam_otp/examples/pam_otp.users \
          /usr/share/doc/pam_otp/examples/pam.d/sshd /usr/share/doc/pam_otp/examples/sshd_config.d/pam_otp-publickey.conf \

@@ -3,13 +3,17 @@
 // against the mock provider with the code typed on stdin.
 #include <boost/test/unit_test.hpp>
 
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
 #include <security/pam_appl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
-#include <sys/stat.h>
-#include <fcntl.h>
 
 #include <algorithm>
+#include <csignal>
 
 #include "child_process.h"
 #include "example_provider.h"
@@ -365,6 +369,84 @@ BOOST_AUTO_TEST_CASE(sms_and_email_is_refused_where_the_provider_cannot) {
   const auto per_user = run("check --offline " + config_arg());
   BOOST_TEST(per_user.status == 1);
   BOOST_TEST(per_user.has(pam.users_path() + ":1: key 'channel': provider 'mock' has no channel 'sms+email'"));
+}
+
+
+namespace {
+
+// A port nothing listens on now (the kernel's choice for a socket of ours).
+int unused_port() {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof addr;
+  BOOST_REQUIRE(fd >= 0);
+  BOOST_REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
+  BOOST_REQUIRE(::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0);
+  ::close(fd);
+  return ntohs(addr.sin_port);
+}
+
+}  // namespace
+
+// pam-otp try-out serves the shipped [provider.mock] over TLS with a CA it
+// makes (and whose key it drops); the shipped config checks out against it;
+// Ctrl-C stops it. The package test follows the same path on the installed
+// package, `pam-otp test` on a terminal included.
+BOOST_AUTO_TEST_CASE(try_out_serves_the_shipped_configuration) {
+  TempDir dir;
+  const std::string pki = dir.path() + "/try-out", log = dir.path() + "/try-out.log";
+  const std::string port = std::to_string(unused_port());
+  const pid_t pid = spawn_process({PAM_OTP_CLI_PATH, "try-out", "--server", PAM_OTP_MOCK_PATH, "--dir", pki,
+                                   "--port", port},
+                                  nss_only_environment(), "", log);
+  BOOST_REQUIRE(pid > 0);
+  for (int i = 0; i < 400 && read_file(log).find("listening on") == std::string::npos; ++i) ::usleep(50000);
+  BOOST_TEST_MESSAGE("try-out said: " << read_file(log));
+  BOOST_REQUIRE(read_file(log).find("listening on https://127.0.0.1:" + port) != std::string::npos);
+  BOOST_TEST(read_file(log).find("it sends nothing, the codes appear here") != std::string::npos);
+  BOOST_TEST(::access((pki + "/ca.key").c_str(), F_OK) != 0, "the try-out CA's key was kept");
+  struct stat key {};
+  BOOST_REQUIRE(::stat((pki + "/server.key").c_str(), &key) == 0);
+  BOOST_TEST((key.st_mode & 0777) == 0600u);
+
+  pam.write_config(example_config());
+  const auto check = run("check " + config_arg() + " --arg users_file=" + pam.users_path() + " --arg ca_file=" + pki +
+                         "/ca.pem --arg provider.mock.base_url=https://127.0.0.1:" + port);
+  BOOST_TEST(check.status == 0);
+  BOOST_TEST(check.has("OK (provider mock"));
+  const auto explained = run("test alice --explain " + config_arg() + " --arg users_file=" + pam.users_path() +
+                             " --arg ca_file=" + pki + "/ca.pem");
+  BOOST_TEST(explained.has("a code would be sent"));
+
+  BOOST_REQUIRE(::kill(pid, SIGINT) == 0);
+  BOOST_TEST(wait_for(pid) == 0);
+}
+
+BOOST_AUTO_TEST_CASE(try_out_without_its_server_says_so) {
+  const auto r = run("try-out --server /nonexistent/otp-mock --dir /nonexistent/try-out");
+  BOOST_TEST(r.status == 1);
+  BOOST_TEST(r.has("/nonexistent/otp-mock: No such file or directory (pam-otp was built without the mock"));
+}
+
+// What enable and disable refuse before anything can change; the package
+// test drives them end to end through a pty.
+BOOST_AUTO_TEST_CASE(enable_and_disable_refuse_what_they_cannot_do_safely) {
+  const auto config = run("enable --config /etc/security/pam_otp.conf");
+  BOOST_TEST(config.status == 2);
+  BOOST_TEST(config.has("the profile's logins read /etc/security/pam_otp.conf with no arguments"));
+  BOOST_TEST(run("disable --user alice").status == 2);
+  BOOST_TEST(run("enable --help").has("Usage: pam-otp enable"));
+  BOOST_TEST(run("disable --help").has("Usage: pam-otp disable"));
+  TempDir root;
+  for (const char* command : {"enable", "disable"}) {
+    const auto r = run(std::string(command) + " --root " + root.path());
+    BOOST_TEST(r.status == 1, command);
+    BOOST_TEST(r.has(::geteuid() == 0 ? root.path() + "/usr/share/pam-configs/otp is missing"
+                                      : std::string("must be run as root")),
+               command);
+  }
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -14,6 +14,7 @@
 
 #include "child_process.h"
 #include "pam_harness.h"
+#include "pam_wrapper_lock.h"
 
 using namespace otp::testing;
 
@@ -40,7 +41,12 @@ int login(const std::string& service, const std::string& user, const std::string
   Answers a{"load-password", phone};
   const pam_conv conv{answer, &a};
   pam_handle_t* ph = nullptr;
-  if (pam_start(service.c_str(), user.c_str(), &conv, &ph) != PAM_SUCCESS) return -1;
+  int started = PAM_ABORT;
+  {
+    const PamWrapperSetupLock lock;
+    started = pam_start(service.c_str(), user.c_str(), &conv, &ph);
+  }
+  if (started != PAM_SUCCESS) return -1;
   const int rc = pam_authenticate(ph, PAM_SILENT);
   pam_end(ph, rc);
   return rc;

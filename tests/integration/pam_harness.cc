@@ -15,6 +15,7 @@ extern "C" {
 
 #include "example_provider.h"
 #include "http/curl_transport.h"
+#include "pam_wrapper_lock.h"
 
 namespace otp::testing {
 namespace {
@@ -245,15 +246,25 @@ std::string PamHarness::stack_text() const {
   return out.str();
 }
 
+namespace {
+
+pam_handle_t* start_pam(const std::string& service, const std::string& user, const pam_conv& conv) {
+  const PamWrapperSetupLock lock;
+  pam_handle_t* ph = nullptr;
+  if (pam_start(service.c_str(), user.c_str(), &conv, &ph) != PAM_SUCCESS) throw std::runtime_error("pam_start failed");
+  return ph;
+}
+
+}  // namespace
+
 PamResult PamHarness::authenticate(const std::string& user, std::vector<Responder> answers, int flags) {
   write_stack();
   PamResult result;
   Script script{std::move(answers), 0, &result};
   StderrCapture capture(dir() + "/stderr.log");
   const auto started = std::chrono::steady_clock::now();
-  pam_handle_t* ph = nullptr;
   const pam_conv conv{conversation, &script};
-  if (pam_start(service.c_str(), user.c_str(), &conv, &ph) != PAM_SUCCESS) throw std::runtime_error("pam_start failed");
+  pam_handle_t* ph = start_pam(service, user, conv);
   if (!rhost.empty()) pam_set_item(ph, PAM_RHOST, rhost.c_str());
   for (const auto& entry : pam_env)
     if (pam_putenv(ph, entry.c_str()) != PAM_SUCCESS) throw std::runtime_error("pam_putenv failed: " + entry);
@@ -288,9 +299,8 @@ PamResult PamHarness::authenticate_without_conversation(const std::string& user)
   write_stack();
   PamResult result;
   StderrCapture capture(dir() + "/stderr.log");
-  pam_handle_t* ph = nullptr;
   const pam_conv conv{nullptr, nullptr};
-  if (pam_start(service.c_str(), user.c_str(), &conv, &ph) != PAM_SUCCESS) throw std::runtime_error("pam_start failed");
+  pam_handle_t* ph = start_pam(service, user, conv);
   result.rc = pam_authenticate(ph, 0);
   pam_end(ph, result.rc);
   result.log = capture.finish();

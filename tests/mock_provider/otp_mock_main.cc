@@ -24,7 +24,8 @@ using otp::mock::MockProvider;
 using otp::mock::MockSettings;
 
 constexpr char kUsage[] =
-    "usage: otp-mock --pki-dir DIR [--port N] [--print-codes] [--api-key K] [--users a,b,c]\n"
+    "usage: otp-mock --pki-dir DIR [--fresh-pki] [--port N] [--print-codes] [--api-key K]\n"
+    "                [--users a,b,c]\n"
     "\n"
     "Serves the generic OTP provider API over HTTPS on 127.0.0.1, and the wire\n"
     "formats of Stytch, Descope, Twilio Verify, privacyIDEA, 1Kosmos BlockID and\n"
@@ -32,6 +33,9 @@ constexpr char kUsage[] =
     "and Duo's legacy /rest/v1/*.bson API for pam_duo (benchmarks).\n"
     "  --pki-dir DIR   certificates; created there unless DIR/ca.pem exists.\n"
     "                  The port is written to DIR/port.\n"
+    "  --fresh-pki     make new certificates even if DIR has some, and keep no\n"
+    "                  CA key (nothing more can be signed with that CA); for\n"
+    "                  `pam-otp try-out`, whose server certificate lasts a day\n"
     "  --port N        listen on N (default: a free port)\n"
     "  --print-codes   print every code sent\n"
     "  --api-key K     the Bearer key clients must send (default test-api-key)\n"
@@ -42,6 +46,7 @@ struct Args {
   std::string pki_dir;
   int port = 0;
   bool print_codes = false;
+  bool fresh_pki = false;
   MockSettings settings;
   bool help = false;
 };
@@ -78,6 +83,7 @@ Args parse_args(int argc, char** argv) {
     else if (arg == "--pki-dir") a.pki_dir = value();
     else if (arg == "--port") a.port = parse_port(value());
     else if (arg == "--print-codes") a.print_codes = true;
+    else if (arg == "--fresh-pki") a.fresh_pki = true;
     else if (arg == "--api-key") a.settings.api_key = value();
     else if (arg == "--users") a.settings.known_users = split_commas(value());
     else usage_error("unknown argument: " + arg);
@@ -89,7 +95,11 @@ Args parse_args(int argc, char** argv) {
 MockOptions options_for(const Args& a) {
   namespace fs = std::filesystem;
   const fs::path dir(a.pki_dir);
-  if (!fs::exists(dir / "ca.pem")) otp::mock::make_pki(a.pki_dir);
+  if (a.fresh_pki) {
+    fs::remove(otp::mock::make_pki(a.pki_dir).ca_key);
+  } else if (!fs::exists(dir / "ca.pem")) {
+    otp::mock::make_pki(a.pki_dir);
+  }
   MockOptions o;
   o.cert_file = (dir / "server.pem").string();
   o.key_file = (dir / "server.key").string();

@@ -1,10 +1,15 @@
 """The Debian package, as an administrator gets it: scripts/build-deb builds
 libpam-otp with dpkg-buildpackage and checks it with lintian; the package is
 installed on this machine, its pam-auth-update profile tried (on a copy of
-the PAM configuration, so the real /etc/pam.d never changes), `pam-otp check` run
-on the installed config, a user logged in through the installed module
+the PAM configuration, so the real /etc/pam.d never changes), the try-out
+path followed as README.Debian tells (`pam-otp try-out`, `pam-otp check`,
+`pam-otp test alice` on a terminal), `pam-otp enable` driven through a pty
+(every refusal, then success after a passing test, and `pam-otp disable`
+restoring common-auth), a user logged in through the installed module
 (pam_wrapper service, pam_matrix password, the mock provider), and the
 package purged again, leaving nothing behind.
+
+Users exist for the pam-otp commands only, through nss_wrapper.
 
 Needs root (CI is root); skipped with a reason otherwise. Refuses to run if
 libpam-otp is already installed or /etc/security/pam_otp.conf exists: an
@@ -13,10 +18,13 @@ administrator's files are never touched.
 
 import hashlib
 import os
+import re
+import signal
 import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import unittest
 
@@ -28,6 +36,8 @@ CONFIG = "/etc/security/pam_otp.conf"
 USERS = "/etc/security/pam_otp.users"
 PROFILE = "/usr/share/pam-configs/otp"
 MODULE = f"/lib/{e2e.MULTIARCH}/security/pam_otp.so"
+TRY_OUT_DIR = "/var/lib/pam_otp/try-out"
+TRY_OUT_SERVER = "/usr/libexec/pam-otp/otp-mock"
 # alice's line in the shipped users file (conf/pam_otp.users).
 ALICE_PHONE = "+15551234567"
 
@@ -53,22 +63,82 @@ def snapshot(paths):
     return result
 
 
-def enable_profile_in_copy(root, profile):
-    """Runs `pam-auth-update --enable PROFILE` on a copy of the machine's PAM
-    configuration under root (and a private debconf database); returns the
-    copy's common-auth."""
+def copy_pam_configuration(root):
+    """A copy of the machine's PAM configuration under root, for
+    `pam-auth-update --root root`, and the environment that keeps what
+    pam-auth-update stores in a debconf database of the copy's own:
+    DEBCONF_DB_REPLACE makes the machine's databases read-only for the process
+    (DEBCONF_DB_OVERRIDE would still write to the machine's)."""
     for d in ("/etc/pam.d", "/var/lib/pam", "/usr/share/pam-configs"):
         shutil.copytree(d, root + d, symlinks=True, dirs_exist_ok=True)
-    # DEBCONF_DB_REPLACE makes the machine's debconf databases read-only for
-    # this process and keeps what pam-auth-update stores in a file of ours
-    # (DEBCONF_DB_OVERRIDE would still write to the machine's).
-    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive",
-           "DEBCONF_DB_REPLACE": "File{%s}" % os.path.join(root, "debconf.dat")}
+    return {"DEBIAN_FRONTEND": "noninteractive", "DEBCONF_DB_REPLACE": "File{%s}" % os.path.join(root, "debconf.dat")}
+
+
+def read(path):
+    with open(path) as f:
+        return f.read()
+
+
+def enable_profile_in_copy(root, profile):
+    """Runs `pam-auth-update --enable PROFILE` on a copy of the machine's PAM
+    configuration under root; returns the copy's common-auth."""
+    env = {**os.environ, **copy_pam_configuration(root)}
     done = run(["pam-auth-update", "--root", root, "--enable", profile], env=env)
     if done.returncode != 0:
         raise AssertionError("pam-auth-update --root failed: " + done.stdout + done.stderr)
-    with open(root + "/etc/pam.d/common-auth") as f:
-        return f.read()
+    return read(root + "/etc/pam.d/common-auth")
+
+
+class TryOut:
+    """`pam-otp try-out` in the background, as in the administrator's first
+    terminal; its output (the codes it "sends") collected line by line."""
+
+    def __init__(self):
+        self.lines = []
+        self.proc = subprocess.Popen(["/usr/bin/pam-otp", "try-out"], stdout=subprocess.PIPE,
+                                     stderr=subprocess.STDOUT, text=True)
+        self.reader = threading.Thread(target=self._collect, daemon=True)
+        self.reader.start()
+        if not self.wait_for(lambda line: "listening on https://127.0.0.1:8443" in line):
+            self.proc.kill()
+            raise AssertionError("pam-otp try-out did not start (is 127.0.0.1:8443 taken?):\n" + self.text())
+
+    def _collect(self):
+        for line in self.proc.stdout:
+            self.lines.append(line)
+
+    def text(self):
+        return "".join(self.lines)
+
+    def wait_for(self, predicate, start=0, timeout=30):
+        """The first line from number `start` on that satisfies predicate."""
+        end = time.monotonic() + timeout
+        while time.monotonic() < end:
+            exited = self.proc.poll() is not None
+            found = next((line for line in self.lines[start:] if predicate(line)), None)
+            if found or exited:
+                return found
+            time.sleep(0.05)
+        return None
+
+    def code_for(self, user, start):
+        """The code in the first "[otp-mock] ... for USER: code N" line from
+        line number `start` on."""
+        pattern = re.compile(r"\[otp-mock\] .* for %s: code ([0-9]+)" % re.escape(user))
+        line = self.wait_for(lambda l: pattern.search(l) is not None, start)
+        return pattern.search(line).group(1) if line else None
+
+    def stop(self):
+        """Ctrl-C, as the administrator stops it; its exit status."""
+        self.proc.send_signal(signal.SIGINT)
+        try:
+            status = self.proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            status = self.proc.wait()
+        self.reader.join(timeout=5)
+        self.proc.stdout.close()
+        return status
 
 
 # What the package may change on the machine, and what it must leave as found.
@@ -101,6 +171,7 @@ class DebianPackage(unittest.TestCase):
         shutil.rmtree(cls.work, ignore_errors=True)
 
     def test_install_use_and_purge(self):
+        self.assertFalse(os.path.exists(TRY_OUT_DIR), TRY_OUT_DIR + " exists before the package is installed")
         install = run(["dpkg", "-i", self.deb])
         self.assertEqual(install.returncode, 0, install.stdout + install.stderr)
         files = [line for line in run(["dpkg", "-L", PACKAGE]).stdout.splitlines() if os.path.isfile(line)]
@@ -108,10 +179,13 @@ class DebianPackage(unittest.TestCase):
         try:
             self.check_installed_files()
             self.check_profile_is_off_and_placed_after_the_password()
+            self.write_users()
+            self.check_try_out_path()
             mock = e2e.Mock(self.work)
             try:
                 self.check_installed_config(mock)
                 self.check_login_through_installed_module(mock)
+                self.check_enable_and_disable(mock)
             finally:
                 mock.stop()
         finally:
@@ -119,9 +193,146 @@ class DebianPackage(unittest.TestCase):
         self.assertEqual(purge.returncode, 0, purge.stdout + purge.stderr)
         self.assertEqual([f for f in files if os.path.lexists(f)], [], "files left after purge")
         self.assertEqual(snapshot(WATCHED), self.before, "purge did not restore " + ", ".join(WATCHED))
+        self.assertFalse(os.path.exists(os.path.dirname(TRY_OUT_DIR)), "purge left " + TRY_OUT_DIR)
+
+    # ---- the try-out path, as README.Debian tells it ----------------------
+
+    def write_users(self):
+        """alice (in the shipped users file) and dave (not in it) exist for
+        the pam-otp commands, through nss_wrapper."""
+        self.passwd = os.path.join(self.work, "nss-passwd")
+        with open(self.passwd, "w") as f:
+            f.write("alice:x:4301:4301:Alice:/nonexistent:/bin/false\n"
+                    "dave:x:4302:4302:Dave:/nonexistent:/bin/false\n")
+        self.group = os.path.join(self.work, "nss-group")
+        with open(self.group, "w") as f:
+            f.write("alice:x:4301:\ndave:x:4302:\n")
+
+    def nss_env(self, **extra):
+        env = {k: v for k, v in os.environ.items() if k != "SUDO_USER"}
+        env.update({"LD_PRELOAD": f"/usr/lib/{e2e.MULTIARCH}/libnss_wrapper.so",
+                    "NSS_WRAPPER_PASSWD": self.passwd, "NSS_WRAPPER_GROUP": self.group})
+        env.update(extra)
+        return env
+
+    def pam_otp(self, *args):
+        return run(["/usr/bin/pam-otp", *args], env=self.nss_env())
+
+    def check_try_out_path(self):
+        # Before the try-out provider has run, check says what to do.
+        check = self.pam_otp("check")
+        self.assertEqual(check.returncode, 1, check.stdout + check.stderr)
+        self.assertIn("pam-otp try-out", check.stdout)
+        self.assertTrue(os.access(TRY_OUT_SERVER, os.X_OK), TRY_OUT_SERVER)
+        try_out = TryOut()
+        try:
+            st = os.stat(os.path.join(TRY_OUT_DIR, "server.key"))
+            self.assertEqual(oct(st.st_mode & 0o777), "0o600")
+            self.assertFalse(os.path.exists(os.path.join(TRY_OUT_DIR, "ca.key")), "the try-out CA key was kept")
+            check = self.pam_otp("check")
+            self.assertEqual(check.returncode, 0, check.stdout + check.stderr)
+            self.assertIn("try-out provider's CA", check.stdout)
+            self.check_test_on_a_terminal(try_out)
+            # enable refuses the try-out provider, and a broken config.
+            self.assert_enable_refused(self.nss_env(SUDO_USER="alice"), "still uses the try-out provider")
+            shipped = read(CONFIG)
+            self.write_config(shipped.replace("attempts = 3\n", 'attempts = "three"\n'))
+            self.assert_enable_refused(self.nss_env(SUDO_USER="alice"), "fix the errors above first",
+                                       "key 'attempts'")
+            self.write_config(shipped)
+        finally:
+            self.assertEqual(try_out.stop(), 0, try_out.text())
+
+    def check_test_on_a_terminal(self, try_out):
+        start = len(try_out.lines)
+        session = e2e.PtySession(["/usr/bin/pam-otp", "test", "alice"], env=self.nss_env())
+        self.assertTrue(session.read_until("Code sent to +1******4567"), session.output)
+        code = try_out.code_for("alice", start)
+        self.assertIsNotNone(code, try_out.text())
+        session.send(code)
+        self.assertEqual(session.wait(), 0, session.output)
+        self.assertIn(b"result: PAM_SUCCESS", session.output)
+        self.assertNotIn(code.encode(), session.output, "the code was echoed")
+
+    def write_config(self, text):
+        with open(CONFIG, "w") as f:
+            f.write(text)
+
+    # ---- pam-otp enable / disable, through a pty --------------------------
+
+    def enable_root(self):
+        """A copy of the PAM configuration for pam-auth-update --root, once."""
+        if not hasattr(self, "pam_root"):
+            self.pam_root = os.path.join(self.work, "enable-root")
+            self.pam_env = copy_pam_configuration(self.pam_root)
+            self.common_auth = read(self.pam_root + "/etc/pam.d/common-auth")
+        return self.pam_root
+
+    def enable_session(self, env, *args):
+        root = self.enable_root()
+        return e2e.PtySession(["/usr/bin/pam-otp", "enable", "--root", root, *args], env={**env, **self.pam_env})
+
+    def assert_enable_refused(self, env, *expected, args=(), answer=None):
+        session = self.enable_session(env, *args)
+        if answer is not None:
+            self.assertTrue(session.read_until("[y/N] "), session.output)
+            session.send(answer)
+        self.assertEqual(session.wait(), 1, session.output)
+        for text in expected:
+            self.assertIn(text.encode(), session.output)
+        self.assertIn(b"not enabled", session.output)
+        self.assertEqual(read(self.pam_root + "/etc/pam.d/common-auth"), self.common_auth,
+                         "a refused enable changed common-auth")
+
+    def check_enable_and_disable(self, mock):
+        # The administrator configures a provider: here, the test's mock.
+        shipped = read(CONFIG)
+        self.assertIn(f'ca_file = "{TRY_OUT_DIR}/ca.pem"\n', shipped)
+        self.write_config(shipped.replace(f'ca_file = "{TRY_OUT_DIR}/ca.pem"', f'ca_file = "{mock.ca}"')
+                          .replace('base_url = "https://127.0.0.1:8443"', f'base_url = "{mock.url}"'))
+        mock.reset()
+        self.assert_enable_refused(self.nss_env(), "no administrator to test")
+        self.assert_enable_refused(self.nss_env(), "dave would not be asked for a code", args=("--user", "dave"))
+        self.assert_enable_refused(self.nss_env(SUDO_USER="alice"), "needs a successful pam-otp test",
+                                   answer="n")
+        self.assertEqual(mock.outbox(), [], "a code was sent without the administrator's yes")
+        # A wrong code three times: the test fails, nothing is enabled.
+        session = self.enable_session(self.nss_env(SUDO_USER="alice"))
+        self.assertTrue(session.read_until("[y/N] "), session.output)
+        session.send("y")
+        for _ in range(3):
+            self.assertTrue(session.read_until("Code sent to"), session.output)
+            session.output = session.output.replace(b"Code sent to", b"(answered)")
+            session.send("000000")
+        self.assertEqual(session.wait(), 1, session.output)
+        self.assertIn(b"the test of alice did not succeed", session.output)
+        self.assertEqual(read(self.pam_root + "/etc/pam.d/common-auth"), self.common_auth)
+        # Yes, and the right code: enabled, and told how to undo it.
+        mock.reset()
+        session = self.enable_session(self.nss_env(SUDO_USER="alice"))
+        self.assertTrue(session.read_until("[y/N] "), session.output)
+        session.send("y")
+        self.assertTrue(session.read_until("Code sent to +1******4567"), session.output)
+        code = mock.last_code(ALICE_PHONE)
+        self.assertTrue(code, session.output)
+        session.send(code)
+        self.assertEqual(session.wait(), 0, session.output)
+        self.assertIn(b"pam_otp is enabled", session.output)
+        self.assertIn(b"To undo: pam-otp disable", session.output)
+        enabled = read(self.pam_root + "/etc/pam.d/common-auth")
+        self.assertIn("pam_otp.so", enabled)
+        self.assertNotIn("pam_otp", read("/etc/pam.d/common-auth"), "the real common-auth changed")
+        # disable restores common-auth as it was.
+        session = e2e.PtySession(["/usr/bin/pam-otp", "disable", "--root", self.pam_root],
+                                 env={**self.nss_env(), **self.pam_env})
+        self.assertEqual(session.wait(), 0, session.output)
+        self.assertIn(b"pam_otp is out of", session.output)
+        self.assertEqual(read(self.pam_root + "/etc/pam.d/common-auth"), self.common_auth)
+        self.write_config(shipped)
 
     def check_installed_files(self):
-        for path in (MODULE, "/usr/bin/pam-otp", CONFIG, USERS, PROFILE,
+        for path in (MODULE, "/usr/bin/pam-otp", CONFIG, USERS, PROFILE, TRY_OUT_SERVER,
+                     "/usr/share/doc/libpam-otp/README.Debian",
                      "/usr/share/doc/libpam-otp/examples/pam_otp.conf",
                      "/usr/share/doc/libpam-otp/examples/providers/stytch.conf",
                      "/usr/share/doc/libpam-otp/examples/pam.d/sshd"):

@@ -35,6 +35,8 @@
 #include <thread>
 #include <vector>
 
+#include "pam_wrapper_lock.h"
+
 extern char** environ;
 
 namespace {
@@ -134,7 +136,15 @@ long resident_kib() { return status_kib("VmRSS:"); }
 bool login_once(const char* service, const char* user, Login& login) {
   const pam_conv conv{conversation, &login};
   pam_handle_t* ph = nullptr;
-  if (pam_start(service, user, &conv, &ph) != PAM_SUCCESS) return false;
+  int started = PAM_ABORT;
+  {
+    const otp::testing::PamWrapperSetupLock lock;
+    started = pam_start(service, user, &conv, &ph);
+  }
+  if (started != PAM_SUCCESS) {
+    std::fprintf(stderr, "otp-login %s: pam_start: %s\n", user, pam_strerror(nullptr, started));
+    return false;
+  }
   const long long start = monotonic_ns();
   const int rc = pam_authenticate(ph, 0);
   const long long end = monotonic_ns();
