@@ -160,6 +160,12 @@ std::string mask_numbers(std::string_view s) {
 
 std::string mask_contacts(std::string_view s) { return mask_numbers(mask_emails(s)); }
 
+std::string shown_text(std::string_view s, std::size_t max_bytes) {
+  // Masking shortens a number at most threefold (separators dropped), so a
+  // contact cut by the first bound ends past the second one.
+  return sanitize(mask_contacts(sanitize(s, 4 * max_bytes)), max_bytes);
+}
+
 std::string mask_phone(std::string_view phone) {
   if (phone.size() < 7) return std::string(phone.substr(0, 1)) + "***";
   const std::size_t keep_head = phone.front() == '+' ? 2 : 1;

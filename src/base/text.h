@@ -28,6 +28,10 @@ std::string mask_destination(std::string_view destination);
 // like an e-mail address and every run of 7 or more digits (a phone number
 // in any format): "Invalid parameter To: +15551234567" -> "... To: +1******4567".
 std::string mask_contacts(std::string_view s);
+// A provider's free text as the user or the log may see it: sanitized,
+// contacts masked, at most max_bytes long (masking can lengthen text, so the
+// bound is applied after it).
+std::string shown_text(std::string_view s, std::size_t max_bytes);
 
 // A value for a key=value log line: sanitized, quoted when it holds spaces,
 // quotes or '=' or is empty.

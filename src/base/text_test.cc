@@ -99,4 +99,20 @@ BOOST_AUTO_TEST_CASE(contacts_inside_free_text_are_masked) {
   BOOST_TEST(otp::mask_contacts("") == "");
 }
 
+// Found by fuzz_rules: masking makes "a@b.co" longer, so a provider's message
+// cut to 200 bytes first came out longer than 200.
+BOOST_AUTO_TEST_CASE(shown_text_is_masked_and_bounded) {
+  std::string many;
+  for (int i = 0; i < 60; ++i) many += "a@b.co ";
+  const std::string shown = otp::shown_text(many, 200);
+  BOOST_TEST(shown.size() <= 200u);
+  BOOST_TEST(shown.find("a@b.co") == std::string::npos);
+  BOOST_TEST(shown.substr(0, 18) == "a***@b.co a***@b.c");
+  BOOST_TEST(otp::sanitize(shown, 200) == shown);
+  // A number cut by the bound is still masked: no 7 digits in a row survive.
+  const std::string number = std::string(195, 'x') + " +15551234567";
+  BOOST_TEST(otp::shown_text(number, 200).find("555123") == std::string::npos);
+  BOOST_TEST(otp::shown_text("line\nbreak\x01", 200) == "line break");
+}
+
 BOOST_AUTO_TEST_SUITE_END()

@@ -136,12 +136,12 @@ void report_check(const Problems& problems, const std::vector<std::string>& modu
   if (warnings > 0) out << ", " << warnings << (warnings == 1 ? " warning" : " warnings");
   out << "\n";
   if (errors > 0 && (mentions_try_out(problems) || (loaded != nullptr && uses_try_out(loaded->config))))
-    out << "note: " << try_out_dir() << " is the try-out provider's: start it with `pam-otp try-out` in\n"
-        << "      another terminal, or configure your provider and remove ca_file (pam_otp.conf(5))\n";
+    explain_try_out(out);
 }
 
 std::unique_ptr<config::Loaded> check_configuration(const std::vector<std::string>& module_args, bool offline,
-                                                    const SshdPaths& sshd, Problems& problems) {
+                                                    const SshdPaths& sshd, Problems& problems,
+                                                    const std::string& sshd_stand_in) {
   auto loaded = config::load(module_args, problems);
   if (loaded) {
     flow::SystemUserDirectory directory;
@@ -154,7 +154,7 @@ std::unique_ptr<config::Loaded> check_configuration(const std::vector<std::strin
                  "and remove ca_file before enabling pam_otp");
     if (!offline) check_reachable(loaded->config, problems);
   }
-  check_sshd(sshd, problems);
+  check_sshd(sshd, problems, sshd_stand_in);
   return loaded;
 }
 

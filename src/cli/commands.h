@@ -34,10 +34,11 @@ int run_disable(const std::vector<std::string>& args, std::ostream& out, std::os
 // out of args; returns false (after a message) on a usage error.
 bool take_common_options(std::vector<std::string>& args, CommonOptions& options, std::ostream& err);
 
-// Everything `pam-otp check` checks (offline: no base_url is contacted);
-// returns the configuration when it loads.
+// Everything `pam-otp check` checks (offline: no base_url is contacted;
+// sshd_stand_in: see check_sshd); returns the configuration when it loads.
 std::unique_ptr<config::Loaded> check_configuration(const std::vector<std::string>& module_args, bool offline,
-                                                    const SshdPaths& sshd, Problems& problems);
+                                                    const SshdPaths& sshd, Problems& problems,
+                                                    const std::string& sshd_stand_in = "");
 
 // Lists the problems and a summary line ("pam-otp check: PATH: OK ...").
 void report_check(const Problems& problems, const std::vector<std::string>& module_args,

@@ -1,8 +1,11 @@
 // pam-otp enable / disable: the guided way into and out of the package's
 // pam-auth-update profile ("otp", which puts pam_otp into common-auth).
 // enable refuses every state in which the profile would lock people out:
-// a configuration with errors, the try-out provider, an administrator
-// without a destination, and no code received and typed in this very run.
+// a configuration with errors, the try-out provider, sshd settings that
+// break its logins once common-auth asks for a code, users who would be
+// refused outright, an administrator without a destination, and no code
+// received and typed in this very run.
+#include <pwd.h>
 #include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -29,20 +32,31 @@ namespace {
 constexpr char kProfile[] = "otp";  // packaging/debian/pam-configs/otp
 constexpr char kPamAuthUpdate[] = "/usr/sbin/pam-auth-update";
 
-constexpr char kEnableUsage[] = R"(Usage: pam-otp enable [--user NAME] [--root DIR]
+constexpr char kEnableUsage[] = R"(Usage: pam-otp enable [--user NAME] [--allow-unenrolled] [--allow-sshd-warnings]
+                      [--root DIR]
 
 Puts pam_otp into /etc/pam.d/common-auth (pam-auth-update --enable otp), so
 that every login that includes it asks for a code after the password, but
 only when that cannot lock you out. It refuses while:
   - `pam-otp check` reports an error, or the provider is still the try-out one;
-  - the administrator running it (SUDO_USER, or NAME) would not be asked for
-    a code: not in scope, or no destination in the users file;
+  - sshd's settings would break its logins once common-auth asks for a code
+    (the password method answers the code prompt with the password), unless
+    --allow-sshd-warnings;
+  - local accounts that can log in (root, uid 1000 and up, with a shell)
+    would be refused outright (not enrolled, unenrolled = "deny"), unless
+    --allow-unenrolled;
+  - the administrator running it (SUDO_USER, DOAS_USER or the login user, or
+    NAME) would not be asked for a code: not in scope, or no destination;
   - no code has reached that administrator and been typed back in this run:
     it offers to run `pam-otp test NAME` and goes on only when it succeeds.
 It checks /etc/security/pam_otp.conf, the file the profile's logins read.
 
-  --user NAME  the administrator to test (default: SUDO_USER)
-  --root DIR   let pam-auth-update act on the PAM files under DIR (its --root)
+  --user NAME            the administrator to test
+  --allow-unenrolled     enable although the accounts listed are refused
+  --allow-sshd-warnings  enable although sshd's settings were warned about
+  --root DIR             let pam-auth-update act on the PAM files under DIR
+                         (its --root; its debconf answers go to DIR too);
+                         sshd is checked with DIR/etc/ssh/sshd_config
 
 Exit status: 0 when pam_otp is in common-auth, 1 when it refused or failed.
 Undo with `pam-otp disable`.
@@ -62,6 +76,8 @@ Exit status: 0 when common-auth no longer loads pam_otp, 1 otherwise.
 struct Options {
   std::string user;
   std::string root;  // "" is /
+  bool allow_unenrolled = false;
+  bool allow_sshd_warnings = false;
   bool help = false;
 };
 
@@ -71,6 +87,8 @@ bool parse(const std::vector<std::string>& args, bool with_user, Options& o, con
     const bool has_value = i + 1 < args.size();
     if (a == "-h" || a == "--help") o.help = true;
     else if (a == "--user" && with_user && has_value) o.user = args[++i];
+    else if (a == "--allow-unenrolled" && with_user) o.allow_unenrolled = true;
+    else if (a == "--allow-sshd-warnings" && with_user) o.allow_sshd_warnings = true;
     else if (a == "--root" && has_value) o.root = args[++i];
     else {
       err << "pam-otp " << name << ": unexpected argument '" << a << "'"
@@ -84,13 +102,22 @@ bool parse(const std::vector<std::string>& args, bool with_user, Options& o, con
   return true;
 }
 
-// Runs argv with our stdin, stdout and stderr; its exit status, or -1.
-int run_program(const std::vector<std::string>& argv) {
+// Runs argv with our stdin, stdout and stderr and our environment plus
+// `extra` (NAME=VALUE, replacing ours); its exit status, or -1.
+int run_program(const std::vector<std::string>& argv, const std::vector<std::string>& extra) {
   std::vector<char*> args;
   for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
   args.push_back(nullptr);
+  std::vector<char*> env;
+  for (char** e = environ; *e != nullptr; ++e) {
+    const std::string_view entry(*e);
+    const auto replaced = [&](const std::string& x) { return entry.starts_with(x.substr(0, x.find('=') + 1)); };
+    if (std::none_of(extra.begin(), extra.end(), replaced)) env.push_back(*e);
+  }
+  for (const auto& x : extra) env.push_back(const_cast<char*>(x.c_str()));
+  env.push_back(nullptr);
   pid_t pid = 0;
-  if (::posix_spawn(&pid, args[0], nullptr, nullptr, args.data(), environ) != 0) return -1;
+  if (::posix_spawn(&pid, args[0], nullptr, nullptr, args.data(), env.data()) != 0) return -1;
   int status = 0;
   while (::waitpid(pid, &status, 0) < 0)
     if (errno != EINTR) return -1;
@@ -141,21 +168,57 @@ bool is_root_with_profile(const Options& o, const char* name, std::ostream& err)
   return true;
 }
 
+// Never interactive: asked about locally modified common-* files,
+// pam-auth-update would offer to overwrite them (dropping lines added by
+// hand); noninteractive, it leaves them alone and says so. With --root, its
+// debconf answers stay under DIR unless the caller chose a database.
 int pam_auth_update(const Options& o, const char* action) {
   std::vector<std::string> argv = {kPamAuthUpdate};
-  if (!o.root.empty()) argv.insert(argv.end(), {"--root", o.root});
+  std::vector<std::string> env = {"DEBIAN_FRONTEND=noninteractive"};
+  if (!o.root.empty()) {
+    argv.insert(argv.end(), {"--root", o.root});
+    if (std::getenv("DEBCONF_DB_REPLACE") == nullptr)
+      env.push_back("DEBCONF_DB_REPLACE=File{" + o.root + "/var/cache/debconf/pam-otp-config.dat}");
+  }
   argv.insert(argv.end(), {action, kProfile});
-  return run_program(argv);
+  return run_program(argv, env);
 }
 
 // The configuration the profile's logins will read, checked as `pam-otp
-// check` does; nullptr (after saying why) when enabling would be unsafe.
-std::unique_ptr<config::Loaded> safe_configuration(std::ostream& out, std::ostream& err) {
+// check` does, sshd as if common-auth had pam_otp already; nullptr (after
+// saying why) when enabling would be unsafe.
+std::unique_ptr<config::Loaded> safe_configuration(const Options& o, std::ostream& out, std::ostream& err) {
   Problems problems;
-  auto loaded = check_configuration({}, false, SshdPaths{}, problems);
+  SshdPaths sshd;
+  if (!o.root.empty()) {
+    sshd.sshd_config = o.root + sshd.sshd_config;
+    sshd.pam_dir = o.root + sshd.pam_dir;
+    if (!std::filesystem::exists(sshd.sshd_config)) {
+      out << "No " << sshd.sshd_config << ": sshd's settings not checked\n";
+      sshd.sshd.clear();
+    }
+  }
+  auto loaded = check_configuration({}, false, sshd, problems, "common-auth");
   report_check(problems, {}, loaded.get(), out);
   if (problems.has_errors()) {
     err << "pam-otp enable: not enabled: fix the errors above first (pam-otp check)\n";
+    return nullptr;
+  }
+  const auto about_sshd = [&](bool setting) {
+    return std::any_of(problems.list().begin(), problems.list().end(), [&](const Problem& p) {
+      return p.file == sshd.sshd_config && p.key.empty() != setting;
+    });
+  };
+  if (about_sshd(true) && !o.allow_sshd_warnings) {
+    err << "pam-otp enable: not enabled: once common-auth asks for a code, sshd's settings above break its "
+        << "logins (see " << sshd.sshd_config << "; the examples have sshd_config.d/pam_otp-password.conf). "
+        << "Fix them, or pass --allow-sshd-warnings if nobody logs in to sshd that way\n";
+    return nullptr;
+  }
+  if (about_sshd(false) && !o.allow_sshd_warnings) {
+    err << "pam-otp enable: not enabled: sshd's PAM stack includes common-auth, and its settings could not be "
+        << "checked (see above). Fix that, or pass --allow-sshd-warnings if nobody logs in to sshd with a "
+        << "password\n";
     return nullptr;
   }
   if (uses_try_out(loaded->config)) {
@@ -167,10 +230,49 @@ std::unique_ptr<config::Loaded> safe_configuration(std::ostream& out, std::ostre
   return loaded;
 }
 
+// Local accounts that can log in (root, and uid 1000 and up, with a login
+// shell) and would be refused by every login that includes common-auth.
+std::vector<std::string> refused_accounts(const config::Loaded& loaded) {
+  std::vector<std::string> refused;
+  flow::SystemUserDirectory directory;
+  ::setpwent();
+  for (int n = 0; n < 10000; ++n) {
+    const passwd* pw = ::getpwent();
+    if (pw == nullptr) break;
+    const std::string shell = pw->pw_shell != nullptr ? pw->pw_shell : "";
+    const bool login_shell = !shell.empty() && !shell.ends_with("/nologin") && !shell.ends_with("/false");
+    if ((pw->pw_uid != 0 && (pw->pw_uid < 1000 || pw->pw_uid == 65534)) || !login_shell) continue;
+    flow::LoginRequest request;
+    request.user = pw->pw_name;
+    request.service = "login";
+    if (flow::explain(loaded, request, directory).refused) refused.push_back(request.user);
+  }
+  ::endpwent();
+  return refused;
+}
+
+bool nobody_refused(const config::Loaded& loaded, const Options& o, std::ostream& err) {
+  const auto refused = refused_accounts(loaded);
+  if (refused.empty() || o.allow_unenrolled) return true;
+  std::string names;
+  for (const auto& name : refused) names += (names.empty() ? "" : ", ") + name;
+  err << "pam-otp enable: not enabled: these accounts could not log in any more (no destination in "
+      << loaded.config.users_file << ", unenrolled = \"deny\"): " << names << ". Give them a destination, "
+      << "exempt them (exempt_groups), set unenrolled = \"allow\", or pass --allow-unenrolled if that is "
+      << "what you want\n";
+  return false;
+}
+
+// --user, else whoever became root: sudo's and doas's invoking user, else
+// the login user the kernel keeps for this session.
 std::optional<std::string> administrator(const Options& o, std::ostream& err) {
   if (!o.user.empty()) return o.user;
-  const char* sudo_user = std::getenv("SUDO_USER");
-  if (sudo_user != nullptr && *sudo_user != '\0') return std::string(sudo_user);
+  for (const char* name : {"SUDO_USER", "DOAS_USER"})
+    if (const char* value = std::getenv(name); value != nullptr && *value != '\0') return std::string(value);
+  std::ifstream loginuid("/proc/self/loginuid");
+  long uid = -1;
+  if (loginuid >> uid && uid >= 0 && uid != 4294967295L)
+    if (const passwd* pw = ::getpwuid(static_cast<uid_t>(uid))) return std::string(pw->pw_name);
   err << "pam-otp enable: not enabled: no administrator to test: run it through sudo as yourself, or name "
       << "the administrator with --user NAME\n";
   return std::nullopt;
@@ -242,8 +344,8 @@ int run_enable(const std::vector<std::string>& args, std::ostream& out, std::ost
     out << o.root << "/etc/pam.d/common-auth already loads pam_otp (pam-otp disable takes it out)\n";
     return kExitOk;
   }
-  const auto loaded = safe_configuration(out, err);
-  if (!loaded) return kExitFailed;
+  const auto loaded = safe_configuration(o, out, err);
+  if (!loaded || !nobody_refused(*loaded, o, err)) return kExitFailed;
   const auto user = administrator(o, err);
   if (!user) return kExitFailed;
   flow::LoginRequest request;
@@ -266,9 +368,14 @@ int run_disable(const std::vector<std::string>& args, std::ostream& out, std::os
   }
   if (!is_root_with_profile(o, "disable", err)) return kExitFailed;
   const int status = pam_auth_update(o, "--disable");
-  if (status != 0 || common_auth_loads_otp(o.root)) {
-    err << "pam-otp disable: " << o.root << "/etc/pam.d/common-auth still loads pam_otp"
-        << (status == 0 ? " (a line added by hand? remove it yourself)" : " (pam-auth-update failed)") << "\n";
+  const bool still = common_auth_loads_otp(o.root);
+  if (status != 0 || still) {
+    err << "pam-otp disable: "
+        << (status != 0 ? "pam-auth-update failed (see above)" : "")
+        << (status != 0 && still ? "; " : "")
+        << (still ? o.root + "/etc/pam.d/common-auth still loads pam_otp (a line added by hand, or local "
+                             "modifications pam-auth-update left alone? remove it yourself)" : "")
+        << "\n";
     return kExitFailed;
   }
   out << "pam_otp is out of " << o.root << "/etc/pam.d/common-auth.\n";

@@ -38,16 +38,18 @@ constexpr Command kCommands[] = {
                  --explain only says whether USER would be asked for a code,
                  and where it would go, without sending anything)",
      otp::cli::run_test},
-    {"try-out", R"(try-out [--port N]
+    {"try-out", R"(try-out [--port N] [--dir DIR] [--server PATH]
                  serve a stand-in provider on 127.0.0.1:8443, the one the
                  shipped config describes, printing the codes it "sends", to
                  try check and test before a real provider is configured)",
      otp::cli::run_try_out},
-    {"enable", R"(enable [--user NAME]
+    {"enable", R"(enable [--user NAME] [--allow-unenrolled] [--allow-sshd-warnings]
+              [--root DIR]
                  add pam_otp to common-auth (pam-auth-update), only after check
-                 passes and a test of NAME (default SUDO_USER) has succeeded)",
+                 passes, sshd's settings suit it, no local account would be
+                 refused, and a test of NAME (default SUDO_USER) has succeeded)",
      otp::cli::run_enable},
-    {"disable", R"(disable
+    {"disable", R"(disable [--root DIR]
                  take pam_otp out of common-auth again)",
      otp::cli::run_disable},
 };

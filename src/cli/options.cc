@@ -1,6 +1,7 @@
 #include <unistd.h>
 
 #include "cli/commands.h"
+#include "cli/try_out.h"
 
 namespace otp::cli {
 namespace {
@@ -43,8 +44,10 @@ bool take_common_options(std::vector<std::string>& args, CommonOptions& options,
 std::unique_ptr<config::Loaded> load_or_report(const std::vector<std::string>& module_args, std::ostream& err) {
   Problems problems;
   auto loaded = config::load(module_args, problems);
-  if (!loaded)
+  if (!loaded) {
     for (const auto& p : problems.list()) err << p.to_string() << "\n";
+    if (mentions_try_out(problems)) explain_try_out(err);
+  }
   return loaded;
 }
 

@@ -140,6 +140,7 @@ toml::table settings_table(const config::Config& c) {
   t.insert("exempt_groups", list(c.exempt_groups));
   t.insert("exempt_networks", list(c.exempt_networks));
   t.insert("exempt_services", list(c.exempt_services));
+  t.insert("require_ssh_methods", list(c.require_ssh_methods));
   t.insert("timeout", c.timeout);
   t.insert("connect_timeout", c.connect_timeout);
   t.insert("deadline", c.deadline);

@@ -41,8 +41,10 @@ bool is_pam_otp(const std::string& module) {
 }
 
 // Walks the auth lines of one service file; `seen_auth` tells whether an
-// auth module came before.
-std::optional<PamOtpLine> walk(const std::string& dir, const std::string& name, bool& seen_auth, int depth) {
+// auth module came before. An include of `stand_in` (a file name) counts
+// as a pam_otp line after the password, where `pam-otp enable` will put one.
+std::optional<PamOtpLine> walk(const std::string& dir, const std::string& name, bool& seen_auth, int depth,
+                               const std::string& stand_in) {
   if (depth > 8 || name.empty()) return std::nullopt;
   const std::string path = name[0] == '/' ? name : dir + "/" + name;
   std::ifstream in(path);
@@ -51,15 +53,19 @@ std::optional<PamOtpLine> walk(const std::string& dir, const std::string& name, 
     text = std::string(trim(text.substr(0, text.find('#'))));
     const auto words = pam_words(text);
     if (words.empty()) continue;
+    const auto included = [&](const std::string& file) -> std::optional<PamOtpLine> {
+      if (!stand_in.empty() && file == stand_in) return PamOtpLine{path, number, "", true};
+      return walk(dir, file, seen_auth, depth + 1, stand_in);
+    };
     if (words[0] == "@include" && words.size() > 1) {
-      if (auto found = walk(dir, words[1], seen_auth, depth + 1)) return found;
+      if (auto found = included(words[1])) return found;
       continue;
     }
     std::string type = words[0];
     if (!type.empty() && type[0] == '-') type.erase(0, 1);
     if (type != "auth" || words.size() < 3) continue;
     if (words[1] == "include" || words[1] == "substack") {
-      if (auto found = walk(dir, words[2], seen_auth, depth + 1)) return found;
+      if (auto found = included(words[2])) return found;
       continue;
     }
     if (is_pam_otp(words[2])) {
@@ -132,9 +138,10 @@ bool every_list_needs_a_key_first(const std::string& methods) {
 
 }  // namespace
 
-std::optional<PamOtpLine> find_pam_otp(const std::string& pam_dir, const std::string& service) {
+std::optional<PamOtpLine> find_pam_otp(const std::string& pam_dir, const std::string& service,
+                                       const std::string& stand_in) {
   bool seen_auth = false;
-  return walk(pam_dir, service, seen_auth, 0);
+  return walk(pam_dir, service, seen_auth, 0, stand_in);
 }
 
 void check_sshd_settings(const std::map<std::string, std::string>& settings, const PamOtpLine& otp,
@@ -165,9 +172,9 @@ void check_sshd_settings(const std::map<std::string, std::string>& settings, con
                   "so that a lost AuthenticationMethods line lets nobody in instead of everyone pam_otp scopes out");
 }
 
-void check_sshd(const SshdPaths& paths, Problems& problems) {
+void check_sshd(const SshdPaths& paths, Problems& problems, const std::string& stand_in) {
   if (::access(paths.sshd.c_str(), X_OK) != 0) return;
-  const auto otp = find_pam_otp(paths.pam_dir, "sshd");
+  const auto otp = find_pam_otp(paths.pam_dir, "sshd", stand_in);
   if (!otp) return;
   if (::geteuid() != 0) {
     problems.warn(paths.sshd_config, 0, "", "sshd's PAM stack reaches pam_otp; run pam-otp check as root to check "
@@ -177,7 +184,12 @@ void check_sshd(const SshdPaths& paths, Problems& problems) {
   std::string why;
   const auto settings = effective_settings(paths, why);
   if (!settings) {
-    problems.warn(paths.sshd_config, 0, "", "cannot read sshd's settings (" + paths.sshd + " -T): " + why);
+    // sshd -T wants the directory the ssh service makes when it starts.
+    const bool stopped = why.find("privilege separation directory") != std::string::npos;
+    problems.warn(paths.sshd_config, 0, "", "cannot read sshd's settings (" + paths.sshd + " -T): " + why +
+                                                (stopped ? " (the ssh service is not running: start it, or "
+                                                           "mkdir -m 0755 /run/sshd, and check again)"
+                                                         : ""));
     return;
   }
   check_sshd_settings(*settings, *otp, paths.sshd_config, problems);

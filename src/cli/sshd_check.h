@@ -19,18 +19,21 @@ struct SshdPaths {
 };
 
 // Where the "sshd" PAM service reaches pam_otp.so, following @include,
-// include and substack lines.
+// include and substack lines. With stand_in (a file name such as
+// "common-auth"), an include of that file counts as a pam_otp line after the
+// password: where the service will reach pam_otp once it is added there.
 struct PamOtpLine {
   std::string file;
   int line = 0;
   std::string args;           // the module arguments, as written
   bool after_password = false;  // an auth module (or include) comes before it
 };
-std::optional<PamOtpLine> find_pam_otp(const std::string& pam_dir, const std::string& service);
+std::optional<PamOtpLine> find_pam_otp(const std::string& pam_dir, const std::string& service,
+                                       const std::string& stand_in = "");
 
 // Adds warnings about sshd's settings to problems. Does nothing when sshd is
-// not installed or its PAM stack does not reach pam_otp.
-void check_sshd(const SshdPaths& paths, Problems& problems);
+// not installed or its PAM stack does not reach pam_otp (stand_in: as above).
+void check_sshd(const SshdPaths& paths, Problems& problems, const std::string& stand_in = "");
 
 // What the warnings are computed from: sshd -T's keywords (lower case) and
 // values, and the pam_otp line. Separate for the unit test.

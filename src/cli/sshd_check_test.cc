@@ -44,6 +44,22 @@ BOOST_AUTO_TEST_CASE(finds_pam_otp_through_includes) {
   BOOST_TEST(!find_pam_otp(dir.path(), "missing").has_value());
 }
 
+// pam-otp enable asks before it adds pam_otp to common-auth: where would
+// sshd reach it then?
+BOOST_AUTO_TEST_CASE(common_auth_stands_in_for_the_line_enable_adds) {
+  testing::TempDir dir;
+  dir.write("common-auth", "auth [success=1 default=ignore] pam_unix.so nullok\nauth requisite pam_deny.so\n");
+  dir.write("sshd", "# comment\n@include common-auth\naccount required pam_nologin.so\n");
+  BOOST_TEST(!find_pam_otp(dir.path(), "sshd").has_value());
+  const auto future = find_pam_otp(dir.path(), "sshd", "common-auth");
+  BOOST_REQUIRE(future.has_value());
+  BOOST_TEST(future->file == dir.path() + "/sshd");
+  BOOST_TEST(future->line == 2);
+  BOOST_TEST(future->after_password);
+  dir.write("sshd", "auth required pam_permit.so\n");  // a stack without common-auth is not affected
+  BOOST_TEST(!find_pam_otp(dir.path(), "sshd", "common-auth").has_value());
+}
+
 BOOST_AUTO_TEST_CASE(password_method_with_pam_otp_is_flagged) {
   Problems problems;
   check_sshd_settings(debian_defaults(), PamOtpLine{"/etc/pam.d/sshd", 3, "", true}, "/etc/ssh/sshd_config", problems);

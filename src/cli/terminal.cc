@@ -1,32 +1,57 @@
 #include "cli/terminal.h"
 
+#include <signal.h>
 #include <termios.h>
 #include <unistd.h>
 
 #include <cstdio>
+#include <iterator>
 #include <string>
 
 namespace otp::cli {
 namespace {
 
+// The settings to put back if a signal ends the program while echo is off
+// (Ctrl-C at the code prompt would otherwise leave the shell without echo).
+termios g_saved_terminal{};
+volatile sig_atomic_t g_echo_off = 0;
+constexpr int kEndingSignals[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT};
+
+extern "C" void restore_terminal_and_die(int sig) {
+  if (g_echo_off) tcsetattr(STDIN_FILENO, TCSAFLUSH, &g_saved_terminal);
+  ::signal(sig, SIG_DFL);
+  ::raise(sig);
+}
+
 // Turns terminal echo off while alive (when stdin is a terminal at all).
 class NoEcho {
  public:
   NoEcho() {
-    if (isatty(STDIN_FILENO) && tcgetattr(STDIN_FILENO, &saved_) == 0) {
-      termios quiet = saved_;
-      quiet.c_lflag &= ~static_cast<tcflag_t>(ECHO);
-      active_ = tcsetattr(STDIN_FILENO, TCSAFLUSH, &quiet) == 0;
-    }
+    if (!isatty(STDIN_FILENO) || tcgetattr(STDIN_FILENO, &g_saved_terminal) != 0) return;
+    struct sigaction handler{};
+    handler.sa_handler = restore_terminal_and_die;
+    sigemptyset(&handler.sa_mask);
+    for (std::size_t i = 0; i < std::size(kEndingSignals); ++i) sigaction(kEndingSignals[i], &handler, &previous_[i]);
+    termios quiet = g_saved_terminal;
+    quiet.c_lflag &= ~static_cast<tcflag_t>(ECHO);
+    g_echo_off = 1;
+    active_ = tcsetattr(STDIN_FILENO, TCSAFLUSH, &quiet) == 0;
+    if (!active_) restore();
   }
   NoEcho(const NoEcho&) = delete;
   NoEcho& operator=(const NoEcho&) = delete;
   ~NoEcho() {
-    if (active_) tcsetattr(STDIN_FILENO, TCSAFLUSH, &saved_);
+    if (active_) restore();
   }
 
  private:
-  termios saved_{};
+  void restore() {
+    tcsetattr(STDIN_FILENO, TCSAFLUSH, &g_saved_terminal);
+    g_echo_off = 0;
+    for (std::size_t i = 0; i < std::size(kEndingSignals); ++i) sigaction(kEndingSignals[i], &previous_[i], nullptr);
+  }
+
+  struct sigaction previous_[std::size(kEndingSignals)]{};
   bool active_ = false;
 };
 

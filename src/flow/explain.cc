@@ -67,19 +67,23 @@ Explanation explain(const config::Loaded& loaded, const LoginRequest& request, U
   canonical.user = user->name;
   const auto entry = loaded.users.find(canonical.user);
   const std::string unenrolled = cfg.unenrolled == config::Unenrolled::Allow ? "PAM_IGNORE, no code" : "PAM_AUTH_ERR";
+  const bool deny = cfg.unenrolled == config::Unenrolled::Deny;
   if (!entry) {
     e.lines.emplace_back("enrolment", "not in " + cfg.users_file + ": unenrolled (" + unenrolled + ")");
+    e.refused = deny;
     return e;
   }
   e.lines.emplace_back("enrolment", describe_entry(*entry, cfg.users_file));
   const std::string channel = preferred_channel(cfg, *entry, request.channel);
   if (channel != "ask" && !cfg.provider.supports_channel(channel)) {
     e.lines.emplace_back("channel", channel + ": the provider has no such channel (PAM_SERVICE_ERR)");
+    e.refused = true;
     return e;
   }
   const auto options = destination_options(cfg, *entry, channel);
   if (options.empty()) {
     e.lines.emplace_back("channel", channel + ": no destination for it, unenrolled (" + unenrolled + ")");
+    e.refused = deny;
     return e;
   }
   e.lines.emplace_back("channel", describe_options(options));

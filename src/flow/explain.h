@@ -16,6 +16,7 @@ namespace otp::flow {
 struct Explanation {
   std::vector<std::pair<std::string, std::string>> lines;  // label, text
   bool code_would_be_sent = false;
+  bool refused = false;  // no code, and no login either (unenrolled = "deny", a channel the provider lacks)
 };
 
 Explanation explain(const config::Loaded& loaded, const LoginRequest& request, UserDirectory& directory);

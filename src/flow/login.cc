@@ -83,7 +83,7 @@ AuthResult run_provider(const config::Config& cfg, const config::UserEntry& entr
                          password ? &*password : nullptr};
   const AuthResult result = run_session(context);
   record.provider_time = client.provider_time();
-  if (auto id = vars.lookup("request_id")) record.request_id = mask_contacts(sanitize(json::as_text(*id), 100));
+  if (auto id = vars.lookup("request_id")) record.request_id = shown_text(json::as_text(*id), 100);
   // What was sent where, as far as the provider's answer says (privacyIDEA
   // sends to every token the user has: sms+email).
   if (auto sent = vars.lookup("sent_channels"); sent && sent->isArray() && !sent->empty()) {

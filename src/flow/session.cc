@@ -89,7 +89,7 @@ std::string Session::shown_destination() const {
 // message), saved by a step as sent_message, shown before the prompt.
 void Session::show_provider_message() {
   if (auto text = c_.vars.lookup("sent_message"); text && text->isString() && !text->asString().empty())
-    tell_info(mask_contacts(sanitize(text->asString(), 200)));
+    tell_info(shown_text(text->asString(), 200));
 }
 
 std::string Session::message(const std::string& key, long number) const {

@@ -104,7 +104,7 @@ std::optional<Classification> classify(const std::vector<const std::vector<Rule>
       c.show_reason = rule.show_message;
       if (!rule.message_pointer.empty())
         if (const auto* v = field(answer, rule.message_pointer); v != nullptr && !v->isNull())
-          c.reason = mask_contacts(sanitize(json::as_text(*v), 200));
+          c.reason = shown_text(json::as_text(*v), 200);
       if (rule.outcome == Outcome::Locked || rule.outcome == Outcome::RateLimited)
         c.retry_after = retry_after_of(rule, answer, now);
       return c;

@@ -17,8 +17,10 @@
    covered by a case or listed under not_replayed.
 
 Exit status: 0 pass, 1 fail, 77 skipped (node, or npm when an install is
-needed, is missing, or the npm registry cannot be reached). Standard library only; nothing outside a temporary
-directory is written, and no network is used except by npm ci.
+needed, is missing, or the npm registry cannot be reached); with
+PAM_OTP_REQUIRE_CONFORMANCE=1 in the environment a skip is a failure (exit 1),
+for machines that must run it. Standard library only; nothing outside a
+temporary directory is written, and no network is used except by npm ci.
 """
 import argparse
 import base64
@@ -526,6 +528,9 @@ def main():
 
     node = prepare_sdks()
     if node is None:
+        if os.environ.get("PAM_OTP_REQUIRE_CONFORMANCE") == "1":
+            say("FAIL: PAM_OTP_REQUIRE_CONFORMANCE=1 and the conformance test could not run (see above)")
+            return 1
         return 77
     pam = PamOtp(args.pam_otp)
     allow = AllowList(HERE / "allowlist.json")

@@ -14,7 +14,9 @@
 
 #include <algorithm>
 #include <csignal>
+#include <utility>
 
+#include "base/text.h"
 #include "child_process.h"
 #include "example_provider.h"
 #include "pam_harness.h"
@@ -374,19 +376,13 @@ BOOST_AUTO_TEST_CASE(sms_and_email_is_refused_where_the_provider_cannot) {
 
 namespace {
 
-// A port nothing listens on now (the kernel's choice for a socket of ours).
-int unused_port() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof addr;
-  BOOST_REQUIRE(fd >= 0);
-  BOOST_REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
-  BOOST_REQUIRE(::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0);
-  ::close(fd);
-  return ntohs(addr.sin_port);
-}
+// Kills the process on the way out of a failed test.
+struct KillOnExit {
+  pid_t pid;
+  ~KillOnExit() {
+    if (pid > 0 && ::kill(pid, SIGKILL) == 0) ::waitpid(pid, nullptr, 0);
+  }
+};
 
 }  // namespace
 
@@ -397,13 +393,14 @@ int unused_port() {
 BOOST_AUTO_TEST_CASE(try_out_serves_the_shipped_configuration) {
   TempDir dir;
   const std::string pki = dir.path() + "/try-out", log = dir.path() + "/try-out.log";
-  const std::string port = std::to_string(unused_port());
-  const pid_t pid = spawn_process({PAM_OTP_CLI_PATH, "try-out", "--server", PAM_OTP_MOCK_PATH, "--dir", pki,
-                                   "--port", port},
-                                  nss_only_environment(), "", log);
-  BOOST_REQUIRE(pid > 0);
+  KillOnExit server{spawn_process({PAM_OTP_CLI_PATH, "try-out", "--server", PAM_OTP_MOCK_PATH, "--dir", pki,
+                                   "--port", "0"},
+                                  nss_only_environment(), "", log)};
+  BOOST_REQUIRE(server.pid > 0);
   for (int i = 0; i < 400 && read_file(log).find("listening on") == std::string::npos; ++i) ::usleep(50000);
   BOOST_TEST_MESSAGE("try-out said: " << read_file(log));
+  const std::string port = std::string(otp::trim(read_file(pki + "/port")));
+  BOOST_REQUIRE(!port.empty());
   BOOST_REQUIRE(read_file(log).find("listening on https://127.0.0.1:" + port) != std::string::npos);
   BOOST_TEST(read_file(log).find("it sends nothing, the codes appear here") != std::string::npos);
   BOOST_TEST(::access((pki + "/ca.key").c_str(), F_OK) != 0, "the try-out CA's key was kept");
@@ -420,8 +417,19 @@ BOOST_AUTO_TEST_CASE(try_out_serves_the_shipped_configuration) {
                              " --arg ca_file=" + pki + "/ca.pem");
   BOOST_TEST(explained.has("a code would be sent"));
 
-  BOOST_REQUIRE(::kill(pid, SIGINT) == 0);
-  BOOST_TEST(wait_for(pid) == 0);
+  BOOST_REQUIRE(::kill(server.pid, SIGINT) == 0);
+  BOOST_TEST(wait_for(std::exchange(server.pid, 0)) == 0);
+}
+
+// The shipped configuration trusts exactly what try-out serves by default:
+// its CA file and its port.
+BOOST_AUTO_TEST_CASE(the_shipped_configuration_points_at_the_try_out_provider) {
+  const auto help = run("try-out --help");
+  BOOST_TEST(help.has("--dir DIR      where the certificates go (default /var/lib/pam_otp/try-out)"));
+  BOOST_TEST(help.has("(default 8443; 0: any free port)"));
+  const std::string shipped = example_config();
+  BOOST_TEST(shipped.find("\nca_file = \"/var/lib/pam_otp/try-out/ca.pem\"\n") != std::string::npos);
+  BOOST_TEST(shipped.find("\nbase_url = \"https://127.0.0.1:8443\"\n") != std::string::npos);
 }
 
 BOOST_AUTO_TEST_CASE(try_out_without_its_server_says_so) {

@@ -22,6 +22,15 @@ bool authorized(const httplib::Request& req, const std::string& api_key) {
   return scheme == "bearer" && value.substr(space + 1) == api_key;
 }
 
+// What a client sent, fit for a terminal: no control characters (escape
+// sequences), at most 64 bytes.
+std::string printable(const std::string& text) {
+  std::string out = text.substr(0, 64);
+  for (char& c : out)
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = '?';
+  return out;
+}
+
 Reply invalid(const std::string& field) {
   return error_reply(400, "invalid_request", field);
 }
@@ -69,8 +78,8 @@ Reply verify_reply(OtpEngine& engine, const httplib::Request& req) {
 
 // One write per line so that concurrent deliveries do not interleave.
 void MockProvider::print_code(const Delivery& d) {
-  const std::string line = "[otp-mock] " + d.channel + " to " + mask_destination(d.to) +
-                           " for " + d.user + ": code " + d.code + "\n";
+  const std::string line = "[otp-mock] " + printable(d.channel) + " to " + printable(mask_destination(d.to)) +
+                           " for " + printable(d.user) + ": code " + printable(d.code) + "\n";
   std::fwrite(line.data(), 1, line.size(), stdout);
   std::fflush(stdout);
 }

@@ -57,8 +57,10 @@ MockProvider::MockProvider(MockOptions options)
   });
   add_generic_routes();
   add_dialect_routes();
-  add_control_routes();
-  add_dialect_control_routes();
+  if (options_.control_api) {
+    add_control_routes();
+    add_dialect_control_routes();
+  }
   set_fallback_handlers();
 }
 

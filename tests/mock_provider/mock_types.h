@@ -20,6 +20,9 @@ struct MockOptions {
   // (min and max are both set), e.g. TLS1_1_VERSION for an old-TLS server.
   int min_tls_version = 0;
   bool print_codes = false;  // print each delivered code to stdout
+  // The /mock/ control API (outbox, codes, faults, settings). Off for
+  // pam-otp try-out, where any local user could otherwise read the codes.
+  bool control_api = true;
   // Worker threads. Each open connection holds one while kept alive, so this
   // bounds how many clients are served at once.
   int threads = 256;

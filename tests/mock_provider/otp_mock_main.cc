@@ -1,12 +1,13 @@
 // otp-mock: the mock provider as a standalone HTTPS server, for shell
 // scripts and trying pam_otp by hand.
+#include <fcntl.h>
 #include <pthread.h>
+#include <unistd.h>
 
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
-#include <fstream>
 #include <iostream>
 #include <stdexcept>
 #include <sstream>
@@ -24,7 +25,7 @@ using otp::mock::MockProvider;
 using otp::mock::MockSettings;
 
 constexpr char kUsage[] =
-    "usage: otp-mock --pki-dir DIR [--fresh-pki] [--port N] [--print-codes] [--api-key K]\n"
+    "usage: otp-mock --pki-dir DIR [--try-out] [--port N] [--print-codes] [--api-key K]\n"
     "                [--users a,b,c]\n"
     "\n"
     "Serves the generic OTP provider API over HTTPS on 127.0.0.1, and the wire\n"
@@ -33,10 +34,10 @@ constexpr char kUsage[] =
     "and Duo's legacy /rest/v1/*.bson API for pam_duo (benchmarks).\n"
     "  --pki-dir DIR   certificates; created there unless DIR/ca.pem exists.\n"
     "                  The port is written to DIR/port.\n"
-    "  --fresh-pki     make new certificates even if DIR has some, and keep no\n"
-    "                  CA key (nothing more can be signed with that CA); for\n"
-    "                  `pam-otp try-out`, whose server certificate lasts a day\n"
-    "  --port N        listen on N (default: a free port)\n"
+    "  --try-out       pam-otp try-out's server: new certificates at each start\n"
+    "                  (ca.pem and server.*; the CA's key is never written), no\n"
+    "                  /mock/ control API and no Duo routes\n"
+    "  --port N        listen on N (default or 0: a free port)\n"
     "  --print-codes   print every code sent\n"
     "  --api-key K     the Bearer key clients must send (default test-api-key)\n"
     "  --users a,b,c   only these users are known (default: everyone)\n"
@@ -46,7 +47,7 @@ struct Args {
   std::string pki_dir;
   int port = 0;
   bool print_codes = false;
-  bool fresh_pki = false;
+  bool try_out = false;
   MockSettings settings;
   bool help = false;
 };
@@ -67,7 +68,7 @@ std::vector<std::string> split_commas(const std::string& s) {
 int parse_port(const std::string& s) {
   char* end = nullptr;
   const long n = std::strtol(s.c_str(), &end, 10);
-  if (s.empty() || *end != '\0' || n < 1 || n > 65535) usage_error("bad port: " + s);
+  if (s.empty() || *end != '\0' || n < 0 || n > 65535) usage_error("bad port: " + s);
   return static_cast<int>(n);
 }
 
@@ -83,7 +84,7 @@ Args parse_args(int argc, char** argv) {
     else if (arg == "--pki-dir") a.pki_dir = value();
     else if (arg == "--port") a.port = parse_port(value());
     else if (arg == "--print-codes") a.print_codes = true;
-    else if (arg == "--fresh-pki") a.fresh_pki = true;
+    else if (arg == "--try-out") a.try_out = true;
     else if (arg == "--api-key") a.settings.api_key = value();
     else if (arg == "--users") a.settings.known_users = split_commas(value());
     else usage_error("unknown argument: " + arg);
@@ -95,17 +96,24 @@ Args parse_args(int argc, char** argv) {
 MockOptions options_for(const Args& a) {
   namespace fs = std::filesystem;
   const fs::path dir(a.pki_dir);
-  if (a.fresh_pki) {
-    fs::remove(otp::mock::make_pki(a.pki_dir).ca_key);
-  } else if (!fs::exists(dir / "ca.pem")) {
-    otp::mock::make_pki(a.pki_dir);
-  }
+  if (a.try_out) otp::mock::make_pki(a.pki_dir, true);
+  else if (!fs::exists(dir / "ca.pem")) otp::mock::make_pki(a.pki_dir);
   MockOptions o;
   o.cert_file = (dir / "server.pem").string();
   o.key_file = (dir / "server.key").string();
   o.port = a.port;
   o.print_codes = a.print_codes;
+  o.control_api = !a.try_out;
   return o;
+}
+
+// Never through a symbolic link: pam-otp try-out runs this as root.
+void write_port_file(const std::string& path, int port) {
+  const std::string text = std::to_string(port) + "\n";
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
+  const bool ok = fd >= 0 && ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size());
+  if (fd >= 0) ::close(fd);
+  if (!ok) throw std::runtime_error("cannot write " + path);
 }
 
 int run(const Args& a) {
@@ -119,13 +127,10 @@ int run(const Args& a) {
 
   MockProvider mock(options_for(a));
   mock.configure(a.settings);
-  otp::mock::add_duo_legacy_routes(mock);
+  if (!a.try_out) otp::mock::add_duo_legacy_routes(mock);
   const int port = mock.start();
   const auto dir = std::filesystem::path(a.pki_dir);
-  std::ofstream port_file(dir / "port");
-  port_file << port << "\n";
-  port_file.close();
-  if (!port_file) throw std::runtime_error("cannot write " + (dir / "port").string());
+  write_port_file((dir / "port").string(), port);
   std::cout << "otp-mock listening on " << mock.base_url() << " (CA: " << (dir / "ca.pem").string()
             << ")" << std::endl;
 

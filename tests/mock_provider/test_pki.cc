@@ -122,9 +122,10 @@ KeyedCert issue(const CertSpec& spec, const KeyedCert* issuer) {
 }
 
 // Writes through open(2) so that a key file never exists, even briefly,
-// with wider permissions than mode.
+// with wider permissions than mode, and never through a symbolic link
+// (otp-mock runs as root for pam-otp try-out).
 void write_file(const std::string& path, const std::string& data, mode_t mode) {
-  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, mode);
   if (fd < 0) throw std::runtime_error("make_pki: cannot create " + path + ": " + std::strerror(errno));
   bool ok = ::fchmod(fd, mode) == 0;
   for (std::size_t done = 0; ok && done < data.size();) {
@@ -144,14 +145,14 @@ std::string bio_text(BIO* bio) {
   return std::string(data, static_cast<std::size_t>(len));
 }
 
-void save(const KeyedCert& kc, const std::string& cert_path, const std::string& key_path) {
+void save(const KeyedCert& kc, const std::string& cert_path, const std::string& key_path, bool with_key = true) {
   BioPtr cert_bio(BIO_new(BIO_s_mem()));
   BioPtr key_bio(BIO_new(BIO_s_mem()));
   check(cert_bio && key_bio && PEM_write_bio_X509(cert_bio.get(), kc.cert.get()) == 1 &&
             PEM_write_bio_PrivateKey(key_bio.get(), kc.key.get(), nullptr, nullptr, 0, nullptr,
                                      nullptr) == 1,
         "cannot encode PEM for " + cert_path);
-  write_file(key_path, bio_text(key_bio.get()), 0600);
+  if (with_key) write_file(key_path, bio_text(key_bio.get()), 0600);
   write_file(cert_path, bio_text(cert_bio.get()), 0644);
 }
 
@@ -161,7 +162,7 @@ CertSpec leaf(const std::string& cn, const std::string& names, long from, long t
 
 }  // namespace
 
-Pki make_pki(const std::string& dir) {
+Pki make_pki(const std::string& dir, bool server_only) {
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);
   if (ec) throw std::runtime_error("make_pki: cannot create " + dir + ": " + ec.message());
@@ -174,9 +175,10 @@ Pki make_pki(const std::string& dir) {
           path("untrusted.pem"), path("untrusted.key")};
 
   const KeyedCert ca = issue({"otp-mock test CA", "", -kHour, 30 * kDay, true}, nullptr);
-  const KeyedCert rogue_ca = issue({"otp-mock untrusted CA", "", -kHour, 30 * kDay, true}, nullptr);
-  save(ca, pki.ca_cert, pki.ca_key);
+  save(ca, pki.ca_cert, pki.ca_key, !server_only);
   save(issue(leaf("localhost", kAllNames, -kHour, kDay), &ca), pki.server_cert, pki.server_key);
+  if (server_only) return pki;
+  const KeyedCert rogue_ca = issue({"otp-mock untrusted CA", "", -kHour, 30 * kDay, true}, nullptr);
   save(issue(leaf("localhost", kAllNames, -30 * kDay, -kDay), &ca), pki.expired_cert,
        pki.expired_key);
   save(issue(leaf("wrong.example", "DNS:wrong.example", -kHour, kDay), &ca), pki.wrong_host_cert,

@@ -17,7 +17,9 @@ struct Pki {
 };
 
 // Writes ca.pem/ca.key, server.*, expired.*, wronghost.* and untrusted.* into
-// dir (created if missing; keys mode 0600). Throws std::runtime_error.
-Pki make_pki(const std::string& dir);
+// dir (created if missing; keys mode 0600; never through a symbolic link).
+// server_only: ca.pem and server.* alone, the CA's key never on disk (the
+// try-out provider's). Throws std::runtime_error.
+Pki make_pki(const std::string& dir, bool server_only = false);
 
 }  // namespace otp::mock

@@ -24,6 +24,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import termios
 import threading
 import time
 import unittest
@@ -198,12 +199,14 @@ class DebianPackage(unittest.TestCase):
     # ---- the try-out path, as README.Debian tells it ----------------------
 
     def write_users(self):
-        """alice (in the shipped users file) and dave (not in it) exist for
-        the pam-otp commands, through nss_wrapper."""
+        """alice (in the shipped users file) and dave (only under its "*"
+        line, e-mail) exist for the pam-otp commands, through nss_wrapper;
+        both have a login shell, so enable counts them."""
         self.passwd = os.path.join(self.work, "nss-passwd")
         with open(self.passwd, "w") as f:
-            f.write("alice:x:4301:4301:Alice:/nonexistent:/bin/false\n"
-                    "dave:x:4302:4302:Dave:/nonexistent:/bin/false\n")
+            f.write("alice:x:4301:4301:Alice:/nonexistent:/bin/bash\n"
+                    "dave:x:4302:4302:Dave:/nonexistent:/bin/bash\n"
+                    "sshd:x:4303:65534::/run/sshd:/usr/sbin/nologin\n")  # sshd -T wants it
         self.group = os.path.join(self.work, "nss-group")
         with open(self.group, "w") as f:
             f.write("alice:x:4301:\ndave:x:4302:\n")
@@ -226,6 +229,9 @@ class DebianPackage(unittest.TestCase):
         self.assertTrue(os.access(TRY_OUT_SERVER, os.X_OK), TRY_OUT_SERVER)
         try_out = TryOut()
         try:
+            # The CA's key is never written: nobody can mint a certificate
+            # this trust file accepts.
+            self.assertEqual(sorted(os.listdir(TRY_OUT_DIR)), ["ca.pem", "port", "server.key", "server.pem"])
             st = os.stat(os.path.join(TRY_OUT_DIR, "server.key"))
             self.assertEqual(oct(st.st_mode & 0o777), "0o600")
             self.assertFalse(os.path.exists(os.path.join(TRY_OUT_DIR, "ca.key")), "the try-out CA key was kept")
@@ -241,7 +247,8 @@ class DebianPackage(unittest.TestCase):
                                        "key 'attempts'")
             self.write_config(shipped)
         finally:
-            self.assertEqual(try_out.stop(), 0, try_out.text())
+            status = try_out.stop()
+        self.assertEqual(status, 0, try_out.text())
 
     def check_test_on_a_terminal(self, try_out):
         start = len(try_out.lines)
@@ -253,6 +260,13 @@ class DebianPackage(unittest.TestCase):
         self.assertEqual(session.wait(), 0, session.output)
         self.assertIn(b"result: PAM_SUCCESS", session.output)
         self.assertNotIn(code.encode(), session.output, "the code was echoed")
+        # Ctrl-C at the code prompt (echo off) leaves the terminal echoing.
+        session = e2e.PtySession(["/usr/bin/pam-otp", "test", "alice"], env=self.nss_env())
+        self.assertTrue(session.read_until("(Enter for a new one): "), session.output)
+        os.write(session.fd, b"\x03")
+        self.assertEqual(session.wait(), -signal.SIGINT, session.output)
+        self.assertTrue(termios.tcgetattr(session.fd)[3] & termios.ECHO, "Ctrl-C left the terminal without echo")
+        os.close(session.fd)
 
     def write_config(self, text):
         with open(CONFIG, "w") as f:
@@ -261,12 +275,29 @@ class DebianPackage(unittest.TestCase):
     # ---- pam-otp enable / disable, through a pty --------------------------
 
     def enable_root(self):
-        """A copy of the PAM configuration for pam-auth-update --root, once."""
+        """A copy of the PAM configuration for pam-auth-update --root, once,
+        with an sshd that reaches common-auth and settings that suit it
+        (enable reads DIR/etc/ssh/sshd_config)."""
         if not hasattr(self, "pam_root"):
             self.pam_root = os.path.join(self.work, "enable-root")
             self.pam_env = copy_pam_configuration(self.pam_root)
             self.common_auth = read(self.pam_root + "/etc/pam.d/common-auth")
+            with open(self.pam_root + "/etc/pam.d/sshd", "w") as f:
+                f.write("@include common-auth\n@include common-account\n")
+            os.makedirs(self.pam_root + "/etc/ssh")
+            # sshd -T needs the directory the ssh service makes when it starts.
+            if not os.path.isdir("/run/sshd"):
+                os.makedirs("/run/sshd", mode=0o755)
+                self.addCleanup(shutil.rmtree, "/run/sshd", True)
+            key = self.pam_root + "/etc/ssh/host_key"
+            made = run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", key])
+            self.assertEqual(made.returncode, 0, made.stderr)
+            self.write_sshd_config("KbdInteractiveAuthentication yes\nPasswordAuthentication no\n")
         return self.pam_root
+
+    def write_sshd_config(self, settings):
+        with open(self.pam_root + "/etc/ssh/sshd_config", "w") as f:
+            f.write(f"HostKey {self.pam_root}/etc/ssh/host_key\nUsePAM yes\n" + settings)
 
     def enable_session(self, env, *args):
         root = self.enable_root()
@@ -291,13 +322,25 @@ class DebianPackage(unittest.TestCase):
         self.write_config(shipped.replace(f'ca_file = "{TRY_OUT_DIR}/ca.pem"', f'ca_file = "{mock.ca}"')
                           .replace('base_url = "https://127.0.0.1:8443"', f'base_url = "{mock.url}"'))
         mock.reset()
-        self.assert_enable_refused(self.nss_env(), "no administrator to test")
-        self.assert_enable_refused(self.nss_env(), "dave would not be asked for a code", args=("--user", "dave"))
+        self.assertTrue(os.access("/usr/sbin/sshd", os.X_OK), "scripts/test installs openssh-server")
+        # sshd's Debian defaults: its password method would answer the code prompt.
+        self.write_sshd_config("KbdInteractiveAuthentication no\n")
+        self.assert_enable_refused(self.nss_env(SUDO_USER="alice"), "PasswordAuthentication",
+                                   "KbdInteractiveAuthentication", "--allow-sshd-warnings")
+        # Allowed, enable goes on, to dave: the mock sends no e-mail.
+        self.assert_enable_refused(self.nss_env(SUDO_USER="alice"), "could not log in any more", ": dave.",
+                                   args=("--allow-sshd-warnings",))
+        self.write_sshd_config("KbdInteractiveAuthentication yes\nPasswordAuthentication no\n")
+        self.assert_enable_refused(self.nss_env(SUDO_USER="alice"), "could not log in any more", ": dave.")
+        allow = ("--allow-unenrolled",)
+        self.assert_enable_refused(self.nss_env(), "no administrator to test", args=allow)
+        self.assert_enable_refused(self.nss_env(), "dave would not be asked for a code",
+                                   args=("--user", "dave", *allow))
         self.assert_enable_refused(self.nss_env(SUDO_USER="alice"), "needs a successful pam-otp test",
-                                   answer="n")
+                                   args=allow, answer="n")
         self.assertEqual(mock.outbox(), [], "a code was sent without the administrator's yes")
         # A wrong code three times: the test fails, nothing is enabled.
-        session = self.enable_session(self.nss_env(SUDO_USER="alice"))
+        session = self.enable_session(self.nss_env(SUDO_USER="alice"), *allow)
         self.assertTrue(session.read_until("[y/N] "), session.output)
         session.send("y")
         for _ in range(3):
@@ -309,7 +352,7 @@ class DebianPackage(unittest.TestCase):
         self.assertEqual(read(self.pam_root + "/etc/pam.d/common-auth"), self.common_auth)
         # Yes, and the right code: enabled, and told how to undo it.
         mock.reset()
-        session = self.enable_session(self.nss_env(SUDO_USER="alice"))
+        session = self.enable_session(self.nss_env(SUDO_USER="alice"), *allow)
         self.assertTrue(session.read_until("[y/N] "), session.output)
         session.send("y")
         self.assertTrue(session.read_until("Code sent to +1******4567"), session.output)

@@ -8,6 +8,7 @@
 // at a time goes through pam_wrapper's set-up (once per process).
 #pragma once
 
+#include <errno.h>
 #include <fcntl.h>
 #include <sys/file.h>
 #include <unistd.h>
@@ -16,7 +17,11 @@ namespace otp::testing {
 
 class PamWrapperSetupLock {
  public:
-  PamWrapperSetupLock() : fd_(::open("/tmp/.pam_otp-pam_wrapper.lock", O_RDWR | O_CREAT | O_CLOEXEC, 0666)) {
+  // Read-only is enough for flock, so a lock file another user created
+  // serves too; O_CREAT only when it is missing, since fs.protected_regular
+  // refuses O_CREAT on another user's file in sticky /tmp.
+  PamWrapperSetupLock() : fd_(::open(kPath, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) {
+    if (fd_ < 0 && errno == ENOENT) fd_ = ::open(kPath, O_RDONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
     if (fd_ >= 0) ::flock(fd_, LOCK_EX);
   }
   PamWrapperSetupLock(const PamWrapperSetupLock&) = delete;
@@ -26,6 +31,7 @@ class PamWrapperSetupLock {
   }
 
  private:
+  static constexpr const char* kPath = "/tmp/.pam_otp-pam_wrapper.lock";
   int fd_;
 };
 
