@@ -6,8 +6,8 @@
 # pamtester to log in without touching /etc.
 PAM_OTP_DEMO_PACKAGES=(
   build-essential cmake ninja-build pkg-config
-  libpam0g-dev libcurl4-openssl-dev libjsoncpp-dev libtomlplusplus-dev libssl-dev libcpp-httplib-dev
-  libpam-wrapper libnss-wrapper pamtester openssl curl ca-certificates
+  libpam0g-dev libcurl4-openssl-dev libjsoncpp-dev libtomlplusplus-dev libssl-dev libsqlite3-dev
+  libcpp-httplib-dev libpam-wrapper libnss-wrapper pamtester openssl curl ca-certificates
 )
 
 # Everything the build, the tests and the demo need on Debian 12.
@@ -16,7 +16,7 @@ PAM_OTP_PACKAGES=(
   # clang, and its sanitizer and libFuzzer runtimes (a Recommends of clang-14,
   # which --no-install-recommends leaves out): the asan and fuzz presets.
   clang libclang-rt-14-dev
-  libpam0g-dev libcurl4-openssl-dev libjsoncpp-dev libtomlplusplus-dev libssl-dev
+  libpam0g-dev libcurl4-openssl-dev libjsoncpp-dev libtomlplusplus-dev libssl-dev libsqlite3-dev
   libboost-test-dev libpam-wrapper libpamtest0-dev libnss-wrapper libcpp-httplib-dev
   pamtester openssl curl ca-certificates
   openssh-server openssh-client sudo python3 valgrind

@@ -13,6 +13,7 @@
 #include "provider/template.h"
 #include "http/curl_transport.h"
 #include "http/url_policy.h"
+#include "store/sqlite_store.h"
 
 namespace otp::cli {
 namespace {
@@ -113,6 +114,20 @@ void check_reachable(const config::Config& cfg, Problems& problems) {
   }
 }
 
+// Logins work without the state file, but failmode = "recovery" depends on it.
+void check_state(const config::Config& cfg, Problems& problems) {
+  const std::string why = store::sqlite_store_health(cfg.state_file);
+  if (why.empty()) return;
+  const bool needed = cfg.failmode == config::FailMode::Recovery;
+  const std::string message = "the local state cannot be used: " + why +
+                              (needed ? "; failmode = \"recovery\" would refuse everyone while the provider is down"
+                                      : "; logins go on without remembered logins, recovery codes or send_limit");
+  const auto it = cfg.origin.find("state_file");
+  const auto& [file, line] = it != cfg.origin.end() ? it->second : std::pair<std::string, int>{cfg.path, 0};
+  if (needed) problems.add(file, line, "state_file", message);
+  else problems.warn(file, line, "state_file", message);
+}
+
 }  // namespace
 
 void report_check(const Problems& problems, const std::vector<std::string>& module_args, const config::Loaded* loaded,
@@ -152,6 +167,7 @@ std::unique_ptr<config::Loaded> check_configuration(const std::vector<std::strin
       warn_where(problems, loaded->config, "ca_file",
                  "is the try-out provider's CA: logins need `pam-otp try-out` running; configure your provider "
                  "and remove ca_file before enabling pam_otp");
+    check_state(loaded->config, problems);
     if (!offline) check_reachable(loaded->config, problems);
   }
   check_sshd(sshd, problems, sshd_stand_in);

@@ -29,6 +29,8 @@ int run_test(const std::vector<std::string>& args, std::ostream& out, std::ostre
 int run_try_out(const std::vector<std::string>& args, std::ostream& out, std::ostream& err);
 int run_enable(const std::vector<std::string>& args, std::ostream& out, std::ostream& err);
 int run_disable(const std::vector<std::string>& args, std::ostream& out, std::ostream& err);
+int run_recovery(const std::vector<std::string>& args, std::ostream& out, std::ostream& err);
+int run_state(const std::vector<std::string>& args, std::ostream& out, std::ostream& err);
 
 // Shared argument handling: takes --config PATH, --arg KEY=VALUE and --help
 // out of args; returns false (after a message) on a usage error.

@@ -32,7 +32,7 @@ constexpr Command kCommands[] = {
                  file and arguments applied), secrets redacted)",
      otp::cli::run_show},
     {"test", R"(test USER [--config PATH] [--channel C] [--service NAME] [--rhost ADDR]
-            [--explain]
+            [--ruser NAME] [--explain]
                  run the whole login for USER on this terminal (send, prompt,
                  verify) with the module's own code, printing each step;
                  --explain only says whether USER would be asked for a code,
@@ -52,6 +52,15 @@ constexpr Command kCommands[] = {
     {"disable", R"(disable [--root DIR]
                  take pam_otp out of common-auth again)",
      otp::cli::run_disable},
+    {"recovery", R"(recovery issue|list|revoke USER [--count N]
+                 one-time recovery codes for a lost phone or a provider
+                 outage: print N new ones (only hashes are kept), list what
+                 is left, remove them)",
+     otp::cli::run_recovery},
+    {"state", R"(state list [USER] | state forget USER
+                 the remembered logins and send counters in state_file;
+                 forget clears a user's)",
+     otp::cli::run_state},
 };
 
 std::string usage() {
@@ -59,7 +68,7 @@ std::string usage() {
                      "PAM file.\n\nCommands:\n";
   for (const auto& c : kCommands) text += std::string("  ") + c.summary + "\n";
   return text + R"(
-Options of check, show and test:
+Options of check, show, test, recovery and state:
   --config PATH     the config file (default /etc/security/pam_otp.conf)
   --arg KEY=VALUE   a module argument, as in /etc/pam.d (repeatable)
 Options of every command:

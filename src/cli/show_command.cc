@@ -127,14 +127,14 @@ toml::table settings_table(const config::Config& c) {
     return a;
   };
   t.insert("debug", c.debug);
-  t.insert("failmode", c.failmode == config::FailMode::Safe ? "safe" : "secure");
+  t.insert("failmode", config::name_of(c.failmode));
   t.insert("attempts", c.attempts);
   t.insert("resends", c.resends);
   t.insert("resend_cooldown", c.resend_cooldown);
   t.insert("code_pattern", c.code_pattern);
   t.insert("echo_code", c.echo_code);
   t.insert("channel", c.channel);
-  t.insert("unenrolled", c.unenrolled == config::Unenrolled::Allow ? "allow" : "deny");
+  t.insert("unenrolled", config::name_of(c.unenrolled));
   t.insert("users_file", c.users_file);
   t.insert("require_groups", list(c.require_groups));
   t.insert("exempt_groups", list(c.exempt_groups));
@@ -144,6 +144,16 @@ toml::table settings_table(const config::Config& c) {
   t.insert("timeout", c.timeout);
   t.insert("connect_timeout", c.connect_timeout);
   t.insert("deadline", c.deadline);
+  t.insert("state_file", c.state_file);
+  t.insert("recovery", config::name_of(c.recovery));
+  t.insert("remember", c.remember);
+  t.insert("remember_services", list(c.remember_services));
+  toml::table limits;
+  if (c.send_limit_user.on()) limits.insert("user", config::rate_limit_text(c.send_limit_user));
+  if (c.send_limit_rhost.on()) limits.insert("rhost", config::rate_limit_text(c.send_limit_rhost));
+  t.insert("send_limit", std::move(limits));
+  t.insert("destination_user", config::name_of(c.destination_user));
+  t.insert("caller_services", list(c.caller_services));
   const std::string proxy = http::redact_url(c.tls.proxy);
   const std::pair<const char*, const std::string*> optional[] = {
       {"ca_file", &c.tls.ca_file}, {"pinned_public_key", &c.tls.pinned_public_key},

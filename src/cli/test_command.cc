@@ -15,7 +15,7 @@ namespace otp::cli {
 namespace {
 
 constexpr char kUsage[] = R"(Usage: pam-otp test USER [--config PATH] [--arg KEY=VALUE]... [--channel C]
-                     [--service NAME] [--rhost ADDR] [--explain]
+                     [--service NAME] [--rhost ADDR] [--ruser NAME] [--explain]
 
 Runs pam_otp's whole login for USER on this terminal, with the module's own
 code: scope, destination, send, prompt, verify. Every exchange with the
@@ -25,7 +25,10 @@ provider is printed with its outcome and latency. A real code is sent.
                   the users file says
   --service NAME  the PAM service to pretend to be (default: pam-otp), for
                   exempt_services
-  --rhost ADDR    the remote host to pretend to come from, for exempt_networks
+  --rhost ADDR    the remote host to pretend to come from, for exempt_networks,
+                  remember and send_limit
+  --ruser NAME    the invoking user (PAM_RUSER), for destination_user = "caller"
+                  (with --service su)
   --explain       only say whether USER would be asked for a code, why, and
                   where it would go; nothing is sent
 
@@ -49,6 +52,7 @@ bool parse(std::vector<std::string> args, TestOptions& o, std::ostream& err) {
     else if (a == "--channel" && has_value) o.request.channel = args[++i];
     else if (a == "--service" && has_value) o.request.service = args[++i];
     else if (a == "--rhost" && has_value) o.request.rhost = args[++i];
+    else if (a == "--ruser" && has_value) o.request.ruser = args[++i];
     else if (!a.empty() && a[0] != '-' && o.request.user.empty()) o.request.user = a;
     else {
       err << "pam-otp test: unexpected argument '" << a << "'\n";

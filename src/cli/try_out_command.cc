@@ -118,7 +118,8 @@ bool parse(const std::vector<std::string>& args, TryOutOptions& o, std::ostream&
 bool safe_directory(const std::string& dir, std::ostream& err) {
   namespace fs = std::filesystem;
   const fs::path path(dir);
-  if (path.has_parent_path() && !fs::exists(path.parent_path())) ::mkdir(path.parent_path().c_str(), 0755);
+  // The parent is pam_otp's state directory (state_file's): root's alone.
+  if (path.has_parent_path() && !fs::exists(path.parent_path())) ::mkdir(path.parent_path().c_str(), 0700);
   if (::mkdir(dir.c_str(), 0755) != 0 && errno != EEXIST) {
     err << "pam-otp try-out: cannot create " << dir << ": " << std::strerror(errno) << "\n";
     return false;

@@ -3,6 +3,8 @@
 #pragma once
 
 #include <map>
+#include <optional>
+#include <string_view>
 #include <string>
 #include <vector>
 
@@ -11,8 +13,26 @@
 
 namespace otp::config {
 
-enum class FailMode { Secure, Safe };
+enum class FailMode { Secure, Safe, Recovery };
 enum class Unenrolled { Deny, Allow };
+enum class RecoveryUse { Off, Outage, Always };
+enum class DestinationUser { Target, Caller };
+
+// The config file's word for each value (the settings table parses with these).
+std::string_view name_of(FailMode m);
+std::string_view name_of(Unenrolled u);
+std::string_view name_of(RecoveryUse r);
+std::string_view name_of(DestinationUser d);
+
+// At most `max` codes sent in `window` seconds; max 0: no limit.
+struct RateLimit {
+  int max = 0;
+  int window = 0;
+  bool on() const { return max > 0; }
+};
+// "5/15m" for max 5 in 900 s; nullopt with `why` when it is not one.
+std::optional<RateLimit> parse_rate_limit(const std::string& text, std::string& why);
+std::string rate_limit_text(const RateLimit& limit);
 
 struct Config {
   std::string path;  // the config file
@@ -39,6 +59,15 @@ struct Config {
   std::string secrets_file;
   std::string secrets_group;
   std::map<std::string, std::string, std::less<>> messages;  // every key present (defaults filled in)
+  // Local state (docs/design.md, "Local state").
+  std::string state_file = "/var/lib/pam_otp/state.db";
+  RecoveryUse recovery = RecoveryUse::Outage;
+  int remember = 0;  // seconds; 0: off
+  std::vector<std::string> remember_services = {"sshd"};
+  RateLimit send_limit_user{5, 15 * 60};
+  RateLimit send_limit_rhost{20, 60 * 60};
+  DestinationUser destination_user = DestinationUser::Target;
+  std::vector<std::string> caller_services = {"su", "su-l"};
   std::string provider_name;
   provider::ProviderSpec provider;
   // Where each top-level key that was set came from: file (or module

@@ -119,7 +119,7 @@ BOOST_AUTO_TEST_CASE(errors_name_file_line_and_key) {
   BOOST_TEST_INFO(text);
   BOOST_TEST(text.find(path + ":2: key 'attempts': must be an integer, not string") != std::string::npos);
   BOOST_TEST(text.find(path + ":3: key 'colour': unknown key") != std::string::npos);
-  BOOST_TEST(text.find(path + ":4: key 'failmode': must be one of secure, safe, not 'open'") != std::string::npos);
+  BOOST_TEST(text.find(path + ":4: key 'failmode': must be one of secure, safe, recovery, not 'open'") != std::string::npos);
   BOOST_TEST(text.find(path + ":5: key 'timeout': must be from 1 to 300") != std::string::npos);
 }
 

@@ -36,6 +36,11 @@ const std::vector<MessageDefault>& default_messages() {
       {"choose_prompt", "Choice [1-{count}]: "},
       {"invalid_choice", "That is not one of the choices, {attempts_left} {attempts_word} left."},
       {"invalid_choice_final", "That is not one of the choices. No attempts left."},
+      {"send_limited", "Too many codes were requested. Try again in {minutes} minutes."},
+      {"recovery_prompt", "Recovery code: "},
+      {"recovery_unavailable", "Recovery codes cannot be checked now."},
+      {"recovery_used", "Recovery code accepted; {count} left."},
+      {"recovery_used_last", "Recovery code accepted. It was your last one: ask for new ones."},
   };
   return messages;
 }

@@ -58,6 +58,39 @@ Apply choice(std::string_view key, std::vector<std::string_view> words, std::fun
   };
 }
 
+// One of an enum's values, by the config file's word for it (name_of).
+template <class E>
+Apply one_of(E Config::*field, std::string_view key, std::vector<E> values) {
+  std::vector<std::string_view> words;
+  for (E v : values) words.push_back(name_of(v));
+  return choice(key, words, [=](Config& c, const std::string& word) {
+    for (E v : values)
+      if (name_of(v) == word) c.*field = v;
+  });
+}
+
+// send_limit = { user = "5/15m", rhost = "20/1h" }: the table replaces the
+// defaults, and a key left out is no limit ({} turns both off).
+void apply_send_limit(const toml::table& t, Config& c, tomlu::Getter& g) {
+  const auto* limits = g.table(t, "send_limit", "send_limit");
+  if (limits == nullptr) return;
+  c.send_limit_user = {};
+  c.send_limit_rhost = {};
+  for (const auto& [key, value] : *limits) {
+    const std::string path = "send_limit." + std::string(key.str());
+    RateLimit* limit = key.str() == "user" ? &c.send_limit_user : key.str() == "rhost" ? &c.send_limit_rhost : nullptr;
+    if (limit == nullptr) {
+      g.problem(value, path, "unknown key (send_limit has user and rhost)");
+      continue;
+    }
+    const auto text = g.string(*limits, key.str(), path);
+    if (!text) continue;
+    std::string why;
+    if (auto parsed = parse_rate_limit(*text, why)) *limit = *parsed;
+    else g.problem(value, path, why);
+  }
+}
+
 // A file of the TLS keys (CA bundle, client certificate and key, pin): an
 // absolute path here; load_trust_files() reads and checks it.
 Apply tls_path(std::string http::TlsOptions::*field, std::string_view key) {
@@ -174,16 +207,14 @@ std::vector<std::string_view> channel_words() {
 const std::vector<Setting>& settings() {
   static const std::vector<Setting> table = {
       {"debug", boolean(&Config::debug, "debug")},
-      {"failmode", choice("failmode", {"secure", "safe"}, [](Config& c, const std::string& v) {
-         c.failmode = v == "safe" ? FailMode::Safe : FailMode::Secure; })},
+      {"failmode", one_of(&Config::failmode, "failmode", {FailMode::Secure, FailMode::Safe, FailMode::Recovery})},
       {"attempts", integer(&Config::attempts, 1, 20, "attempts")},
       {"resends", integer(&Config::resends, 0, 10, "resends")},
       {"resend_cooldown", integer(&Config::resend_cooldown, 0, 3600, "resend_cooldown")},
       {"code_pattern", apply_code_pattern},
       {"echo_code", boolean(&Config::echo_code, "echo_code")},
       {"channel", choice("channel", channel_words(), [](Config& c, const std::string& v) { c.channel = v; })},
-      {"unenrolled", choice("unenrolled", {"deny", "allow"}, [](Config& c, const std::string& v) {
-         c.unenrolled = v == "allow" ? Unenrolled::Allow : Unenrolled::Deny; })},
+      {"unenrolled", one_of(&Config::unenrolled, "unenrolled", {Unenrolled::Deny, Unenrolled::Allow})},
       {"users_file", text(&Config::users_file, "users_file")},
       {"require_groups", list(&Config::require_groups, "require_groups")},
       {"exempt_groups", list(&Config::exempt_groups, "exempt_groups")},
@@ -201,6 +232,14 @@ const std::vector<Setting>& settings() {
       {"secrets_file", text(&Config::secrets_file, "secrets_file")},
       {"secrets_group", text(&Config::secrets_group, "secrets_group")},
       {"messages", apply_messages},
+      {"state_file", text(&Config::state_file, "state_file")},
+      {"recovery", one_of(&Config::recovery, "recovery", {RecoveryUse::Off, RecoveryUse::Outage, RecoveryUse::Always})},
+      {"remember", integer(&Config::remember, 0, 90 * 86400, "remember")},
+      {"remember_services", list(&Config::remember_services, "remember_services")},
+      {"send_limit", apply_send_limit},
+      {"destination_user", one_of(&Config::destination_user, "destination_user",
+                                  {DestinationUser::Target, DestinationUser::Caller})},
+      {"caller_services", list(&Config::caller_services, "caller_services")},
   };
   return table;
 }
@@ -237,8 +276,13 @@ void apply_settings(const toml::table& doc, Config& cfg, tomlu::Getter& get) {
   // A relative path would be resolved against the PAM application's working
   // directory, which under sudo is the invoking user's.
   for (const auto& [key, path] : {std::pair<const char*, const std::string*>{"users_file", &cfg.users_file},
-                                  {"secrets_file", &cfg.secrets_file}})
+                                  {"secrets_file", &cfg.secrets_file}, {"state_file", &cfg.state_file}})
     if (!path->empty() && (*path)[0] != '/') get.problem(*doc.get(key), key, "must be an absolute path");
+  if (const toml::node* where = doc.get("failmode");
+      where != nullptr && cfg.failmode == FailMode::Recovery && cfg.recovery == RecoveryUse::Off)
+    get.problem(*where, "failmode",
+                "\"recovery\" lets users in with a recovery code while the provider is unavailable, but recovery is "
+                "\"off\": set recovery = \"outage\" or \"always\"");
   load_trust_files(doc, cfg, get);
 }
 

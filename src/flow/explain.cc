@@ -65,6 +65,16 @@ Explanation explain(const config::Loaded& loaded, const LoginRequest& request, U
   if (!scope.in_scope) return e;
   LoginRequest canonical = request;
   canonical.user = user->name;
+  if (caller_owns_destination(cfg, request)) {
+    const auto caller = directory.find_user(request.ruser);
+    if (!caller) {
+      e.lines.emplace_back("caller", request.ruser + " (PAM_RUSER): no passwd entry (PAM_AUTH_ERR)");
+      return e;
+    }
+    e.lines.emplace_back("caller", "destination_user = \"caller\": the code goes to " + caller->name +
+                                       "'s destination, not " + user->name + "'s");
+    canonical.user = caller->name;
+  }
   const auto entry = loaded.users.find(canonical.user);
   const std::string unenrolled = cfg.unenrolled == config::Unenrolled::Allow ? "PAM_IGNORE, no code" : "PAM_AUTH_ERR";
   const bool deny = cfg.unenrolled == config::Unenrolled::Deny;

@@ -1,5 +1,7 @@
 #include "flow/login.h"
 
+#include <algorithm>
+
 #include "base/json.h"
 #include "base/text.h"
 #include "flow/destinations.h"
@@ -59,6 +61,7 @@ bool ensure_password(const config::Config& cfg, const LoginRequest& request, pro
 void log_result(Logger& log, const config::Config& cfg, const LoginRequest& request, const LoginRecord& r) {
   std::string line = "result=" + log_value(r.result) + " user=" + log_value(r.user.empty() ? request.user : r.user) +
                      (r.login_name.empty() ? "" : " login_name=" + log_value(r.login_name)) +
+                     (r.caller.empty() ? "" : " caller=" + log_value(r.caller)) +
                      " rhost=" + log_value(request.rhost) + " service=" + log_value(request.service) +
                      " provider=" + log_value(cfg.provider_name) + " channel=" + log_value(r.channel) +
                      " destination=" + log_value(r.destination) + " attempts=" + std::to_string(r.attempts) +
@@ -68,9 +71,11 @@ void log_result(Logger& log, const config::Config& cfg, const LoginRequest& requ
   log.log(r.priority, line);
 }
 
-// Steps 7-9, once the user has a destination.
+// Steps 7-9, once the user has a destination. request.user is the owner of
+// the destination (the caller in caller mode).
 AuthResult run_provider(const config::Config& cfg, const config::UserEntry& entry, const LoginRequest& request,
-                        const Destination& dest, int attempts_used, Services& services, LoginRecord& record) {
+                        const Destination& dest, int attempts_used, Services& services, LocalState& state,
+                        LoginRecord& record) {
   const auto transport = services.transports(cfg.tls);
   const provider::Limits limits{seconds(cfg.timeout), seconds(cfg.connect_timeout), seconds(cfg.deadline)};
   provider::ProviderClient client(cfg.provider, *transport, limits, services.log, cfg.debug);
@@ -80,7 +85,7 @@ AuthResult run_provider(const config::Config& cfg, const config::UserEntry& entr
   if (!ensure_password(cfg, request, vars, *services.conversation, record, password)) return AuthResult::ConvErr;
   SessionContext context{cfg,           client, vars,   *services.conversation, services.clock,
                          services.log,  request.silent, masked(dest), record, attempts_used,
-                         password ? &*password : nullptr};
+                         password ? &*password : nullptr, &state, request.user, request.rhost, request.service};
   const AuthResult result = run_session(context);
   record.provider_time = client.provider_time();
   if (auto id = vars.lookup("request_id")) record.request_id = shown_text(json::as_text(*id), 100);
@@ -158,18 +163,45 @@ std::optional<UserInfo> check_login(const config::Config& cfg, const LoginReques
   return user;
 }
 
+// destination_user = "caller": for the caller services, the person who
+// asked (PAM_RUSER, su's invoking user) owns the destination, the channel
+// menu, the send limit and the recovery codes. Their passwd name; nullopt
+// (record set) when PAM_RUSER names nobody.
+std::optional<std::string> destination_owner(const config::Config& cfg, const LoginRequest& request,
+                                             Services& services, LoginRecord& record) {
+  if (!caller_owns_destination(cfg, request)) return request.user;
+  const auto caller = services.users.find_user(request.ruser);
+  if (!caller) {
+    record.set("user_unknown", LOG_NOTICE, "the caller (PAM_RUSER) '" + sanitize(request.ruser, 64) +
+                                               "' has no passwd entry; destination_user = \"caller\"");
+    return std::nullopt;
+  }
+  if (caller->name != request.user) record.caller = caller->name;
+  return caller->name;
+}
+
 AuthResult authenticate_user(const config::Loaded& loaded, const LoginRequest& typed, Services& services,
-                             LoginRecord& record) {
+                             LocalState& state, LoginRecord& record) {
   const config::Config& cfg = loaded.config;
   AuthResult result = AuthResult::AuthErr;
   const auto user = check_login(cfg, typed, services, record, result);
   if (!user) return result;
   // From here on every decision and request uses the passwd name: NSS maps
   // ALICE, alice@corp and CORP\alice to one account, the users file has one.
-  LoginRequest request = typed;
-  request.user = user->name;
+  LoginRequest target = typed;
+  target.user = user->name;
+  const auto owner = destination_owner(cfg, target, services, record);
+  if (!owner) return AuthResult::AuthErr;
+  LoginRequest request = target;
+  request.user = *owner;
   const auto entry = loaded.users.find(request.user);
   if (!entry) return unenrolled(cfg, *services.conversation, request.silent, record, "not in the users file");
+  const Client client{target.user, target.rhost, target.service, ssh_keys_of(target.ssh_auth_info)};
+  if (state.remembered(client, services.clock.unix_time())) {
+    record.set("remembered", LOG_INFO, "a code was verified from this client less than remember = " +
+                                           std::to_string(cfg.remember) + " s ago; no code asked");
+    return AuthResult::Success;
+  }
   const std::string channel = preferred_channel(cfg, *entry, request.channel);
   if (channel != "ask" && !cfg.provider.supports_channel(channel)) {
     record.set("config_error", LOG_ERR, "provider '" + cfg.provider_name + "' has no channel '" + channel + "'");
@@ -182,16 +214,26 @@ AuthResult authenticate_user(const config::Loaded& loaded, const LoginRequest& t
   if (!menu.choice) return menu.result;
   record.channel = menu.choice->channel;
   record.destination = masked(*menu.choice);
-  return run_provider(cfg, *entry, request, *menu.choice, menu.attempts_used, services, record);
+  const AuthResult done = run_provider(cfg, *entry, request, *menu.choice, menu.attempts_used, services, state, record);
+  // Only a code the provider verified is remembered; a recovery code is not.
+  if (done == AuthResult::Success && record.result == "success") state.remember(client, services.clock.unix_time());
+  return done;
 }
 
 }  // namespace
 
 AuthResult authenticate(const config::Loaded& loaded, const LoginRequest& request, Services& services) {
   LoginRecord record;
-  const AuthResult result = authenticate_user(loaded, request, services, record);
+  LocalState state(loaded.config, services.open_store, services.log);
+  const AuthResult result = authenticate_user(loaded, request, services, state, record);
   log_result(services.log, loaded.config, request, record);
   return result;
+}
+
+bool caller_owns_destination(const config::Config& cfg, const LoginRequest& request) {
+  const auto& callers = cfg.caller_services;
+  return cfg.destination_user == config::DestinationUser::Caller && !request.ruser.empty() &&
+         std::find(callers.begin(), callers.end(), request.service) != callers.end();
 }
 
 bool is_incorrect_marker(std::string_view authtok) {

@@ -15,6 +15,7 @@
 #include "flow/clock.h"
 #include "flow/conversation.h"
 #include "flow/destinations.h"
+#include "flow/local_state.h"
 #include "flow/result.h"
 #include "flow/user_directory.h"
 #include "http/tls_options.h"
@@ -33,6 +34,7 @@ struct LoginRequest {
   // sshd's SSH_AUTH_INFO_0 from the PAM environment: the methods that
   // succeeded before this stack ran; nullopt when it is not there.
   std::optional<std::string> ssh_auth_info;
+  std::string ruser;  // PAM_RUSER: who asked (su's invoking user)
 };
 
 using TransportFactory = std::function<std::unique_ptr<http::Transport>(const http::TlsOptions&)>;
@@ -43,6 +45,7 @@ struct Services {
   Logger& log;
   UserDirectory& users;
   TransportFactory transports;
+  StoreOpener open_store = sqlite_store_opener();
 };
 
 // SPEC §3 in full: load the configuration, then authenticate.
@@ -54,6 +57,11 @@ AuthResult authenticate(const config::Loaded& loaded, const LoginRequest& reques
 // The template variables of a login: built-ins, the users file's keys.
 void set_login_variables(provider::Variables& vars, const config::Config& cfg, const config::UserEntry& entry,
                          const LoginRequest& request, const Destination& dest);
+
+// destination_user = "caller" applies to this login: a caller service, and
+// PAM_RUSER set. The caller then owns the destination, the channel menu, the
+// send limit and the recovery codes.
+bool caller_owns_destination(const config::Config& cfg, const LoginRequest& request);
 
 // Does PAM_AUTHTOK hold the marker OpenSSH (and Linux-PAM) put there for
 // "the password failed": "\b\n\r\177INCORRECT" repeated and cut to the

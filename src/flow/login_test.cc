@@ -2,11 +2,16 @@
 
 #include <boost/test/unit_test.hpp>
 
+#include <sys/stat.h>
+
+#include <cctype>
 #include <limits>
 
 #include "base/json.h"
 #include "example_provider.h"
 #include "flow/session.h"
+#include "store/recovery_codes.h"
+#include "store/sqlite_store.h"
 #include "fakes.h"
 #include "temp_dir.h"
 
@@ -58,7 +63,7 @@ struct Fixture {
   testing::FakeClock clock;
   testing::CollectingLogger log;
   testing::FakeUserDirectory directory;
-  LoginRequest request{"alice", "sshd", "203.0.113.5", Secret("hunter2"), false, std::nullopt, std::nullopt};
+  LoginRequest request{"alice", "sshd", "203.0.113.5", Secret("hunter2"), false, std::nullopt, std::nullopt, ""};
   int transports_made = 0;
   bool with_conversation = true;
 
@@ -68,6 +73,9 @@ struct Fixture {
     directory.users["nobody"] = {};
   }
 
+  // The local state, in this test's directory (never /var/lib).
+  std::string state_file() const { return dir.path() + "/state/state.db"; }
+
   AuthResult login() {
     const auto path = dir.write("pam_otp.conf", "users_file = \"" + users + "\"\n" + extra + "\n" +
                                                     testing::mock_provider_toml("\"https://otp.example\""));
@@ -76,7 +84,7 @@ struct Fixture {
                         ++transports_made;
                         return std::make_unique<testing::FakeTransport>([this](const SeenRequest& r) { return api(r); });
                       }};
-    return run_login({"config=" + path}, request, services);
+    return run_login({"config=" + path, "state_file=" + state_file()}, request, services);
   }
   std::string errors() const {
     std::string out;
@@ -359,6 +367,244 @@ BOOST_AUTO_TEST_CASE(ssh_methods_from_ssh_auth_info) {
   BOOST_TEST(ssh_methods_done({"keyboard-interactive"}, std::string("keyboard-interactive/pam\n")));
   BOOST_TEST(!ssh_methods_done({"publickey", "password"}, std::string("publickey ssh-rsa AAAA\n")));
   BOOST_TEST(ssh_methods_done({}, std::nullopt));
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+// The local state (issue: recovery codes, failmode = "recovery", remember,
+// send_limit, destination_user), through run_login with a real SQLite file
+// in the test's directory and the fake clock.
+namespace {
+
+struct StateFixture : Fixture {
+  // Gives USER recovery codes; returns them as shown.
+  std::vector<std::string> issue_codes(const std::string& user, int n) {
+    auto store = store::open_sqlite_store(state_file());
+    const auto codes = store::make_recovery_codes(n);
+    const std::string salt = store::make_salt();
+    std::vector<std::string> hashes, shown;
+    for (const auto& c : codes) {
+      hashes.push_back(store::hash_recovery_code(*store::normalize_recovery_code(c.reveal()), salt));
+      shown.emplace_back(c.reveal());
+    }
+    store->set_recovery_codes(user, salt, hashes, clock.unix_time());
+    return shown;
+  }
+  void fresh_login() {
+    conv = {};
+    log.lines.clear();
+  }
+};
+
+}  // namespace
+
+BOOST_FIXTURE_TEST_SUITE(local_state_flow, StateFixture)
+
+BOOST_AUTO_TEST_CASE(a_verified_login_is_remembered_for_the_same_client_only) {
+  extra = "remember = 3600";
+  conv.say("123456");
+  BOOST_TEST(result_name(login()) == "PAM_SUCCESS");
+  BOOST_TEST(api.sends == 1);
+  fresh_login();
+  BOOST_TEST(result_name(login()) == "PAM_SUCCESS");
+  BOOST_TEST(api.sends == 1);  // nothing sent, nothing asked
+  BOOST_TEST(conv.prompts.empty());
+  BOOST_TEST(log.contains("result=remembered user=alice rhost=203.0.113.5 service=sshd"));
+  // Another client, another service, a local login: a code each time.
+  for (auto change : {+[](LoginRequest& r) { r.rhost = "198.51.100.9"; }, +[](LoginRequest& r) { r.service = "sudo"; },
+                      +[](LoginRequest& r) { r.rhost = ""; },
+                      +[](LoginRequest& r) { r.ssh_auth_info = "publickey ssh-ed25519 AAAAother\n"; }}) {
+    const LoginRequest saved = request;
+    change(request);
+    fresh_login();
+    conv.say("123456");
+    const int sends = api.sends;
+    BOOST_TEST(result_name(login()) == "PAM_SUCCESS");
+    BOOST_TEST(api.sends == sends + 1);
+    request = saved;
+  }
+  // Expiry counts from the verified login, not from the last skip.
+  clock.advance(std::chrono::seconds(3599));
+  fresh_login();
+  BOOST_TEST(result_name(login()) == "PAM_SUCCESS");
+  BOOST_TEST(log.contains("result=remembered"));
+  clock.advance(std::chrono::seconds(1));
+  fresh_login();
+  conv.say("123456");
+  const int sends = api.sends;
+  BOOST_TEST(result_name(login()) == "PAM_SUCCESS");
+  BOOST_TEST(api.sends == sends + 1);
+}
+
+BOOST_AUTO_TEST_CASE(the_store_holds_no_address) {
+  extra = "remember = 600";
+  conv.say("123456");
+  BOOST_TEST(result_name(login()) == "PAM_SUCCESS");
+  auto store = store::open_sqlite_store(state_file());
+  const auto remembered = store->remembered("", clock.unix_time());
+  BOOST_REQUIRE(remembered.size() == 1u);
+  BOOST_TEST(remembered[0].key_hash.size() == 64u);
+  BOOST_TEST(remembered[0].key_hash.find("203") == std::string::npos);
+  BOOST_TEST(remembered[0].expires_at == clock.unix_time() + 600);
+}
+
+BOOST_AUTO_TEST_CASE(the_send_limit_counts_across_logins) {
+  extra = "send_limit = { user = \"2/15m\" }";
+  for (int i = 0; i < 2; ++i) {
+    fresh_login();
+    conv.say("123456");
+    BOOST_TEST(result_name(login()) == "PAM_SUCCESS");
+  }
+  fresh_login();
+  BOOST_TEST(result_name(login()) == "PAM_MAXTRIES");
+  BOOST_TEST(api.sends == 2);
+  BOOST_TEST(errors() == "Too many codes were requested. Try again in 15 minutes.\n");
+  BOOST_TEST(log.contains("result=send_limited"));
+  BOOST_TEST(log.contains("send_limit.user 2/15m reached"));
+  clock.advance(std::chrono::minutes(15));
+  fresh_login();
+  conv.say("123456");
+  BOOST_TEST(result_name(login()) == "PAM_SUCCESS");
+  BOOST_TEST(api.sends == 3);
+}
+
+BOOST_AUTO_TEST_CASE(resends_count_and_the_rhost_limit_spans_users) {
+  extra = "send_limit = { rhost = \"3/1h\" }\nresend_cooldown = 0";
+  conv.say("");  // a resend
+  conv.say("123456");
+  BOOST_TEST(result_name(login()) == "PAM_SUCCESS");
+  BOOST_TEST(api.sends == 2);
+  fresh_login();
+  request.user = "bob";
+  conv.say("123456");
+  BOOST_TEST(result_name(login()) == "PAM_SUCCESS");
+  fresh_login();
+  BOOST_TEST(result_name(login()) == "PAM_MAXTRIES");  // the fourth code from 203.0.113.5
+  BOOST_TEST(log.contains("send_limit.rhost 3/1h reached"));
+  BOOST_TEST(api.sends == 3);
+}
+
+BOOST_AUTO_TEST_CASE(failmode_recovery_takes_a_recovery_code_once) {
+  extra = "failmode = \"recovery\"";
+  const auto codes = issue_codes("alice", 2);
+  api.down = true;
+  conv.say(codes[0]);
+  BOOST_TEST(result_name(login()) == "PAM_SUCCESS");
+  BOOST_REQUIRE(!conv.prompts.empty());
+  BOOST_TEST(conv.prompts.back() == "Recovery code: ");
+  BOOST_TEST(conv.errors.front() == "The code service is unavailable.");
+  BOOST_TEST(conv.infos.back() == "Recovery code accepted; 1 left.");
+  bool alert = false;
+  for (const auto& [priority, line] : log.lines)
+    alert = alert || (priority == LOG_ALERT && line.find("result=recovery_code user=alice rhost=203.0.113.5") !=
+                                                   std::string::npos && line.find("1 left") != std::string::npos);
+  BOOST_TEST(alert);
+  // The same code again: refused, attempt by attempt.
+  fresh_login();
+  for (int i = 0; i < 3; ++i) conv.say(codes[0]);
+  BOOST_TEST(result_name(login()) == "PAM_MAXTRIES");
+  BOOST_TEST(conv.errors.back() == "Incorrect code. No attempts left.");
+}
+
+BOOST_AUTO_TEST_CASE(failmode_recovery_never_lets_anyone_in_without_a_code) {
+  extra = "failmode = \"recovery\"";
+  api.down = true;
+  BOOST_TEST(result_name(login()) == "PAM_AUTHINFO_UNAVAIL");  // alice has no recovery codes
+  BOOST_TEST(conv.prompts.empty());
+  issue_codes("alice", 1);
+  fresh_login();
+  conv.say("123456");  // a one-time code is no recovery code
+  conv.say("abcd-efgh-jkmn");
+  conv.say("");
+  BOOST_TEST(result_name(login()) == "PAM_MAXTRIES");
+  BOOST_TEST(api.verifies == 0);
+  BOOST_TEST(conv.errors.back() == "That is not a valid code. No attempts left.");
+}
+
+BOOST_AUTO_TEST_CASE(recovery_outage_is_not_accepted_at_the_code_prompt) {
+  const auto codes = issue_codes("alice", 1);  // recovery = "outage", the default
+  conv.say(codes[0]);
+  conv.say("123456");
+  BOOST_TEST(result_name(login()) == "PAM_SUCCESS");
+  BOOST_TEST(api.verifies == 1);  // the recovery code was a wrong code (pattern)
+  BOOST_TEST(log.contains("result=success"));
+}
+
+BOOST_AUTO_TEST_CASE(recovery_always_replaces_the_sent_code_and_is_not_remembered) {
+  extra = "recovery = \"always\"\nremember = 3600";
+  const auto codes = issue_codes("alice", 1);
+  std::string typed = codes[0];
+  for (char& c : typed) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  conv.say(typed);  // case and dashes do not matter
+  BOOST_TEST(result_name(login()) == "PAM_SUCCESS");
+  BOOST_TEST(api.verifies == 0);
+  BOOST_TEST(conv.infos.back() == "Recovery code accepted. It was your last one: ask for new ones.");
+  BOOST_TEST(log.contains("result=recovery_code"));
+  fresh_login();
+  conv.say("123456");
+  BOOST_TEST(result_name(login()) == "PAM_SUCCESS");
+  BOOST_TEST(log.contains("result=success"));  // asked again: a recovery code is not remembered
+}
+
+BOOST_AUTO_TEST_CASE(recovery_codes_tried_are_limited_across_logins) {
+  extra = "recovery = \"always\"\nsend_limit = {}";
+  const auto codes = issue_codes("alice", 1);
+  for (int login_number = 0; login_number < 2; ++login_number) {
+    fresh_login();
+    for (int i = 0; i < 3; ++i) conv.say("abcd-efgh-jkmn");
+    login();
+  }
+  fresh_login();
+  conv.say(codes[0]);  // right, but the sixth try within 15 minutes
+  BOOST_TEST(result_name(login()) == "PAM_MAXTRIES");
+  BOOST_TEST(conv.errors.back().find("Too many attempts. Try again in") == 0);
+  BOOST_TEST(log.contains("recovery locked"));
+  clock.advance(std::chrono::minutes(15));
+  fresh_login();
+  conv.say(codes[0]);
+  BOOST_TEST(result_name(login()) == "PAM_SUCCESS");
+}
+
+BOOST_AUTO_TEST_CASE(without_a_usable_store_the_login_goes_on_and_says_so_once) {
+  extra = "remember = 3600\nrecovery = \"always\"";
+  BOOST_REQUIRE(::mkdir((dir.path() + "/state").c_str(), 0777) == 0);  // writable by others: refused
+  BOOST_REQUIRE(::chmod((dir.path() + "/state").c_str(), 0777) == 0);
+  conv.say("abcd-efgh-jkmn");
+  conv.say("123456");
+  BOOST_TEST(result_name(login()) == "PAM_SUCCESS");
+  BOOST_TEST(conv.errors.front() == "Recovery codes cannot be checked now.");
+  int errors_logged = 0;
+  for (const auto& [priority, line] : log.lines)
+    if (priority == LOG_ERR && line.find("state: ") == 0) ++errors_logged;
+  BOOST_TEST(errors_logged == 1);
+  BOOST_TEST(log.contains("is writable by group or others"));
+}
+
+BOOST_AUTO_TEST_CASE(caller_mode_sends_to_the_caller) {
+  extra = "destination_user = \"caller\"";
+  request.service = "su";
+  request.ruser = "bob";
+  request.user = "alice";
+  conv.say("123456");
+  BOOST_TEST(result_name(login()) == "PAM_SUCCESS");
+  BOOST_REQUIRE(!conv.prompts.empty());
+  BOOST_REQUIRE(!api.seen.empty());
+  BOOST_TEST(api.seen.front().body.find("bob@example.com") != std::string::npos);
+  BOOST_TEST(log.contains("result=success user=alice caller=bob"));
+  BOOST_TEST(log.contains("channel=email"));
+  // Not for other services, nor when the caller is unknown.
+  fresh_login();
+  request.service = "sudo";
+  conv.say("123456");
+  const auto seen = api.seen.size();
+  BOOST_TEST(result_name(login()) == "PAM_SUCCESS");
+  BOOST_TEST(api.seen[seen].body.find("+15551234567") != std::string::npos);
+  BOOST_TEST(!log.contains("caller="));
+  fresh_login();
+  request.service = "su";
+  request.ruser = "mallory";
+  BOOST_TEST(result_name(login()) == "PAM_AUTH_ERR");
+  BOOST_TEST(log.contains("the caller (PAM_RUSER) 'mallory' has no passwd entry"));
 }
 
 BOOST_AUTO_TEST_SUITE_END()

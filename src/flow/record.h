@@ -14,6 +14,7 @@ struct LoginRecord {
   int priority = LOG_NOTICE;
   std::string user;              // the passwd name, once looked up
   std::string login_name;        // the name as typed, when it differs
+  std::string caller;            // destination_user = "caller": whose code it was
   std::string channel;
   std::string destination;       // masked
   int attempts = 0;              // codes sent to the provider for checking

@@ -5,6 +5,7 @@
 #include "base/json.h"
 #include "base/text.h"
 #include "config/messages.h"
+#include "store/recovery_codes.h"
 
 namespace otp::flow {
 namespace {
@@ -50,6 +51,10 @@ class Session {
   std::optional<AuthResult> on_empty_answer();
   std::optional<AuthResult> on_code(const Secret& code);
   std::optional<AuthResult> refuse_locally();
+  std::optional<AuthResult> on_recovery_code(const Secret& code, bool outage);
+  std::optional<AuthResult> spend_on_wrong_recovery_code(const std::string& why);
+  std::optional<AuthResult> refuse_over_send_limit();
+  AuthResult outage(const PhaseResult& r);
   AuthResult no_code_needed(const PhaseResult& r);
   AuthResult on_failure(const PhaseResult& r, const char* phase);
   AuthResult lockout(const PhaseResult& r);
@@ -99,7 +104,8 @@ std::string Session::message(const std::string& key, long number) const {
                                {"attempts_left", std::to_string(attempts_left_)},
                                {"attempts_word", attempts_left_ == 1 ? "attempt" : "attempts"},
                                {"minutes", std::to_string(number)},
-                               {"seconds", std::to_string(number)}});
+                               {"seconds", std::to_string(number)},
+                               {"count", std::to_string(number)}});
 }
 
 AuthResult Session::run() {
@@ -122,7 +128,11 @@ AuthResult Session::prompt_loop() {
     }
     Secret code(trim(answer->reveal()).substr(0, kMaxAnswer));
     std::optional<AuthResult> done;
-    if (code.empty() && resends_left_ > 0) done = on_empty_answer();
+    const auto recovery = c_.config.recovery == config::RecoveryUse::Always && c_.state != nullptr
+                              ? store::normalize_recovery_code(code.reveal())
+                              : std::nullopt;
+    if (recovery) done = on_recovery_code(*recovery, false);
+    else if (code.empty() && resends_left_ > 0) done = on_empty_answer();
     else if (!is_utf8(code.reveal()) || !pattern_.matches(code.c_str())) done = refuse_locally();
     else done = on_code(code);
     if (done) return *done;
@@ -130,6 +140,7 @@ AuthResult Session::prompt_loop() {
 }
 
 std::optional<AuthResult> Session::send() {
+  if (auto refused = refuse_over_send_limit()) return refused;
   const PhaseResult r = c_.client.run(Phase::Send, c_.vars);
   switch (r.outcome) {
     case Outcome::Sent:
@@ -265,9 +276,91 @@ AuthResult Session::lockout(const PhaseResult& r) {
   return AuthResult::MaxTries;
 }
 
+// Every code sent (first sends and resends) counts against send_limit, per
+// owner and per rhost, across logins; over it nothing is sent.
+std::optional<AuthResult> Session::refuse_over_send_limit() {
+  if (c_.state == nullptr) return std::nullopt;
+  const auto refused = c_.state->take_send(c_.owner, c_.rhost, c_.clock.unix_time());
+  if (!refused) return std::nullopt;
+  c_.record.set("send_limited", LOG_NOTICE,
+                refused->limit + "; nothing sent (a code can be sent again in " +
+                    std::to_string(refused->retry_after) + " s)");
+  tell_error(message("send_limited", minutes_for(refused->retry_after)));
+  return AuthResult::MaxTries;
+}
+
+// A recovery code typed at a prompt: used up when right (LOG_ALERT, with
+// what is left); a wrong one costs an attempt like a wrong code.
+std::optional<AuthResult> Session::on_recovery_code(const Secret& code, bool outage) {
+  const auto answer = c_.state->use_recovery_code(c_.owner, code, c_.service, c_.clock.unix_time());
+  switch (answer.check) {
+    case RecoveryCheck::Accepted:
+      c_.record.set("recovery_code", LOG_ALERT,
+                    std::string("a recovery code was used") + (outage ? " while the provider is unavailable" : "") +
+                        ", " + std::to_string(answer.left) + " left (pam-otp recovery issue " + c_.owner +
+                        " makes new ones)");
+      tell_info(message(answer.left == 0 ? "recovery_used_last" : "recovery_used", answer.left));
+      return AuthResult::Success;
+    case RecoveryCheck::Wrong:
+      return spend_on_wrong_recovery_code("wrong recovery code");
+    case RecoveryCheck::NoCodes:
+      return spend_on_wrong_recovery_code("a recovery code was typed, but " + c_.owner + " has none left");
+    case RecoveryCheck::Locked:
+      c_.record.set("locked", LOG_NOTICE,
+                    std::to_string(kRecoveryTries) + " recovery codes were tried within " +
+                        std::to_string(kRecoveryTryWindow / 60) + " minutes; recovery locked for " +
+                        std::to_string(answer.retry_after) + " s");
+      tell_error(message("locked") + " " + message("retry_in", minutes_for(answer.retry_after)));
+      return AuthResult::MaxTries;
+    case RecoveryCheck::Unavailable:
+      tell_error(message("recovery_unavailable"));
+      if (!outage) return std::nullopt;  // the sent code still works
+      c_.record.set("unavailable", LOG_ERR, "the provider is unavailable and the state file cannot be read");
+      return AuthResult::AuthInfoUnavail;
+  }
+  return AuthResult::AuthErr;
+}
+
+std::optional<AuthResult> Session::spend_on_wrong_recovery_code(const std::string& why) {
+  spend_attempt();
+  tell_error(message(attempts_left_ <= 0 ? "wrong_code_final" : "wrong_code"));
+  if (attempts_left_ > 0) return std::nullopt;
+  c_.record.set("max_tries", LOG_NOTICE, why + ", no attempts left");
+  return AuthResult::MaxTries;
+}
+
+// failmode = "recovery": the provider cannot be used, so the user may give
+// a recovery code instead; nobody gets in without one.
+AuthResult Session::outage(const PhaseResult& r) {
+  tell_error(message("unavailable"));
+  if (!c_.state->has_recovery_codes(c_.owner)) {
+    c_.record.set("unavailable", LOG_NOTICE,
+                  r.detail + "; failmode=recovery, but " + c_.owner + " has no recovery code left (or the state "
+                  "file cannot be read)");
+    return AuthResult::AuthInfoUnavail;
+  }
+  for (;;) {
+    auto answer = c_.conversation.ask(message("recovery_prompt"), c_.config.echo_code);
+    if (!answer) {
+      c_.record.set("conversation_failed", LOG_NOTICE, "no answer to the recovery code prompt");
+      return AuthResult::ConvErr;
+    }
+    if (answered_with_password(*answer, c_.password, c_.record)) {
+      tell_error(message("failed"));
+      return AuthResult::AuthErr;
+    }
+    const auto code = store::normalize_recovery_code(trim(answer->reveal()).substr(0, kMaxAnswer));
+    const auto done = code ? on_recovery_code(*code, true) : refuse_locally();
+    if (done) return *done;
+  }
+}
+
 // failmode = "safe" applies only while no code was ever sent in this login,
 // and never to a provider whose TLS identity failed verification.
+// failmode = "recovery" never lets anyone in without a recovery code, so it
+// applies at any point, the untrusted provider included.
 AuthResult Session::unavailable(const PhaseResult& r) {
+  if (c_.config.failmode == config::FailMode::Recovery && c_.state != nullptr) return outage(r);
   const bool safe = c_.config.failmode == config::FailMode::Safe;
   if (r.untrusted) {
     c_.record.set("untrusted_provider", LOG_ERR,

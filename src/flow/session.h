@@ -8,6 +8,7 @@
 #include "config/config.h"
 #include "flow/clock.h"
 #include "flow/conversation.h"
+#include "flow/local_state.h"
 #include "flow/record.h"
 #include "flow/result.h"
 #include "provider/client.h"
@@ -28,6 +29,10 @@ struct SessionContext {
   // The user's password (PAM_AUTHTOK, or asked for); nullptr when none. An
   // answer equal to it is never sent to the provider.
   const Secret* password = nullptr;
+  LocalState* state = nullptr;  // nullptr: no local state (tests of the session alone)
+  std::string owner;            // whose destination, send limit and recovery codes
+  std::string rhost;
+  std::string service;
 };
 
 AuthResult run_session(SessionContext& context);

@@ -261,7 +261,10 @@ class Workspace:
     def config(self, provider, keys, base_url=True):
         """A config file for PROVIDER's preset with KEYS (base_url: the capture server's, or none)."""
         self.count += 1
+        # The local state in our directory (never /var/lib), without the send
+        # limit: every case sends a code for the same user.
         lines = [f"users_file = {toml(str(self.users))}", f"ca_file = {toml(str(self.ca))}",
+                 f"state_file = {toml(str(self.dir / 'state' / 'state.db'))}", "send_limit = {}",
                  "attempts = 1", "resends = 0", "timeout = 10", "connect_timeout = 5",
                  "", "[provider.corp]", f"preset = {toml(provider)}"]
         if base_url:

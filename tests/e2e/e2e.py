@@ -137,7 +137,9 @@ def write_config(workdir, mock, users, top=""):
     provider = example[example.index("\n[provider.mock]"):].replace("https://127.0.0.1:8443", mock.url)
     config = os.path.join(workdir, "pam_otp.conf")
     with open(config, "w") as f:
-        f.write(f'users_file = "{users_path}"\nca_file = "{mock.ca}"\n{top}\n{provider}')
+        # The local state in the test's directory, never /var/lib.
+        state = os.path.join(workdir, "state", "state.db")
+        f.write(f'users_file = "{users_path}"\nca_file = "{mock.ca}"\nstate_file = "{state}"\n{top}\n{provider}')
     os.chmod(config, 0o600)
     return config
 

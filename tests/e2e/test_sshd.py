@@ -123,6 +123,29 @@ class PasswordThenCode(SshdCase):
         self.assertEqual(self.mock.requests(), [])
 
 
+class RememberedLogin(SshdCase):
+    """remember = 600: a second ssh from the same client within it skips the
+    code (the password is still asked)."""
+
+    def setUp(self):
+        self.mock.reset()
+        e2e.write_config(self.work, self.mock, [self.user], top="remember = 600")
+
+    def test_a_second_ssh_from_the_same_client_skips_the_code(self):
+        status, out, err, prompts, _ = e2e.ssh(self.sshd, self.user, self.mock)
+        self.assertEqual(status, 0, err)
+        self.assertEqual(len(prompts), 2, prompts)
+        status, out, err, prompts, _ = e2e.ssh(self.sshd, self.user, self.mock)
+        self.assertEqual(status, 0, err)
+        self.assertIn(f"LOGGED_IN_AS {self.user.name}", out)
+        self.assertEqual(len(prompts), 1, prompts)  # the password only
+        self.assertIn("Password:", prompts[0])
+        self.assert_one_send_to_the_user()
+        listed = subprocess.run([e2e.CLI, "state", "list", "--config", self.config], capture_output=True, text=True)
+        self.assertIn(f"{self.user.name}  sshd  verified", listed.stdout, listed.stderr)
+        self.assertNotIn("127.0.0.1", listed.stdout)
+
+
 class PublicKeyThenCode(SshdCase):
     pam_recipe = "sshd-publickey"
     sshd_recipe = "pam_otp-publickey.conf"

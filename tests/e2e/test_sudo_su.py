@@ -115,6 +115,24 @@ class Su(StackCase):
         self.assert_one_send_to(self.user)
 
 
+class SuCallerMode(StackCase):
+    """destination_user = "caller": su to another account asks for the code
+    sent to the person who typed su (PAM_RUSER), not to the target's phone."""
+
+    def test_the_callers_code(self):
+        e2e.write_config(self.work, self.mock, [self.user, self.other], top='destination_user = "caller"')
+        with e2e.replaced_file("/etc/pam.d/su", e2e.recipe("su", self.config), e2e.SU_BACKUP):
+            session = e2e.PtySession(["runuser", "-u", self.other.name, "--", "su", self.user.name, "-c", "id -un"])
+            self.assertTrue(session.read_until("Password:"), session.output)
+            session.send(self.user.password)  # the target's password, as su asks
+            self.assertTrue(session.read_until("Code sent to +1******0003"), session.output)
+            session.send(self.mock.last_code(self.other.phone))
+            status = session.wait()
+        self.assertEqual(status, 0, session.output)
+        self.assertIn(self.user.name.encode(), session.output.split(b"Code sent to")[1])
+        self.assert_one_send_to(self.other)
+
+
 class ConsoleLogin(StackCase):
     """The login recipe, run by pamtester under pam_wrapper (service "login")."""
 

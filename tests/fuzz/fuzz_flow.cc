@@ -71,6 +71,10 @@ struct Setup {
                                 "*     email=${user}@corp.example\n");
   // The shipped ca_file is the try-out provider's; the fuzzer's transport is a fake.
   std::string ca = "ca_file=" + dir.write("ca.pem", "not read: the transport is a fake\n");
+  // The local state would carry one input's sends into the next (the send
+  // limit); fuzz_store covers it. Off here, so each input runs alone.
+  std::string state = "state_file=" + dir.path() + "/state/state.db";
+  std::string no_limit = "send_limit={}";
   std::vector<std::unique_ptr<config::Loaded>> variants;
 
   Setup() {
@@ -80,8 +84,8 @@ struct Setup {
     CHECK(at != std::string::npos);
     text.replace(at, line.size(), "users_file = \"" + users + "\"");
     const std::string path = dir.write("pam_otp.conf", text, 0600);
-    variants.push_back(load({"config=" + path, ca}));
-    variants.push_back(load({"config=" + path, ca, "failmode=safe", "attempts=5", "resends=2", "resend_cooldown=0",
+    variants.push_back(load({"config=" + path, ca, state, no_limit}));
+    variants.push_back(load({"config=" + path, ca, state, no_limit, "failmode=safe", "attempts=5", "resends=2", "resend_cooldown=0",
                              "code_pattern=.", "channel=ask", "debug"}));
   }
 };
@@ -330,7 +334,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
 
   static const char* const kUsers[] = {"alice", "carol", "dave", "nobody"};
   flow::LoginRequest request{kUsers[in.ConsumeIntegralInRange(0, 3)], "sshd", "203.0.113.5", std::nullopt, false,
-                             std::nullopt, std::nullopt};
+                             std::nullopt, std::nullopt, ""};
   switch (in.ConsumeIntegralInRange(0, 4)) {
     case 0: request.authtok = Secret("hunter2"); break;
     case 1: {  // OpenSSH's failed-password marker, cut to some length

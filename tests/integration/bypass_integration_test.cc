@@ -27,15 +27,6 @@ std::size_t requests_to(const std::string& path) {
   return n;
 }
 
-// Is there a log line at this syslog priority that holds text?
-bool logged_at(const PamResult& r, int priority, const std::string& text) {
-  std::istringstream lines(r.log);
-  const std::string level = "SYSLOG(" + std::to_string(priority) + ")";
-  for (std::string line; std::getline(lines, line);)
-    if (line.find(level) != std::string::npos && line.find(text) != std::string::npos) return true;
-  return false;
-}
-
 // NSS spellings of alice that are not her passwd name (nss_alias_shim.c).
 struct AliasEnvironment {
   AliasEnvironment() { setenv("PAM_OTP_TEST_NSS_ALIASES", "ALICE=alice;alice@corp.example=alice", 1); }
@@ -188,7 +179,7 @@ BOOST_AUTO_TEST_CASE(tls_verification_failures_never_fail_open) {
       BOOST_TEST_INFO(c.name << ", failmode " << failmode << "\n" << r.describe());
       BOOST_TEST(r.rc == PAM_AUTHINFO_UNAVAIL);
       BOOST_TEST(r.prompts.size() == 1u);  // the password only
-      BOOST_TEST(logged_at(r, LOG_ERR, "result=untrusted_provider"));
+      BOOST_TEST(r.logged_at(LOG_ERR, "result=untrusted_provider"));
       BOOST_TEST(r.logged("TLS verification"));
       BOOST_TEST(!r.logged("result=failopen"));
     }
@@ -267,7 +258,7 @@ BOOST_AUTO_TEST_CASE(a_numeric_password_is_never_posted_as_a_code) {
   BOOST_TEST(r.rc == PAM_AUTH_ERR);
   BOOST_TEST(r.prompts.size() == 1u);  // ended at the first such answer
   BOOST_TEST(requests_to("/v1/otp/verify") == 0u);
-  BOOST_TEST(logged_at(r, LOG_ERR, "result=password_as_code"));
+  BOOST_TEST(r.logged_at(LOG_ERR, "result=password_as_code"));
   BOOST_TEST(r.logged("KbdInteractiveAuthentication yes"));
   BOOST_TEST(!r.logged("246810"));
 }
@@ -342,7 +333,7 @@ BOOST_AUTO_TEST_CASE(without_the_listed_methods_nobody_gets_in) {
       BOOST_TEST_INFO("SSH_AUTH_INFO_0=[" << info << "] " << scope << "\n" << r.describe());
       BOOST_TEST(r.rc == PAM_AUTH_ERR);
       BOOST_TEST(Shared::mock().requests().empty());
-      BOOST_TEST(logged_at(r, LOG_ERR, "result=ssh_methods_missing"));
+      BOOST_TEST(r.logged_at(LOG_ERR, "result=ssh_methods_missing"));
       BOOST_TEST(r.logged("AuthenticationMethods"));
     }
   }

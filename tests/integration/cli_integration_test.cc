@@ -14,6 +14,7 @@
 
 #include <algorithm>
 #include <csignal>
+#include <regex>
 #include <utility>
 
 #include "base/text.h"
@@ -59,7 +60,8 @@ struct CliFixture {
     waitpid(pid, &status, 0);
     return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
   }
-  std::string config_arg() const { return "--config " + pam.config_path(); }
+  // The local state in the test's directory, never /var/lib.
+  std::string config_arg() const { return "--config " + pam.config_path() + " --arg state_file=" + pam.state_path(); }
 };
 
 }  // namespace
@@ -436,6 +438,86 @@ BOOST_AUTO_TEST_CASE(try_out_without_its_server_says_so) {
   const auto r = run("try-out --server /nonexistent/otp-mock --dir /nonexistent/try-out");
   BOOST_TEST(r.status == 1);
   BOOST_TEST(r.has("/nonexistent/otp-mock: No such file or directory (pam-otp was built without the mock"));
+}
+
+// Recovery codes from the command line: printed once, hashes kept, used
+// through a real login, listed, revoked.
+BOOST_AUTO_TEST_CASE(recovery_codes_issue_list_use_and_revoke) {
+  const auto issued = run("recovery issue alice --count 3 " + config_arg());
+  BOOST_TEST(issued.status == 0);
+  BOOST_TEST(issued.has("Recovery codes for alice"));
+  const std::regex shape("[a-hjkmnp-z]{4}-[a-hjkmnp-z]{4}-[a-hjkmnp-z]{4}");
+  std::vector<std::string> codes;
+  for (std::sregex_iterator it(issued.output.begin(), issued.output.end(), shape), end; it != end; ++it)
+    codes.push_back(it->str());
+  BOOST_REQUIRE(codes.size() == 3u);
+  // Only hashes are in the file.
+  const std::string db = read_file(pam.state_path());
+  for (const auto& code : codes) BOOST_TEST(db.find(code.substr(0, 4) + code.substr(5, 4)) == std::string::npos);
+  BOOST_TEST(run("recovery list alice " + config_arg()).has("alice: 3 of 3 recovery codes left"));
+
+  // A login that types one in place of the code (recovery = "always").
+  pam.write_config(pam.default_config("recovery = \"always\""));
+  const auto r = pam.authenticate("alice", {say("alice-password"), say(codes[1])});
+  BOOST_TEST(r.rc == PAM_SUCCESS);
+  BOOST_TEST(r.logged("result=recovery_code user=alice"));
+  BOOST_TEST(r.logged("2 left"));
+  const auto again = pam.authenticate("alice", {say("alice-password"), say(codes[1]), say(codes[1]), say(codes[1])});
+  BOOST_TEST(again.rc == PAM_MAXTRIES);
+  const auto listed = run("recovery list alice " + config_arg());
+  BOOST_TEST(listed.has("alice: 2 of 3 recovery codes left"));
+  BOOST_TEST(listed.has("code 2: used "));
+  BOOST_TEST(listed.has("(" + pam.service + ")"));
+
+  BOOST_TEST(run("recovery revoke alice " + config_arg()).status == 0);
+  BOOST_TEST(run("recovery list alice " + config_arg()).has("alice has no recovery codes"));
+  BOOST_TEST(pam.authenticate("alice", {say("alice-password"), say(codes[0]), say(codes[0]), say(codes[0])}).rc == PAM_MAXTRIES);
+
+  BOOST_TEST(run("recovery issue nosuchuser " + config_arg()).has("no user 'nosuchuser' (no passwd entry)"));
+  BOOST_TEST(run("recovery issue alice --count 0 " + config_arg()).status == 2);
+  BOOST_TEST(run("recovery frobnicate alice").status == 2);
+}
+
+BOOST_AUTO_TEST_CASE(state_list_and_forget) {
+  pam.write_config(pam.default_config("remember = 3600\nremember_services = [\"" + pam.service +
+                                      "\"]\nsend_limit = { user = \"5/15m\" }"));
+  pam.rhost = "198.51.100.7";
+  BOOST_REQUIRE(pam.authenticate("alice", {say("alice-password"), code_for("+15551234567")}).rc == PAM_SUCCESS);
+  const auto listed = run("state list " + config_arg());
+  BOOST_TEST(listed.status == 0);
+  BOOST_TEST(listed.has("alice  " + pam.service + "  verified "));
+  BOOST_TEST(!listed.has("198.51.100.7"));  // the store holds a keyed hash, never the address
+  BOOST_TEST(run("state list alice " + config_arg()).has("alice: 1 of 5 codes sent in the last 15m (send_limit.user)"));
+  BOOST_TEST(pam.authenticate("alice", {say("alice-password")}).logged("result=remembered"));
+  BOOST_TEST(run("state forget alice " + config_arg()).has("Forgot alice's remembered logins"));
+  BOOST_TEST(run("state list " + config_arg()).has("No remembered logins."));
+  BOOST_TEST(pam.authenticate("alice", {say("alice-password"), code_for("+15551234567")}).logged("result=success"));
+}
+
+BOOST_AUTO_TEST_CASE(explain_names_the_caller_whose_code_it_is) {
+  pam.write_config(pam.default_config("destination_user = \"caller\""));
+  const auto r = run("test alice --explain --service su --ruser bob " + config_arg());
+  BOOST_TEST(r.status == 0);
+  BOOST_TEST(r.has("the code goes to bob's destination, not alice's"));
+  BOOST_TEST(r.has("email to b***@example.com"));
+  BOOST_TEST(run("test alice --explain --service sudo --ruser bob " + config_arg()).has("sms to +1******4567"));
+}
+
+// check reports a state file that cannot be used: a warning, or an error
+// when failmode = "recovery" depends on it.
+BOOST_AUTO_TEST_CASE(check_reports_the_state_files_health) {
+  BOOST_REQUIRE(::mkdir((pam.dir() + "/state").c_str(), 0700) == 0);
+  BOOST_REQUIRE(::chmod((pam.dir() + "/state").c_str(), 0777) == 0);
+  const auto warned = run("check --offline " + config_arg());
+  BOOST_TEST(warned.status == 0);
+  BOOST_TEST(warned.has("warning: key 'state_file': the local state cannot be used: " + pam.dir() +
+                        "/state is writable by group or others (mode 0777)"));
+  pam.write_config(pam.default_config("failmode = \"recovery\""));
+  const auto failed = run("check --offline " + config_arg());
+  BOOST_TEST(failed.status == 1);
+  BOOST_TEST(failed.has("failmode = \"recovery\" would refuse everyone while the provider is down"));
+  pam.write_config(pam.default_config("failmode = \"recovery\"\nrecovery = \"off\""));
+  BOOST_TEST(run("check --offline " + config_arg()).has("key 'failmode': \"recovery\" lets users in with a recovery code"));
 }
 
 // What enable and disable refuse before anything can change; the package

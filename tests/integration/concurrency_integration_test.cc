@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <ctime>
 #include <cstring>
 #include <fstream>
 #include <thread>
@@ -15,6 +16,7 @@
 #include "child_process.h"
 #include "pam_harness.h"
 #include "pam_wrapper_lock.h"
+#include "store/sqlite_store.h"
 
 using namespace otp::testing;
 
@@ -96,12 +98,17 @@ BOOST_AUTO_TEST_CASE(two_hundred_logins_at_once_in_separate_processes) {
   PamHarness pam;
   pam.service = kLoadService;
   pam.write_users(load_users_file());
+  // Every login reads and writes the local state: the send limit (read,
+  // then a write), the remembered-login lookup and, after the code, a write.
+  pam.write_config(pam.default_config("remember = 600\nremember_services = [\"" + std::string(kLoadService) +
+                                      "\"]\nsend_limit = { user = \"5/15m\", rhost = \"1000/1h\" }"));
   allow_many_codes();
   const std::string service_file = std::string("/etc/pam.d/") + kLoadService;
   BOOST_REQUIRE_MESSAGE(::access(service_file.c_str(), F_OK) != 0, service_file + " exists; not touching it");
   std::ofstream(service_file) << pam.stack_text();
   // Real libpam in each child (no pam_wrapper); users from nss_wrapper.
-  const std::vector<std::string> env = nss_only_environment();
+  std::vector<std::string> env = nss_only_environment();
+  env.push_back("OTP_LOGIN_RHOST=203.0.113.77");
   std::vector<pid_t> children;
   for (int i = 0; i < kLoadUsers; ++i)
     children.push_back(spawn_process({PAM_OTP_LOGIN_PATH, kLoadService, load_user(i), "load-password",
@@ -114,6 +121,14 @@ BOOST_AUTO_TEST_CASE(two_hundred_logins_at_once_in_separate_processes) {
   ::unlink(service_file.c_str());
   BOOST_TEST(succeeded == kLoadUsers);
   BOOST_TEST(Shared::mock().outbox().size() == static_cast<std::size_t>(kLoadUsers));
+  // No login gave up on the store (its wait is bounded by 1 s; a login that
+  // gave up would have gone on without writing): each one counted its send
+  // and remembered its client.
+  auto store = otp::store::open_sqlite_store(pam.state_path());
+  BOOST_TEST(store->remembered("", std::time(nullptr)).size() == static_cast<std::size_t>(kLoadUsers));
+  int sent = 0;
+  for (int i = 0; i < kLoadUsers; ++i) sent += store->count("send_user", load_user(i), 0);
+  BOOST_TEST(sent == kLoadUsers);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

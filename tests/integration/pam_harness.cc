@@ -225,6 +225,8 @@ std::string PamHarness::default_config(const std::string& top) const {
 std::string PamHarness::write_config(const std::string& text, mode_t mode) {
   config_sets_timeouts_ = text.rfind("timeout", 0) == 0 || text.find("\ntimeout") != std::string::npos ||
                           text.rfind("connect_timeout", 0) == 0 || text.find("\nconnect_timeout") != std::string::npos;
+  config_sets_state_ = text.rfind("state_file", 0) == 0 || text.find("\nstate_file") != std::string::npos;
+  config_sets_send_limit_ = text.rfind("send_limit", 0) == 0 || text.find("\nsend_limit") != std::string::npos;
   return dir_.write("pam_otp.conf", text, mode);
 }
 
@@ -241,6 +243,9 @@ std::string PamHarness::stack_text() const {
     out << "auth " << password_control << " " << pam_matrix_path() << " passdb=" << passdb_path() << "\n";
   out << lines_before_otp << "auth required " << module_path() << " config=" << config_path();
   for (const auto& arg : slow_build_arguments()) out << " " << arg;
+  if (module_args.find("state_file=") == std::string::npos && !config_sets_state_) out << " state_file=" << state_path();
+  // Most tests send many codes to one user; the send limit's own tests set it.
+  if (module_args.find("send_limit") == std::string::npos && !config_sets_send_limit_) out << " send_limit={}";
   out << " " << module_args << "\n"
       << lines_after_otp;
   return out.str();
@@ -257,6 +262,14 @@ pam_handle_t* start_pam(const std::string& service, const std::string& user, con
 
 }  // namespace
 
+bool PamResult::logged_at(int priority, const std::string& text) const {
+  std::istringstream lines(log);
+  const std::string level = "SYSLOG(" + std::to_string(priority) + ")";
+  for (std::string line; std::getline(lines, line);)
+    if (line.find(level) != std::string::npos && line.find(text) != std::string::npos) return true;
+  return false;
+}
+
 PamResult PamHarness::authenticate(const std::string& user, std::vector<Responder> answers, int flags) {
   write_stack();
   PamResult result;
@@ -266,6 +279,7 @@ PamResult PamHarness::authenticate(const std::string& user, std::vector<Responde
   const pam_conv conv{conversation, &script};
   pam_handle_t* ph = start_pam(service, user, conv);
   if (!rhost.empty()) pam_set_item(ph, PAM_RHOST, rhost.c_str());
+  if (!ruser.empty()) pam_set_item(ph, PAM_RUSER, ruser.c_str());
   for (const auto& entry : pam_env)
     if (pam_putenv(ph, entry.c_str()) != PAM_SUCCESS) throw std::runtime_error("pam_putenv failed: " + entry);
   // KEEPHANDLE first: libpamtest then never calls pam_end on our handle,

@@ -43,6 +43,8 @@ struct PamResult {
   std::chrono::milliseconds elapsed{0};
 
   bool logged(const std::string& text) const { return log.find(text) != std::string::npos; }
+  // Is there a log line at this syslog priority that holds text?
+  bool logged_at(int priority, const std::string& text) const;
   std::string describe() const;  // for failure messages
 };
 
@@ -66,6 +68,7 @@ class PamHarness {
   std::string lines_before_otp;
   std::string lines_after_otp;
   std::string rhost;
+  std::string ruser;  // PAM_RUSER, as su sets it to the invoking user
   std::string service = "otp-test";
   // NAME=VALUE entries put into the PAM environment before authenticating
   // (as sshd puts SSH_AUTH_INFO_0 there).
@@ -83,6 +86,9 @@ class PamHarness {
   std::string config_path() const { return dir() + "/pam_otp.conf"; }
   std::string users_path() const { return dir() + "/pam_otp.users"; }
   std::string passdb_path() const { return dir() + "/passdb"; }
+  // The local state: every stack passes state_file=this (never /var/lib)
+  // unless the test sets state_file itself.
+  std::string state_path() const { return dir() + "/state/state.db"; }
   // The service file for the current settings, into pam_wrapper's runtime directory.
   void write_stack() const;
   // The same stack as text (for a real /etc/pam.d file).
@@ -98,6 +104,8 @@ class PamHarness {
 
   TempDir dir_;
   bool config_sets_timeouts_ = false;
+  bool config_sets_state_ = false;
+  bool config_sets_send_limit_ = false;
 };
 
 // Writes passwd and group files for nss_wrapper and points it at them.

@@ -130,7 +130,7 @@ int run_login(const std::string& config_path, bool real_transport) {
   otp::flow::Services services{&conversation, clock, log, users,
                                real_transport ? otp::flow::TransportFactory(otp::http::make_curl_transport) : answering};
   otp::flow::LoginRequest request{"alice", "sshd", "203.0.113.5", otp::Secret("alice-password-long-enough"), false,
-                                  std::nullopt, std::nullopt};
+                                  std::nullopt, std::nullopt, ""};
   const auto result = otp::flow::run_login({"config=" + config_path}, request, services);
   return static_cast<int>(result);
 }
@@ -144,7 +144,8 @@ int main() {
   // value), and a second provider key carries it through a template into a
   // Basic header (base64) of the verify step.
   const std::string config = dir.write("pam_otp.conf",
-      "users_file = \"" + users + "\"\ntimeout = 2\nconnect_timeout = 1\n"
+      "users_file = \"" + users + "\"\nstate_file = \"" + dir.path() + "/state/state.db\"\n"
+      "timeout = 2\nconnect_timeout = 1\n"
       "[provider.corp]\nbase_url = \"https://127.0.0.1:1\"\n"
       "api_key = \"" + std::string(kCanary) + "\"\n"
       "auth = { scheme = \"bearer\", token = \"${api_key}\" }\n"

@@ -176,6 +176,8 @@ class DebianPackage(unittest.TestCase):
         install = run(["dpkg", "-i", self.deb])
         self.assertEqual(install.returncode, 0, install.stdout + install.stderr)
         files = [line for line in run(["dpkg", "-L", PACKAGE]).stdout.splitlines() if os.path.isfile(line)]
+        state_dir = os.stat(os.path.dirname(TRY_OUT_DIR))
+        self.assertEqual((oct(state_dir.st_mode & 0o777), state_dir.st_uid), ("0o700", 0), "the state directory")
         self.assertGreater(len(files), 20, files)
         try:
             self.check_installed_files()
@@ -322,6 +324,11 @@ class DebianPackage(unittest.TestCase):
         self.write_config(shipped.replace(f'ca_file = "{TRY_OUT_DIR}/ca.pem"', f'ca_file = "{mock.ca}"')
                           .replace('base_url = "https://127.0.0.1:8443"', f'base_url = "{mock.url}"'))
         mock.reset()
+        # alice had codes sent already: clear her send_limit counter (5 per
+        # 15 minutes), as an administrator testing a lot would.
+        forget = self.pam_otp("state", "forget", "alice")
+        self.assertEqual(forget.returncode, 0, forget.stdout + forget.stderr)
+        self.assertIn("Forgot alice's remembered logins and send_limit counter.", forget.stdout)
         self.assertTrue(os.access("/usr/sbin/sshd", os.X_OK), "scripts/test installs openssh-server")
         # sshd's Debian defaults: its password method would answer the code prompt.
         self.write_sshd_config("KbdInteractiveAuthentication no\n")
@@ -469,6 +476,9 @@ class DebianPackage(unittest.TestCase):
         self.assertIn("successfully authenticated", output)
         outbox = mock.outbox()
         self.assertEqual([m["to"] for m in outbox], [ALICE_PHONE])
+        # The login counted its send in the package's state file (send_limit).
+        state = os.stat("/var/lib/pam_otp/state.db")
+        self.assertEqual((oct(state.st_mode & 0o777), state.st_uid), ("0o600", 0), "the state file")
 
 
 if __name__ == "__main__":

@@ -56,8 +56,13 @@ class FakeConversation final : public flow::Conversation {
 class FakeClock final : public flow::Clock {
  public:
   std::chrono::steady_clock::time_point t{std::chrono::hours(1000)};
+  std::int64_t unix{1'800'000'000};
   std::chrono::steady_clock::time_point now() override { return t; }
-  void advance(std::chrono::seconds s) { t += s; }
+  std::int64_t unix_time() override { return unix; }
+  void advance(std::chrono::seconds s) {
+    t += s;
+    unix += s.count();
+  }
 };
 
 class FakeUserDirectory final : public flow::UserDirectory {

@@ -16,7 +16,8 @@
 // asking the mock (pair it with the mock's fixed_code setting), and
 // OTP_LOGIN_TIMES=1 prints, per login, "login <CLOCK_MONOTONIC ns at the
 // end of pam_authenticate> <pam_authenticate's duration in us> <peak
-// resident memory of the process so far, KiB>".
+// resident memory of the process so far, KiB>". OTP_LOGIN_RHOST=ADDR sets
+// PAM_RHOST (a remote login, as sshd's).
 #include <fcntl.h>
 #include <security/pam_appl.h>
 #include <spawn.h>
@@ -145,6 +146,7 @@ bool login_once(const char* service, const char* user, Login& login) {
     std::fprintf(stderr, "otp-login %s: pam_start: %s\n", user, pam_strerror(nullptr, started));
     return false;
   }
+  if (const char* rhost = std::getenv("OTP_LOGIN_RHOST")) pam_set_item(ph, PAM_RHOST, rhost);
   const long long start = monotonic_ns();
   const int rc = pam_authenticate(ph, 0);
   const long long end = monotonic_ns();

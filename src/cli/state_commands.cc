@@ -1,0 +1,215 @@
+// pam-otp recovery (issue, list, revoke) and pam-otp state (list, forget):
+// the administrator's view of the local state (state_file).
+#include <pwd.h>
+
+#include <ctime>
+#include <iostream>
+
+#include "cli/commands.h"
+#include "store/recovery_codes.h"
+#include "store/sqlite_store.h"
+
+namespace otp::cli {
+namespace {
+
+constexpr char kRecoveryUsage[] = R"(Usage: pam-otp recovery issue USER [--count N] [--config PATH] [--arg KEY=VALUE]...
+       pam-otp recovery list USER
+       pam-otp recovery revoke USER
+
+Recovery codes let USER in when the phone is lost (recovery = "always") or
+the provider is down (failmode = "recovery"); each works once.
+
+  issue    make N new codes (default 10, at most 100), replacing USER's
+           earlier ones, and print them once: only their slow salted hashes
+           (scrypt) are kept in state_file. Hand them over on paper or in a
+           password manager.
+  list     how many of USER's codes are left, and when and through which
+           service each used one was used
+  revoke   remove all of USER's codes
+
+USER is looked up as a login would (the passwd name). The codes are kept in
+the config's state_file (default /var/lib/pam_otp/state.db): run as root.
+Exit status: 0 done, 1 failed, 2 usage error.
+)";
+
+constexpr char kStateUsage[] = R"(Usage: pam-otp state list [USER] [--config PATH] [--arg KEY=VALUE]...
+       pam-otp state forget USER
+
+  list     the remembered logins (remember = SECONDS): user, service, when
+           the code was verified and until when the client skips it; with
+           USER, also the codes sent to USER within send_limit.user
+  forget   remove USER's remembered logins and send_limit counter
+
+The state is the config's state_file (default /var/lib/pam_otp/state.db):
+run as root. Exit status: 0 done, 1 failed, 2 usage error.
+)";
+
+std::string when(std::int64_t unix_time) {
+  const std::time_t t = static_cast<std::time_t>(unix_time);
+  std::tm tm{};
+  char text[32];
+  if (::gmtime_r(&t, &tm) == nullptr || std::strftime(text, sizeof text, "%Y-%m-%d %H:%M UTC", &tm) == 0) return "?";
+  return text;
+}
+
+std::int64_t now() { return static_cast<std::int64_t>(std::time(nullptr)); }
+
+// The passwd name of USER, as a login would use it.
+std::optional<std::string> canonical_user(const std::string& name, const char* command, std::ostream& err) {
+  if (const passwd* pw = ::getpwnam(name.c_str())) return std::string(pw->pw_name);
+  err << "pam-otp " << command << ": no user '" << name << "' (no passwd entry)\n";
+  return std::nullopt;
+}
+
+struct Parsed {
+  CommonOptions common;
+  std::vector<std::string> words;  // action, USER
+  int count = 10;
+};
+
+bool parse(const std::vector<std::string>& arguments, Parsed& p, const char* command, const char* usage,
+           std::ostream& err) {
+  std::vector<std::string> args = arguments;
+  if (!take_common_options(args, p.common, err)) return false;
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    if (args[i] == "--count" && i + 1 < args.size()) {
+      const std::string& v = args[++i];
+      if (v.empty() || v.size() > 3 || v.find_first_not_of("0123456789") != std::string::npos ||
+          std::stoi(v) < 1 || std::stoi(v) > 100) {
+        err << "pam-otp " << command << ": --count must be from 1 to 100, not '" << v << "'\n";
+        return false;
+      }
+      p.count = std::stoi(v);
+    } else if (!args[i].empty() && args[i][0] == '-') {
+      err << "pam-otp " << command << ": unexpected argument '" << args[i] << "'\n" << usage;
+      return false;
+    } else {
+      p.words.push_back(args[i]);
+    }
+  }
+  return true;
+}
+
+// The configuration, and the store it names; nullptr after saying why.
+std::unique_ptr<store::Store> open_state(const CommonOptions& common, const char* command, std::ostream& err,
+                                         std::unique_ptr<config::Loaded>& loaded) {
+  loaded = load_or_report(common.module_args, err);
+  if (!loaded) {
+    err << "pam-otp " << command << ": the configuration has errors (pam-otp check)\n";
+    return nullptr;
+  }
+  try {
+    return store::open_sqlite_store(loaded->config.state_file);
+  } catch (const std::exception& e) {
+    err << "pam-otp " << command << ": " << e.what() << "\n";
+    return nullptr;
+  }
+}
+
+int issue(store::Store& state, const std::string& user, int count, std::ostream& out) {
+  const auto codes = store::make_recovery_codes(count);
+  const std::string salt = store::make_salt();
+  std::vector<std::string> hashes;
+  for (const auto& code : codes)
+    hashes.push_back(store::hash_recovery_code(*store::normalize_recovery_code(code.reveal()), salt));
+  state.set_recovery_codes(user, salt, hashes, now());
+  out << "Recovery codes for " << user << " (each works once; earlier ones no longer work):\n\n";
+  for (const auto& code : codes) out << "  " << code.reveal() << "\n";
+  out << "\nThey are shown only now. Keep them where " << user << " can reach them without this machine.\n";
+  return kExitOk;
+}
+
+int list_codes(store::Store& state, const std::string& user, std::ostream& out) {
+  const auto batch = state.recovery_codes(user);
+  if (!batch) {
+    out << user << " has no recovery codes (pam-otp recovery issue " << user << ")\n";
+    return kExitOk;
+  }
+  int left = 0;
+  for (const auto& c : batch->codes) left += c.used_at ? 0 : 1;
+  out << user << ": " << left << " of " << batch->codes.size() << " recovery codes left, issued "
+      << when(batch->issued_at) << "\n";
+  int number = 0;
+  for (const auto& c : batch->codes) {
+    ++number;
+    if (c.used_at) out << "  code " << number << ": used " << when(*c.used_at) << " (" << c.used_by << ")\n";
+  }
+  return kExitOk;
+}
+
+}  // namespace
+
+int run_recovery(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
+  Parsed p;
+  if (!parse(args, p, "recovery", kRecoveryUsage, err)) return kExitUsage;
+  if (p.common.help) {
+    out << kRecoveryUsage;
+    return kExitOk;
+  }
+  const bool known = p.words.size() == 2 && (p.words[0] == "issue" || p.words[0] == "list" || p.words[0] == "revoke");
+  if (!known) {
+    err << kRecoveryUsage;
+    return kExitUsage;
+  }
+  const auto user = canonical_user(p.words[1], "recovery", err);
+  if (!user) return kExitFailed;
+  std::unique_ptr<config::Loaded> loaded;
+  const auto state = open_state(p.common, "recovery", err, loaded);
+  if (!state) return kExitFailed;
+  try {
+    if (p.words[0] == "issue") return issue(*state, *user, p.count, out);
+    if (p.words[0] == "list") return list_codes(*state, *user, out);
+    state->set_recovery_codes(*user, "", {}, now());
+    out << "Removed " << *user << "'s recovery codes.\n";
+    return kExitOk;
+  } catch (const std::exception& e) {
+    err << "pam-otp recovery: " << e.what() << "\n";
+    return kExitFailed;
+  }
+}
+
+int run_state(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
+  Parsed p;
+  if (!parse(args, p, "state", kStateUsage, err)) return kExitUsage;
+  if (p.common.help) {
+    out << kStateUsage;
+    return kExitOk;
+  }
+  const bool list = !p.words.empty() && p.words[0] == "list" && p.words.size() <= 2;
+  const bool forget = p.words.size() == 2 && p.words[0] == "forget";
+  if (!list && !forget) {
+    err << kStateUsage;
+    return kExitUsage;
+  }
+  std::string user;
+  if (p.words.size() == 2) {
+    const auto canonical = canonical_user(p.words[1], "state", err);
+    if (!canonical) return kExitFailed;
+    user = *canonical;
+  }
+  std::unique_ptr<config::Loaded> loaded;
+  const auto state = open_state(p.common, "state", err, loaded);
+  if (!state) return kExitFailed;
+  try {
+    if (forget) {
+      state->forget(user);
+      out << "Forgot " << user << "'s remembered logins and send_limit counter.\n";
+      return kExitOk;
+    }
+    const auto remembered = state->remembered(user, now());
+    if (remembered.empty()) out << "No remembered logins" << (user.empty() ? "" : " for " + user) << ".\n";
+    for (const auto& r : remembered)
+      out << r.user << "  " << r.service << "  verified " << when(r.created_at) << ", remembered until "
+          << when(r.expires_at) << "  (client " << r.key_hash.substr(0, 12) << ")\n";
+    const auto& limit = loaded->config.send_limit_user;
+    if (!user.empty() && limit.on())
+      out << user << ": " << state->count("send_user", user, now() - limit.window) << " of " << limit.max
+          << " codes sent in the last " << config::rate_limit_text({1, limit.window}).substr(2) << " (send_limit.user)\n";
+    return kExitOk;
+  } catch (const std::exception& e) {
+    err << "pam-otp state: " << e.what() << "\n";
+    return kExitFailed;
+  }
+}
+
+}  // namespace otp::cli

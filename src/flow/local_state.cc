@@ -1,0 +1,163 @@
+#include "flow/local_state.h"
+
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+
+#include <algorithm>
+
+#include "base/text.h"
+#include "store/recovery_codes.h"
+#include "store/sqlite_store.h"
+
+namespace otp::flow {
+
+StoreOpener sqlite_store_opener() {
+  return [](const std::string& path) { return store::open_sqlite_store(path); };
+}
+
+std::string ssh_keys_of(const std::optional<std::string>& auth_info) {
+  std::string keys;
+  if (!auth_info) return keys;
+  std::size_t start = 0;
+  while (start < auth_info->size()) {
+    std::size_t end = auth_info->find('\n', start);
+    if (end == std::string::npos) end = auth_info->size();
+    const std::string_view line(auth_info->data() + start, end - start);
+    if (line.starts_with("publickey ")) keys.append(line).append("\n");
+    start = end + 1;
+  }
+  return keys;
+}
+
+store::Store* LocalState::store() {
+  if (store_ || broken_) return store_.get();
+  try {
+    store_ = open_(cfg_.state_file);
+  } catch (const std::exception& e) {
+    failed("cannot open the state file", e);
+  }
+  return store_.get();
+}
+
+// Once per login: the first failure says what is off; later ones add nothing.
+void LocalState::failed(const std::string& what, const std::exception& e) {
+  if (!broken_)
+    log_.log(LOG_ERR, "state: " + what + ": " + sanitize(e.what(), 300) +
+                          "; for this login no remembered login, recovery code or send limit applies "
+                          "(pam-otp check shows the state file's health)");
+  broken_ = true;
+  store_.reset();
+}
+
+std::string LocalState::keyed_hash(const std::string& purpose, const std::string& text) {
+  const std::string key = store_->hash_key();
+  const std::string data = purpose + '\0' + text;
+  unsigned char mac[EVP_MAX_MD_SIZE];
+  unsigned int length = 0;
+  HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()), reinterpret_cast<const unsigned char*>(data.data()),
+       data.size(), mac, &length);
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string hex;
+  for (unsigned int i = 0; i < length; ++i) hex += {kHex[mac[i] >> 4], kHex[mac[i] & 15]};
+  return hex;
+}
+
+namespace {
+
+bool listed(const std::vector<std::string>& services, const std::string& service) {
+  return std::find(services.begin(), services.end(), service) != services.end();
+}
+
+std::string client_key(const Client& c) { return c.user + '\0' + c.rhost + '\0' + c.service + '\0' + c.ssh_key; }
+
+}  // namespace
+
+bool LocalState::remembered(const Client& client, std::int64_t now) {
+  if (cfg_.remember <= 0 || client.rhost.empty() || !listed(cfg_.remember_services, client.service)) return false;
+  if (store() == nullptr) return false;
+  try {
+    return store_->is_remembered(client.user, keyed_hash("remember", client_key(client)), now);
+  } catch (const std::exception& e) {
+    failed("cannot look up remembered logins", e);
+    return false;
+  }
+}
+
+void LocalState::remember(const Client& client, std::int64_t now) {
+  if (cfg_.remember <= 0 || client.rhost.empty() || !listed(cfg_.remember_services, client.service)) return;
+  if (store() == nullptr) return;
+  try {
+    store_->remember({client.user, keyed_hash("remember", client_key(client)), client.service, now,
+                      now + cfg_.remember});
+  } catch (const std::exception& e) {
+    failed("cannot remember the login", e);
+  }
+}
+
+std::optional<SendRefusal> LocalState::take_send(const std::string& user, const std::string& rhost, std::int64_t now) {
+  std::vector<store::Limit> limits;
+  std::vector<std::string> names;
+  if (cfg_.send_limit_user.on()) {
+    limits.push_back({"send_user", user, cfg_.send_limit_user.max, cfg_.send_limit_user.window});
+    names.push_back("send_limit.user " + config::rate_limit_text(cfg_.send_limit_user) + " reached for " + user);
+  }
+  if (cfg_.send_limit_rhost.on() && !rhost.empty()) {
+    if (store() == nullptr) return std::nullopt;
+    try {
+      limits.push_back({"send_rhost", keyed_hash("rhost", rhost), cfg_.send_limit_rhost.max,
+                        cfg_.send_limit_rhost.window});
+    } catch (const std::exception& e) {
+      failed("cannot count codes sent", e);
+      return std::nullopt;
+    }
+    names.push_back("send_limit.rhost " + config::rate_limit_text(cfg_.send_limit_rhost) + " reached for " +
+                    sanitize(rhost, 100));
+  }
+  if (limits.empty() || store() == nullptr) return std::nullopt;
+  try {
+    if (auto reached = store_->take(limits, now)) return SendRefusal{names[reached->index], reached->retry_after};
+  } catch (const std::exception& e) {
+    failed("cannot count codes sent", e);
+  }
+  return std::nullopt;
+}
+
+bool LocalState::has_recovery_codes(const std::string& user) {
+  if (store() == nullptr) return false;
+  try {
+    const auto batch = store_->recovery_codes(user);
+    return batch && std::any_of(batch->codes.begin(), batch->codes.end(), [](const auto& c) { return !c.used_at; });
+  } catch (const std::exception& e) {
+    failed("cannot read recovery codes", e);
+    return false;
+  }
+}
+
+RecoveryAnswer LocalState::use_recovery_code(const std::string& user, const Secret& code, const std::string& service,
+                                             std::int64_t now) {
+  if (store() == nullptr) return {};
+  try {
+    const auto batch = store_->recovery_codes(user);
+    if (!batch || std::none_of(batch->codes.begin(), batch->codes.end(), [](const auto& c) { return !c.used_at; }))
+      return {RecoveryCheck::NoCodes};
+    // Every code tried counts, before it is checked: logins racing in
+    // parallel cannot try more than the limit between them.
+    const store::Limit tries{"recovery_tried", user, kRecoveryTries, kRecoveryTryWindow};
+    if (const auto reached = store_->take({tries}, now)) return {RecoveryCheck::Locked, 0, reached->retry_after};
+    const std::string hash = store::hash_recovery_code(code, batch->salt);
+    int left = 0;
+    std::optional<std::int64_t> match;
+    for (const auto& c : batch->codes) {
+      if (c.used_at) continue;
+      if (!match && store::same_hash(c.hash, hash)) match = c.id;
+      else ++left;
+    }
+    if (match && store_->use_recovery_code(user, *match, now, service)) return {RecoveryCheck::Accepted, left};
+    return {RecoveryCheck::Wrong};
+  } catch (const std::exception& e) {
+    failed("cannot check the recovery code", e);
+    return {};
+  }
+}
+
+}  // namespace otp::flow

@@ -1,0 +1,90 @@
+// The policies built on the local store, for one login: remembered logins,
+// the send limit and recovery codes. The store is opened when a policy first
+// needs it; when it cannot be, the login goes on as without a store
+// (nothing remembered, no send limit, no recovery code) and says so once,
+// at LOG_ERR. docs/design.md, "Local state".
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "base/logger.h"
+#include "base/secret.h"
+#include "config/config.h"
+#include "store/store.h"
+
+namespace otp::flow {
+
+using StoreOpener = std::function<std::unique_ptr<store::Store>(const std::string& path)>;
+// The real one: the SQLite store at the path.
+StoreOpener sqlite_store_opener();
+
+// Who, from where, through what: the key of a remembered login.
+struct Client {
+  std::string user;     // canonical
+  std::string rhost;    // PAM_RHOST; empty for local logins
+  std::string service;
+  std::string ssh_key;  // the publickey lines of SSH_AUTH_INFO_0, or ""
+};
+
+// The publickey lines of sshd's SSH_AUTH_INFO_0 ("publickey ssh-ed25519 AAAA..."), joined.
+std::string ssh_keys_of(const std::optional<std::string>& auth_info);
+
+struct SendRefusal {
+  std::string limit;  // "send_limit.user 5/15m reached for alice"
+  long retry_after = 0;  // seconds
+};
+
+enum class RecoveryCheck {
+  Accepted,
+  Wrong,        // not one of the user's unused codes
+  NoCodes,      // the user has none left (or never had any)
+  Locked,       // too many wrong recovery codes lately
+  Unavailable,  // the store cannot be used
+};
+
+struct RecoveryAnswer {
+  RecoveryCheck check = RecoveryCheck::Unavailable;
+  int left = 0;           // unused codes after this one (Accepted)
+  long retry_after = 0;   // seconds (Locked)
+};
+
+// Recovery codes a user may try, right or wrong, across logins: this many
+// in kRecoveryTryWindow seconds; then recovery is locked until one expires.
+inline constexpr int kRecoveryTries = 5;
+inline constexpr int kRecoveryTryWindow = 15 * 60;
+
+class LocalState {
+ public:
+  LocalState(const config::Config& cfg, StoreOpener open, Logger& log) : cfg_(cfg), open_(std::move(open)), log_(log) {}
+
+  // May this client skip the code (remember, remember_services, rhost)?
+  bool remembered(const Client& client, std::int64_t now);
+  // After a verified code: remember the client, when the config says so.
+  void remember(const Client& client, std::int64_t now);
+  // Counts a send for `user` (the destination's owner) and the rhost, or
+  // says which limit refuses it.
+  std::optional<SendRefusal> take_send(const std::string& user, const std::string& rhost, std::int64_t now);
+  // Does the user have unused recovery codes? false when the store fails too.
+  bool has_recovery_codes(const std::string& user);
+  // A typed recovery code (normalized), checked and, when right, used up.
+  RecoveryAnswer use_recovery_code(const std::string& user, const Secret& code, const std::string& service,
+                                   std::int64_t now);
+
+  // The store, opened on first use; nullptr when it cannot be (logged once).
+  store::Store* store();
+
+ private:
+  std::string keyed_hash(const std::string& purpose, const std::string& text);
+  void failed(const std::string& what, const std::exception& e);
+
+  const config::Config& cfg_;
+  StoreOpener open_;
+  Logger& log_;
+  std::unique_ptr<store::Store> store_;
+  bool broken_ = false;
+};
+
+}  // namespace otp::flow

@@ -1,0 +1,387 @@
+#include "store/sqlite_store.h"
+
+#include <fcntl.h>
+#include <sqlite3.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <openssl/rand.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <thread>
+
+
+namespace otp::store {
+namespace {
+
+using std::chrono::milliseconds;
+using std::chrono::steady_clock;
+
+std::string mode_text(mode_t mode) {
+  char text[8];
+  std::snprintf(text, sizeof text, "0%03o", static_cast<unsigned>(mode & 07777));
+  return text;
+}
+
+std::string owner_problem(const struct stat& st) {
+  if (st.st_uid == ::geteuid()) return "";
+  return "is owned by uid " + std::to_string(st.st_uid) + ", not by " +
+         (::geteuid() == 0 ? std::string("root") : "uid " + std::to_string(::geteuid()));
+}
+
+// The directory must be a real one of ours that nobody else can write to,
+// so that nobody else can put a file or a link in the database's place.
+void check_directory(const std::string& dir, bool create) {
+  struct stat st {};
+  if (::lstat(dir.c_str(), &st) != 0 && errno == ENOENT && create) {
+    if (::mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST)
+      throw Error(dir + ": cannot create the state directory: " + std::strerror(errno));
+  }
+  if (::lstat(dir.c_str(), &st) != 0) throw Error(dir + ": " + std::strerror(errno));
+  if (S_ISLNK(st.st_mode)) throw Error(dir + " is a symbolic link; the state directory must be a real directory");
+  if (!S_ISDIR(st.st_mode)) throw Error(dir + " is not a directory");
+  if (auto problem = owner_problem(st); !problem.empty()) throw Error(dir + " " + problem);
+  if ((st.st_mode & 022) != 0)
+    throw Error(dir + " is writable by group or others (mode " + mode_text(st.st_mode) + "); chmod 0700 " + dir);
+}
+
+// The file: created 0600 here (SQLite would use 0644 less the umask), then
+// checked like the secrets file. Its -wal and -shm files inherit its mode.
+void check_file(const std::string& path, bool create) {
+  const int fd = ::open(path.c_str(), O_RDWR | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK | (create ? O_CREAT : 0), 0600);
+  if (fd < 0) {
+    if (errno == ELOOP) throw Error(path + " is a symbolic link; the state file must be a regular file");
+    throw Error(path + ": " + std::strerror(errno));
+  }
+  struct stat st {};
+  const int rc = ::fstat(fd, &st);
+  ::close(fd);
+  if (rc != 0) throw Error(path + ": " + std::strerror(errno));
+  if (!S_ISREG(st.st_mode)) throw Error(path + " is not a regular file");
+  if (auto problem = owner_problem(st); !problem.empty()) throw Error(path + " " + problem);
+  if ((st.st_mode & 077) != 0)
+    throw Error(path + " is readable or writable by group or others (mode " + mode_text(st.st_mode) + "); chmod 0600 " +
+                path);
+}
+
+struct CloseDb {
+  void operator()(sqlite3* db) const { sqlite3_close_v2(db); }
+};
+
+// One open database, and how long its calls have waited for other
+// processes' locks (at most the budget, summed over the calls).
+class Connection {
+ public:
+  Connection(std::string path, milliseconds budget) : path_(std::move(path)), budget_(budget) {
+    sqlite3* db = nullptr;
+    const int rc = sqlite3_open_v2(path_.c_str(), &db,
+                                   SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOFOLLOW | SQLITE_OPEN_NOMUTEX, nullptr);
+    db_.reset(db);
+    if (rc != SQLITE_OK) throw Error(path_ + ": " + (db ? sqlite3_errmsg(db) : sqlite3_errstr(rc)));
+    sqlite3_extended_result_codes(db, 1);
+    sqlite3_busy_handler(db, &Connection::on_busy, this);
+  }
+
+  sqlite3* db() const { return db_.get(); }
+  const std::string& path() const { return path_; }
+
+  [[noreturn]] void fail(const std::string& what) const {
+    const int code = sqlite3_extended_errcode(db_.get()) & 0xff;
+    const bool busy = code == SQLITE_BUSY || code == SQLITE_LOCKED;
+    throw Error(path_ + ": " + what + ": " + sqlite3_errmsg(db_.get()) +
+                (busy ? " (after waiting " + std::to_string(std::chrono::duration_cast<milliseconds>(budget_).count()) + " ms for other logins)" : ""));
+  }
+
+  void exec(const std::string& sql) {
+    if (sqlite3_exec(db_.get(), sql.c_str(), nullptr, nullptr, nullptr) != SQLITE_OK) fail(sql.substr(0, 40));
+  }
+
+ private:
+  // SQLite calls this while another connection holds the lock it needs.
+  static int on_busy(void* self, int /*count*/) {
+    auto* c = static_cast<Connection*>(self);
+    if (c->waited_ >= c->budget_) return 0;
+    const auto start = steady_clock::now();
+    std::this_thread::sleep_for(std::min<steady_clock::duration>(c->budget_ - c->waited_, milliseconds(2)));
+    c->waited_ += steady_clock::now() - start;
+    return 1;
+  }
+
+  std::string path_;
+  std::unique_ptr<sqlite3, CloseDb> db_;
+  steady_clock::duration budget_;
+  steady_clock::duration waited_{0};
+};
+
+// A prepared statement, finalized on every path.
+class Statement {
+ public:
+  Statement(Connection& c, const char* sql) : c_(c) {
+    if (sqlite3_prepare_v2(c.db(), sql, -1, &stmt_, nullptr) != SQLITE_OK) c.fail("prepare");
+  }
+  Statement(const Statement&) = delete;
+  Statement& operator=(const Statement&) = delete;
+  ~Statement() { sqlite3_finalize(stmt_); }
+
+  Statement& bind(int i, const std::string& text) {
+    return check(sqlite3_bind_text(stmt_, i, text.data(), static_cast<int>(text.size()), SQLITE_TRANSIENT));
+  }
+  Statement& bind(int i, std::int64_t n) { return check(sqlite3_bind_int64(stmt_, i, n)); }
+  Statement& bind_blob(int i, const std::string& bytes) {
+    return check(sqlite3_bind_blob(stmt_, i, bytes.data(), static_cast<int>(bytes.size()), SQLITE_TRANSIENT));
+  }
+
+  // true for a row, false when done.
+  bool step() {
+    const int rc = sqlite3_step(stmt_);
+    if (rc == SQLITE_ROW) return true;
+    if (rc == SQLITE_DONE) return false;
+    c_.fail(sqlite3_sql(stmt_) ? std::string(sqlite3_sql(stmt_)).substr(0, 40) : "step");
+  }
+  void run() {
+    while (step()) {
+    }
+  }
+  std::int64_t step_integer() { return step() ? integer(0) : 0; }
+  std::string step_text() { return step() ? text(0) : ""; }
+
+  bool is_null(int col) const { return sqlite3_column_type(stmt_, col) == SQLITE_NULL; }
+  std::int64_t integer(int col) const { return sqlite3_column_int64(stmt_, col); }
+  // Whatever type the column holds, as bytes (the store reads back what it
+  // wrote, but a damaged or hand-edited file may hold anything).
+  std::string blob(int col) const {
+    const void* p = sqlite3_column_blob(stmt_, col);
+    const int n = sqlite3_column_bytes(stmt_, col);
+    return p != nullptr && n > 0 ? std::string(static_cast<const char*>(p), static_cast<std::size_t>(n)) : "";
+  }
+  std::string text(int col) const {
+    const unsigned char* p = sqlite3_column_text(stmt_, col);
+    const int n = sqlite3_column_bytes(stmt_, col);
+    return p != nullptr && n > 0 ? std::string(reinterpret_cast<const char*>(p), static_cast<std::size_t>(n)) : "";
+  }
+
+ private:
+  Statement& check(int rc) {
+    if (rc != SQLITE_OK) c_.fail("bind");
+    return *this;
+  }
+  Connection& c_;
+  sqlite3_stmt* stmt_ = nullptr;
+};
+
+// BEGIN IMMEDIATE (takes the write lock up front, so a writer never fails
+// half-way on a lock upgrade) or DEFERRED; rolled back unless committed.
+class Transaction {
+ public:
+  explicit Transaction(Connection& c, bool write = true) : c_(c) { c.exec(write ? "BEGIN IMMEDIATE" : "BEGIN"); }
+  Transaction(const Transaction&) = delete;
+  Transaction& operator=(const Transaction&) = delete;
+  ~Transaction() {
+    if (!done_) sqlite3_exec(c_.db(), "ROLLBACK", nullptr, nullptr, nullptr);
+  }
+  void commit() {
+    c_.exec("COMMIT");
+    done_ = true;
+  }
+
+ private:
+  Connection& c_;
+  bool done_ = false;
+};
+
+// Migration N takes the schema from version N-1 to N. Never edit one that
+// has shipped: add the next.
+const char* const kMigrations[] = {
+    // 1
+    "CREATE TABLE meta(name TEXT PRIMARY KEY, value BLOB NOT NULL);"
+    "CREATE TABLE recovery_batches(user TEXT PRIMARY KEY, salt BLOB NOT NULL, issued_at INTEGER NOT NULL);"
+    "CREATE TABLE recovery_codes(id INTEGER PRIMARY KEY, user TEXT NOT NULL, hash BLOB NOT NULL,"
+    "  used_at INTEGER, used_by TEXT);"
+    "CREATE INDEX recovery_codes_by_user ON recovery_codes(user);"
+    "CREATE TABLE remembered(user TEXT NOT NULL, key_hash TEXT NOT NULL, service TEXT NOT NULL,"
+    "  created_at INTEGER NOT NULL, expires_at INTEGER NOT NULL, PRIMARY KEY(user, key_hash));"
+    "CREATE TABLE events(kind TEXT NOT NULL, key TEXT NOT NULL, at INTEGER NOT NULL);"
+    "CREATE INDEX events_by_key ON events(kind, key, at);"
+    "CREATE INDEX events_by_time ON events(at);",
+};
+static_assert(std::size(kMigrations) == kSchemaVersion);
+
+// Events older than this are gone whatever their limit (send_limit windows
+// are at most 30 days).
+constexpr std::int64_t kEventHorizon = 31 * 86400;
+
+class SqliteStore final : public Store {
+ public:
+  SqliteStore(const std::string& path, const SqliteOptions& options) : c_(path, options.wait_budget) {
+    if (Statement(c_, "PRAGMA journal_mode").step_text() != "wal") Statement(c_, "PRAGMA journal_mode=WAL").step_text();
+    c_.exec("PRAGMA synchronous=NORMAL");
+    migrate();
+  }
+
+  std::string hash_key() override {
+    if (key_.empty()) {
+      Statement s(c_, "SELECT value FROM meta WHERE name = 'hash_key'");
+      if (s.step()) key_ = s.blob(0);
+      if (key_.size() != 32) throw Error(c_.path() + ": the hash key is missing or damaged");
+    }
+    return key_;
+  }
+
+  void set_recovery_codes(const std::string& user, const std::string& salt, const std::vector<std::string>& hashes,
+                          std::int64_t now) override {
+    Transaction tx(c_);
+    Statement(c_, "DELETE FROM recovery_codes WHERE user = ?").bind(1, user).run();
+    Statement(c_, "DELETE FROM recovery_batches WHERE user = ?").bind(1, user).run();
+    if (!hashes.empty()) {
+      Statement(c_, "INSERT INTO recovery_batches(user, salt, issued_at) VALUES(?, ?, ?)")
+          .bind(1, user).bind_blob(2, salt).bind(3, now).run();
+      for (const auto& hash : hashes)
+        Statement(c_, "INSERT INTO recovery_codes(user, hash) VALUES(?, ?)").bind(1, user).bind_blob(2, hash).run();
+    }
+    tx.commit();
+  }
+
+  std::optional<RecoveryBatch> recovery_codes(const std::string& user) override {
+    Transaction tx(c_, false);  // one snapshot for both reads
+    Statement batch(c_, "SELECT salt, issued_at FROM recovery_batches WHERE user = ?");
+    if (!batch.bind(1, user).step()) return std::nullopt;
+    RecoveryBatch result{batch.blob(0), batch.integer(1), {}};
+    Statement codes(c_, "SELECT id, hash, used_at, used_by FROM recovery_codes WHERE user = ? ORDER BY id");
+    codes.bind(1, user);
+    while (codes.step()) {
+      RecoveryCode code{codes.integer(0), codes.blob(1), std::nullopt, codes.text(3)};
+      if (!codes.is_null(2)) code.used_at = codes.integer(2);
+      result.codes.push_back(std::move(code));
+    }
+    tx.commit();
+    return result;
+  }
+
+  bool use_recovery_code(const std::string& user, std::int64_t id, std::int64_t now,
+                         const std::string& service) override {
+    Statement s(c_, "UPDATE recovery_codes SET used_at = ?, used_by = ? WHERE id = ? AND user = ? AND used_at IS NULL");
+    s.bind(1, now).bind(2, service).bind(3, id).bind(4, user).run();
+    return sqlite3_changes(c_.db()) == 1;
+  }
+
+  void remember(const Remembered& login) override {
+    Transaction tx(c_);
+    Statement(c_, "DELETE FROM remembered WHERE expires_at <= ?").bind(1, login.created_at).run();
+    Statement(c_, "INSERT OR REPLACE INTO remembered(user, key_hash, service, created_at, expires_at) "
+                     "VALUES(?, ?, ?, ?, ?)")
+        .bind(1, login.user).bind(2, login.key_hash).bind(3, login.service).bind(4, login.created_at)
+        .bind(5, login.expires_at).run();
+    tx.commit();
+  }
+
+  bool is_remembered(const std::string& user, const std::string& key_hash, std::int64_t now) override {
+    // typeof: in SQLite's order any text is greater than any number, so a
+    // damaged row's "expires_at" of text must never read as "not expired".
+    Statement s(c_, "SELECT 1 FROM remembered WHERE user = ? AND key_hash = ? AND typeof(expires_at) = 'integer' "
+                    "AND expires_at > ?");
+    return s.bind(1, user).bind(2, key_hash).bind(3, now).step();
+  }
+
+  std::vector<Remembered> remembered(const std::string& user, std::int64_t now) override {
+    Statement s(c_, "SELECT user, key_hash, service, created_at, expires_at FROM remembered "
+                       "WHERE (?1 = '' OR user = ?1) AND typeof(expires_at) = 'integer' AND expires_at > ?2 "
+                       "ORDER BY user, expires_at");
+    s.bind(1, user).bind(2, now);
+    std::vector<Remembered> found;
+    while (s.step()) found.push_back({s.text(0), s.text(1), s.text(2), s.integer(3), s.integer(4)});
+    return found;
+  }
+
+  std::optional<LimitReached> take(const std::vector<Limit>& limits, std::int64_t now) override {
+    Transaction tx(c_);
+    Statement(c_, "DELETE FROM events WHERE typeof(at) <> 'integer' OR at <= ?").bind(1, now - kEventHorizon).run();
+    for (std::size_t i = 0; i < limits.size(); ++i) {
+      const Limit& l = limits[i];
+      Statement s(c_, "SELECT COUNT(*), MIN(at) FROM events WHERE kind = ? AND key = ? AND typeof(at) = 'integer' "
+                      "AND at > ?");
+      s.bind(1, l.kind).bind(2, l.key).bind(3, now - l.window).step();
+      // The oldest event in the window frees the next slot (clamped: a
+      // damaged file may hold any number there).
+      const std::int64_t oldest = std::clamp(s.integer(1), now - l.window, now);
+      if (s.integer(0) >= l.max) return LimitReached{i, std::max<std::int64_t>(1, oldest + l.window - now)};
+    }
+    for (const Limit& l : limits)
+      Statement(c_, "INSERT INTO events(kind, key, at) VALUES(?, ?, ?)").bind(1, l.kind).bind(2, l.key).bind(3, now).run();
+    tx.commit();
+    return std::nullopt;
+  }
+
+  int count(const std::string& kind, const std::string& key, std::int64_t since) override {
+    Statement s(c_, "SELECT COUNT(*) FROM events WHERE kind = ? AND key = ? AND typeof(at) = 'integer' AND at > ?");
+    s.bind(1, kind).bind(2, key).bind(3, since).step();
+    return static_cast<int>(s.integer(0));
+  }
+
+  void forget(const std::string& user) override {
+    Transaction tx(c_);
+    Statement(c_, "DELETE FROM remembered WHERE user = ?").bind(1, user).run();
+    Statement(c_, "DELETE FROM events WHERE key = ? AND kind IN ('send_user', 'recovery_tried')").bind(1, user).run();
+    tx.commit();
+  }
+
+ private:
+  int user_version() { return static_cast<int>(Statement(c_, "PRAGMA user_version").step_integer()); }
+
+  void migrate() {
+    if (user_version() == kSchemaVersion) return;
+    Transaction tx(c_);
+    const int version = user_version();  // another process may have migrated meanwhile
+    if (version > kSchemaVersion)
+      throw Error(c_.path() + " has schema version " + std::to_string(version) + ", newer than this pam_otp's (" +
+                  std::to_string(kSchemaVersion) + "): written by a newer pam_otp");
+    for (int v = version; v < kSchemaVersion; ++v) c_.exec(kMigrations[v]);
+    if (version == 0) {
+      unsigned char key[32];
+      if (RAND_bytes(key, sizeof key) != 1) throw Error(c_.path() + ": no random bytes for the hash key");
+      Statement(c_, "INSERT INTO meta(name, value) VALUES('hash_key', ?)")
+          .bind_blob(1, std::string(reinterpret_cast<char*>(key), sizeof key)).run();
+    }
+    c_.exec("PRAGMA user_version = " + std::to_string(kSchemaVersion));
+    tx.commit();
+  }
+
+  Connection c_;
+  std::string key_;
+};
+
+}  // namespace
+
+std::unique_ptr<Store> open_sqlite_store(const std::string& path, const SqliteOptions& options) {
+  if (path.empty() || path[0] != '/') throw Error("state_file '" + path + "' must be an absolute path");
+  const auto slash = path.find_last_of('/');
+  check_directory(slash == 0 ? "/" : path.substr(0, slash), options.create);
+  check_file(path, options.create);
+  return std::make_unique<SqliteStore>(path, options);
+}
+
+std::string sqlite_store_health(const std::string& path) {
+  struct stat st {};
+  if (::lstat(path.c_str(), &st) != 0 && errno == ENOENT) {
+    const auto slash = path.find_last_of('/');
+    const std::string dir = slash == 0 ? "/" : path.substr(0, slash);
+    if (::lstat(dir.c_str(), &st) == 0) {
+      try {
+        check_directory(dir, false);
+      } catch (const Error& e) {
+        return e.what();
+      }
+    }
+    return "";  // made at the first login that needs it
+  }
+  try {
+    auto store = open_sqlite_store(path, {milliseconds(1000), false});
+    store->hash_key();
+    return "";
+  } catch (const Error& e) {
+    return e.what();
+  }
+}
+
+}  // namespace otp::store

@@ -1,0 +1,35 @@
+// The SQLite store: one database file (state_file, default
+// /var/lib/pam_otp/state.db) in a directory of root's, WAL mode, schema
+// versioned with PRAGMA user_version and migrated on open.
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <string>
+
+#include "store/store.h"
+
+namespace otp::store {
+
+inline constexpr int kSchemaVersion = 1;
+
+struct SqliteOptions {
+  // The most a store object ever waits for other processes' locks, summed
+  // over all its calls (a login's whole budget).
+  std::chrono::milliseconds wait_budget{1000};
+  // Create the directory (0700) and the file (0600) when they are missing.
+  bool create = true;
+};
+
+// Opens (creating and migrating as needed) the database at path, after
+// checking that neither it nor its directory is a symbolic link, both are
+// owned by the effective user, the directory is writable by nobody else and
+// the file readable by nobody else. Throws Error naming the file and the
+// broken rule.
+std::unique_ptr<Store> open_sqlite_store(const std::string& path, const SqliteOptions& options = {});
+
+// What `pam-otp check` says about the store: empty when healthy (or not
+// created yet and creatable), else why not. Never creates anything.
+std::string sqlite_store_health(const std::string& path);
+
+}  // namespace otp::store

@@ -1,0 +1,174 @@
+#include "store/sqlite_store.h"
+
+#include <boost/test/unit_test.hpp>
+
+#include <sqlite3.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "temp_dir.h"
+
+namespace otp::store {
+namespace {
+
+mode_t mode_of(const std::string& path) {
+  struct stat st {};
+  BOOST_REQUIRE(::lstat(path.c_str(), &st) == 0);
+  return st.st_mode & 07777;
+}
+
+// A value read straight from the file, with SQLite itself.
+std::string query(const std::string& path, const std::string& sql) {
+  sqlite3* db = nullptr;
+  BOOST_REQUIRE(sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr) == SQLITE_OK);
+  sqlite3_stmt* stmt = nullptr;
+  BOOST_REQUIRE(sqlite3_prepare_v2(db, sql.c_str(), -1, &stmt, nullptr) == SQLITE_OK);
+  std::string value;
+  if (sqlite3_step(stmt) == SQLITE_ROW && sqlite3_column_text(stmt, 0) != nullptr)
+    value = reinterpret_cast<const char*>(sqlite3_column_text(stmt, 0));
+  sqlite3_finalize(stmt);
+  sqlite3_close(db);
+  return value;
+}
+
+std::string error_of(const std::string& path) {
+  try {
+    open_sqlite_store(path);
+  } catch (const Error& e) {
+    return e.what();
+  }
+  return "";
+}
+
+struct Fixture {
+  testing::TempDir dir;
+  std::string path = dir.path() + "/state/state.db";
+};
+
+}  // namespace
+
+BOOST_FIXTURE_TEST_SUITE(sqlite_store, Fixture)
+
+BOOST_AUTO_TEST_CASE(creates_a_private_directory_and_file_with_the_schema) {
+  ::umask(022);
+  auto store = open_sqlite_store(path);
+  BOOST_TEST(mode_of(dir.path() + "/state") == 0700u);
+  BOOST_TEST(mode_of(path) == 0600u);
+  BOOST_TEST(query(path, "PRAGMA user_version") == std::to_string(kSchemaVersion));
+  BOOST_TEST(query(path, "PRAGMA journal_mode") == "wal");
+  const std::string key = store->hash_key();
+  BOOST_TEST(key.size() == 32u);
+  store.reset();
+  BOOST_TEST(open_sqlite_store(path)->hash_key() == key);  // made once
+  BOOST_TEST(sqlite_store_health(path) == "");
+}
+
+BOOST_AUTO_TEST_CASE(refuses_links_foreign_modes_and_newer_schemas) {
+  open_sqlite_store(path).reset();
+  BOOST_REQUIRE(::symlink(path.c_str(), (dir.path() + "/state/link.db").c_str()) == 0);
+  BOOST_TEST(error_of(dir.path() + "/state/link.db").find("is a symbolic link") != std::string::npos);
+  BOOST_REQUIRE(::symlink((dir.path() + "/state").c_str(), (dir.path() + "/linked").c_str()) == 0);
+  BOOST_TEST(error_of(dir.path() + "/linked/state.db").find("linked is a symbolic link") != std::string::npos);
+  BOOST_REQUIRE(::chmod(path.c_str(), 0644) == 0);
+  BOOST_TEST(error_of(path).find("(mode 0644); chmod 0600 " + path) != std::string::npos);
+  BOOST_TEST(sqlite_store_health(path).find("chmod 0600") != std::string::npos);
+  BOOST_REQUIRE(::chmod(path.c_str(), 0600) == 0);
+  BOOST_REQUIRE(::chmod((dir.path() + "/state").c_str(), 0775) == 0);
+  BOOST_TEST(error_of(path).find("is writable by group or others (mode 0775)") != std::string::npos);
+  BOOST_REQUIRE(::chmod((dir.path() + "/state").c_str(), 0700) == 0);
+  BOOST_TEST(error_of("state.db").find("must be an absolute path") != std::string::npos);
+  {
+    sqlite3* db = nullptr;
+    BOOST_REQUIRE(sqlite3_open(path.c_str(), &db) == SQLITE_OK);
+    BOOST_REQUIRE(sqlite3_exec(db, "PRAGMA user_version = 99", nullptr, nullptr, nullptr) == SQLITE_OK);
+    sqlite3_close(db);
+  }
+  BOOST_TEST(error_of(path).find("schema version 99, newer than this pam_otp's") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(health_never_creates_anything) {
+  BOOST_TEST(sqlite_store_health(path) == "");
+  BOOST_TEST(::access((dir.path() + "/state").c_str(), F_OK) != 0);
+}
+
+BOOST_AUTO_TEST_CASE(a_recovery_code_is_used_once) {
+  auto store = open_sqlite_store(path);
+  BOOST_TEST(!store->recovery_codes("alice"));
+  store->set_recovery_codes("alice", "salt", {"h1", "h2"}, 1000);
+  auto batch = store->recovery_codes("alice");
+  BOOST_REQUIRE(batch);
+  BOOST_TEST(batch->salt == "salt");
+  BOOST_TEST(batch->issued_at == 1000);
+  BOOST_REQUIRE(batch->codes.size() == 2u);
+  BOOST_TEST(batch->codes[1].hash == "h2");
+  BOOST_TEST(!batch->codes[0].used_at);
+  const auto id = batch->codes[0].id;
+  BOOST_TEST(!store->use_recovery_code("bob", id, 1001, "sshd"));  // not bob's
+  BOOST_TEST(store->use_recovery_code("alice", id, 1001, "sshd"));
+  BOOST_TEST(!store->use_recovery_code("alice", id, 1002, "sshd"));  // once
+  batch = store->recovery_codes("alice");
+  BOOST_TEST(*batch->codes[0].used_at == 1001);
+  BOOST_TEST(batch->codes[0].used_by == "sshd");
+  store->set_recovery_codes("alice", "salt2", {"h3"}, 2000);  // a new batch replaces the old
+  BOOST_TEST(store->recovery_codes("alice")->codes.size() == 1u);
+  store->set_recovery_codes("alice", "", {}, 3000);
+  BOOST_TEST(!store->recovery_codes("alice"));
+}
+
+BOOST_AUTO_TEST_CASE(a_remembered_login_expires_and_can_be_forgotten) {
+  auto store = open_sqlite_store(path);
+  store->remember({"alice", "k1", "sshd", 1000, 2000});
+  store->remember({"bob", "k2", "sshd", 1000, 1500});
+  BOOST_TEST(store->is_remembered("alice", "k1", 1999));
+  BOOST_TEST(!store->is_remembered("alice", "k1", 2000));  // absolute expiry
+  BOOST_TEST(!store->is_remembered("alice", "k2", 1001));
+  BOOST_TEST(store->remembered("", 1001).size() == 2u);
+  BOOST_TEST(store->remembered("bob", 1600).empty());
+  store->forget("alice");
+  BOOST_TEST(!store->is_remembered("alice", "k1", 1001));
+  BOOST_TEST(store->is_remembered("bob", "k2", 1001));
+  store->remember({"bob", "k3", "sshd", 1600, 2600});  // prunes bob's expired k2
+  BOOST_TEST(query(path, "SELECT COUNT(*) FROM remembered") == "1");
+}
+
+BOOST_AUTO_TEST_CASE(take_counts_against_every_limit_or_records_nothing) {
+  auto store = open_sqlite_store(path);
+  const std::vector<Limit> limits = {{"send_user", "alice", 2, 900}, {"send_rhost", "r1", 3, 3600}};
+  BOOST_TEST(!store->take(limits, 1000));
+  BOOST_TEST(!store->take(limits, 1100));
+  const auto reached = store->take(limits, 1200);
+  BOOST_REQUIRE(reached);
+  BOOST_TEST(reached->index == 0u);
+  BOOST_TEST(reached->retry_after == 700);  // the first send leaves the window at 1900
+  BOOST_TEST(store->count("send_rhost", "r1", 0) == 2);  // nothing recorded when refused
+  BOOST_TEST(!store->take(limits, 1900));  // the first send has left the user's window
+  const auto rhost = store->take({{"send_user", "bob", 5, 900}, {"send_rhost", "r1", 3, 3600}}, 1950);
+  BOOST_REQUIRE(rhost);
+  BOOST_TEST(rhost->index == 1u);
+  store->forget("alice");
+  BOOST_TEST(store->count("send_user", "alice", 0) == 0);
+  BOOST_TEST(store->count("send_rhost", "r1", 0) == 3);  // per address, not the user's
+}
+
+// Found by fuzz_store: text sorts after every number in SQLite, so a damaged
+// row's text expiry read as "never expires".
+BOOST_AUTO_TEST_CASE(damaged_rows_never_count_as_remembered_or_recent) {
+  auto store = open_sqlite_store(path);
+  {
+    sqlite3* db = nullptr;
+    BOOST_REQUIRE(sqlite3_open(path.c_str(), &db) == SQLITE_OK);
+    BOOST_REQUIRE(sqlite3_exec(db,
+                               "INSERT INTO remembered VALUES('alice', 'k', 'sshd', 0, 'forever');"
+                               "INSERT INTO events VALUES('send_user', 'alice', 'now');",
+                               nullptr, nullptr, nullptr) == SQLITE_OK);
+    sqlite3_close(db);
+  }
+  BOOST_TEST(!store->is_remembered("alice", "k", 1000));
+  BOOST_TEST(store->remembered("", 1000).empty());
+  BOOST_TEST(store->count("send_user", "alice", 0) == 0);
+  BOOST_TEST(!store->take({{"send_user", "alice", 1, 900}}, 1000));
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+}  // namespace otp::store

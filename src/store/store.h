@@ -1,0 +1,93 @@
+// pam_otp's local state: recovery codes, remembered logins and event
+// counters (codes sent, recovery codes tried), behind a small interface so
+// that the flow never sees SQL and another backend can be added. The one
+// backend today is SQLite (sqlite_store.h). docs/design.md, "Local state".
+//
+// Times are Unix seconds. Every method may throw store::Error (the database
+// cannot be read or written, or waiting for it took too long); callers treat
+// that as "no state" and go on as a login without a store would.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace otp::store {
+
+class Error : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+struct RecoveryCode {
+  std::int64_t id = 0;
+  std::string hash;  // the slow salted hash of the code (recovery.h)
+  std::optional<std::int64_t> used_at;
+  std::string used_by;  // the service that used it
+};
+
+// One user's codes, issued together, with the salt they share.
+struct RecoveryBatch {
+  std::string salt;
+  std::int64_t issued_at = 0;
+  std::vector<RecoveryCode> codes;
+};
+
+// A login that may skip the code until expires_at. key_hash is a keyed hash
+// of what identifies the client (rhost, service, SSH key); never the rhost.
+struct Remembered {
+  std::string user;
+  std::string key_hash;
+  std::string service;
+  std::int64_t created_at = 0;
+  std::int64_t expires_at = 0;
+};
+
+// At most `max` events of kind under key in the last `window` seconds.
+struct Limit {
+  std::string kind;  // "send_user", "send_rhost", "recovery_tried"
+  std::string key;   // a user name, or a keyed hash
+  int max = 0;
+  std::int64_t window = 0;
+};
+
+// The limit that stopped take(): its index, and when a slot frees.
+struct LimitReached {
+  std::size_t index = 0;
+  std::int64_t retry_after = 0;  // seconds
+};
+
+class Store {
+ public:
+  virtual ~Store() = default;
+
+  // 32 random bytes made when the store was created, for keyed hashes.
+  virtual std::string hash_key() = 0;
+
+  // Replaces USER's recovery codes (empty hashes: removes them).
+  virtual void set_recovery_codes(const std::string& user, const std::string& salt,
+                                  const std::vector<std::string>& hashes, std::int64_t now) = 0;
+  virtual std::optional<RecoveryBatch> recovery_codes(const std::string& user) = 0;
+  // Marks the code used; true only for the one caller that did (two logins
+  // racing for one code: one wins).
+  virtual bool use_recovery_code(const std::string& user, std::int64_t id, std::int64_t now,
+                                 const std::string& service) = 0;
+
+  virtual void remember(const Remembered& login) = 0;
+  virtual bool is_remembered(const std::string& user, const std::string& key_hash, std::int64_t now) = 0;
+  // USER's unexpired remembered logins; every user's for "".
+  virtual std::vector<Remembered> remembered(const std::string& user, std::int64_t now) = 0;
+
+  // Records one event under each limit's kind and key, unless one of them
+  // is reached; then records nothing and says which. Atomic.
+  virtual std::optional<LimitReached> take(const std::vector<Limit>& limits, std::int64_t now) = 0;
+  // Events of kind under key since `since`.
+  virtual int count(const std::string& kind, const std::string& key, std::int64_t since) = 0;
+
+  // Removes USER's remembered logins and the events keyed by the name.
+  virtual void forget(const std::string& user) = 0;
+};
+
+}  // namespace otp::store
