@@ -19,7 +19,9 @@ constexpr char kUsage[] = R"(Usage: pam-otp test USER [--config PATH] [--arg KEY
 
 Runs pam_otp's whole login for USER on this terminal, with the module's own
 code: scope, destination, send, prompt, verify. Every exchange with the
-provider is printed with its outcome and latency. A real code is sent.
+provider is printed with its outcome and latency. A real code is sent, and
+counts against send_limit; a recovery code typed is used up; a success is
+not remembered.
 
   --channel C     use channel C (sms, voice, whatsapp, email, sms+email, ask) whatever
                   the users file says
@@ -95,6 +97,7 @@ flow::AuthResult terminal_login(const config::Loaded& loaded, const flow::LoginR
   flow::SystemClock clock;
   flow::SystemUserDirectory users;
   flow::Services services{&conversation, clock, log, users, http::make_curl_transport};
+  services.remember_logins = false;  // a test is no login: nothing to skip the code for later
   return flow::authenticate(loaded, request, services);
 }
 

@@ -65,8 +65,8 @@ std::optional<RateLimit> parse_rate_limit(const std::string& text, std::string& 
   if (!count || !amount || *count < 1 || *count > 10000 || *amount < 1) return std::nullopt;
   for (const auto& u : kUnits) {
     if (u.letter != unit) continue;
+    if (*amount > kMaxWindow / u.seconds) return std::nullopt;  // no overflow where long has 32 bits
     const long window = *amount * u.seconds;
-    if (window > kMaxWindow) return std::nullopt;
     return RateLimit{static_cast<int>(*count), static_cast<int>(window)};
   }
   return std::nullopt;

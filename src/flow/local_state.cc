@@ -54,8 +54,10 @@ std::string LocalState::keyed_hash(const std::string& purpose, const std::string
   const std::string data = purpose + '\0' + text;
   unsigned char mac[EVP_MAX_MD_SIZE];
   unsigned int length = 0;
-  HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()), reinterpret_cast<const unsigned char*>(data.data()),
-       data.size(), mac, &length);
+  if (HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()), reinterpret_cast<const unsigned char*>(data.data()),
+           data.size(), mac, &length) == nullptr ||
+      length != 32)
+    throw store::Error("HMAC-SHA256 failed");  // never one empty key for every client
   static constexpr char kHex[] = "0123456789abcdef";
   std::string hex;
   for (unsigned int i = 0; i < length; ++i) hex += {kHex[mac[i] >> 4], kHex[mac[i] & 15]};
@@ -76,7 +78,7 @@ bool LocalState::remembered(const Client& client, std::int64_t now) {
   if (cfg_.remember <= 0 || client.rhost.empty() || !listed(cfg_.remember_services, client.service)) return false;
   if (store() == nullptr) return false;
   try {
-    return store_->is_remembered(client.user, keyed_hash("remember", client_key(client)), now);
+    return store_->is_remembered(client.user, keyed_hash("remember", client_key(client)), now, now - cfg_.remember);
   } catch (const std::exception& e) {
     failed("cannot look up remembered logins", e);
     return false;
@@ -152,7 +154,7 @@ RecoveryAnswer LocalState::use_recovery_code(const std::string& user, const Secr
       if (!match && store::same_hash(c.hash, hash)) match = c.id;
       else ++left;
     }
-    if (match && store_->use_recovery_code(user, *match, now, service)) return {RecoveryCheck::Accepted, left};
+    if (match && store_->use_recovery_code(user, *match, hash, now, service)) return {RecoveryCheck::Accepted, left};
     return {RecoveryCheck::Wrong};
   } catch (const std::exception& e) {
     failed("cannot check the recovery code", e);

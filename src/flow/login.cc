@@ -166,7 +166,10 @@ std::optional<UserInfo> check_login(const config::Config& cfg, const LoginReques
 // destination_user = "caller": for the caller services, the person who
 // asked (PAM_RUSER, su's invoking user) owns the destination, the channel
 // menu, the send limit and the recovery codes. Their passwd name; nullopt
-// (record set) when PAM_RUSER names nobody.
+// (record set) when PAM_RUSER names nobody. PAM_RUSER is the application's
+// word: it counts only when it names the process's real uid (setuid su and
+// sudo run with the caller's), or when that is root, who could become
+// anyone anyway; otherwise the target's own destination is used.
 std::optional<std::string> destination_owner(const config::Config& cfg, const LoginRequest& request,
                                              Services& services, LoginRecord& record) {
   if (!caller_owns_destination(cfg, request)) return request.user;
@@ -175,6 +178,12 @@ std::optional<std::string> destination_owner(const config::Config& cfg, const Lo
     record.set("user_unknown", LOG_NOTICE, "the caller (PAM_RUSER) '" + sanitize(request.ruser, 64) +
                                                "' has no passwd entry; destination_user = \"caller\"");
     return std::nullopt;
+  }
+  if (request.real_uid && *request.real_uid != 0 && *request.real_uid != caller->uid) {
+    services.log.log(LOG_NOTICE, "destination_user = \"caller\": PAM_RUSER '" + log_value(caller->name) +
+                                     "' is not the caller's uid " + std::to_string(*request.real_uid) +
+                                     "; the target's destination is used");
+    return request.user;
   }
   if (caller->name != request.user) record.caller = caller->name;
   return caller->name;
@@ -195,7 +204,10 @@ AuthResult authenticate_user(const config::Loaded& loaded, const LoginRequest& t
   LoginRequest request = target;
   request.user = *owner;
   const auto entry = loaded.users.find(request.user);
-  if (!entry) return unenrolled(cfg, *services.conversation, request.silent, record, "not in the users file");
+  // A caller without a destination proves nothing about the target account:
+  // never "allow" there, or any local user could su to an enrolled one.
+  const bool deny = request.user != target.user;
+  if (!entry) return unenrolled(cfg, *services.conversation, request.silent, record, "not in the users file", deny);
   const Client client{target.user, target.rhost, target.service, ssh_keys_of(target.ssh_auth_info)};
   if (state.remembered(client, services.clock.unix_time())) {
     record.set("remembered", LOG_INFO, "a code was verified from this client less than remember = " +
@@ -208,7 +220,9 @@ AuthResult authenticate_user(const config::Loaded& loaded, const LoginRequest& t
     return AuthResult::ServiceErr;
   }
   const auto options = destination_options(cfg, *entry, channel);
-  if (options.empty()) return unenrolled(cfg, *services.conversation, request.silent, record, "no destination for channel '" + channel + "'");
+  if (options.empty())
+    return unenrolled(cfg, *services.conversation, request.silent, record,
+                      "no destination for channel '" + channel + "'", deny);
   const Secret* authtok = request.authtok && !request.authtok->empty() ? &*request.authtok : nullptr;
   const auto menu = choose_destination(cfg, options, *services.conversation, request.silent, authtok, record);
   if (!menu.choice) return menu.result;
@@ -216,7 +230,8 @@ AuthResult authenticate_user(const config::Loaded& loaded, const LoginRequest& t
   record.destination = masked(*menu.choice);
   const AuthResult done = run_provider(cfg, *entry, request, *menu.choice, menu.attempts_used, services, state, record);
   // Only a code the provider verified is remembered; a recovery code is not.
-  if (done == AuthResult::Success && record.result == "success") state.remember(client, services.clock.unix_time());
+  if (done == AuthResult::Success && record.result == "success" && services.remember_logins)
+    state.remember(client, services.clock.unix_time());
   return done;
 }
 

@@ -35,6 +35,9 @@ struct LoginRequest {
   // succeeded before this stack ran; nullopt when it is not there.
   std::optional<std::string> ssh_auth_info;
   std::string ruser;  // PAM_RUSER: who asked (su's invoking user)
+  // The real uid of the process (su's caller); nullopt when unknown. Caller
+  // mode trusts PAM_RUSER only when it names this uid, or when it is root.
+  std::optional<uid_t> real_uid;
 };
 
 using TransportFactory = std::function<std::unique_ptr<http::Transport>(const http::TlsOptions&)>;
@@ -46,6 +49,7 @@ struct Services {
   UserDirectory& users;
   TransportFactory transports;
   StoreOpener open_store = sqlite_store_opener();
+  bool remember_logins = true;  // false for pam-otp test: a test is no login to remember
 };
 
 // SPEC §3 in full: load the configuration, then authenticate.

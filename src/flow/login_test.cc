@@ -63,7 +63,7 @@ struct Fixture {
   testing::FakeClock clock;
   testing::CollectingLogger log;
   testing::FakeUserDirectory directory;
-  LoginRequest request{"alice", "sshd", "203.0.113.5", Secret("hunter2"), false, std::nullopt, std::nullopt, ""};
+  LoginRequest request{"alice", "sshd", "203.0.113.5", Secret("hunter2"), false, std::nullopt, std::nullopt, "", std::nullopt};
   int transports_made = 0;
   bool with_conversation = true;
 
@@ -565,6 +565,18 @@ BOOST_AUTO_TEST_CASE(recovery_codes_tried_are_limited_across_logins) {
   BOOST_TEST(result_name(login()) == "PAM_SUCCESS");
 }
 
+BOOST_AUTO_TEST_CASE(a_shorter_remember_applies_to_logins_remembered_before) {
+  extra = "remember = 3600";
+  conv.say("123456");
+  BOOST_TEST(result_name(login()) == "PAM_SUCCESS");
+  clock.advance(std::chrono::seconds(120));
+  extra = "remember = 60";
+  fresh_login();
+  conv.say("123456");
+  BOOST_TEST(result_name(login()) == "PAM_SUCCESS");
+  BOOST_TEST(log.contains("result=success"));  // not remembered: older than 60 s
+}
+
 BOOST_AUTO_TEST_CASE(without_a_usable_store_the_login_goes_on_and_says_so_once) {
   extra = "remember = 3600\nrecovery = \"always\"";
   BOOST_REQUIRE(::mkdir((dir.path() + "/state").c_str(), 0777) == 0);  // writable by others: refused
@@ -573,6 +585,7 @@ BOOST_AUTO_TEST_CASE(without_a_usable_store_the_login_goes_on_and_says_so_once) 
   conv.say("123456");
   BOOST_TEST(result_name(login()) == "PAM_SUCCESS");
   BOOST_TEST(conv.errors.front() == "Recovery codes cannot be checked now.");
+  BOOST_TEST(log.contains("attempts=2"));  // the unchecked recovery code cost an attempt
   int errors_logged = 0;
   for (const auto& [priority, line] : log.lines)
     if (priority == LOG_ERR && line.find("state: ") == 0) ++errors_logged;
@@ -605,6 +618,44 @@ BOOST_AUTO_TEST_CASE(caller_mode_sends_to_the_caller) {
   request.ruser = "mallory";
   BOOST_TEST(result_name(login()) == "PAM_AUTH_ERR");
   BOOST_TEST(log.contains("the caller (PAM_RUSER) 'mallory' has no passwd entry"));
+}
+
+// PAM_RUSER is the application's word: it counts only for the real uid (or
+// root); otherwise the target's own destination is used.
+BOOST_AUTO_TEST_CASE(caller_mode_trusts_pam_ruser_only_for_the_real_uid) {
+  extra = "destination_user = \"caller\"";
+  request.service = "su";
+  request.ruser = "bob";
+  const uid_t bob = directory.find_user("bob")->uid;
+  request.real_uid = bob + 1;
+  conv.say("123456");
+  BOOST_TEST(result_name(login()) == "PAM_SUCCESS");
+  BOOST_TEST(api.seen.front().body.find("+15551234567") != std::string::npos);  // alice's own phone
+  BOOST_TEST(!log.contains("caller="));
+  BOOST_TEST(log.contains("is not the caller's uid"));
+  for (const uid_t uid : {bob, uid_t(0)}) {
+    fresh_login();
+    request.real_uid = uid;
+    conv.say("123456");
+    const auto seen = api.seen.size();
+    BOOST_TEST(result_name(login()) == "PAM_SUCCESS");
+    BOOST_TEST(api.seen[seen].body.find("bob@example.com") != std::string::npos);
+  }
+}
+
+// A caller without a destination proves nothing about the target account,
+// whatever unenrolled says: else any local user could su to an enrolled one.
+BOOST_AUTO_TEST_CASE(a_caller_without_a_destination_is_refused_even_with_unenrolled_allow) {
+  extra = "destination_user = \"caller\"\nunenrolled = \"allow\"";
+  request.service = "su";
+  request.ruser = "nobody";  // a passwd entry, no users file line
+  BOOST_TEST(result_name(login()) == "PAM_AUTH_ERR");
+  BOOST_TEST(api.sends == 0);
+  BOOST_TEST(log.contains("refused: a caller without a destination"));
+  request.ruser = "";  // not caller mode: unenrolled = "allow" applies to alice as ever
+  fresh_login();
+  conv.say("123456");
+  BOOST_TEST(result_name(login()) == "PAM_SUCCESS");
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -230,7 +230,7 @@ std::optional<AuthResult> Session::on_code(const Secret& code) {
 // sent the user is "not enrolled at the provider"; after one, a refusal.
 AuthResult Session::no_code_needed(const PhaseResult& r) {
   if (!code_sent_) return unenrolled(c_.config, c_.conversation, c_.silent, c_.record,
-                                     "the provider asked for no code (" + r.detail + ")");
+                                     "the provider asked for no code (" + r.detail + ")", !c_.record.caller.empty());
   c_.record.set("rejected", LOG_NOTICE, "at the resend, the provider asked for no code (" + r.detail + ")");
   tell_error(message("failed"));
   return AuthResult::AuthErr;
@@ -313,10 +313,18 @@ std::optional<AuthResult> Session::on_recovery_code(const Secret& code, bool out
       tell_error(message("locked") + " " + message("retry_in", minutes_for(answer.retry_after)));
       return AuthResult::MaxTries;
     case RecoveryCheck::Unavailable:
+      if (outage) {
+        tell_error(message("recovery_unavailable"));
+        c_.record.set("unavailable", LOG_NOTICE, "the provider is unavailable and the state file cannot be read");
+        return AuthResult::AuthInfoUnavail;
+      }
+      // The sent code still works; the answer costs an attempt, so that
+      // prompts stay bounded.
       tell_error(message("recovery_unavailable"));
-      if (!outage) return std::nullopt;  // the sent code still works
-      c_.record.set("unavailable", LOG_ERR, "the provider is unavailable and the state file cannot be read");
-      return AuthResult::AuthInfoUnavail;
+      spend_attempt();
+      if (attempts_left_ > 0) return std::nullopt;
+      c_.record.set("max_tries", LOG_NOTICE, "a recovery code could not be checked (state file), no attempts left");
+      return AuthResult::MaxTries;
   }
   return AuthResult::AuthErr;
 }
@@ -340,7 +348,8 @@ AuthResult Session::outage(const PhaseResult& r) {
     return AuthResult::AuthInfoUnavail;
   }
   for (;;) {
-    auto answer = c_.conversation.ask(message("recovery_prompt"), c_.config.echo_code);
+    // Never echoed, whatever echo_code says: a recovery code is no one-time code.
+    auto answer = c_.conversation.ask(message("recovery_prompt"), false);
     if (!answer) {
       c_.record.set("conversation_failed", LOG_NOTICE, "no answer to the recovery code prompt");
       return AuthResult::ConvErr;
@@ -381,9 +390,12 @@ AuthResult Session::unavailable(const PhaseResult& r) {
 }  // namespace
 
 AuthResult unenrolled(const config::Config& cfg, Conversation& conversation, bool silent, LoginRecord& record,
-                      const std::string& why) {
-  const bool allow = cfg.unenrolled == config::Unenrolled::Allow;
-  record.set("unenrolled", allow ? LOG_INFO : LOG_NOTICE, why + (allow ? "; unenrolled=allow" : "; unenrolled=deny"));
+                      const std::string& why, bool always_deny) {
+  const bool allow = cfg.unenrolled == config::Unenrolled::Allow && !always_deny;
+  record.set("unenrolled", allow ? LOG_INFO : LOG_NOTICE,
+             why + (allow          ? "; unenrolled=allow"
+                    : always_deny ? "; refused: a caller without a destination (destination_user = \"caller\")"
+                                  : "; unenrolled=deny"));
   if (allow) return AuthResult::Ignore;
   if (!silent) conversation.error(cfg.messages.at("failed"));
   return AuthResult::AuthErr;

@@ -38,9 +38,10 @@ struct SessionContext {
 AuthResult run_session(SessionContext& context);
 
 // A user who needs no code (not in the users file, no destination, or the
-// provider says so): unenrolled = "allow" gives PAM_IGNORE, "deny" PAM_AUTH_ERR.
+// provider says so): unenrolled = "allow" gives PAM_IGNORE, "deny" (or
+// always_deny: a caller in caller mode) PAM_AUTH_ERR.
 AuthResult unenrolled(const config::Config& cfg, Conversation& conversation, bool silent, LoginRecord& record,
-                      const std::string& why);
+                      const std::string& why, bool always_deny = false);
 
 // Is an answer to one of our prompts the password itself? sshd's password
 // method (and other single-password front ends) answers every prompt with

@@ -55,6 +55,7 @@ int authenticate(pam_handle_t* pamh, int flags, int argc, const char** argv) {
   request.service = string_item(pamh, PAM_SERVICE);
   request.rhost = string_item(pamh, PAM_RHOST);
   request.ruser = string_item(pamh, PAM_RUSER);
+  request.real_uid = ::getuid();
   request.silent = (flags & PAM_SILENT) != 0;
   const void* authtok = nullptr;
   if (pam_get_item(pamh, PAM_AUTHTOK, &authtok) == PAM_SUCCESS && authtok != nullptr)

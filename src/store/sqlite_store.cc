@@ -49,16 +49,20 @@ void check_directory(const std::string& dir, bool create) {
 
 // The file: created 0600 here (SQLite would use 0644 less the umask), then
 // checked like the secrets file. Its -wal and -shm files inherit its mode.
+// An existing file is only lstat()ed, never opened: closing a descriptor of
+// ours would drop the POSIX locks another SQLite connection of this process
+// (another thread's login) holds on it. The directory is root's alone, so
+// nobody can swap the file between this check and SQLite's open.
 void check_file(const std::string& path, bool create) {
-  const int fd = ::open(path.c_str(), O_RDWR | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK | (create ? O_CREAT : 0), 0600);
-  if (fd < 0) {
-    if (errno == ELOOP) throw Error(path + " is a symbolic link; the state file must be a regular file");
-    throw Error(path + ": " + std::strerror(errno));
-  }
   struct stat st {};
-  const int rc = ::fstat(fd, &st);
-  ::close(fd);
-  if (rc != 0) throw Error(path + ": " + std::strerror(errno));
+  if (::lstat(path.c_str(), &st) != 0) {
+    if (errno != ENOENT || !create) throw Error(path + ": " + std::strerror(errno));
+    const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+    if (fd >= 0) ::close(fd);
+    else if (errno != EEXIST) throw Error(path + ": cannot create the state file: " + std::strerror(errno));
+    if (::lstat(path.c_str(), &st) != 0) throw Error(path + ": " + std::strerror(errno));
+  }
+  if (S_ISLNK(st.st_mode)) throw Error(path + " is a symbolic link; the state file must be a regular file");
   if (!S_ISREG(st.st_mode)) throw Error(path + " is not a regular file");
   if (auto problem = owner_problem(st); !problem.empty()) throw Error(path + " " + problem);
   if ((st.st_mode & 077) != 0)
@@ -216,7 +220,9 @@ class SqliteStore final : public Store {
  public:
   SqliteStore(const std::string& path, const SqliteOptions& options) : c_(path, options.wait_budget) {
     if (Statement(c_, "PRAGMA journal_mode").step_text() != "wal") Statement(c_, "PRAGMA journal_mode=WAL").step_text();
-    c_.exec("PRAGMA synchronous=NORMAL");
+    // FULL: a used recovery code must stay used after a power loss (NORMAL
+    // may lose the last commits in WAL mode); writes are few.
+    c_.exec("PRAGMA synchronous=FULL");
     migrate();
   }
 
@@ -259,10 +265,11 @@ class SqliteStore final : public Store {
     return result;
   }
 
-  bool use_recovery_code(const std::string& user, std::int64_t id, std::int64_t now,
+  bool use_recovery_code(const std::string& user, std::int64_t id, const std::string& hash, std::int64_t now,
                          const std::string& service) override {
-    Statement s(c_, "UPDATE recovery_codes SET used_at = ?, used_by = ? WHERE id = ? AND user = ? AND used_at IS NULL");
-    s.bind(1, now).bind(2, service).bind(3, id).bind(4, user).run();
+    Statement s(c_, "UPDATE recovery_codes SET used_at = ?, used_by = ? "
+                    "WHERE id = ? AND user = ? AND hash = ? AND used_at IS NULL");
+    s.bind(1, now).bind(2, service).bind(3, id).bind(4, user).bind_blob(5, hash).run();
     return sqlite3_changes(c_.db()) == 1;
   }
 
@@ -276,12 +283,13 @@ class SqliteStore final : public Store {
     tx.commit();
   }
 
-  bool is_remembered(const std::string& user, const std::string& key_hash, std::int64_t now) override {
+  bool is_remembered(const std::string& user, const std::string& key_hash, std::int64_t now,
+                     std::int64_t not_before) override {
     // typeof: in SQLite's order any text is greater than any number, so a
     // damaged row's "expires_at" of text must never read as "not expired".
     Statement s(c_, "SELECT 1 FROM remembered WHERE user = ? AND key_hash = ? AND typeof(expires_at) = 'integer' "
-                    "AND expires_at > ?");
-    return s.bind(1, user).bind(2, key_hash).bind(3, now).step();
+                    "AND expires_at > ? AND typeof(created_at) = 'integer' AND created_at > ?");
+    return s.bind(1, user).bind(2, key_hash).bind(3, now).bind(4, not_before).step();
   }
 
   std::vector<Remembered> remembered(const std::string& user, std::int64_t now) override {

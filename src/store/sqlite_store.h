@@ -29,7 +29,8 @@ struct SqliteOptions {
 std::unique_ptr<Store> open_sqlite_store(const std::string& path, const SqliteOptions& options = {});
 
 // What `pam-otp check` says about the store: empty when healthy (or not
-// created yet and creatable), else why not. Never creates anything.
+// created yet and creatable), else why not. Never creates the directory or
+// the file (an existing one is migrated, as the next login would).
 std::string sqlite_store_health(const std::string& path);
 
 }  // namespace otp::store

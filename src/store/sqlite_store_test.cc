@@ -103,14 +103,20 @@ BOOST_AUTO_TEST_CASE(a_recovery_code_is_used_once) {
   BOOST_TEST(batch->codes[1].hash == "h2");
   BOOST_TEST(!batch->codes[0].used_at);
   const auto id = batch->codes[0].id;
-  BOOST_TEST(!store->use_recovery_code("bob", id, 1001, "sshd"));  // not bob's
-  BOOST_TEST(store->use_recovery_code("alice", id, 1001, "sshd"));
-  BOOST_TEST(!store->use_recovery_code("alice", id, 1002, "sshd"));  // once
+  BOOST_TEST(!store->use_recovery_code("bob", id, "h1", 1001, "sshd"));  // not bob's
+  BOOST_TEST(!store->use_recovery_code("alice", id, "h2", 1001, "sshd"));  // not that code
+  BOOST_TEST(store->use_recovery_code("alice", id, "h1", 1001, "sshd"));
+  BOOST_TEST(!store->use_recovery_code("alice", id, "h1", 1002, "sshd"));  // once
   batch = store->recovery_codes("alice");
   BOOST_TEST(*batch->codes[0].used_at == 1001);
   BOOST_TEST(batch->codes[0].used_by == "sshd");
   store->set_recovery_codes("alice", "salt2", {"h3"}, 2000);  // a new batch replaces the old
   BOOST_TEST(store->recovery_codes("alice")->codes.size() == 1u);
+  // Ids are reused: a login that read the old batch cannot use a new code
+  // with its old code's id.
+  const auto new_id = store->recovery_codes("alice")->codes[0].id;
+  BOOST_TEST(!store->use_recovery_code("alice", new_id, "h1", 2001, "sshd"));
+  BOOST_TEST(!store->recovery_codes("alice")->codes[0].used_at);
   store->set_recovery_codes("alice", "", {}, 3000);
   BOOST_TEST(!store->recovery_codes("alice"));
 }
@@ -119,14 +125,15 @@ BOOST_AUTO_TEST_CASE(a_remembered_login_expires_and_can_be_forgotten) {
   auto store = open_sqlite_store(path);
   store->remember({"alice", "k1", "sshd", 1000, 2000});
   store->remember({"bob", "k2", "sshd", 1000, 1500});
-  BOOST_TEST(store->is_remembered("alice", "k1", 1999));
-  BOOST_TEST(!store->is_remembered("alice", "k1", 2000));  // absolute expiry
-  BOOST_TEST(!store->is_remembered("alice", "k2", 1001));
+  BOOST_TEST(store->is_remembered("alice", "k1", 1999, 0));
+  BOOST_TEST(!store->is_remembered("alice", "k1", 2000, 0));  // absolute expiry
+  BOOST_TEST(!store->is_remembered("alice", "k1", 1500, 1000));  // stored before not_before (remember shortened)
+  BOOST_TEST(!store->is_remembered("alice", "k2", 1001, 0));
   BOOST_TEST(store->remembered("", 1001).size() == 2u);
   BOOST_TEST(store->remembered("bob", 1600).empty());
   store->forget("alice");
-  BOOST_TEST(!store->is_remembered("alice", "k1", 1001));
-  BOOST_TEST(store->is_remembered("bob", "k2", 1001));
+  BOOST_TEST(!store->is_remembered("alice", "k1", 1001, 0));
+  BOOST_TEST(store->is_remembered("bob", "k2", 1001, 0));
   store->remember({"bob", "k3", "sshd", 1600, 2600});  // prunes bob's expired k2
   BOOST_TEST(query(path, "SELECT COUNT(*) FROM remembered") == "1");
 }
@@ -163,7 +170,7 @@ BOOST_AUTO_TEST_CASE(damaged_rows_never_count_as_remembered_or_recent) {
                                nullptr, nullptr, nullptr) == SQLITE_OK);
     sqlite3_close(db);
   }
-  BOOST_TEST(!store->is_remembered("alice", "k", 1000));
+  BOOST_TEST(!store->is_remembered("alice", "k", 1000, 0));
   BOOST_TEST(store->remembered("", 1000).empty());
   BOOST_TEST(store->count("send_user", "alice", 0) == 0);
   BOOST_TEST(!store->take({{"send_user", "alice", 1, 900}}, 1000));

@@ -70,13 +70,17 @@ class Store {
   virtual void set_recovery_codes(const std::string& user, const std::string& salt,
                                   const std::vector<std::string>& hashes, std::int64_t now) = 0;
   virtual std::optional<RecoveryBatch> recovery_codes(const std::string& user) = 0;
-  // Marks the code used; true only for the one caller that did (two logins
+  // Marks the code (id, with this hash: ids are reused when codes are
+  // reissued) used; true only for the one caller that did (two logins
   // racing for one code: one wins).
-  virtual bool use_recovery_code(const std::string& user, std::int64_t id, std::int64_t now,
-                                 const std::string& service) = 0;
+  virtual bool use_recovery_code(const std::string& user, std::int64_t id, const std::string& hash,
+                                 std::int64_t now, const std::string& service) = 0;
 
   virtual void remember(const Remembered& login) = 0;
-  virtual bool is_remembered(const std::string& user, const std::string& key_hash, std::int64_t now) = 0;
+  // Remembered now, from a login made after not_before (a shorter
+  // `remember` than when it was stored applies too).
+  virtual bool is_remembered(const std::string& user, const std::string& key_hash, std::int64_t now,
+                             std::int64_t not_before) = 0;
   // USER's unexpired remembered logins; every user's for "".
   virtual std::vector<Remembered> remembered(const std::string& user, std::int64_t now) = 0;
 

@@ -334,7 +334,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
 
   static const char* const kUsers[] = {"alice", "carol", "dave", "nobody"};
   flow::LoginRequest request{kUsers[in.ConsumeIntegralInRange(0, 3)], "sshd", "203.0.113.5", std::nullopt, false,
-                             std::nullopt, std::nullopt, ""};
+                             std::nullopt, std::nullopt, "", std::nullopt};
   switch (in.ConsumeIntegralInRange(0, 4)) {
     case 0: request.authtok = Secret("hunter2"); break;
     case 1: {  // OpenSSH's failed-password marker, cut to some length

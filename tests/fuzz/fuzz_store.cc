@@ -91,7 +91,7 @@ void read_back(Store& store, FuzzedDataProvider& in, std::int64_t now) {
     if (auto batch = store.recovery_codes("alice"))
       for (const auto& c : batch->codes) (void)c.hash.size();
     for (const auto& r : store.remembered(in.ConsumeBool() ? "" : "alice", now)) CHECK(r.expires_at > now);
-    (void)store.is_remembered("alice", in.ConsumeRandomLengthString(70), now);
+    (void)store.is_remembered("alice", in.ConsumeRandomLengthString(70), now, now - 600);
     (void)store.count("send_user", "alice", now - 900);
     const otp::store::Limit limit{"send_user", "alice", in.ConsumeIntegralInRange(1, 5),
                                   in.ConsumeIntegralInRange<std::int64_t>(1, 30 * 86400)};

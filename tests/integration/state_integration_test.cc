@@ -155,6 +155,11 @@ BOOST_AUTO_TEST_CASE(the_send_limit_holds_across_logins) {
 }
 
 BOOST_AUTO_TEST_CASE(su_in_caller_mode_sends_the_callers_code) {
+  if (::getuid() != 0) {
+    BOOST_TEST_MESSAGE("skipped: caller mode trusts PAM_RUSER only for the process's real uid or root, and bob is "
+                       "not this user (CI runs as root)");
+    return;
+  }
   config("destination_user = \"caller\"\ncaller_services = [\"" + pam.service + "\"]");
   pam.ruser = "bob";
   const auto r = pam.authenticate("alice", {say("alice-password"), code_for("bob@example.com")});

@@ -130,7 +130,7 @@ int run_login(const std::string& config_path, bool real_transport) {
   otp::flow::Services services{&conversation, clock, log, users,
                                real_transport ? otp::flow::TransportFactory(otp::http::make_curl_transport) : answering};
   otp::flow::LoginRequest request{"alice", "sshd", "203.0.113.5", otp::Secret("alice-password-long-enough"), false,
-                                  std::nullopt, std::nullopt, ""};
+                                  std::nullopt, std::nullopt, "", std::nullopt};
   const auto result = otp::flow::run_login({"config=" + config_path}, request, services);
   return static_cast<int>(result);
 }

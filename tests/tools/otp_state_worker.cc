@@ -22,8 +22,12 @@ int main(int argc, char** argv) {
   try {
     if (command == "use" && argc == 6) {
       auto store = otp::store::open_sqlite_store(argv[2]);
+      const auto batch = store->recovery_codes(argv[3]);
+      std::string hash;
+      for (const auto& code : batch ? batch->codes : std::vector<otp::store::RecoveryCode>{})
+        if (code.id == std::atoll(argv[4])) hash = code.hash;
       while (::access(argv[5], F_OK) != 0) ::usleep(500);
-      return store->use_recovery_code(argv[3], std::atoll(argv[4]), std::time(nullptr), "race") ? 0 : 1;
+      return store->use_recovery_code(argv[3], std::atoll(argv[4]), hash, std::time(nullptr), "race") ? 0 : 1;
     }
     if (command == "take" && argc == 3) {
       auto store = otp::store::open_sqlite_store(argv[2]);
