@@ -156,7 +156,7 @@ toml::table settings_table(const config::Config& c) {
   t.insert("caller_services", list(c.caller_services));
   const std::string proxy = http::redact_url(c.tls.proxy);
   const std::pair<const char*, const std::string*> optional[] = {
-      {"ca_file", &c.tls.ca_file}, {"pinned_public_key", &c.tls.pinned_public_key},
+      {"ca_file", &c.tls.ca_file}, {"ca_path", &c.tls.ca_path}, {"pinned_public_key", &c.tls.pinned_public_key},
       {"client_cert", &c.tls.client_cert}, {"client_key", &c.tls.client_key}, {"proxy", &proxy},
       {"secrets_file", &c.secrets_file}, {"secrets_group", &c.secrets_group}};
   for (const auto& [key, value] : optional)

@@ -1,8 +1,11 @@
 #include "config/settings.h"
 
 #include <regex.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <filesystem>
 #include <functional>
 
 #include "config/cidr.h"
@@ -176,6 +179,35 @@ void load_trust_files(const toml::table& doc, Config& c, tomlu::Getter& g) {
   }
 }
 
+// ca_path: OpenSSL reads its certificates during each handshake, so what is
+// checked is that nobody but root (or the application's user) can change
+// them: the directory and every certificate in it (links followed).
+void check_ca_path(const toml::table& doc, Config& c, tomlu::Getter& g) {
+  const std::string& dir = c.tls.ca_path;
+  if (dir.empty()) return;
+  if (!c.tls.ca_file.empty()) {
+    g.problem(*doc.get("ca_path"), "ca_path", "set ca_file or ca_path, not both");
+    return;
+  }
+  auto refuse = [&](const std::string& why) { g.problem(*doc.get("ca_path"), "ca_path", "'" + dir + "' " + why); };
+  const auto unsafe = [](const struct stat& st) {
+    return (st.st_uid != 0 && st.st_uid != ::geteuid()) || (st.st_mode & 022) != 0;
+  };
+  struct stat st {};
+  if (::lstat(dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode))
+    return refuse("is not a directory (a directory of hashed CA certificates, as openssl rehash makes)");
+  if (unsafe(st)) return refuse("must be owned by root and not writable by group or others");
+  std::error_code ec;
+  int certificates = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(dir, ec)) {
+    if (::stat(entry.path().c_str(), &st) != 0 || !S_ISREG(st.st_mode)) continue;
+    if (unsafe(st)) return refuse("holds " + entry.path().filename().string() +
+                                  ", owned by another user or writable by group or others");
+    if (++certificates > 10000) return refuse("holds more than 10000 files");
+  }
+  if (ec) refuse("cannot be read: " + ec.message());
+}
+
 void apply_proxy(const toml::table& t, Config& c, tomlu::Getter& g) {
   const auto v = g.string(t, "proxy", "proxy");
   if (!v) return;
@@ -225,6 +257,7 @@ const std::vector<Setting>& settings() {
       {"connect_timeout", integer(&Config::connect_timeout, 1, 60, "connect_timeout")},
       {"deadline", integer(&Config::deadline, 1, 3600, "deadline")},
       {"ca_file", tls_path(&http::TlsOptions::ca_file, "ca_file")},
+      {"ca_path", tls_path(&http::TlsOptions::ca_path, "ca_path")},
       {"pinned_public_key", apply_pin},
       {"client_cert", tls_path(&http::TlsOptions::client_cert, "client_cert")},
       {"client_key", tls_path(&http::TlsOptions::client_key, "client_key")},
@@ -284,6 +317,7 @@ void apply_settings(const toml::table& doc, Config& cfg, tomlu::Getter& get) {
                 "\"recovery\" lets users in with a recovery code while the provider is unavailable, but recovery is "
                 "\"off\": set recovery = \"outage\" or \"always\"");
   load_trust_files(doc, cfg, get);
+  check_ca_path(doc, cfg, get);
 }
 
 }  // namespace otp::config

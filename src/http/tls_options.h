@@ -16,6 +16,10 @@ namespace otp::http {
 struct TlsOptions {
   // As configured: paths (absolute) or, for the pin, "sha256//...".
   std::string ca_file;            // replaces the system CA store when set
+  // A directory of CA certificates named by subject hash (openssl rehash),
+  // which OpenSSL reads one certificate at a time, as a chain needs it;
+  // replaces the system CA store when set.
+  std::string ca_path;
   std::string pinned_public_key;
   std::string client_cert;
   std::string client_key;

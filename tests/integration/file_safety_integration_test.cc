@@ -10,7 +10,9 @@
 #include <openssl/x509.h>
 #include <unistd.h>
 
+#include <cstdio>
 #include <fstream>
+#include <iterator>
 #include <functional>
 
 #include "pam_harness.h"
@@ -212,6 +214,61 @@ BOOST_AUTO_TEST_CASE(every_configured_path_is_absolute) {
   const auto r = pam.authenticate("alice", {say("alice-password")});
   BOOST_TEST(r.rc == PAM_SERVICE_ERR);
   BOOST_TEST(r.logged("key 'config': must be an absolute path"));
+}
+
+// ca_path: a directory of hashed certificates (openssl rehash), which
+// OpenSSL reads as a chain needs them; trusted only when nobody but root can
+// change it, and never beside ca_file.
+BOOST_AUTO_TEST_CASE(a_hashed_ca_directory_is_trusted_when_safe) {
+  const std::string dir = pam.dir() + "/certs";
+  BOOST_REQUIRE(::mkdir(dir.c_str(), 0755) == 0);
+  std::string pem;
+  {
+    std::ifstream in(Shared::pki().ca_cert);
+    pem.assign(std::istreambuf_iterator<char>(in), {});
+  }
+  BIO* bio = BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size()));
+  X509* cert = PEM_read_bio_X509(bio, nullptr, nullptr, nullptr);
+  BIO_free(bio);
+  BOOST_REQUIRE(cert != nullptr);
+  char name[16];
+  std::snprintf(name, sizeof name, "%08lx.0", X509_subject_name_hash(cert));
+  X509_free(cert);
+  const std::string hashed = dir + "/" + name;
+  std::ofstream(hashed) << pem;
+  ::chmod(hashed.c_str(), 0644);
+  auto config = [&](const std::string& path) {
+    std::string text = pam.default_config("ca_path = \"" + path + "\"");
+    text.erase(text.find("ca_file = \"" + Shared::pki().ca_cert + "\"\n"),
+               std::string("ca_file = \"\"\n").size() + Shared::pki().ca_cert.size());
+    pam.write_config(text);
+  };
+  config(dir);
+  const auto r = pam.authenticate("alice", {say("alice-password"), code_for("+15551234567")});
+  BOOST_TEST(r.rc == PAM_SUCCESS, r.describe());
+
+  // Without the certificate, the provider is untrusted.
+  const std::string empty = pam.dir() + "/no-certs";
+  BOOST_REQUIRE(::mkdir(empty.c_str(), 0755) == 0);
+  config(empty);
+  const auto untrusted = pam.authenticate("alice", {say("alice-password"), code_for("+15551234567")});
+  BOOST_TEST(untrusted.rc == PAM_AUTHINFO_UNAVAIL, untrusted.describe());
+  BOOST_TEST(untrusted.logged("result=untrusted_provider"));
+
+  // A certificate anyone may change, a directory anyone may write to: refused.
+  Shared::mock().reset();
+  ::chmod(hashed.c_str(), 0666);
+  config(dir);
+  expect_refused(pam.config_path() + ":2", "key 'ca_path': '" + dir + "' holds " + name +
+                                               ", owned by another user or writable by group or others");
+  ::chmod(hashed.c_str(), 0644);
+  ::chmod(dir.c_str(), 0777);
+  expect_refused(pam.config_path() + ":2",
+                 "key 'ca_path': '" + dir + "' must be owned by root and not writable by group or others");
+  ::chmod(dir.c_str(), 0755);
+  // Not beside ca_file.
+  pam.write_config(pam.default_config("ca_path = \"" + dir + "\""));
+  expect_refused(pam.config_path() + ":3", "key 'ca_path': set ca_file or ca_path, not both");
 }
 
 BOOST_AUTO_TEST_SUITE_END()
