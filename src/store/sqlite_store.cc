@@ -220,9 +220,11 @@ class SqliteStore final : public Store {
  public:
   SqliteStore(const std::string& path, const SqliteOptions& options) : c_(path, options.wait_budget) {
     if (Statement(c_, "PRAGMA journal_mode").step_text() != "wal") Statement(c_, "PRAGMA journal_mode=WAL").step_text();
-    // FULL: a used recovery code must stay used after a power loss (NORMAL
-    // may lose the last commits in WAL mode); writes are few.
-    c_.exec("PRAGMA synchronous=FULL");
+    // NORMAL: a power loss may lose the last commits (a send counted, a
+    // login remembered), never the file; an fsync per commit would make 200
+    // logins at once wait on each other's. A recovery code's use is synced
+    // (use_recovery_code).
+    c_.exec("PRAGMA synchronous=NORMAL");
     migrate();
   }
 
@@ -267,6 +269,13 @@ class SqliteStore final : public Store {
 
   bool use_recovery_code(const std::string& user, std::int64_t id, const std::string& hash, std::int64_t now,
                          const std::string& service) override {
+    // Synced (FULL) for this commit alone: a used code stays used after a
+    // power loss.
+    c_.exec("PRAGMA synchronous=FULL");
+    struct Restore {
+      Connection& c;
+      ~Restore() { sqlite3_exec(c.db(), "PRAGMA synchronous=NORMAL", nullptr, nullptr, nullptr); }
+    } restore{c_};
     Statement s(c_, "UPDATE recovery_codes SET used_at = ?, used_by = ? "
                     "WHERE id = ? AND user = ? AND hash = ? AND used_at IS NULL");
     s.bind(1, now).bind(2, service).bind(3, id).bind(4, user).bind_blob(5, hash).run();
