@@ -253,7 +253,8 @@ AuthResult Session::on_failure(const PhaseResult& r, const char* phase) {
     default:  // config_error, or an outcome this phase cannot have
       c_.record.set("config_error", LOG_ERR,
                     where + (r.reason.empty() ? "" : " (" + r.reason + ")") +
-                        " - the provider rejected our credentials or the provider description is wrong");
+                        (r.local ? " - refused on this machine; nothing was sent"
+                                 : " - the provider rejected our credentials or the provider description is wrong"));
       tell_error(message("unavailable"));
       return AuthResult::ServiceErr;
   }

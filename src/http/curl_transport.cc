@@ -7,6 +7,8 @@
 
 #include <cstdlib>
 #include <memory>
+#include <optional>
+#include <string>
 #include <string_view>
 
 #include "base/secret.h"
@@ -22,6 +24,29 @@ constexpr char kUserAgent[] = "pam_otp/" PAM_OTP_VERSION;
 struct EasyCleanup {
   void operator()(CURL* c) const { curl_easy_cleanup(c); }
 };
+
+struct CurlUrlFree {
+  void operator()(CURLU* u) const { curl_url_cleanup(u); }
+};
+struct CurlStrFree {
+  void operator()(char* s) const { curl_free(s); }
+};
+
+std::optional<std::string> url_part(CURLU* u, CURLUPart part) {
+  char* raw = nullptr;
+  if (curl_url_get(u, part, &raw, 0) != CURLUE_OK) return std::nullopt;
+  const std::unique_ptr<char, CurlStrFree> owned(raw);
+  return to_lower(raw);
+}
+
+// Whether libcurl reads the scheme and host of the URL as parse_url did. The
+// policy was decided on parse_url's reading; a URL the two parsers read
+// differently is refused rather than sent where libcurl thinks it points.
+bool curl_reads_as(const std::string& url, const UrlParts& parts) {
+  const std::unique_ptr<CURLU, CurlUrlFree> u(curl_url());
+  if (!u || curl_url_set(u.get(), CURLUPART_URL, url.c_str(), 0) != CURLUE_OK) return false;
+  return url_part(u.get(), CURLUPART_SCHEME) == parts.scheme && url_part(u.get(), CURLUPART_HOST) == parts.host;
+}
 
 // A header list whose strings (credentials among them) are wiped before
 // they are freed.
@@ -272,6 +297,11 @@ Response CurlTransport::perform(const Request& request) {
   if (auto problem = url_problem(request.url)) {
     response.failure = Failure::Refused;
     response.error = *problem;
+    return response;
+  }
+  if (!curl_reads_as(request.url, *parse_url(request.url))) {
+    response.failure = Failure::Refused;
+    response.error = "libcurl reads '" + redact_url(request.url) + "' differently; refused";
     return response;
   }
   CURL* c = handle_.get();

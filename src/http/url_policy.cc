@@ -1,40 +1,100 @@
 #include "http/url_policy.h"
 
 #include <arpa/inet.h>
-#include <curl/curl.h>
+#include <netinet/in.h>
 
-#include <memory>
+#include <algorithm>
+#include <cctype>
+#include <string>
 
 #include "base/text.h"
 
 namespace otp::http {
 namespace {
 
-struct CurlUrlFree {
-  void operator()(CURLU* u) const { curl_url_cleanup(u); }
-};
-struct CurlStrFree {
-  void operator()(char* s) const { curl_free(s); }
-};
+bool is_scheme_char(char c) {
+  return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '+' || c == '-' || c == '.';
+}
 
-std::optional<std::string> url_part(CURLU* u, CURLUPart part) {
-  char* raw = nullptr;
-  if (curl_url_get(u, part, &raw, 0) != CURLUE_OK) return std::nullopt;
-  const std::unique_ptr<char, CurlStrFree> owned(raw);
-  return std::string(raw);
+// RFC 3986's unreserved characters: a host name here is letters, digits and
+// "-._~"; percent-encoding and sub-delimiters are refused.
+bool is_host_char(char c) {
+  return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '-' || c == '.' || c == '_' || c == '~';
+}
+
+// A last label of digits (or 0x and hex digits) makes libcurl read the host
+// as an IPv4 address in any of its old forms (127.1, 0x7f.0.0.1, 2130706433);
+// only the dotted quad is taken, which reads the same everywhere.
+bool numeric_label(std::string_view label) {
+  if (label.starts_with("0x") || label.starts_with("0X")) {
+    label.remove_prefix(2);
+    return std::all_of(label.begin(), label.end(), [](char c) { return std::isxdigit(static_cast<unsigned char>(c)) != 0; });
+  }
+  return !label.empty() && std::all_of(label.begin(), label.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
+
+bool plain_ipv4_or_name(std::string_view host) {
+  if (host.ends_with('.')) host.remove_suffix(1);
+  const auto dot = host.rfind('.');
+  if (!numeric_label(dot == std::string_view::npos ? host : host.substr(dot + 1))) return true;
+  in_addr v4{};
+  return inet_pton(AF_INET, std::string(host).c_str(), &v4) == 1;
+}
+
+bool valid_port(std::string_view port) {
+  if (port.empty() || port.size() > 5) return false;
+  for (char c : port)
+    if (c < '0' || c > '9') return false;
+  return std::stoul(std::string(port)) <= 65535;
+}
+
+// "[v6]" or a host name; nullopt when neither.
+std::optional<std::string> parse_host(std::string_view hostport) {
+  std::string_view host = hostport, port;
+  if (hostport.starts_with('[')) {
+    const auto close = hostport.find(']');
+    if (close == std::string_view::npos) return std::nullopt;
+    host = hostport.substr(0, close + 1);
+    const std::string inside(hostport.substr(1, close - 1));
+    in6_addr v6{};
+    if (inet_pton(AF_INET6, inside.c_str(), &v6) != 1) return std::nullopt;
+    if (close + 1 < hostport.size()) {
+      if (hostport[close + 1] != ':') return std::nullopt;
+      port = hostport.substr(close + 2);
+      if (!valid_port(port)) return std::nullopt;
+    }
+    return to_lower(host);
+  }
+  if (const auto colon = hostport.find(':'); colon != std::string_view::npos) {
+    host = hostport.substr(0, colon);
+    if (!valid_port(hostport.substr(colon + 1))) return std::nullopt;
+  }
+  if (host.empty() || !std::all_of(host.begin(), host.end(), is_host_char) || !plain_ipv4_or_name(host))
+    return std::nullopt;
+  return to_lower(host);
 }
 
 }  // namespace
 
+// Without libcurl: the module loads it only when a code must be sent
+// (docs/design.md, "The HTTP plugin").
 std::optional<UrlParts> parse_url(std::string_view url) {
-  const std::unique_ptr<CURLU, CurlUrlFree> u(curl_url());
-  if (!u) return std::nullopt;
-  const std::string text(url);
-  if (curl_url_set(u.get(), CURLUPART_URL, text.c_str(), 0) != CURLUE_OK) return std::nullopt;
-  auto scheme = url_part(u.get(), CURLUPART_SCHEME);
-  auto host = url_part(u.get(), CURLUPART_HOST);
-  if (!scheme || !host || host->empty()) return std::nullopt;
-  return UrlParts{to_lower(*scheme), to_lower(*host)};
+  for (char c : url)
+    if (c <= ' ' || c > '~' || c == '\\') return std::nullopt;
+  const auto sep = url.find("://");
+  if (sep == std::string_view::npos || sep == 0) return std::nullopt;
+  const std::string_view scheme = url.substr(0, sep);
+  if (std::isalpha(static_cast<unsigned char>(scheme[0])) == 0 || !std::all_of(scheme.begin(), scheme.end(), is_scheme_char))
+    return std::nullopt;
+  const std::size_t start = sep + 3;
+  std::string_view authority = url.substr(start, std::min(url.find_first_of("/?#", start), url.size()) - start);
+  if (const auto at = authority.find('@'); at != std::string_view::npos) {
+    if (authority.find('@', at + 1) != std::string_view::npos) return std::nullopt;
+    authority.remove_prefix(at + 1);
+  }
+  auto host = parse_host(authority);
+  if (!host) return std::nullopt;
+  return UrlParts{to_lower(scheme), std::move(*host)};
 }
 
 std::string redact_url(std::string_view url) {

@@ -13,7 +13,9 @@ struct UrlParts {
   std::string host;
 };
 
-// Parsed with libcurl's URL parser; nullopt when it is not a URL.
+// A strict subset of RFC 3986 (no percent-encoding or other oddities in the
+// host), so that libcurl reads an accepted URL the same way: the transport
+// checks that it does before it connects. nullopt when it is not such a URL.
 std::optional<UrlParts> parse_url(std::string_view url);
 
 bool is_loopback_host(std::string_view host);

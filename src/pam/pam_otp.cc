@@ -1,6 +1,8 @@
 // pam_otp.so: the PAM entry points. Everything else is in the core library;
 // this file gathers PAM items, wires the real conversation, log, clock, user
-// database and HTTP transport, and maps the result to a PAM code.
+// database and HTTP transport (the plugin beside this module), and maps the
+// result to a PAM code.
+#include <dlfcn.h>
 #include <security/pam_ext.h>
 #include <security/pam_modules.h>
 #include <syslog.h>
@@ -9,7 +11,7 @@
 #include <vector>
 
 #include "flow/login.h"
-#include "http/curl_transport.h"
+#include "http/plugin.h"
 #include "pam/pam_adapters.h"
 
 namespace otp::pam {
@@ -33,6 +35,20 @@ std::string string_item(pam_handle_t* pamh, int type) {
   const void* value = nullptr;
   if (pam_get_item(pamh, type, &value) != PAM_SUCCESS || value == nullptr) return {};
   return static_cast<const char*>(value);
+}
+
+// pam_otp/http.so in this module's own directory: the two are installed
+// (and built) side by side.
+std::string plugin_path() {
+  Dl_info info{};
+  if (dladdr(reinterpret_cast<void*>(&to_pam), &info) == 0 || info.dli_fname == nullptr) return {};
+  const std::string module(info.dli_fname);
+  const auto slash = module.rfind('/');
+  return slash == std::string::npos ? std::string() : module.substr(0, slash) + "/pam_otp/http.so";
+}
+
+std::unique_ptr<http::Transport> plugin_transport(const http::TlsOptions& options) {
+  return http::plugin_transport(plugin_path(), options);
 }
 
 bool has_conversation(pam_handle_t* pamh) {
@@ -66,7 +82,7 @@ int authenticate(pam_handle_t* pamh, int flags, int argc, const char** argv) {
   flow::SystemClock clock;
   flow::SystemUserDirectory users;
   flow::Services services{has_conversation(pamh) ? &conversation : nullptr, clock, log, users,
-                          http::make_curl_transport};
+                          plugin_transport};
   return to_pam(flow::run_login(args, request, services));
 }
 

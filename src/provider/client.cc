@@ -143,8 +143,11 @@ std::optional<std::string> ProviderClient::check_session(const Step& step, const
 
 ProviderClient::Verdict ProviderClient::interpret(const Step& step, const http::Response& response,
                                                   Variables& vars) const {
-  if (response.failure == http::Failure::Refused)
-    return {{Outcome::ConfigError, {}, true, std::nullopt, response.error}, false};
+  if (response.failure == http::Failure::Refused) {
+    PhaseResult refused{Outcome::ConfigError, {}, true, std::nullopt, response.error};
+    refused.local = true;
+    return {std::move(refused), false};
+  }
   if (response.failure != http::Failure::None) {
     PhaseResult failed = unavailable(std::string(http::failure_name(response.failure)) + ": " + sanitize(response.error, 200));
     failed.untrusted = response.failure == http::Failure::Untrusted;

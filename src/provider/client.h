@@ -30,6 +30,9 @@ struct PhaseResult {
   // A provider's TLS identity failed verification on the way (certificate,
   // host name, pin): what an on-path attacker produces. Never fail-open.
   bool untrusted = false;
+  // Refused on this machine before anything was sent (the URL policy, an
+  // HTTP plugin that cannot be loaded): nothing the provider said.
+  bool local = false;
 };
 
 class ProviderClient {

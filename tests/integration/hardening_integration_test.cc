@@ -1,12 +1,14 @@
 // Holes an adversarial review found (issue #13), each proven closed through
 // real libpam: bounded prompts, masked provider text, trust files checked
-// like the config, bodies that are always valid JSON.
+// like the config, bodies that are always valid JSON; and (issue #17) an HTTP
+// plugin that cannot be used refuses the login.
 #include <boost/test/unit_test.hpp>
 
 #include <security/pam_appl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <filesystem>
 #include <fstream>
 
 #include "base/json.h"
@@ -143,6 +145,62 @@ BOOST_AUTO_TEST_CASE(attempts_count_every_answer_and_speak_english) {
   BOOST_TEST(r.errors.at(0) == "That is not a valid code, 2 attempts left.");
   BOOST_TEST(r.errors.at(1) == "Incorrect code, 1 attempt left.");
   BOOST_TEST(r.logged("attempts=3"));
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+// ---------------------------------------------------------------------------
+// The module loads libcurl through its plugin, pam_otp/http.so beside it, when
+// a code must be sent. A plugin that is missing or from another build refuses
+// the login, whatever failmode says: it is this machine's fault, not an outage.
+BOOST_FIXTURE_TEST_SUITE(http_plugin, Fixture)
+
+namespace {
+
+// A copy of the module in a directory of its own; its plugin, if `plugin` names a file.
+std::string module_copy(const PamHarness& pam, const std::string& plugin) {
+  namespace fs = std::filesystem;
+  const fs::path dir = fs::path(pam.dir()) / "lib";
+  fs::create_directories(dir / "pam_otp");
+  fs::copy_file(PAM_OTP_MODULE_PATH, dir / "pam_otp.so", fs::copy_options::overwrite_existing);
+  if (!plugin.empty()) fs::copy_file(plugin, dir / "pam_otp" / "http.so", fs::copy_options::overwrite_existing);
+  return (dir / "pam_otp.so").string();
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(a_missing_plugin_refuses_the_login_and_says_why) {
+  Shared::mock().reset();
+  config("failmode = \"safe\"");
+  pam.module = module_copy(pam, "");
+  const auto r = pam.authenticate("alice", {say("alice-password"), code_for(kAlicePhone)});
+  BOOST_TEST_INFO(r.describe());
+  BOOST_TEST(r.rc != PAM_SUCCESS);
+  BOOST_TEST(r.rc != PAM_IGNORE);
+  BOOST_TEST(r.logged("cannot load the HTTP plugin"));
+  BOOST_TEST(r.logged("refused on this machine; nothing was sent"));
+  BOOST_TEST(Shared::mock().outbox().empty());
+}
+
+BOOST_AUTO_TEST_CASE(a_plugin_of_another_build_refuses_the_login) {
+  Shared::mock().reset();
+  config("failmode = \"safe\"");
+  pam.module = module_copy(pam, PAM_OTP_MODULE_PATH);  // a library without the plugin's entry point
+  const auto r = pam.authenticate("alice", {say("alice-password"), code_for(kAlicePhone)});
+  BOOST_TEST_INFO(r.describe());
+  BOOST_TEST(r.rc != PAM_SUCCESS);
+  BOOST_TEST(r.rc != PAM_IGNORE);
+  BOOST_TEST(r.logged("is not from pam_otp"));
+  BOOST_TEST(Shared::mock().outbox().empty());
+}
+
+BOOST_AUTO_TEST_CASE(the_plugin_beside_the_module_is_used) {
+  Shared::mock().reset();
+  config("");
+  pam.module = module_copy(pam, std::filesystem::path(PAM_OTP_MODULE_PATH).parent_path() / "pam_otp" / "http.so");
+  const auto r = pam.authenticate("alice", {say("alice-password"), code_for(kAlicePhone)});
+  BOOST_TEST_INFO(r.describe());
+  BOOST_TEST(r.rc == PAM_SUCCESS);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

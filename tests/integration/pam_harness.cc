@@ -241,7 +241,7 @@ std::string PamHarness::stack_text() const {
   std::ostringstream out;
   if (!password_control.empty())
     out << "auth " << password_control << " " << pam_matrix_path() << " passdb=" << passdb_path() << "\n";
-  out << lines_before_otp << "auth required " << module_path() << " config=" << config_path();
+  out << lines_before_otp << "auth required " << (module.empty() ? module_path() : module) << " config=" << config_path();
   for (const auto& arg : slow_build_arguments()) out << " " << arg;
   if (module_args.find("state_file=") == std::string::npos && !config_sets_state_) out << " state_file=" << state_path();
   // Most tests send many codes to one user; the send limit's own tests set it.

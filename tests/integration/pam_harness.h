@@ -65,6 +65,7 @@ class PamHarness {
   // or "" for no password module (pam_otp alone, as with public key + code).
   std::string password_control = "requisite";
   // Module lines placed between the password module and pam_otp, and after it.
+  std::string module;  // pam_otp.so's path; empty: the one just built
   std::string lines_before_otp;
   std::string lines_after_otp;
   std::string rhost;

@@ -37,6 +37,7 @@ CONFIG = "/etc/security/pam_otp.conf"
 USERS = "/etc/security/pam_otp.users"
 PROFILE = "/usr/share/pam-configs/otp"
 MODULE = f"/lib/{e2e.MULTIARCH}/security/pam_otp.so"
+HTTP_PLUGIN = f"/lib/{e2e.MULTIARCH}/security/pam_otp/http.so"  # loaded by the module to send
 TRY_OUT_DIR = "/var/lib/pam_otp/try-out"
 TRY_OUT_SERVER = "/usr/libexec/pam-otp/otp-mock"
 # alice's line in the shipped users file (conf/pam_otp.users).
@@ -381,7 +382,7 @@ class DebianPackage(unittest.TestCase):
         self.write_config(shipped)
 
     def check_installed_files(self):
-        for path in (MODULE, "/usr/bin/pam-otp", CONFIG, USERS, PROFILE, TRY_OUT_SERVER,
+        for path in (MODULE, HTTP_PLUGIN, "/usr/bin/pam-otp", CONFIG, USERS, PROFILE, TRY_OUT_SERVER,
                      "/usr/share/doc/libpam-otp/README.Debian",
                      "/usr/share/doc/libpam-otp/examples/pam_otp.conf",
                      "/usr/share/doc/libpam-otp/examples/providers/stytch.conf",

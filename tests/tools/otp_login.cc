@@ -16,7 +16,8 @@
 // asking the mock (pair it with the mock's fixed_code setting), and
 // OTP_LOGIN_TIMES=1 prints, per login, "login <CLOCK_MONOTONIC ns at the
 // end of pam_authenticate> <pam_authenticate's duration in us> <peak
-// resident memory of the process so far, KiB>". OTP_LOGIN_RHOST=ADDR sets
+// resident memory of the process so far, KiB> <1 if libcurl is loaded in the
+// process, else 0>". OTP_LOGIN_RHOST=ADDR sets
 // PAM_RHOST (a remote login, as sshd's).
 #include <fcntl.h>
 #include <security/pam_appl.h>
@@ -134,6 +135,13 @@ long status_kib(const char* field) {
 
 long resident_kib() { return status_kib("VmRSS:"); }
 
+bool libcurl_loaded() {
+  std::ifstream maps("/proc/self/maps");
+  for (std::string line; std::getline(maps, line);)
+    if (line.find("/libcurl") != std::string::npos) return true;
+  return false;
+}
+
 bool login_once(const char* service, const char* user, Login& login) {
   const pam_conv conv{conversation, &login};
   pam_handle_t* ph = nullptr;
@@ -150,7 +158,7 @@ bool login_once(const char* service, const char* user, Login& login) {
   const long long start = monotonic_ns();
   const int rc = pam_authenticate(ph, 0);
   const long long end = monotonic_ns();
-  if (login.print_times) std::printf("login %lld %lld %ld\n", end, (end - start) / 1000, status_kib("VmHWM:"));
+  if (login.print_times) std::printf("login %lld %lld %ld %d\n", end, (end - start) / 1000, status_kib("VmHWM:"), libcurl_loaded() ? 1 : 0);
   if (rc != PAM_SUCCESS) std::fprintf(stderr, "otp-login %s: %s\n", user, pam_strerror(ph, rc));
   pam_end(ph, rc);
   return rc == PAM_SUCCESS;

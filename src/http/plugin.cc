@@ -1,0 +1,60 @@
+#include "http/plugin.h"
+
+#include <dlfcn.h>
+
+#include <mutex>
+#include <utility>
+
+namespace otp::http {
+namespace {
+
+class RefusingTransport final : public Transport {
+ public:
+  explicit RefusingTransport(std::string why) : why_(std::move(why)) {}
+  Response perform(const Request& /*request*/) override {
+    Response response;
+    response.failure = Failure::Refused;
+    response.error = why_;
+    return response;
+  }
+
+ private:
+  std::string why_;
+};
+
+// The entry point of the plugin at `path`, or why there is none. Loaded
+// once; RTLD_NODELETE because a DNS lookup of libcurl's may outlive the login
+// in a detached thread whose code must stay mapped (curl_transport.cc).
+PluginEntry load(const std::string& path, std::string& why) {
+  static std::mutex mutex;
+  static PluginEntry entry = nullptr;
+  const std::lock_guard lock(mutex);
+  if (entry != nullptr) return entry;
+  if (path.empty() || path.front() != '/') {
+    why = "cannot find the HTTP plugin: the module's own path is unknown";
+    return nullptr;
+  }
+  void* handle = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL | RTLD_NODELETE);
+  if (handle == nullptr) {
+    const char* error = dlerror();
+    why = "cannot load the HTTP plugin: " + std::string(error != nullptr ? error : path);
+    return nullptr;
+  }
+  entry = reinterpret_cast<PluginEntry>(dlsym(handle, PAM_OTP_HTTP_PLUGIN_SYMBOL));
+  if (entry == nullptr)
+    why = "the HTTP plugin " + path + " is not from pam_otp " PAM_OTP_VERSION " (no " PAM_OTP_HTTP_PLUGIN_SYMBOL ")";
+  return entry;
+}
+
+}  // namespace
+
+std::unique_ptr<Transport> plugin_transport(const std::string& path, const TlsOptions& options) {
+  std::string why;
+  const PluginEntry entry = load(path, why);
+  if (entry == nullptr) return std::make_unique<RefusingTransport>(why);
+  std::unique_ptr<Transport> transport(entry(&options));
+  if (!transport) return std::make_unique<RefusingTransport>("the HTTP plugin " + path + " cannot make a transport");
+  return transport;
+}
+
+}  // namespace otp::http

@@ -1,0 +1,128 @@
+#include "http/url_policy.h"
+
+#include <curl/curl.h>
+
+#include <boost/test/unit_test.hpp>
+
+#include <memory>
+#include <string>
+
+#include "base/text.h"
+
+using namespace otp::http;
+
+namespace {
+
+// libcurl's reading of a URL's scheme and host: the judge of parse_url,
+// which the module uses without loading libcurl.
+std::optional<UrlParts> curl_parts(const std::string& url) {
+  const std::unique_ptr<CURLU, void (*)(CURLU*)> u(curl_url(), curl_url_cleanup);
+  if (curl_url_set(u.get(), CURLUPART_URL, url.c_str(), 0) != CURLUE_OK) return std::nullopt;
+  auto part = [&](CURLUPart which) -> std::optional<std::string> {
+    char* raw = nullptr;
+    if (curl_url_get(u.get(), which, &raw, 0) != CURLUE_OK) return std::nullopt;
+    std::string text = otp::to_lower(raw);
+    curl_free(raw);
+    return text;
+  };
+  auto scheme = part(CURLUPART_SCHEME);
+  auto host = part(CURLUPART_HOST);
+  if (!scheme || !host) return std::nullopt;
+  return UrlParts{*scheme, *host};
+}
+
+const char* const kUrls[] = {
+    "https://api.stytch.com/v1/otps/sms/send",
+    "HTTPS://API.Example.COM:8443/a?b=c#d",
+    "http://127.0.0.1:8080/x",
+    "http://[::1]:9/x",
+    "https://[2001:db8::1]/",
+    "https://user:secret@host.example/v1",
+    "https://host.example?x=1",
+    "https://host.example#frag",
+    "https://host_name.example/",
+    // Read differently by lax parsers, or not URLs at all.
+    "https://evil.example\\@127.0.0.1/",
+    "https://a@b@127.0.0.1/",
+    "http://127.1/",
+    "http://0x7f.0.0.1/",
+    "http://2130706433/",
+    "http://127.000.0.1/",
+    "http://127.0.0.01/",
+    "http://127.0.0.1./",
+    "https://1.2.3/",
+    "https://cafe/",
+    "https://0xcafe/",
+    "https://host.12/",
+    "https://host.1a/",
+    "https://host.example:99999/",
+    "https://host.example:/",
+    "https://host.example:8x/",
+    "https:///path",
+    "https://",
+    "https:/host.example/",
+    "host.example/path",
+    "//host.example/",
+    "https://ho st.example/",
+    "https://host.example/ path",
+    "https://host\t.example/",
+    "https://%31%32%37.0.0.1/",
+    "https://[::1/",
+    "https://[::1]x/",
+    "https://[fe80::1%25eth0]/",
+    "https://h\xc3\xa9.example/",
+    "javascript:alert(1)",
+    "1https://host.example/",
+    "ftp://host.example/",
+    "https://localhost./",
+    "https://LOCALHOST/",
+};
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(url_policy)
+
+BOOST_AUTO_TEST_CASE(reads_scheme_and_host) {
+  const auto parts = parse_url("HTTPS://user:pw@API.Example.COM:8443/a?b=c");
+  BOOST_REQUIRE(parts);
+  BOOST_TEST(parts->scheme == "https");
+  BOOST_TEST(parts->host == "api.example.com");
+  const auto v6 = parse_url("http://[::1]:9/x");
+  BOOST_REQUIRE(v6);
+  BOOST_TEST(v6->host == "[::1]");
+}
+
+BOOST_AUTO_TEST_CASE(refuses_what_is_not_plainly_a_url) {
+  for (const char* url : {"https://evil.example\\@127.0.0.1/", "https://a@b@127.0.0.1/", "https://%31.0.0.1/",
+                          "https://host.example:99999/", "https:///x", "host.example/x", "https://[::1/"})
+    BOOST_TEST(!parse_url(url), url);
+}
+
+// Wherever parse_url accepts a URL, libcurl reads the same scheme and host.
+BOOST_AUTO_TEST_CASE(agrees_with_libcurl_where_it_accepts) {
+  int accepted = 0;
+  for (const char* url : kUrls) {
+    const auto ours = parse_url(url);
+    if (!ours) continue;
+    ++accepted;
+    const auto theirs = curl_parts(url);
+    BOOST_TEST_REQUIRE(theirs.has_value(), url);
+    BOOST_TEST(theirs->scheme == ours->scheme, url);
+    BOOST_TEST(theirs->host == ours->host, url);
+  }
+  BOOST_TEST(accepted >= 12);
+  BOOST_TEST(parse_url("https://cafe/").has_value());  // a name of hex letters is a name
+  BOOST_TEST(!parse_url("https://0xcafe/").has_value());
+}
+
+BOOST_AUTO_TEST_CASE(http_only_to_loopback) {
+  BOOST_TEST(!url_problem("https://api.example/"));
+  BOOST_TEST(!url_problem("http://127.0.0.1:1/"));
+  BOOST_TEST(!url_problem("http://[::1]/"));
+  BOOST_TEST(!url_problem("http://localhost/"));
+  BOOST_TEST(url_problem("http://api.example/").has_value());
+  BOOST_TEST(url_problem("http://127.1/").has_value());  // libcurl reads 127.0.0.1: refused, not guessed
+  BOOST_TEST(url_problem("ftp://api.example/").has_value());
+}
+
+BOOST_AUTO_TEST_SUITE_END()
