@@ -5,7 +5,10 @@
 // land on 'A'): they share the directory, and the first to exit deletes it
 // under the other, whose pam_start then fails without a word. Each
 // pam_start of the tests and benchmarks holds this lock, so that one process
-// at a time goes through pam_wrapper's set-up (once per process).
+// at a time goes through pam_wrapper's set-up (once per process). That
+// set-up happens in the first pam_start only if PAM_WRAPPER=1 was not yet
+// set when the process started (pam_wrapper's constructor does it otherwise,
+// before any lock): see OTP_LOGIN_PAM_WRAPPER in tests/tools/otp_login.cc.
 #pragma once
 
 #include <errno.h>

@@ -19,6 +19,13 @@
 // resident memory of the process so far, KiB> <1 if libcurl is loaded in the
 // process, else 0>". OTP_LOGIN_RHOST=ADDR sets
 // PAM_RHOST (a remote login, as sshd's).
+//
+// Many at once under pam_wrapper: pass OTP_LOGIN_PAM_WRAPPER=1 instead of
+// PAM_WRAPPER=1. pam_wrapper picks its /tmp/pam.X directory in its library
+// constructor, before main and without a lock, when PAM_WRAPPER=1 is set at
+// start: processes started together can pick the same one, and the first to
+// exit deletes it under the others. Set here, under the lock, PAM_WRAPPER=1
+// makes pam_wrapper do that set-up in the first pam_start instead.
 #include <fcntl.h>
 #include <security/pam_appl.h>
 #include <spawn.h>
@@ -148,6 +155,7 @@ bool login_once(const char* service, const char* user, Login& login) {
   int started = PAM_ABORT;
   {
     const otp::testing::PamWrapperSetupLock lock;
+    if (const char* wrapped = std::getenv("OTP_LOGIN_PAM_WRAPPER")) setenv("PAM_WRAPPER", wrapped, 1);
     started = pam_start(service, user, &conv, &ph);
   }
   if (started != PAM_SUCCESS) {
