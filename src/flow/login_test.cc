@@ -219,6 +219,24 @@ BOOST_AUTO_TEST_CASE(lockout_with_a_huge_wait) {
   BOOST_TEST(minutes_for(std::numeric_limits<long>::max()) == std::numeric_limits<long>::max() / 60 + 1);
 }
 
+// Each placeholder in its own unit, whichever message names it: {seconds}
+// in retry_in printed minutes, {minutes} in resend_wait printed seconds.
+BOOST_AUTO_TEST_CASE(custom_messages_get_minutes_and_seconds_each_in_its_unit) {
+  extra = R"(messages = { retry_in = "Wait {seconds} s ({minutes} min)." })";
+  api.send_status = 423;
+  api.send_body = R"({"error":"locked","message":"Too many failed attempts","retry_after":840})";
+  BOOST_TEST(result_name(login()) == "PAM_MAXTRIES");
+  BOOST_TEST(errors() == "Too many failed attempts. Wait 840 s (14 min).\n");
+}
+
+BOOST_AUTO_TEST_CASE(resend_wait_in_minutes_rounds_up) {
+  extra = R"(messages = { resend_wait = "Wait {minutes} min ({seconds} s)." })";
+  conv.say("");  // too soon: the cooldown is 30 s
+  conv.say("123456");
+  BOOST_TEST(result_name(login()) == "PAM_SUCCESS");
+  BOOST_TEST(errors().find("Wait 1 min (30 s).") != std::string::npos, errors());
+}
+
 BOOST_AUTO_TEST_CASE(lockout_at_verify) {
   api.lock_seconds_at_verify = 60;
   conv.say("111111");

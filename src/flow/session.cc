@@ -30,6 +30,13 @@ class Pattern {
   bool ok_ = false;
 };
 
+// What a message's {seconds}/{minutes} (one wait; minutes rounded up) and
+// {count} placeholders show.
+struct Numbers {
+  long seconds = 0;
+  long count = 0;
+};
+
 class Session {
  public:
   explicit Session(SessionContext& c)
@@ -60,7 +67,7 @@ class Session {
   AuthResult lockout(const PhaseResult& r);
   AuthResult unavailable(const PhaseResult& r);
 
-  std::string message(const std::string& key, long number = 0) const;
+  std::string message(const std::string& key, Numbers numbers = {}) const;
   void show_provider_message();
   std::string shown_destination() const;
   void tell_error(const std::string& text) { if (!c_.silent) c_.conversation.error(text); }
@@ -97,15 +104,15 @@ void Session::show_provider_message() {
     tell_info(shown_text(text->asString(), 200));
 }
 
-std::string Session::message(const std::string& key, long number) const {
+std::string Session::message(const std::string& key, Numbers numbers) const {
   const auto it = c_.config.messages.find(key);
   const std::string text = it != c_.config.messages.end() ? it->second : key;
   return config::render(text, {{"destination", shown_destination()},
                                {"attempts_left", std::to_string(attempts_left_)},
                                {"attempts_word", attempts_left_ == 1 ? "attempt" : "attempts"},
-                               {"minutes", std::to_string(number)},
-                               {"seconds", std::to_string(number)},
-                               {"count", std::to_string(number)}});
+                               {"minutes", std::to_string(minutes_for(numbers.seconds))},
+                               {"seconds", std::to_string(numbers.seconds)},
+                               {"count", std::to_string(numbers.count)}});
 }
 
 AuthResult Session::run() {
@@ -166,7 +173,7 @@ std::optional<AuthResult> Session::on_empty_answer() {
       tell_error(message("failed"));
       return AuthResult::MaxTries;
     }
-    tell_error(message("resend_wait", wait));
+    tell_error(message("resend_wait", {.seconds = wait}));
     return std::nullopt;
   }
   --resends_left_;
@@ -268,7 +275,7 @@ AuthResult Session::lockout(const PhaseResult& r) {
   if (r.retry_after) {
     // The provider's reason may lack a final stop: "Too many attempts. Try again..."
     if (!text.empty() && std::string_view(".!?").find(text.back()) == std::string_view::npos) text += ".";
-    text += " " + message("retry_in", minutes_for(*r.retry_after));
+    text += " " + message("retry_in", {.seconds = *r.retry_after});
   }
   tell_error(text);
   c_.record.set(locked ? "locked" : "rate_limited", LOG_NOTICE,
@@ -286,7 +293,7 @@ std::optional<AuthResult> Session::refuse_over_send_limit() {
   c_.record.set("send_limited", LOG_NOTICE,
                 refused->limit + "; nothing sent (a code can be sent again in " +
                     std::to_string(refused->retry_after) + " s)");
-  tell_error(message("send_limited", minutes_for(refused->retry_after)));
+  tell_error(message("send_limited", {.seconds = refused->retry_after}));
   return AuthResult::MaxTries;
 }
 
@@ -300,7 +307,7 @@ std::optional<AuthResult> Session::on_recovery_code(const Secret& code, bool out
                     std::string("a recovery code was used") + (outage ? " while the provider is unavailable" : "") +
                         ", " + std::to_string(answer.left) + " left (pam-otp recovery issue " + c_.owner +
                         " makes new ones)");
-      tell_info(message(answer.left == 0 ? "recovery_used_last" : "recovery_used", answer.left));
+      tell_info(message(answer.left == 0 ? "recovery_used_last" : "recovery_used", {.count = answer.left}));
       return AuthResult::Success;
     case RecoveryCheck::Wrong:
       return spend_on_wrong_recovery_code("wrong recovery code");
@@ -311,7 +318,7 @@ std::optional<AuthResult> Session::on_recovery_code(const Secret& code, bool out
                     std::to_string(kRecoveryTries) + " recovery codes were tried within " +
                         std::to_string(kRecoveryTryWindow / 60) + " minutes; recovery locked for " +
                         std::to_string(answer.retry_after) + " s");
-      tell_error(message("locked") + " " + message("retry_in", minutes_for(answer.retry_after)));
+      tell_error(message("locked") + " " + message("retry_in", {.seconds = answer.retry_after}));
       return AuthResult::MaxTries;
     case RecoveryCheck::Unavailable:
       if (outage) {
