@@ -131,7 +131,7 @@ toml::table settings_table(const config::Config& c) {
   t.insert("attempts", c.attempts);
   t.insert("resends", c.resends);
   t.insert("resend_cooldown", c.resend_cooldown);
-  t.insert("code_pattern", c.code_pattern);
+  t.insert("code_pattern", c.code_pattern.source());
   t.insert("echo_code", c.echo_code);
   t.insert("channel", c.channel);
   t.insert("unenrolled", config::name_of(c.unenrolled));

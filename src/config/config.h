@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "base/regex.h"
 #include "http/tls_options.h"
 #include "provider/spec.h"
 
@@ -41,7 +42,7 @@ struct Config {
   int attempts = 3;
   int resends = 1;
   int resend_cooldown = 30;  // seconds
-  std::string code_pattern = "^[0-9]{4,10}$";
+  Regex code_pattern = Regex::literal("^[0-9]{4,10}$");
   bool echo_code = false;
   std::string channel = "sms";  // sms, email, whatsapp, voice, ask
   Unenrolled unenrolled = Unenrolled::Deny;

@@ -1,6 +1,5 @@
 #include "config/settings.h"
 
-#include <regex.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -108,16 +107,13 @@ Apply tls_path(std::string http::TlsOptions::*field, std::string_view key) {
 void apply_code_pattern(const toml::table& t, Config& c, tomlu::Getter& g) {
   const auto v = g.string(t, "code_pattern", "code_pattern");
   if (!v) return;
-  regex_t re;
-  const int rc = regcomp(&re, v->c_str(), REG_EXTENDED | REG_NOSUB);
-  if (rc != 0) {
-    char why[128];
-    regerror(rc, &re, why, sizeof why);
-    g.problem(*t.get("code_pattern"), "code_pattern", std::string("is not a valid POSIX extended regular expression: ") + why);
+  std::string why;
+  auto re = Regex::compile(*v, why);
+  if (!re) {
+    g.problem(*t.get("code_pattern"), "code_pattern", "is not a valid POSIX extended regular expression: " + why);
     return;
   }
-  regfree(&re);
-  c.code_pattern = *v;
+  c.code_pattern = std::move(*re);
 }
 
 void apply_networks(const toml::table& t, Config& c, tomlu::Getter& g) {

@@ -1,6 +1,5 @@
 #include "flow/session.h"
 
-#include <regex.h>
 
 #include "base/json.h"
 #include "base/text.h"
@@ -16,20 +15,6 @@ using provider::PhaseResult;
 
 constexpr std::size_t kMaxAnswer = 256;
 
-// A compiled code_pattern (POSIX extended), freed on every path.
-class Pattern {
- public:
-  explicit Pattern(const std::string& expr) { ok_ = regcomp(&re_, expr.c_str(), REG_EXTENDED | REG_NOSUB) == 0; }
-  Pattern(const Pattern&) = delete;
-  Pattern& operator=(const Pattern&) = delete;
-  ~Pattern() { if (ok_) regfree(&re_); }
-  bool matches(const char* s) const { return ok_ && regexec(&re_, s, 0, nullptr, 0) == 0; }
-
- private:
-  regex_t re_{};
-  bool ok_ = false;
-};
-
 // What a message's {seconds}/{minutes} (one wait; minutes rounded up) and
 // {count} placeholders show.
 struct Numbers {
@@ -41,7 +26,6 @@ class Session {
  public:
   explicit Session(SessionContext& c)
       : c_(c),
-        pattern_(c.config.code_pattern),
         attempts_left_(c.config.attempts - c.attempts_used),
         resends_left_(c.config.resends),
         early_empty_left_(c.config.attempts) {}
@@ -74,7 +58,6 @@ class Session {
   void tell_info(const std::string& text) { if (!c_.silent) c_.conversation.info(text); }
 
   SessionContext& c_;
-  Pattern pattern_;
   int attempts_left_;
   int resends_left_;
   // Empty answers during the resend cooldown cost nothing else, so they have
@@ -140,7 +123,7 @@ AuthResult Session::prompt_loop() {
                               : std::nullopt;
     if (recovery) done = on_recovery_code(*recovery, false);
     else if (code.empty() && resends_left_ > 0) done = on_empty_answer();
-    else if (!is_utf8(code.reveal()) || !pattern_.matches(code.c_str())) done = refuse_locally();
+    else if (!is_utf8(code.reveal()) || !c_.config.code_pattern.matches(code.c_str())) done = refuse_locally();
     else done = on_code(code);
     if (done) return *done;
   }

@@ -18,11 +18,13 @@ std::string_view failure_name(Failure f) {
   return "unknown";
 }
 
-std::optional<std::string> Response::header(std::string_view name) const {
+std::optional<std::string> find_header(const Headers& headers, std::string_view name) {
   std::optional<std::string> found;
   for (const auto& [key, value] : headers)
     if (equals_ci(key, name)) found = value;
   return found;
 }
+
+std::optional<std::string> Response::header(std::string_view name) const { return find_header(headers, name); }
 
 }  // namespace otp::http

@@ -37,11 +37,16 @@ enum class Failure {
 
 std::string_view failure_name(Failure f);
 
+using Headers = std::vector<std::pair<std::string, std::string>>;  // names in lower case
+
+// The last value of a header (case-insensitive), if present.
+std::optional<std::string> find_header(const Headers& headers, std::string_view name);
+
 struct Response {
   Failure failure = Failure::None;
   std::string error;  // libcurl's explanation, for the log
   long status = 0;
-  std::vector<std::pair<std::string, std::string>> headers;  // names in lower case
+  Headers headers;
   std::string body;
   std::chrono::microseconds elapsed{0};  // provider time spent in this exchange
   bool new_connection = false;           // a TCP connection was opened for it

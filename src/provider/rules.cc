@@ -6,16 +6,13 @@
 
 #include "base/json.h"
 #include "base/text.h"
+#include "http/transport.h"
 
 namespace otp::provider {
 namespace {
 
 std::optional<std::string> header_value(const Answer& answer, const std::string& name) {
-  std::optional<std::string> found;
-  if (answer.headers != nullptr)
-    for (const auto& [key, value] : *answer.headers)
-      if (equals_ci(key, name)) found = value;
-  return found;
+  return answer.headers == nullptr ? std::nullopt : http::find_header(*answer.headers, name);
 }
 
 const Json::Value* field(const Answer& answer, const std::string& pointer) {

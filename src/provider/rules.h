@@ -11,6 +11,7 @@
 #include <utility>
 #include <vector>
 
+#include "http/transport.h"
 #include "provider/outcome.h"
 
 namespace otp::provider {
@@ -57,7 +58,7 @@ struct Rule {
 // The parts of an answer the rules look at.
 struct Answer {
   long status = 0;
-  const std::vector<std::pair<std::string, std::string>>* headers = nullptr;
+  const http::Headers* headers = nullptr;
   const Json::Value* json = nullptr;  // nullptr when the body is empty or not JSON
 };
 

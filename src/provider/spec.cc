@@ -1,6 +1,5 @@
 #include "provider/spec.h"
 
-#include <regex.h>
 
 #include <algorithm>
 #include <array>
@@ -33,24 +32,12 @@ const std::string& Auth::param(std::string_view name) const {
   return it == params.end() ? kEmpty : it->second;
 }
 
-namespace {
-
-bool matches_pattern(const std::string& text, const std::string& pattern) {
-  regex_t re;
-  if (regcomp(&re, pattern.c_str(), REG_EXTENDED | REG_NOSUB) != 0) return false;
-  const bool ok = regexec(&re, text.c_str(), 0, nullptr, 0) == 0;
-  regfree(&re);
-  return ok;
-}
-
-}  // namespace
-
 bool conditions_hold(const std::vector<Condition>& conditions, const VariableSource& vars) {
   for (const auto& c : conditions) {
     const auto value = vars.lookup(c.name);
     if (!value) return false;
-    if (!c.pattern.empty()) {
-      if (!matches_pattern(json::as_text(*value), c.pattern)) return false;
+    if (c.pattern) {
+      if (!c.pattern->matches(json::as_text(*value))) return false;
     } else if (std::none_of(c.any_of.begin(), c.any_of.end(), [&](const Json::Value& a) { return json::equal(*value, a); })) {
       return false;
     }

@@ -11,6 +11,7 @@
 #include <utility>
 #include <vector>
 
+#include "base/regex.h"
 #include "provider/jwt.h"
 #include "provider/rules.h"
 #include "provider/template.h"
@@ -34,7 +35,7 @@ struct Auth {
 struct Condition {
   std::string name;
   std::vector<Json::Value> any_of;
-  std::string pattern;
+  std::optional<Regex> pattern;
 };
 
 // One alternative of a `choose` key: the value, when every condition holds.

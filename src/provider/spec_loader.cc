@@ -2,7 +2,6 @@
 // conf/pam_otp.conf for the annotated syntax.
 #include "provider/spec_loader.h"
 
-#include <regex.h>
 
 #include <algorithm>
 #include <set>
@@ -12,6 +11,7 @@
 #include "http/url_policy.h"
 #include "provider/channels.h"
 #include "provider/presets.h"
+#include "provider/request.h"
 #include "provider/template.h"
 #include "provider/variables.h"
 
@@ -162,13 +162,12 @@ std::vector<Condition> Loader::load_conditions(const toml::table& when, const st
         get_.problem(value, item, "a table here must be { pattern = \"regular expression\" }");
         continue;
       }
-      regex_t re;
-      if (regcomp(&re, pattern->c_str(), REG_EXTENDED | REG_NOSUB) != 0) {
-        get_.problem(value, item, "'" + *pattern + "' is not a POSIX extended regular expression");
+      std::string why;
+      c.pattern = Regex::compile(*pattern, why);
+      if (!c.pattern) {
+        get_.problem(value, item, "'" + *pattern + "' is not a POSIX extended regular expression: " + why);
         continue;
       }
-      regfree(&re);
-      c.pattern = *pattern;
     } else if (const auto* a = value.as_array()) {
       for (const auto& v : *a) c.any_of.push_back(tomlu::to_json(v));
     } else {
@@ -440,7 +439,7 @@ std::set<std::string, std::less<>> tainted_names(const ProviderSpec& spec) {
 bool has_relative_url(const ProviderSpec& spec) {
   for (const auto* steps : {&spec.send, &spec.verify})
     for (const auto& step : *steps)
-      if (!http::parse_url(step.url)) return true;
+      if (!is_absolute_url(step.url)) return true;
   return false;
 }
 
