@@ -18,10 +18,14 @@ import shutil
 import socket
 import ssl
 import subprocess
+import sys
 import tempfile
 import time
 import unittest
 import urllib.request
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
+from otp_mock import MockProcess  # noqa: E402
 
 BUILD = os.environ.get("PAM_OTP_BUILD_DIR", "")
 SOURCE = os.environ.get("PAM_OTP_SOURCE_DIR", "")
@@ -61,24 +65,11 @@ def free_port():
         return s.getsockname()[1]
 
 
-class Mock:
+class Mock(MockProcess):
     """The bundled mock provider (otp-mock) and its /mock/ control API."""
 
     def __init__(self, workdir):
-        self.pki = os.path.join(workdir, "pki")
-        self.proc = subprocess.Popen([MOCK, "--pki-dir", self.pki], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        port_file = os.path.join(self.pki, "port")
-        port = ""
-        for _ in range(200):
-            if os.path.exists(port_file):
-                with open(port_file) as f:
-                    port = f.read().strip()
-            if port:
-                break
-            time.sleep(0.05)
-        self.url = f"https://127.0.0.1:{port}"
-        self.ca = os.path.join(self.pki, "ca.pem")
-        self.context = ssl.create_default_context(cafile=self.ca)
+        super().__init__(MOCK, os.path.join(workdir, "pki"))
 
     def call(self, method, path, body=None):
         data = json.dumps(body if body is not None else {}).encode() if method != "GET" else None
@@ -104,11 +95,6 @@ class Mock:
             return self.call("GET", "/mock/last_code?to=" + urllib.request.quote(to)).strip()
         except urllib.error.HTTPError:
             return None
-
-    def stop(self):
-        self.proc.terminate()
-        self.proc.wait(timeout=10)
-
 
 class User:
     """A temporary local user with a password and a phone number."""
