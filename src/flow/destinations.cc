@@ -86,7 +86,7 @@ MenuOutcome choose_destination(const config::Config& cfg, const std::vector<Dest
   for (;;) {
     const auto answer = conversation.ask(menu, true);
     if (!answer) {
-      record.set("conversation_failed", LOG_NOTICE, "no answer to the channel menu");
+      record.set(Result::ConversationFailed, "no answer to the channel menu");
       outcome.result = AuthResult::ConvErr;
       return outcome;
     }
@@ -107,7 +107,7 @@ MenuOutcome choose_destination(const config::Config& cfg, const std::vector<Dest
       conversation.error(config::render(cfg.messages.at(key), {{"attempts_left", std::to_string(left)},
                                                               {"attempts_word", left == 1 ? "attempt" : "attempts"}}));
     if (left <= 0) {
-      record.set("max_tries", LOG_NOTICE, "no valid choice in the channel menu");
+      record.set(Result::MaxTries, "no valid choice in the channel menu");
       outcome.result = AuthResult::MaxTries;
       return outcome;
     }

@@ -50,7 +50,7 @@ bool ensure_password(const config::Config& cfg, const LoginRequest& request, pro
   if (!cfg.provider.uses_password) return true;
   auto answer = conversation.ask(cfg.messages.at("password_prompt"), false);
   if (!answer) {
-    record.set("conversation_failed", LOG_NOTICE, "no answer to the password prompt");
+    record.set(Result::ConversationFailed, "no answer to the password prompt");
     return false;
   }
   vars.set_builtin_secret("password", *answer);
@@ -59,7 +59,7 @@ bool ensure_password(const config::Config& cfg, const LoginRequest& request, pro
 }
 
 void log_result(Logger& log, const config::Config& cfg, const LoginRequest& request, const LoginRecord& r) {
-  std::string line = "result=" + log_value(r.result) + " user=" + log_value(r.user.empty() ? request.user : r.user) +
+  std::string line = "result=" + std::string(result_text(r.result)) + " user=" + log_value(r.user.empty() ? request.user : r.user) +
                      (r.login_name.empty() ? "" : " login_name=" + log_value(r.login_name)) +
                      (r.caller.empty() ? "" : " caller=" + log_value(r.caller)) +
                      " rhost=" + log_value(request.rhost) + " service=" + log_value(request.service) +
@@ -122,8 +122,7 @@ bool missing_ssh_methods(const config::Config& cfg, const LoginRequest& request,
   for (const auto& m : cfg.require_ssh_methods) methods += (methods.empty() ? "" : ",") + m;
   const std::string seen = !request.ssh_auth_info ? "SSH_AUTH_INFO_0 is not in the PAM environment"
                                                   : "SSH_AUTH_INFO_0 lists " + describe_auth_info(*request.ssh_auth_info);
-  record.set("ssh_methods_missing", LOG_ERR,
-             "require_ssh_methods wants " + methods + " to have succeeded before this PAM stack, but " + seen +
+  record.set(Result::SshMethodsMissing, "require_ssh_methods wants " + methods + " to have succeeded before this PAM stack, but " + seen +
                  "; nothing sent. sshd must run with AuthenticationMethods " + methods +
                  ",keyboard-interactive (check: sshd -T | grep -i authenticationmethods)");
   return true;
@@ -135,7 +134,7 @@ std::optional<UserInfo> check_login(const config::Config& cfg, const LoginReques
                                     LoginRecord& record, AuthResult& result) {
   auto user = services.users.find_user(request.user);
   if (!user) {
-    record.set("user_unknown", LOG_NOTICE, "no passwd entry");
+    record.set(Result::UserUnknown, "no passwd entry");
     result = AuthResult::UserUnknown;
     return std::nullopt;
   }
@@ -147,16 +146,16 @@ std::optional<UserInfo> check_login(const config::Config& cfg, const LoginReques
   if (missing_ssh_methods(cfg, request, record)) return std::nullopt;
   const auto scope = decide_scope(cfg, *user, services.users, request.service, request.rhost);
   if (!scope.in_scope) {
-    record.set("out_of_scope", LOG_INFO, scope.rule);
+    record.set(Result::OutOfScope, scope.rule);
     result = AuthResult::Ignore;
     return std::nullopt;
   }
   if (request.authtok && is_incorrect_marker(request.authtok->reveal())) {
-    record.set("earlier_module_failed", LOG_NOTICE, "PAM_AUTHTOK holds OpenSSH's INCORRECT marker; nothing sent");
+    record.set(Result::EarlierModuleFailed, "PAM_AUTHTOK holds OpenSSH's INCORRECT marker; nothing sent");
     return std::nullopt;
   }
   if (services.conversation == nullptr) {
-    record.set("conversation_failed", LOG_ERR, "the application gave no conversation function; nothing sent");
+    record.set(Result::ConversationFailed, LOG_ERR, "the application gave no conversation function; nothing sent");
     result = AuthResult::ConvErr;
     return std::nullopt;
   }
@@ -175,7 +174,7 @@ std::optional<std::string> destination_owner(const config::Config& cfg, const Lo
   if (!caller_owns_destination(cfg, request)) return request.user;
   const auto caller = services.users.find_user(request.ruser);
   if (!caller) {
-    record.set("user_unknown", LOG_NOTICE, "the caller (PAM_RUSER) '" + sanitize(request.ruser, 64) +
+    record.set(Result::UserUnknown, "the caller (PAM_RUSER) '" + sanitize(request.ruser, 64) +
                                                "' has no passwd entry; destination_user = \"caller\"");
     return std::nullopt;
   }
@@ -210,13 +209,13 @@ AuthResult authenticate_user(const config::Loaded& loaded, const LoginRequest& t
   if (!entry) return unenrolled(cfg, *services.conversation, request.silent, record, "not in the users file", deny);
   const Client client{target.user, target.rhost, target.service, ssh_keys_of(target.ssh_auth_info)};
   if (state.remembered(client, services.clock.unix_time())) {
-    record.set("remembered", LOG_INFO, "a code was verified from this client less than remember = " +
+    record.set(Result::Remembered, "a code was verified from this client less than remember = " +
                                            std::to_string(cfg.remember) + " s ago; no code asked");
     return AuthResult::Success;
   }
   const std::string channel = preferred_channel(cfg, *entry, request.channel);
   if (channel != "ask" && !cfg.provider.supports_channel(channel)) {
-    record.set("config_error", LOG_ERR, "provider '" + cfg.provider_name + "' has no channel '" + channel + "'");
+    record.set(Result::ConfigError, "provider '" + cfg.provider_name + "' has no channel '" + channel + "'");
     return AuthResult::ServiceErr;
   }
   const auto options = destination_options(cfg, *entry, channel);
@@ -230,7 +229,7 @@ AuthResult authenticate_user(const config::Loaded& loaded, const LoginRequest& t
   record.destination = masked(*menu.choice);
   const AuthResult done = run_provider(cfg, *entry, request, *menu.choice, menu.attempts_used, services, state, record);
   // Only a code the provider verified is remembered; a recovery code is not.
-  if (done == AuthResult::Success && record.result == "success" && services.remember_logins)
+  if (done == AuthResult::Success && record.result == Result::Success && services.remember_logins)
     state.remember(client, services.clock.unix_time());
   return done;
 }
@@ -290,7 +289,7 @@ AuthResult run_login(const std::vector<std::string>& module_args, const LoginReq
       }
       services.log.log(LOG_ERR, "configuration error: " + p.to_string());
     }
-    services.log.log(LOG_ERR, "result=config_error user=" + log_value(request.user) + " service=" +
+    services.log.log(result_priority(Result::ConfigError), "result=" + std::string(result_text(Result::ConfigError)) + " user=" + log_value(request.user) + " service=" +
                                   log_value(request.service) + " reason=\"nothing was sent\"");
     return AuthResult::ServiceErr;
   }

@@ -1,4 +1,5 @@
-// What one authentication did, for the single key=value result line (SPEC §7).
+// What one authentication did, for the single key=value result line
+// (docs/design.md, "The login flow").
 #pragma once
 
 #include <syslog.h>
@@ -6,10 +7,12 @@
 #include <chrono>
 #include <string>
 
+#include "flow/result.h"
+
 namespace otp::flow {
 
 struct LoginRecord {
-  std::string result = "error";  // success, wrong_code, locked, unavailable, ...
+  Result result = Result::Error;
   std::string reason;            // detail for the administrator (never a secret)
   int priority = LOG_NOTICE;
   std::string user;              // the passwd name, once looked up
@@ -21,8 +24,10 @@ struct LoginRecord {
   std::string request_id;
   std::chrono::microseconds provider_time{0};
 
-  void set(std::string result_name, int level, std::string why = {}) {
-    result = std::move(result_name);
+  // At the result's usual priority (flow/result.cc), or at `level`.
+  void set(Result r, std::string why = {}) { set(r, result_priority(r), std::move(why)); }
+  void set(Result r, int level, std::string why) {
+    result = r;
     priority = level;
     reason = std::move(why);
   }

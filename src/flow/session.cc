@@ -109,7 +109,7 @@ AuthResult Session::prompt_loop() {
     const std::string prompt = message(resends_left_ > 0 ? "prompt" : "prompt_no_resend");
     auto answer = c_.conversation.ask(prompt, c_.config.echo_code);
     if (!answer) {
-      c_.record.set("conversation_failed", LOG_NOTICE, "no answer to the code prompt (EOF or conversation error)");
+      c_.record.set(Result::ConversationFailed, "no answer to the code prompt (EOF or conversation error)");
       return AuthResult::ConvErr;
     }
     if (answered_with_password(*answer, c_.password, c_.record)) {
@@ -142,9 +142,19 @@ std::optional<AuthResult> Session::send() {
     case Outcome::Accepted:
     case Outcome::NotRequired:
       return no_code_needed(r);
-    default:
+    case Outcome::WrongCode:
+    case Outcome::WrongOrExpired:
+    case Outcome::Expired:
+    case Outcome::Locked:
+    case Outcome::RateLimited:
+    case Outcome::UnknownUser:
+    case Outcome::ConfigError:
+    case Outcome::Retry:
+    case Outcome::Continue:
+    case Outcome::Unavailable:
       return on_failure(r, "send");
   }
+  return on_failure(r, "send");  // not reached: every outcome has its case
 }
 
 std::optional<AuthResult> Session::on_empty_answer() {
@@ -152,7 +162,7 @@ std::optional<AuthResult> Session::on_empty_answer() {
   const long wait = c_.config.resend_cooldown - since;
   if (!expired_ && wait > 0) {
     if (--early_empty_left_ < 0) {
-      c_.record.set("max_tries", LOG_NOTICE, "too many empty answers during the resend cooldown");
+      c_.record.set(Result::MaxTries, "too many empty answers during the resend cooldown");
       tell_error(message("failed"));
       return AuthResult::MaxTries;
     }
@@ -168,7 +178,7 @@ std::optional<AuthResult> Session::on_empty_answer() {
 std::optional<AuthResult> Session::refuse_locally() {
   spend_attempt();
   if (attempts_left_ <= 0) {
-    c_.record.set("max_tries", LOG_NOTICE, "the last answer did not match code_pattern");
+    c_.record.set(Result::MaxTries, "the last answer did not match code_pattern");
     tell_error(message("invalid_code_final"));
     return AuthResult::MaxTries;
   }
@@ -183,7 +193,7 @@ std::optional<AuthResult> Session::on_code(const Secret& code) {
   switch (r.outcome) {
     case Outcome::Accepted:
       c_.record.attempts = c_.config.attempts - attempts_left_ + 1;  // this one too
-      c_.record.set("success", LOG_INFO);
+      c_.record.set(Result::Success);
       return AuthResult::Success;
     case Outcome::WrongCode:
     case Outcome::WrongOrExpired: {
@@ -195,7 +205,7 @@ std::optional<AuthResult> Session::on_code(const Secret& code) {
       if (maybe_expired) expired_ = true;
       tell_error(message(attempts_left_ <= 0 ? "wrong_code_final" : maybe_expired ? "wrong_or_expired" : "wrong_code"));
       if (attempts_left_ > 0) return std::nullopt;
-      c_.record.set("max_tries", LOG_NOTICE, "wrong code, no attempts left");
+      c_.record.set(Result::MaxTries, "wrong code, no attempts left");
       return AuthResult::MaxTries;
     }
     case Outcome::Expired:
@@ -208,12 +218,20 @@ std::optional<AuthResult> Session::on_code(const Secret& code) {
         return std::nullopt;
       }
       tell_error(message("expired_final"));
-      c_.record.set("expired", LOG_NOTICE,
-                    resends_left_ > 0 ? "the code expired and no attempt is left" : "the code expired and no resend is left");
+      c_.record.set(Result::Expired, resends_left_ > 0 ? "the code expired and no attempt is left" : "the code expired and no resend is left");
       return AuthResult::AuthErr;
-    default:
+    case Outcome::Sent:
+    case Outcome::NotRequired:
+    case Outcome::Locked:
+    case Outcome::RateLimited:
+    case Outcome::UnknownUser:
+    case Outcome::ConfigError:
+    case Outcome::Retry:
+    case Outcome::Continue:
+    case Outcome::Unavailable:
       return on_failure(r, "verify");
   }
+  return on_failure(r, "verify");  // not reached: every outcome has its case
 }
 
 // No code was verified, so this is never a success: before any code was
@@ -221,7 +239,7 @@ std::optional<AuthResult> Session::on_code(const Secret& code) {
 AuthResult Session::no_code_needed(const PhaseResult& r) {
   if (!code_sent_) return unenrolled(c_.config, c_.conversation, c_.silent, c_.record,
                                      "the provider asked for no code (" + r.detail + ")", !c_.record.caller.empty());
-  c_.record.set("rejected", LOG_NOTICE, "at the resend, the provider asked for no code (" + r.detail + ")");
+  c_.record.set(Result::Rejected, "at the resend, the provider asked for no code (" + r.detail + ")");
   tell_error(message("failed"));
   return AuthResult::AuthErr;
 }
@@ -235,19 +253,27 @@ AuthResult Session::on_failure(const PhaseResult& r, const char* phase) {
     case Outcome::UnknownUser:
     case Outcome::WrongCode:
     case Outcome::Expired:
-      c_.record.set("rejected", LOG_NOTICE, where + (r.reason.empty() ? "" : " (" + r.reason + ")"));
+      c_.record.set(Result::Rejected, where + (r.reason.empty() ? "" : " (" + r.reason + ")"));
       tell_error(message("failed"));
       return AuthResult::AuthErr;
     case Outcome::Unavailable:
       return unavailable(r);
-    default:  // config_error, or an outcome this phase cannot have
-      c_.record.set("config_error", LOG_ERR,
-                    where + (r.reason.empty() ? "" : " (" + r.reason + ")") +
+    case Outcome::ConfigError:
+    // Outcomes that make no sense here (a rule's, at the wrong phase) are
+    // the provider description's fault.
+    case Outcome::Sent:
+    case Outcome::Accepted:
+    case Outcome::NotRequired:
+    case Outcome::WrongOrExpired:
+    case Outcome::Retry:
+    case Outcome::Continue:
+      c_.record.set(Result::ConfigError, where + (r.reason.empty() ? "" : " (" + r.reason + ")") +
                         (r.local ? " - refused on this machine; nothing was sent"
                                  : " - the provider rejected our credentials or the provider description is wrong"));
       tell_error(message("unavailable"));
       return AuthResult::ServiceErr;
   }
+  return AuthResult::ServiceErr;  // not reached: every outcome has its case
 }
 
 AuthResult Session::lockout(const PhaseResult& r) {
@@ -261,7 +287,7 @@ AuthResult Session::lockout(const PhaseResult& r) {
     text += " " + message("retry_in", {.seconds = *r.retry_after});
   }
   tell_error(text);
-  c_.record.set(locked ? "locked" : "rate_limited", LOG_NOTICE,
+  c_.record.set(locked ? Result::Locked : Result::RateLimited,
                 r.detail + (r.reason.empty() ? "" : " (" + r.reason + ")") +
                     (r.retry_after ? ", retry after " + std::to_string(*r.retry_after) + " s" : ""));
   return AuthResult::MaxTries;
@@ -273,8 +299,7 @@ std::optional<AuthResult> Session::refuse_over_send_limit() {
   if (c_.state == nullptr) return std::nullopt;
   const auto refused = c_.state->take_send(c_.owner, c_.rhost, c_.clock.unix_time());
   if (!refused) return std::nullopt;
-  c_.record.set("send_limited", LOG_NOTICE,
-                refused->limit + "; nothing sent (a code can be sent again in " +
+  c_.record.set(Result::SendLimited, refused->limit + "; nothing sent (a code can be sent again in " +
                     std::to_string(refused->retry_after) + " s)");
   tell_error(message("send_limited", {.seconds = refused->retry_after}));
   return AuthResult::MaxTries;
@@ -286,8 +311,7 @@ std::optional<AuthResult> Session::on_recovery_code(const Secret& code, bool out
   const auto answer = c_.state->use_recovery_code(c_.owner, code, c_.service, c_.clock.unix_time());
   switch (answer.check) {
     case RecoveryCheck::Accepted:
-      c_.record.set("recovery_code", LOG_ALERT,
-                    std::string("a recovery code was used") + (outage ? " while the provider is unavailable" : "") +
+      c_.record.set(Result::RecoveryCode, std::string("a recovery code was used") + (outage ? " while the provider is unavailable" : "") +
                         ", " + std::to_string(answer.left) + " left (pam-otp recovery issue " + c_.owner +
                         " makes new ones)");
       tell_info(message(answer.left == 0 ? "recovery_used_last" : "recovery_used", {.count = answer.left}));
@@ -297,8 +321,7 @@ std::optional<AuthResult> Session::on_recovery_code(const Secret& code, bool out
     case RecoveryCheck::NoCodes:
       return spend_on_wrong_recovery_code("a recovery code was typed, but " + c_.owner + " has none left");
     case RecoveryCheck::Locked:
-      c_.record.set("locked", LOG_NOTICE,
-                    std::to_string(kRecoveryTries) + " recovery codes were tried within " +
+      c_.record.set(Result::Locked, std::to_string(kRecoveryTries) + " recovery codes were tried within " +
                         std::to_string(kRecoveryTryWindow / 60) + " minutes; recovery locked for " +
                         std::to_string(answer.retry_after) + " s");
       tell_error(message("locked") + " " + message("retry_in", {.seconds = answer.retry_after}));
@@ -306,7 +329,7 @@ std::optional<AuthResult> Session::on_recovery_code(const Secret& code, bool out
     case RecoveryCheck::Unavailable:
       if (outage) {
         tell_error(message("recovery_unavailable"));
-        c_.record.set("unavailable", LOG_NOTICE, "the provider is unavailable and the state file cannot be read");
+        c_.record.set(Result::Unavailable, "the provider is unavailable and the state file cannot be read");
         return AuthResult::AuthInfoUnavail;
       }
       // The sent code still works; the answer costs an attempt, so that
@@ -314,7 +337,7 @@ std::optional<AuthResult> Session::on_recovery_code(const Secret& code, bool out
       tell_error(message("recovery_unavailable"));
       spend_attempt();
       if (attempts_left_ > 0) return std::nullopt;
-      c_.record.set("max_tries", LOG_NOTICE, "a recovery code could not be checked (state file), no attempts left");
+      c_.record.set(Result::MaxTries, "a recovery code could not be checked (state file), no attempts left");
       return AuthResult::MaxTries;
   }
   return AuthResult::AuthErr;
@@ -324,7 +347,7 @@ std::optional<AuthResult> Session::spend_on_wrong_recovery_code(const std::strin
   spend_attempt();
   tell_error(message(attempts_left_ <= 0 ? "wrong_code_final" : "wrong_code"));
   if (attempts_left_ > 0) return std::nullopt;
-  c_.record.set("max_tries", LOG_NOTICE, why + ", no attempts left");
+  c_.record.set(Result::MaxTries, why + ", no attempts left");
   return AuthResult::MaxTries;
 }
 
@@ -333,8 +356,7 @@ std::optional<AuthResult> Session::spend_on_wrong_recovery_code(const std::strin
 AuthResult Session::outage(const PhaseResult& r) {
   tell_error(message("unavailable"));
   if (!c_.state->has_recovery_codes(c_.owner)) {
-    c_.record.set("unavailable", LOG_NOTICE,
-                  r.detail + "; failmode=recovery, but " + c_.owner + " has no recovery code left (or the state "
+    c_.record.set(Result::Unavailable, r.detail + "; failmode=recovery, but " + c_.owner + " has no recovery code left (or the state "
                   "file cannot be read)");
     return AuthResult::AuthInfoUnavail;
   }
@@ -342,7 +364,7 @@ AuthResult Session::outage(const PhaseResult& r) {
     // Never echoed, whatever echo_code says: a recovery code is no one-time code.
     auto answer = c_.conversation.ask(message("recovery_prompt"), false);
     if (!answer) {
-      c_.record.set("conversation_failed", LOG_NOTICE, "no answer to the recovery code prompt");
+      c_.record.set(Result::ConversationFailed, "no answer to the recovery code prompt");
       return AuthResult::ConvErr;
     }
     if (answered_with_password(*answer, c_.password, c_.record)) {
@@ -363,16 +385,13 @@ AuthResult Session::unavailable(const PhaseResult& r) {
   if (c_.config.failmode == config::FailMode::Recovery && c_.state != nullptr) return outage(r);
   const bool safe = c_.config.failmode == config::FailMode::Safe;
   if (r.untrusted) {
-    c_.record.set("untrusted_provider", LOG_ERR,
-                  r.detail + " - TLS verification of the provider failed (certificate, host name or pin): refused "
+    c_.record.set(Result::UntrustedProvider, r.detail + " - TLS verification of the provider failed (certificate, host name or pin): refused "
                              "whatever failmode says, since an on-path attacker produces exactly this");
   } else if (safe && !code_sent_) {
-    c_.record.set("failopen", LOG_WARNING,
-                  "the code service is unavailable (" + r.detail + "); failmode=safe lets the login go through WITHOUT a code");
+    c_.record.set(Result::FailOpen, "the code service is unavailable (" + r.detail + "); failmode=safe lets the login go through WITHOUT a code");
     return AuthResult::Ignore;
   } else {
-    c_.record.set("unavailable", LOG_NOTICE,
-                  r.detail + (safe ? " (failmode=safe does not apply once a code was sent)" : ""));
+    c_.record.set(Result::Unavailable, r.detail + (safe ? " (failmode=safe does not apply once a code was sent)" : ""));
   }
   tell_error(message("unavailable"));
   return AuthResult::AuthInfoUnavail;
@@ -383,7 +402,7 @@ AuthResult Session::unavailable(const PhaseResult& r) {
 AuthResult unenrolled(const config::Config& cfg, Conversation& conversation, bool silent, LoginRecord& record,
                       const std::string& why, bool always_deny) {
   const bool allow = cfg.unenrolled == config::Unenrolled::Allow && !always_deny;
-  record.set("unenrolled", allow ? LOG_INFO : LOG_NOTICE,
+  record.set(Result::Unenrolled, allow ? LOG_INFO : LOG_NOTICE,
              why + (allow          ? "; unenrolled=allow"
                     : always_deny ? "; refused: a caller without a destination (destination_user = \"caller\")"
                                   : "; unenrolled=deny"));
@@ -395,8 +414,7 @@ AuthResult unenrolled(const config::Config& cfg, Conversation& conversation, boo
 bool answered_with_password(const Secret& answer, const Secret* password, LoginRecord& record) {
   if (password == nullptr || password->empty()) return false;
   if (answer.reveal() != password->reveal() && trim(answer.reveal()) != trim(password->reveal())) return false;
-  record.set("password_as_code", LOG_ERR,
-             "the answer to pam_otp's prompt was the password (PAM_AUTHTOK); nothing was sent to the provider. "
+  record.set(Result::PasswordAsCode, "the answer to pam_otp's prompt was the password (PAM_AUTHTOK); nothing was sent to the provider. "
              "The application answers every prompt with the password: sshd's 'password' method does "
              "(use KbdInteractiveAuthentication yes and PasswordAuthentication no, or AuthenticationMethods "
              "keyboard-interactive / publickey,keyboard-interactive), and so do sudo's passprompt_override and "

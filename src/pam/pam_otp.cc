@@ -17,19 +17,17 @@
 namespace otp::pam {
 namespace {
 
-int to_pam(flow::AuthResult r) {
-  switch (r) {
-    case flow::AuthResult::Success: return PAM_SUCCESS;
-    case flow::AuthResult::Ignore: return PAM_IGNORE;
-    case flow::AuthResult::AuthErr: return PAM_AUTH_ERR;
-    case flow::AuthResult::MaxTries: return PAM_MAXTRIES;
-    case flow::AuthResult::AuthInfoUnavail: return PAM_AUTHINFO_UNAVAIL;
-    case flow::AuthResult::ServiceErr: return PAM_SERVICE_ERR;
-    case flow::AuthResult::ConvErr: return PAM_CONV_ERR;
-    case flow::AuthResult::UserUnknown: return PAM_USER_UNKNOWN;
-  }
-  return PAM_SERVICE_ERR;
-}
+// flow::AuthResult's values are libpam's codes (flow/result.h).
+static_assert(static_cast<int>(flow::AuthResult::Success) == PAM_SUCCESS);
+static_assert(static_cast<int>(flow::AuthResult::ServiceErr) == PAM_SERVICE_ERR);
+static_assert(static_cast<int>(flow::AuthResult::AuthErr) == PAM_AUTH_ERR);
+static_assert(static_cast<int>(flow::AuthResult::AuthInfoUnavail) == PAM_AUTHINFO_UNAVAIL);
+static_assert(static_cast<int>(flow::AuthResult::UserUnknown) == PAM_USER_UNKNOWN);
+static_assert(static_cast<int>(flow::AuthResult::MaxTries) == PAM_MAXTRIES);
+static_assert(static_cast<int>(flow::AuthResult::ConvErr) == PAM_CONV_ERR);
+static_assert(static_cast<int>(flow::AuthResult::Ignore) == PAM_IGNORE);
+
+int to_pam(flow::AuthResult r) { return static_cast<int>(r); }
 
 std::string string_item(pam_handle_t* pamh, int type) {
   const void* value = nullptr;
@@ -64,7 +62,9 @@ int authenticate(pam_handle_t* pamh, int flags, int argc, const char** argv) {
   flow::LoginRequest request;
   const char* user = nullptr;
   if (pam_get_user(pamh, &user, nullptr) != PAM_SUCCESS || user == nullptr || *user == '\0') {
-    log.log(LOG_NOTICE, "result=user_unknown reason=\"cannot determine the user name\"");
+    log.log(flow::result_priority(flow::Result::UserUnknown),
+            "result=" + std::string(flow::result_text(flow::Result::UserUnknown)) +
+                " reason=\"cannot determine the user name\"");
     return PAM_USER_UNKNOWN;
   }
   request.user = user;
