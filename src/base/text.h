@@ -4,6 +4,7 @@
 
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace otp {
 
@@ -44,5 +45,9 @@ bool is_utf8(std::string_view s);
 bool is_e164(std::string_view s);
 // A plausible e-mail address: one '@', non-empty local part and a dotted domain, no spaces.
 bool is_email(std::string_view s);
+
+// The lines of `text`, split at '\n' (no empty line after a final '\n'):
+// SSH_AUTH_INFO_0's "method [details]" lines, for one.
+std::vector<std::string_view> split_lines(std::string_view text);
 
 }  // namespace otp

@@ -115,4 +115,11 @@ BOOST_AUTO_TEST_CASE(shown_text_is_masked_and_bounded) {
   BOOST_TEST(otp::shown_text("line\nbreak\x01", 200) == "line break");
 }
 
+BOOST_AUTO_TEST_CASE(split_lines_has_no_empty_last_line) {
+  using V = std::vector<std::string_view>;
+  BOOST_TEST((split_lines("publickey ssh-ed25519 AAA\npassword\n") == V{"publickey ssh-ed25519 AAA", "password"}));
+  BOOST_TEST((split_lines("a\n\nb") == V{"a", "", "b"}));
+  BOOST_TEST(split_lines("").empty());
+}
+
 BOOST_AUTO_TEST_SUITE_END()

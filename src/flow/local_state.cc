@@ -18,14 +18,8 @@ StoreOpener sqlite_store_opener() {
 std::string ssh_keys_of(const std::optional<std::string>& auth_info) {
   std::string keys;
   if (!auth_info) return keys;
-  std::size_t start = 0;
-  while (start < auth_info->size()) {
-    std::size_t end = auth_info->find('\n', start);
-    if (end == std::string::npos) end = auth_info->size();
-    const std::string_view line(auth_info->data() + start, end - start);
+  for (const std::string_view line : split_lines(*auth_info))
     if (line.starts_with("publickey ")) keys.append(line).append("\n");
-    start = end + 1;
-  }
   return keys;
 }
 

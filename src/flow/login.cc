@@ -104,14 +104,9 @@ AuthResult run_provider(const config::Config& cfg, const config::UserEntry& entr
 // The methods SSH_AUTH_INFO_0 lists, without their keys: "publickey, password" or "no method".
 std::string describe_auth_info(const std::string& info) {
   std::string methods;
-  std::size_t start = 0;
-  while (start < info.size()) {
-    std::size_t end = info.find('\n', start);
-    if (end == std::string::npos) end = info.size();
-    const std::string line = info.substr(start, end - start);
-    const std::string name = line.substr(0, line.find(' '));
+  for (const std::string_view line : split_lines(info)) {
+    const std::string_view name = line.substr(0, line.find(' '));
     if (!name.empty()) methods += (methods.empty() ? "" : ", ") + sanitize(name, 40);
-    start = end + 1;
   }
   return methods.empty() ? "no method" : methods;
 }
@@ -260,20 +255,11 @@ bool is_incorrect_marker(std::string_view authtok) {
 
 bool ssh_methods_done(const std::vector<std::string>& required, const std::optional<std::string>& auth_info) {
   if (!auth_info) return required.empty();
-  for (const auto& method : required) {
-    bool found = false;
-    std::size_t start = 0;
-    while (!found && start < auth_info->size()) {
-      std::size_t end = auth_info->find('\n', start);
-      if (end == std::string::npos) end = auth_info->size();
-      const std::string_view line(auth_info->data() + start, end - start);
-      const std::string_view name = line.substr(0, line.find_first_of(" /"));
-      found = name == method;
-      start = end + 1;
-    }
-    if (!found) return false;
-  }
-  return true;
+  const auto lines = split_lines(*auth_info);
+  return std::all_of(required.begin(), required.end(), [&](const std::string& method) {
+    return std::any_of(lines.begin(), lines.end(),
+                       [&](std::string_view line) { return line.substr(0, line.find_first_of(" /")) == method; });
+  });
 }
 
 AuthResult run_login(const std::vector<std::string>& module_args, const LoginRequest& request, Services& services) {
@@ -289,8 +275,9 @@ AuthResult run_login(const std::vector<std::string>& module_args, const LoginReq
       }
       services.log.log(LOG_ERR, "configuration error: " + p.to_string());
     }
-    services.log.log(result_priority(Result::ConfigError), "result=" + std::string(result_text(Result::ConfigError)) + " user=" + log_value(request.user) + " service=" +
-                                  log_value(request.service) + " reason=\"nothing was sent\"");
+    services.log.log(result_priority(Result::ConfigError),
+                     "result=" + std::string(result_text(Result::ConfigError)) + " user=" + log_value(request.user) +
+                         " service=" + log_value(request.service) + " reason=\"nothing was sent\"");
     return AuthResult::ServiceErr;
   }
   return authenticate(*loaded, request, services);
