@@ -228,4 +228,8 @@ std::vector<std::string_view> split_lines(std::string_view text) {
   return lines;
 }
 
+bool listed(const std::vector<std::string>& list, std::string_view item) {
+  return std::find(list.begin(), list.end(), item) != list.end();
+}
+
 }  // namespace otp

@@ -50,4 +50,7 @@ bool is_email(std::string_view s);
 // SSH_AUTH_INFO_0's "method [details]" lines, for one.
 std::vector<std::string_view> split_lines(std::string_view text);
 
+// Whether `list` holds `item` (a service in exempt_services, a group, ...).
+bool listed(const std::vector<std::string>& list, std::string_view item);
+
 }  // namespace otp

@@ -60,10 +60,6 @@ std::string LocalState::keyed_hash(const std::string& purpose, const std::string
 
 namespace {
 
-bool listed(const std::vector<std::string>& services, const std::string& service) {
-  return std::find(services.begin(), services.end(), service) != services.end();
-}
-
 std::string client_key(const Client& c) { return c.user + '\0' + c.rhost + '\0' + c.service + '\0' + c.ssh_key; }
 
 }  // namespace

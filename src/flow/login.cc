@@ -240,9 +240,8 @@ AuthResult authenticate(const config::Loaded& loaded, const LoginRequest& reques
 }
 
 bool caller_owns_destination(const config::Config& cfg, const LoginRequest& request) {
-  const auto& callers = cfg.caller_services;
   return cfg.destination_user == config::DestinationUser::Caller && !request.ruser.empty() &&
-         std::find(callers.begin(), callers.end(), request.service) != callers.end();
+         listed(cfg.caller_services, request.service);
 }
 
 bool is_incorrect_marker(std::string_view authtok) {

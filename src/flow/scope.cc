@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "base/text.h"
 #include "config/cidr.h"
 
 namespace otp::flow {
@@ -11,7 +12,7 @@ ScopeDecision out(std::string rule) { return {false, std::move(rule)}; }
 
 const std::string* first_shared(const std::vector<std::string>& wanted, const std::vector<std::string>& have) {
   for (const auto& w : wanted)
-    if (std::find(have.begin(), have.end(), w) != have.end()) return &w;
+    if (listed(have, w)) return &w;
   return nullptr;
 }
 
@@ -19,7 +20,7 @@ const std::string* first_shared(const std::vector<std::string>& wanted, const st
 
 ScopeDecision decide_scope(const config::Config& cfg, const UserInfo& user, UserDirectory& directory,
                            const std::string& service, const std::string& rhost) {
-  if (std::find(cfg.exempt_services.begin(), cfg.exempt_services.end(), service) != cfg.exempt_services.end())
+  if (listed(cfg.exempt_services, service))
     return out("exempt_services: " + service);
   for (const auto& net : cfg.exempt_networks) {
     const auto cidr = config::Cidr::parse(net);
