@@ -12,8 +12,8 @@ namespace {
 
 constexpr char kSelectionKey[] = "@provider";
 
-// SPEC writes `provider = "corp"` beside `[provider.corp]`, which TOML forbids
-// (a key cannot be both a string and a table). Before the first table header,
+// The documented form is `provider = "corp"` beside `[provider.corp]`, which
+// TOML forbids (a key cannot be both a string and a table). Before the first table header,
 // a line `provider = ...` is read as the key "@provider" instead. The caller
 // checks the rewrite landed on a real top-level key and otherwise parses the
 // original text, so a line inside a multi-line string is never changed.

@@ -1,6 +1,6 @@
-// SPEC §3 step 6: where the code goes. The users file gives a user's phone
-// and e-mail and maybe a preferred channel; the provider says which channels
-// it has. With channel = "ask" and several possibilities, the user chooses
+// Step 6 of the login (docs/design.md, "The login flow"): where the code
+// goes. The users file gives a user's phone and e-mail and maybe a preferred
+// channel; the provider says which channels it has. With channel = "ask" and several possibilities, the user chooses
 // from a numbered menu of masked destinations.
 #pragma once
 

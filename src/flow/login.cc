@@ -71,7 +71,7 @@ void log_result(Logger& log, const config::Config& cfg, const LoginRequest& requ
   log.log(r.priority, line);
 }
 
-// Steps 7-9, once the user has a destination. request.user is the owner of
+// Steps 7-9 (docs/design.md, "The login flow"), once the user has a destination. request.user is the owner of
 // the destination (the caller in caller mode).
 AuthResult run_provider(const config::Config& cfg, const config::UserEntry& entry, const LoginRequest& request,
                         const Destination& dest, int attempts_used, Services& services, LocalState& state,
@@ -123,7 +123,8 @@ bool missing_ssh_methods(const config::Config& cfg, const LoginRequest& request,
   return true;
 }
 
-// Steps 2-5: who it is, whether pam_otp covers this login, and whether it
+// Steps 2-5 (docs/design.md, "The login flow"): who it is, whether pam_otp
+// covers this login, and whether it
 // can go on at all. The passwd entry when it can go on; else result is set.
 std::optional<UserInfo> check_login(const config::Config& cfg, const LoginRequest& request, Services& services,
                                     LoginRecord& record, AuthResult& result) {

@@ -52,10 +52,11 @@ struct Services {
   bool remember_logins = true;  // false for pam-otp test: a test is no login to remember
 };
 
-// SPEC §3 in full: load the configuration, then authenticate.
+// The whole login (docs/design.md, "The login flow"): load the
+// configuration, then authenticate.
 AuthResult run_login(const std::vector<std::string>& module_args, const LoginRequest& request, Services& services);
 
-// Steps 2-13 with a configuration already loaded.
+// Steps 2-9 with a configuration already loaded.
 AuthResult authenticate(const config::Loaded& loaded, const LoginRequest& request, Services& services);
 
 // The template variables of a login: built-ins, the users file's keys.

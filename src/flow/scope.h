@@ -1,4 +1,5 @@
-// SPEC §3 step 3: is this login one pam_otp should ask a code for?
+// Is this login one pam_otp should ask a code for? (docs/design.md, "The
+// login flow", step 4)
 // exempt_services (PAM_SERVICE), exempt_networks (PAM_RHOST in a CIDR; a
 // host name or an empty PAM_RHOST never matches), require_groups (the user
 // must be in one) and exempt_groups (primary and supplementary groups).

@@ -1,5 +1,6 @@
-// SPEC §3 steps 7-9: send a code, prompt for it, verify it, with attempts,
-// resends and their cooldown, expiry, lockouts and failmode.
+// Steps 7-9 of the login (docs/design.md, "The login flow"): send a code,
+// prompt for it, verify it, with attempts, resends and their cooldown,
+// expiry, lockouts and failmode.
 #pragma once
 
 #include <string>

@@ -93,7 +93,8 @@ extern "C" {
 
 PAM_EXTERN __attribute__((visibility("default"))) int pam_sm_authenticate(pam_handle_t* pamh, int flags, int argc,
                                                                           const char** argv) {
-  // No exception may cross into the C application (SPEC §3.13).
+  // No exception may cross into the C application (docs/design.md, "The
+  // login flow": any internal error is PAM_SERVICE_ERR).
   try {
     return otp::pam::authenticate(pamh, flags, argc, argv);
   } catch (const std::exception& e) {
