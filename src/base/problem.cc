@@ -17,10 +17,4 @@ bool Problems::has_errors() const {
   return std::any_of(list_.begin(), list_.end(), [](const Problem& p) { return !p.warning; });
 }
 
-const Problem* Problems::first_error() const {
-  for (const auto& p : list_)
-    if (!p.warning) return &p;
-  return nullptr;
-}
-
 }  // namespace otp

@@ -28,11 +28,8 @@ class Problems {
   void warn(std::string file, int line, std::string key, std::string message) {
     list_.push_back({std::move(file), line, std::move(key), std::move(message), true});
   }
-  void append(const Problems& other) { list_.insert(list_.end(), other.list_.begin(), other.list_.end()); }
   bool has_errors() const;
   const std::vector<Problem>& list() const { return list_; }
-  // The first error, for a one-line syslog message.
-  const Problem* first_error() const;
 
  private:
   std::vector<Problem> list_;

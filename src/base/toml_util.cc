@@ -81,15 +81,15 @@ void report(Problems& problems, const toml::node& n, std::string key, std::strin
   problems.add(file_of(n, fallback_file), line_of(n), std::move(key), std::move(message));
 }
 
-void Getter::wrong_type(const toml::node& n, const std::string& path, std::string_view expected) {
+void TomlReader::wrong_type(const toml::node& n, const std::string& path, std::string_view expected) {
   problem(n, path, "must be " + std::string(expected) + ", not " + type_name(n));
 }
 
-void Getter::problem(const toml::node& n, const std::string& path, std::string message) {
+void TomlReader::problem(const toml::node& n, const std::string& path, std::string message) {
   report(problems_, n, path, std::move(message), file_);
 }
 
-std::optional<std::string> Getter::string(const toml::table& t, std::string_view key, const std::string& path) {
+std::optional<std::string> TomlReader::string(const toml::table& t, std::string_view key, const std::string& path) {
   const toml::node* n = t.get(key);
   if (n == nullptr) return std::nullopt;
   if (const auto* s = n->as_string()) return s->get();
@@ -97,7 +97,7 @@ std::optional<std::string> Getter::string(const toml::table& t, std::string_view
   return std::nullopt;
 }
 
-std::optional<std::int64_t> Getter::integer(const toml::table& t, std::string_view key, const std::string& path,
+std::optional<std::int64_t> TomlReader::integer(const toml::table& t, std::string_view key, const std::string& path,
                                             std::int64_t min, std::int64_t max) {
   const toml::node* n = t.get(key);
   if (n == nullptr) return std::nullopt;
@@ -113,7 +113,7 @@ std::optional<std::int64_t> Getter::integer(const toml::table& t, std::string_vi
   return i->get();
 }
 
-std::optional<bool> Getter::boolean(const toml::table& t, std::string_view key, const std::string& path) {
+std::optional<bool> TomlReader::boolean(const toml::table& t, std::string_view key, const std::string& path) {
   const toml::node* n = t.get(key);
   if (n == nullptr) return std::nullopt;
   if (const auto* b = n->as_boolean()) return b->get();
@@ -121,7 +121,7 @@ std::optional<bool> Getter::boolean(const toml::table& t, std::string_view key, 
   return std::nullopt;
 }
 
-std::optional<std::vector<std::string>> Getter::strings(const toml::table& t, std::string_view key,
+std::optional<std::vector<std::string>> TomlReader::strings(const toml::table& t, std::string_view key,
                                                         const std::string& path) {
   const toml::node* n = t.get(key);
   if (n == nullptr) return std::nullopt;
@@ -143,7 +143,7 @@ std::optional<std::vector<std::string>> Getter::strings(const toml::table& t, st
   return out;
 }
 
-const toml::table* Getter::table(const toml::table& t, std::string_view key, const std::string& path) {
+const toml::table* TomlReader::table(const toml::table& t, std::string_view key, const std::string& path) {
   const toml::node* n = t.get(key);
   if (n == nullptr) return nullptr;
   if (const auto* tbl = n->as_table()) return tbl;
@@ -151,7 +151,7 @@ const toml::table* Getter::table(const toml::table& t, std::string_view key, con
   return nullptr;
 }
 
-const toml::array* Getter::array(const toml::table& t, std::string_view key, const std::string& path) {
+const toml::array* TomlReader::array(const toml::table& t, std::string_view key, const std::string& path) {
   const toml::node* n = t.get(key);
   if (n == nullptr) return nullptr;
   if (const auto* a = n->as_array()) return a;

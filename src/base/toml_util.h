@@ -39,11 +39,12 @@ void wipe_strings(toml::node& n) noexcept;
 void report(Problems& problems, const toml::node& n, std::string key, std::string message,
             std::string_view fallback_file = {});
 
-// Typed access that reports a wrong type as a problem naming `path`
-// (the dotted key). nullopt when absent or of the wrong type.
-class Getter {
+// Reads a TOML table's keys with their types, and collects the problems it
+// meets (a wrong type, or any the caller reports through problem()) naming
+// `path`, the dotted key, and the line. nullopt when absent or of the wrong type.
+class TomlReader {
  public:
-  Getter(Problems& problems, std::string fallback_file) : problems_(problems), file_(std::move(fallback_file)) {}
+  TomlReader(Problems& problems, std::string fallback_file) : problems_(problems), file_(std::move(fallback_file)) {}
 
   std::optional<std::string> string(const toml::table& t, std::string_view key, const std::string& path);
   std::optional<std::int64_t> integer(const toml::table& t, std::string_view key, const std::string& path,

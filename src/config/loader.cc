@@ -54,7 +54,7 @@ std::optional<toml::table> read_toml(const std::string& path, Problems& problems
 // Deep-merges the secrets file, when one is named, over doc.
 void merge_secrets(toml::table& doc, const toml::table& args_doc, const std::string& config_path,
                    std::optional<SafeFile>& secrets_file, Problems& problems) {
-  tomlu::Getter get(problems, config_path);
+  tomlu::TomlReader get(problems, config_path);
   auto path = get.string(args_doc, "secrets_file", "secrets_file");
   if (!path) path = get.string(doc, "secrets_file", "secrets_file");
   if (!path || path->empty()) return;
@@ -67,7 +67,7 @@ void merge_secrets(toml::table& doc, const toml::table& args_doc, const std::str
 }
 
 // Which [provider.NAME] table to use: `provider = "NAME"`, or the only one.
-std::optional<std::string> selected_provider(const toml::table& doc, tomlu::Getter& get) {
+std::optional<std::string> selected_provider(const toml::table& doc, tomlu::TomlReader& get) {
   const auto* tables = doc.get("provider") ? doc.get("provider")->as_table() : nullptr;
   const auto chosen = get.string(doc, kSelectionKey, "provider");
   if (doc.get("provider") != nullptr && tables == nullptr) {
@@ -90,7 +90,7 @@ std::optional<std::string> selected_provider(const toml::table& doc, tomlu::Gett
   return std::nullopt;
 }
 
-void load_provider_into(toml::table& doc, Config& cfg, tomlu::Getter& get, Problems& problems) {
+void load_provider_into(toml::table& doc, Config& cfg, tomlu::TomlReader& get, Problems& problems) {
   const auto name = selected_provider(doc, get);
   if (!name) return;
   auto* table = doc.get("provider")->as_table()->get(*name);
@@ -120,7 +120,7 @@ std::unique_ptr<Loaded> load(const std::vector<std::string>& module_args, Proble
   auto loaded = std::make_unique<Loaded>();
   Config& cfg = loaded->config;
   cfg.path = args.config_path;
-  tomlu::Getter get(problems, cfg.path);
+  tomlu::TomlReader get(problems, cfg.path);
   apply_settings(*doc, cfg, get);
   cfg.debug = cfg.debug || args.debug;
   check_secret_mode(*config_file, cfg.secrets_group, problems);

@@ -16,7 +16,7 @@
 namespace otp::config {
 namespace {
 
-using Apply = std::function<void(const toml::table&, Config&, tomlu::Getter&)>;
+using Apply = std::function<void(const toml::table&, Config&, tomlu::TomlReader&)>;
 
 struct Setting {
   std::string_view key;
@@ -24,32 +24,32 @@ struct Setting {
 };
 
 Apply integer(int Config::*field, std::int64_t min, std::int64_t max, std::string_view key) {
-  return [=](const toml::table& t, Config& c, tomlu::Getter& g) {
+  return [=](const toml::table& t, Config& c, tomlu::TomlReader& g) {
     if (auto v = g.integer(t, key, std::string(key), min, max)) c.*field = static_cast<int>(*v);
   };
 }
 
 Apply boolean(bool Config::*field, std::string_view key) {
-  return [=](const toml::table& t, Config& c, tomlu::Getter& g) {
+  return [=](const toml::table& t, Config& c, tomlu::TomlReader& g) {
     if (auto v = g.boolean(t, key, std::string(key))) c.*field = *v;
   };
 }
 
 Apply text(std::string Config::*field, std::string_view key) {
-  return [=](const toml::table& t, Config& c, tomlu::Getter& g) {
+  return [=](const toml::table& t, Config& c, tomlu::TomlReader& g) {
     if (auto v = g.string(t, key, std::string(key))) c.*field = *v;
   };
 }
 
 Apply list(std::vector<std::string> Config::*field, std::string_view key) {
-  return [=](const toml::table& t, Config& c, tomlu::Getter& g) {
+  return [=](const toml::table& t, Config& c, tomlu::TomlReader& g) {
     if (auto v = g.strings(t, key, std::string(key))) c.*field = *v;
   };
 }
 
 // A string that must be one of a few words.
 Apply choice(std::string_view key, std::vector<std::string_view> words, std::function<void(Config&, const std::string&)> set) {
-  return [=](const toml::table& t, Config& c, tomlu::Getter& g) {
+  return [=](const toml::table& t, Config& c, tomlu::TomlReader& g) {
     const auto v = g.string(t, key, std::string(key));
     if (!v) return;
     for (auto w : words)
@@ -73,7 +73,7 @@ Apply one_of(E Config::*field, std::string_view key, std::vector<E> values) {
 
 // send_limit = { user = "5/15m", rhost = "20/1h" }: the table replaces the
 // defaults, and a key left out is no limit ({} turns both off).
-void apply_send_limit(const toml::table& t, Config& c, tomlu::Getter& g) {
+void apply_send_limit(const toml::table& t, Config& c, tomlu::TomlReader& g) {
   const auto* limits = g.table(t, "send_limit", "send_limit");
   if (limits == nullptr) return;
   c.send_limit_user = {};
@@ -96,7 +96,7 @@ void apply_send_limit(const toml::table& t, Config& c, tomlu::Getter& g) {
 // A file of the TLS keys (CA bundle, client certificate and key, pin): an
 // absolute path here; load_trust_files() reads and checks it.
 Apply tls_path(std::string http::TlsOptions::*field, std::string_view key) {
-  return [=](const toml::table& t, Config& c, tomlu::Getter& g) {
+  return [=](const toml::table& t, Config& c, tomlu::TomlReader& g) {
     const auto v = g.string(t, key, std::string(key));
     if (!v) return;
     if (v->empty() || (*v)[0] != '/') g.problem(*t.get(key), std::string(key), "must be an absolute path");
@@ -104,7 +104,7 @@ Apply tls_path(std::string http::TlsOptions::*field, std::string_view key) {
   };
 }
 
-void apply_code_pattern(const toml::table& t, Config& c, tomlu::Getter& g) {
+void apply_code_pattern(const toml::table& t, Config& c, tomlu::TomlReader& g) {
   const auto v = g.string(t, "code_pattern", "code_pattern");
   if (!v) return;
   std::string why;
@@ -116,7 +116,7 @@ void apply_code_pattern(const toml::table& t, Config& c, tomlu::Getter& g) {
   c.code_pattern = std::move(*re);
 }
 
-void apply_networks(const toml::table& t, Config& c, tomlu::Getter& g) {
+void apply_networks(const toml::table& t, Config& c, tomlu::TomlReader& g) {
   const auto v = g.strings(t, "exempt_networks", "exempt_networks");
   if (!v) return;
   for (const auto& net : *v)
@@ -125,7 +125,7 @@ void apply_networks(const toml::table& t, Config& c, tomlu::Getter& g) {
 }
 
 // OpenSSH's method names (sshd_config(5), AuthenticationMethods).
-void apply_ssh_methods(const toml::table& t, Config& c, tomlu::Getter& g) {
+void apply_ssh_methods(const toml::table& t, Config& c, tomlu::TomlReader& g) {
   const auto v = g.strings(t, "require_ssh_methods", "require_ssh_methods");
   if (!v) return;
   static const std::vector<std::string> kMethods = {"publickey", "password", "keyboard-interactive", "hostbased",
@@ -140,7 +140,7 @@ void apply_ssh_methods(const toml::table& t, Config& c, tomlu::Getter& g) {
   c.require_ssh_methods = *v;
 }
 
-void apply_pin(const toml::table& t, Config& c, tomlu::Getter& g) {
+void apply_pin(const toml::table& t, Config& c, tomlu::TomlReader& g) {
   const auto v = g.string(t, "pinned_public_key", "pinned_public_key");
   if (!v) return;
   if (v->rfind("sha256//", 0) != 0 && (v->empty() || (*v)[0] != '/')) {
@@ -154,7 +154,7 @@ void apply_pin(const toml::table& t, Config& c, tomlu::Getter& g) {
 // The TLS files, read once with the config's rules (no symlink, a regular
 // file owned by root or the application's user, not writable by others; the
 // client key not readable by others), so the file checked is the file used.
-void load_trust_files(const toml::table& doc, Config& c, tomlu::Getter& g) {
+void load_trust_files(const toml::table& doc, Config& c, tomlu::TomlReader& g) {
   auto read = [&](const char* key, const std::string& path, bool secret) -> std::optional<SafeFile> {
     if (path.empty()) return std::nullopt;
     std::string why;
@@ -178,7 +178,7 @@ void load_trust_files(const toml::table& doc, Config& c, tomlu::Getter& g) {
 // ca_path: OpenSSL reads its certificates during each handshake, so what is
 // checked is that nobody but root (or the application's user) can change
 // them: the directory and every certificate in it (links followed).
-void check_ca_path(const toml::table& doc, Config& c, tomlu::Getter& g) {
+void check_ca_path(const toml::table& doc, Config& c, tomlu::TomlReader& g) {
   const std::string& dir = c.tls.ca_path;
   if (dir.empty()) return;
   if (!c.tls.ca_file.empty()) {
@@ -204,14 +204,14 @@ void check_ca_path(const toml::table& doc, Config& c, tomlu::Getter& g) {
   if (ec) refuse("cannot be read: " + ec.message());
 }
 
-void apply_proxy(const toml::table& t, Config& c, tomlu::Getter& g) {
+void apply_proxy(const toml::table& t, Config& c, tomlu::TomlReader& g) {
   const auto v = g.string(t, "proxy", "proxy");
   if (!v) return;
   if (!v->empty() && !http::parse_url(*v)) g.problem(*t.get("proxy"), "proxy", "'" + *v + "' is not a proxy URL (e.g. http://proxy.example:3128)");
   else c.tls.proxy = *v;
 }
 
-void apply_messages(const toml::table& t, Config& c, tomlu::Getter& g) {
+void apply_messages(const toml::table& t, Config& c, tomlu::TomlReader& g) {
   const auto* m = g.table(t, "messages", "messages");
   if (m == nullptr) return;
   for (const auto& [key, value] : *m) {
@@ -281,7 +281,7 @@ std::vector<std::string_view> top_level_keys() {
   return keys;
 }
 
-void apply_settings(const toml::table& doc, Config& cfg, tomlu::Getter& get) {
+void apply_settings(const toml::table& doc, Config& cfg, tomlu::TomlReader& get) {
   for (const auto& m : default_messages()) cfg.messages[std::string(m.key)] = std::string(m.text);
   for (const auto& [key, value] : doc) {
     if (key.str() == "provider" || key.str() == "@provider") continue;

@@ -14,6 +14,6 @@ std::vector<std::string_view> top_level_keys();
 
 // Reads every known top-level key of doc into cfg; reports unknown keys,
 // wrong types and bad values. Leaves "provider" to the caller.
-void apply_settings(const toml::table& doc, Config& cfg, tomlu::Getter& get);
+void apply_settings(const toml::table& doc, Config& cfg, tomlu::TomlReader& get);
 
 }  // namespace otp::config

@@ -35,12 +35,14 @@ std::string describe_steps(const config::Config& cfg, const config::UserEntry& e
   std::string text;
   for (const auto& step : cfg.provider.send) {
     bool runs = false;
+    std::string unknown;
     try {
       runs = provider::conditions_hold(step.when, vars);
-    } catch (const std::exception&) {
+    } catch (const std::exception& e) {  // a condition that cannot be evaluated yet
+      unknown = std::string(" (its conditions cannot be checked now: ") + e.what() + ")";
     }
-    const bool later = !step.when.empty() && !runs;  // may depend on a value saved by an earlier step
-    text += (text.empty() ? "" : "; ") + step.method + " " + step.url + (later ? " (if its conditions hold then)" : "");
+    const bool later = unknown.empty() && !step.when.empty() && !runs;  // may depend on a value saved by an earlier step
+    text += (text.empty() ? "" : "; ") + step.method + " " + step.url + (later ? " (if its conditions hold then)" : unknown);
   }
   return text;
 }

@@ -14,7 +14,6 @@
 namespace otp::flow {
 namespace {
 
-using std::chrono::milliseconds;
 using std::chrono::seconds;
 
 }  // namespace

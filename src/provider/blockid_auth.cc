@@ -36,7 +36,7 @@ using ParamPtr = std::unique_ptr<OSSL_PARAM, Deleter<OSSL_PARAM, OSSL_PARAM_free
 constexpr char kCurve[] = "secp256k1";
 constexpr std::size_t kPointBytes = 65;  // 0x04 || X || Y
 
-[[noreturn]] void fail(const std::string& what) { throw TemplateError("blockid auth: " + what); }
+[[noreturn]] void fail(const std::string& what) { throw RequestBuildError("blockid auth: " + what); }
 
 const unsigned char* bytes(std::string_view s) { return reinterpret_cast<const unsigned char*>(s.data()); }
 

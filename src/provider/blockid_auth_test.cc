@@ -49,13 +49,13 @@ BOOST_AUTO_TEST_CASE(a_fixed_private_key_gives_a_fixed_public_key) {
 
 BOOST_AUTO_TEST_CASE(bad_keys_are_refused) {
   Community community;
-  BOOST_CHECK_THROW(blockid_headers(Secret("l"), "not base64!", Secret(), "a", 1), TemplateError);
+  BOOST_CHECK_THROW(blockid_headers(Secret("l"), "not base64!", Secret(), "a", 1), RequestBuildError);
   BOOST_CHECK_THROW(blockid_headers(Secret("l"), base64_encode(std::string(64, '\x01')), Secret(), "a", 1),
-                    TemplateError);  // not a point on the curve
+                    RequestBuildError);  // not a point on the curve
   BOOST_CHECK_THROW(blockid_headers(Secret("l"), community.public_b64(), Secret(base64_encode("short")), "a", 1),
-                    TemplateError);
+                    RequestBuildError);
   BOOST_CHECK_THROW(blockid_headers(Secret("l"), community.public_b64(), Secret(base64_encode(std::string(32, '\0'))), "a", 1),
-                    TemplateError);  // zero is not a private key
+                    RequestBuildError);  // zero is not a private key
 }
 
 BOOST_AUTO_TEST_SUITE_END()

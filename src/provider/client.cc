@@ -43,7 +43,7 @@ PhaseResult ProviderClient::run(Phase phase, Variables& vars) {
   for (const auto& step : spec_.steps(phase)) {
     try {
       if (!conditions_hold(step.when, vars)) continue;
-    } catch (const TemplateError& e) {
+    } catch (const RequestBuildError& e) {
       return {Outcome::ConfigError, {}, true, std::nullopt, std::string("step at ") + step.where + ": " + e.what()};
     }
     ran = true;
@@ -84,13 +84,12 @@ ProviderClient::Verdict ProviderClient::exchange(const Step& step, const std::st
   http::Request request;
   try {
     request = provider::build_request(spec_, step, base, vars);
-  } catch (const TemplateError& e) {
+  } catch (const RequestBuildError& e) {
     return {{Outcome::ConfigError, {}, true, std::nullopt, "step at " + step.where + ": " + e.what()}, false};
   }
   const auto started = std::chrono::steady_clock::now();
   http::Response response = timed(request);
   const auto measured = duration_cast<microseconds>(std::chrono::steady_clock::now() - started);
-  ++exchanges_;
   Verdict verdict = interpret(step, response, vars);
   wipe(response.body);  // it may carry tokens (a session JWT, ...)
   if (verdict.jwt) {
@@ -127,7 +126,7 @@ std::optional<std::string> ProviderClient::check_session(const Step& step, const
     try {
       const std::string path = expand_text(step.jwt.keys_url, vars, Encoding::Url);
       request.url = is_absolute_url(step.jwt.keys_url) ? path : base + path;
-    } catch (const TemplateError& e) {
+    } catch (const RequestBuildError& e) {
       return std::string("keys_url: ") + e.what();
     }
     const http::Response response = timed(request);

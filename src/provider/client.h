@@ -42,7 +42,6 @@ class ProviderClient {
   PhaseResult run(Phase phase, Variables& vars);
 
   std::chrono::microseconds provider_time() const { return spent_; }
-  int exchanges() const { return exchanges_; }
 
  private:
   struct Verdict {
@@ -69,7 +68,6 @@ class ProviderClient {
   std::size_t base_index_ = 0;  // the base URL that answered last
   std::chrono::microseconds spent_{0};
   std::optional<Json::Value> jwks_;  // the provider's published keys, once fetched in this login
-  int exchanges_ = 0;
 };
 
 

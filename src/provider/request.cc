@@ -15,7 +15,7 @@ Secret header_value(std::string_view tmpl, const VariableSource& vars, std::stri
   Secret value = expand_secret(tmpl, vars);
   if (value.reveal().find_first_of("\r\n") != std::string_view::npos ||
       value.reveal().find('\0') != std::string_view::npos)
-    throw TemplateError("the value of header '" + std::string(name) + "' would contain a line break");
+    throw RequestBuildError("the value of header '" + std::string(name) + "' would contain a line break");
   return value;
 }
 
@@ -91,7 +91,7 @@ void add_body(http::Request& request, const Step& step, const VariableSource& va
     Json::Value body = expand_json(step.body, vars);
     if (!json::all_utf8(body)) {
       json::wipe(body);
-      throw TemplateError("a value in the JSON body is not valid UTF-8 (a user name, a users-file value or a "
+      throw RequestBuildError("a value in the JSON body is not valid UTF-8 (a user name, a users-file value or a "
                           "value saved from the provider); nothing was sent");
     }
     request.body = json::to_secret(body);

@@ -29,7 +29,7 @@ std::optional<StatusRange> status_range(const toml::node& n) {
   return std::nullopt;
 }
 
-void load_status(const toml::node& n, Rule& rule, tomlu::Getter& get, const std::string& path) {
+void load_status(const toml::node& n, Rule& rule, tomlu::TomlReader& get, const std::string& path) {
   auto add = [&](const toml::node& item) {
     if (auto r = status_range(item)) rule.status.push_back(*r);
     else get.problem(item, path, "must be an HTTP status (100-599), a class such as \"5xx\", or an array of them");
@@ -38,14 +38,14 @@ void load_status(const toml::node& n, Rule& rule, tomlu::Getter& get, const std:
   else add(n);
 }
 
-bool check_pointer(const toml::node& n, std::string_view pointer, tomlu::Getter& get, const std::string& path) {
+bool check_pointer(const toml::node& n, std::string_view pointer, tomlu::TomlReader& get, const std::string& path) {
   if (json::valid_pointer(pointer) && !pointer.empty()) return true;
   get.problem(n, path, "'" + std::string(pointer) + "' is not a JSON Pointer (it must start with '/')");
   return false;
 }
 
 // json = { "/a" = 1 } and json_not = { "/a" = [1, 2] }: the value, or any of a list.
-void load_json_values(const toml::table& t, JsonTest::Op op, Rule& rule, tomlu::Getter& get, const std::string& path) {
+void load_json_values(const toml::table& t, JsonTest::Op op, Rule& rule, tomlu::TomlReader& get, const std::string& path) {
   for (const auto& [key, value] : t) {
     if (!check_pointer(value, key.str(), get, path)) continue;
     JsonTest test{op, std::string(key.str()), {}, {}};
@@ -55,7 +55,7 @@ void load_json_values(const toml::table& t, JsonTest::Op op, Rule& rule, tomlu::
   }
 }
 
-void load_json_tests(const toml::table& t, Rule& rule, tomlu::Getter& get, const std::string& path) {
+void load_json_tests(const toml::table& t, Rule& rule, tomlu::TomlReader& get, const std::string& path) {
   if (const auto* eq = get.table(t, "json", path + ".json")) load_json_values(*eq, JsonTest::Op::Equals, rule, get, path + ".json");
   if (const auto* ne = get.table(t, "json_not", path + ".json_not")) load_json_values(*ne, JsonTest::Op::NotEquals, rule, get, path + ".json_not");
   if (const auto* c = get.table(t, "json_contains", path + ".json_contains")) {
@@ -73,7 +73,7 @@ void load_json_tests(const toml::table& t, Rule& rule, tomlu::Getter& get, const
   }
 }
 
-void load_header_tests(const toml::table& t, Rule& rule, tomlu::Getter& get, const std::string& path) {
+void load_header_tests(const toml::table& t, Rule& rule, tomlu::TomlReader& get, const std::string& path) {
   if (const auto* h = get.table(t, "header", path + ".header")) {
     for (const auto& [key, value] : *h) {
       if (const auto* s = value.as_string()) rule.headers.push_back({to_lower(key.str()), s->get()});
@@ -84,7 +84,7 @@ void load_header_tests(const toml::table& t, Rule& rule, tomlu::Getter& get, con
     for (const auto& name : *names) rule.headers.push_back({to_lower(name), std::nullopt});
 }
 
-void load_retry_after(const toml::node& n, Rule& rule, tomlu::Getter& get, const std::string& path) {
+void load_retry_after(const toml::node& n, Rule& rule, tomlu::TomlReader& get, const std::string& path) {
   if (const auto* i = n.as_integer(); i != nullptr && i->get() >= 0) {
     rule.retry_after = {RetryAfter::Kind::Seconds, static_cast<long>(i->get()), {}};
   } else if (const auto* s = n.as_string(); s != nullptr && s->get() == "header") {
@@ -96,7 +96,7 @@ void load_retry_after(const toml::node& n, Rule& rule, tomlu::Getter& get, const
   }
 }
 
-Rule load_rule(const toml::table& t, tomlu::Getter& get, const std::string& path) {
+Rule load_rule(const toml::table& t, tomlu::TomlReader& get, const std::string& path) {
   Rule rule;
   rule.where = tomlu::file_of(t, get.file()) + ":" + std::to_string(tomlu::line_of(t));
   for (const auto& [key, value] : t)
@@ -124,7 +124,7 @@ Rule load_rule(const toml::table& t, tomlu::Getter& get, const std::string& path
 
 }  // namespace
 
-std::vector<Rule> load_rules(const toml::array& array, tomlu::Getter& get, const std::string& path) {
+std::vector<Rule> load_rules(const toml::array& array, tomlu::TomlReader& get, const std::string& path) {
   std::vector<Rule> rules;
   for (std::size_t i = 0; i < array.size(); ++i) {
     const std::string item_path = path + "[" + std::to_string(i) + "]";

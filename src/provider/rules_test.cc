@@ -13,7 +13,7 @@ namespace {
 
 std::vector<Rule> rules_from(const std::string& toml_text, Problems& problems) {
   auto doc = tomlu::parse(toml_text, "rules.toml", problems);
-  tomlu::Getter get(problems, "rules.toml");
+  tomlu::TomlReader get(problems, "rules.toml");
   return load_rules(*(*doc)["rules"].as_array(), get, "rules");
 }
 

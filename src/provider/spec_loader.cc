@@ -52,7 +52,7 @@ struct Usage {
 class Loader {
  public:
   Loader(Problems& problems, const std::string& file) : get_(problems, file) {}
-  std::optional<ProviderSpec> load(const std::string& name, const toml::table& t);
+  ProviderSpec load(const std::string& name, const toml::table& t);
 
  private:
   void check_template(const toml::node& n, const std::string& path, const std::string& text, bool in_url = false);
@@ -64,7 +64,7 @@ class Loader {
   void load_choices(const toml::table& t, ProviderSpec& spec, const std::string& path);
   void load_save(const toml::table& t, Step& step, const std::string& path);
   void load_jwt(const toml::table& t, Step& step, const std::string& path, Phase phase);
-  std::optional<Step> load_step(const toml::table& t, const std::string& path, Phase phase);
+  Step load_step(const toml::table& t, const std::string& path, Phase phase);
   std::vector<Step> load_steps(const toml::table& t, std::string_view key, const std::string& path, Phase phase);
   std::optional<std::string> resolve_base_url(const std::string& url, const ProviderSpec& spec,
                                               const toml::node& node, const std::string& path);
@@ -73,7 +73,7 @@ class Loader {
   void load_variables(const toml::table& t, ProviderSpec& spec, const std::string& path);
   void check_usage(const toml::table& t, const ProviderSpec& spec, const std::string& path);
 
-  tomlu::Getter get_;
+  tomlu::TomlReader get_;
   Usage usage_;
 };
 
@@ -253,7 +253,7 @@ void Loader::load_jwt(const toml::table& t, Step& step, const std::string& path,
   }
 }
 
-std::optional<Step> Loader::load_step(const toml::table& t, const std::string& path, Phase phase) {
+Step Loader::load_step(const toml::table& t, const std::string& path, Phase phase) {
   Step step;
   step.where = tomlu::file_of(t, get_.file()) + ":" + std::to_string(tomlu::line_of(t));
   for (const auto& [key, value] : t)
@@ -294,7 +294,7 @@ std::vector<Step> Loader::load_steps(const toml::table& t, std::string_view key,
   for (std::size_t i = 0; i < array->size(); ++i) {
     const std::string item = path + "[" + std::to_string(i) + "]";
     if (const auto* st = (*array)[i].as_table()) {
-      if (auto step = load_step(*st, item, phase)) steps.push_back(std::move(*step));
+      steps.push_back(load_step(*st, item, phase));
     } else {
       get_.wrong_type((*array)[i], item, "a table");
     }
@@ -374,7 +374,7 @@ void Loader::load_variables(const toml::table& t, ProviderSpec& spec, const std:
   }
 }
 
-std::optional<ProviderSpec> Loader::load(const std::string& name, const toml::table& t) {
+ProviderSpec Loader::load(const std::string& name, const toml::table& t) {
   const std::string path = "provider." + name;
   ProviderSpec spec;
   spec.name = name;
@@ -482,7 +482,7 @@ std::map<std::string, std::vector<std::string>> auth_scheme_params() {
 std::optional<ProviderSpec> load_provider(const std::string& name, toml::table&& table, Problems& problems,
                                           const std::string& fallback_file) {
   const std::size_t errors_before = problems.list().size();
-  tomlu::Getter get(problems, fallback_file);
+  tomlu::TomlReader get(problems, fallback_file);
   if (auto preset = get.string(table, "preset", "provider." + name + ".preset")) {
     const auto text = preset_text(*preset);
     if (!text) {
@@ -500,7 +500,7 @@ std::optional<ProviderSpec> load_provider(const std::string& name, toml::table&&
     table = std::move(*base);
   }
   auto spec = Loader(problems, fallback_file).load(name, table);
-  if (spec) spec->source = tomlu::to_json(table);
+  spec.source = tomlu::to_json(table);
   const bool new_errors = std::any_of(problems.list().begin() + static_cast<std::ptrdiff_t>(errors_before),
                                       problems.list().end(), [](const Problem& p) { return !p.warning; });
   if (new_errors) return std::nullopt;

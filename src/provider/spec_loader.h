@@ -21,7 +21,7 @@ std::optional<ProviderSpec> load_provider(const std::string& name, toml::table&&
                                           const std::string& fallback_file);
 
 // One rule list ("rules = [ {...}, ... ]"); path is the dotted key for messages.
-std::vector<Rule> load_rules(const toml::array& array, tomlu::Getter& get, const std::string& path);
+std::vector<Rule> load_rules(const toml::array& array, tomlu::TomlReader& get, const std::string& path);
 
 // The keys the language knows, as the loader checks them (pam_otp.conf(5)
 // documents each; a test compares the two).

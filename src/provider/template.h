@@ -24,9 +24,19 @@
 
 namespace otp::provider {
 
-class TemplateError : public std::runtime_error {
+// Why a request cannot be built for this login: a template that does not
+// expand, a value a header or a body cannot carry, an auth scheme that
+// cannot sign. The client turns it into a config_error outcome.
+class RequestBuildError : public std::runtime_error {
  public:
   using std::runtime_error::runtime_error;
+};
+
+// A template that does not parse or expand (an undefined variable, an
+// unknown filter).
+class TemplateError : public RequestBuildError {
+ public:
+  using RequestBuildError::RequestBuildError;
 };
 
 // Where template variables come from.
