@@ -104,8 +104,9 @@ void check_reachable(const config::Config& cfg, Problems& problems) {
     http::Request request;
     request.method = "GET";
     request.url = url + "/";
-    request.timeout = std::chrono::seconds(cfg.timeout);
-    request.connect_timeout = std::chrono::seconds(cfg.connect_timeout);
+    const provider::Limits limits = config::limits(cfg);
+    request.timeout = limits.timeout;
+    request.connect_timeout = limits.connect_timeout;
     const auto response = transport->perform(request);
     if (response.failure != http::Failure::None)
       problems.add(cfg.path, 0, "provider." + cfg.provider_name + ".base_url",

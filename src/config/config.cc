@@ -4,6 +4,11 @@
 
 namespace otp::config {
 
+provider::Limits limits(const Config& c) {
+  using std::chrono::seconds;
+  return {seconds(c.timeout), seconds(c.connect_timeout), seconds(c.deadline)};
+}
+
 std::string_view name_of(FailMode m) {
   switch (m) {
     case FailMode::Secure: return "secure";

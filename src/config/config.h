@@ -10,6 +10,7 @@
 
 #include "base/regex.h"
 #include "http/tls_options.h"
+#include "provider/client.h"
 #include "provider/spec.h"
 
 namespace otp::config {
@@ -53,9 +54,9 @@ struct Config {
   std::vector<std::string> exempt_services;
   // SSH methods that must have succeeded before this stack (SSH_AUTH_INFO_0).
   std::vector<std::string> require_ssh_methods;
-  int timeout = 10;          // seconds, one HTTP exchange
-  int connect_timeout = 3;   // seconds
-  int deadline = 120;        // seconds of provider time per login
+  int timeout = static_cast<int>(http::kDefaultTimeout.count());  // seconds, one HTTP exchange
+  int connect_timeout = static_cast<int>(http::kDefaultConnectTimeout.count());
+  int deadline = static_cast<int>(provider::kDefaultDeadline.count());  // seconds of provider time per login
   http::TlsOptions tls;  // the TLS keys, and the files they name, loaded
   std::string secrets_file;
   std::string secrets_group;
@@ -75,5 +76,9 @@ struct Config {
   // argument) and line, for problems found after loading (pam-otp check).
   std::map<std::string, std::pair<std::string, int>, std::less<>> origin;
 };
+
+// The limits of the provider's exchanges the timeout, connect_timeout and
+// deadline keys set, for the client and for `pam-otp check`.
+provider::Limits limits(const Config& c);
 
 }  // namespace otp::config

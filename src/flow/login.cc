@@ -14,7 +14,6 @@
 namespace otp::flow {
 namespace {
 
-using std::chrono::seconds;
 
 }  // namespace
 
@@ -76,7 +75,7 @@ AuthResult run_provider(const config::Config& cfg, const config::UserEntry& entr
                         const Destination& dest, int attempts_used, Services& services, LocalState& state,
                         LoginRecord& record) {
   const auto transport = services.transports(cfg.tls);
-  const provider::Limits limits{seconds(cfg.timeout), seconds(cfg.connect_timeout), seconds(cfg.deadline)};
+  const provider::Limits limits = config::limits(cfg);
   provider::ProviderClient client(cfg.provider, *transport, limits, services.log, cfg.debug);
   provider::Variables vars(cfg.provider);
   set_login_variables(vars, cfg, entry, request, dest);

@@ -14,14 +14,18 @@
 
 namespace otp::http {
 
+// The defaults of the timeout and connect_timeout keys.
+inline constexpr std::chrono::seconds kDefaultTimeout{10};
+inline constexpr std::chrono::seconds kDefaultConnectTimeout{3};
+
 struct Request {
   std::string method = "POST";
   std::string url;
   // Header values may be credentials, so they are held as secrets.
   std::vector<std::pair<std::string, Secret>> headers;
   Secret body;
-  std::chrono::milliseconds timeout{10000};          // the whole exchange
-  std::chrono::milliseconds connect_timeout{3000};
+  std::chrono::milliseconds timeout{kDefaultTimeout};  // the whole exchange
+  std::chrono::milliseconds connect_timeout{kDefaultConnectTimeout};
 };
 
 enum class Failure {

@@ -15,10 +15,13 @@
 
 namespace otp::provider {
 
+// The default of the deadline key.
+inline constexpr std::chrono::seconds kDefaultDeadline{120};
+
 struct Limits {
-  std::chrono::milliseconds timeout{10000};
-  std::chrono::milliseconds connect_timeout{3000};
-  std::chrono::milliseconds deadline{120000};  // provider time for the whole login
+  std::chrono::milliseconds timeout{http::kDefaultTimeout};  // one exchange
+  std::chrono::milliseconds connect_timeout{http::kDefaultConnectTimeout};
+  std::chrono::milliseconds deadline{kDefaultDeadline};  // provider time for the whole login
 };
 
 struct PhaseResult {
