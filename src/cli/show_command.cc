@@ -119,54 +119,6 @@ void redact(Json::Value& v, const provider::ProviderSpec& spec) {
   }
 }
 
-toml::table settings_table(const config::Config& c) {
-  toml::table t;
-  auto list = [](const std::vector<std::string>& items) {
-    toml::array a;
-    for (const auto& i : items) a.push_back(i);
-    return a;
-  };
-  t.insert("debug", c.debug);
-  t.insert("failmode", config::name_of(c.failmode));
-  t.insert("attempts", c.attempts);
-  t.insert("resends", c.resends);
-  t.insert("resend_cooldown", c.resend_cooldown);
-  t.insert("code_pattern", c.code_pattern.source());
-  t.insert("echo_code", c.echo_code);
-  t.insert("channel", c.channel);
-  t.insert("unenrolled", config::name_of(c.unenrolled));
-  t.insert("users_file", c.users_file);
-  t.insert("require_groups", list(c.require_groups));
-  t.insert("exempt_groups", list(c.exempt_groups));
-  t.insert("exempt_networks", list(c.exempt_networks));
-  t.insert("exempt_services", list(c.exempt_services));
-  t.insert("require_ssh_methods", list(c.require_ssh_methods));
-  t.insert("timeout", c.timeout);
-  t.insert("connect_timeout", c.connect_timeout);
-  t.insert("deadline", c.deadline);
-  t.insert("state_file", c.state_file);
-  t.insert("recovery", config::name_of(c.recovery));
-  t.insert("remember", c.remember);
-  t.insert("remember_services", list(c.remember_services));
-  toml::table limits;
-  if (c.send_limit_user.on()) limits.insert("user", config::rate_limit_text(c.send_limit_user));
-  if (c.send_limit_rhost.on()) limits.insert("rhost", config::rate_limit_text(c.send_limit_rhost));
-  t.insert("send_limit", std::move(limits));
-  t.insert("destination_user", config::name_of(c.destination_user));
-  t.insert("caller_services", list(c.caller_services));
-  const std::string proxy = http::redact_url(c.tls.proxy);
-  const std::pair<const char*, const std::string*> optional[] = {
-      {"ca_file", &c.tls.ca_file}, {"ca_path", &c.tls.ca_path}, {"pinned_public_key", &c.tls.pinned_public_key},
-      {"client_cert", &c.tls.client_cert}, {"client_key", &c.tls.client_key}, {"proxy", &proxy},
-      {"secrets_file", &c.secrets_file}, {"secrets_group", &c.secrets_group}};
-  for (const auto& [key, value] : optional)
-    if (!value->empty()) t.insert(key, *value);
-  toml::table messages;
-  for (const auto& [key, text] : c.messages) messages.insert(key, text);
-  t.insert("messages", std::move(messages));
-  return t;
-}
-
 // Keys left unset (no default) are listed as comments, so that every key shows.
 void print_unset(const toml::table& settings, std::ostream& out) {
   for (const auto key : config::top_level_keys())
@@ -190,7 +142,7 @@ int run_show(const std::vector<std::string>& arguments, std::ostream& out, std::
   const auto loaded = load_or_report(options.module_args, err);
   if (!loaded) return kExitFailed;
   const auto& cfg = loaded->config;
-  const toml::table settings = settings_table(cfg);
+  const toml::table settings = config::shown_settings(cfg);
   Json::Value provider = cfg.provider.source;
   redact(provider, cfg.provider);
   toml::table providers;

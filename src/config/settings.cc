@@ -16,40 +16,69 @@
 namespace otp::config {
 namespace {
 
-using Apply = std::function<void(const toml::table&, Config&, tomlu::TomlReader&)>;
+// How a key is read from the config file into Config, and how `pam-otp
+// show` writes it back from Config (nothing for an unset key without a
+// default). Each row of settings() names its key once and passes it in.
+using Apply = std::function<void(const toml::table&, Config&, tomlu::TomlReader&, std::string_view key)>;
+using Show = std::function<void(const Config&, toml::table&, std::string_view key)>;
+
+struct Handling {
+  Apply apply;
+  Show show;
+};
 
 struct Setting {
   std::string_view key;
-  Apply apply;
+  Handling handling;
 };
 
-Apply integer(int Config::*field, std::int64_t min, std::int64_t max, std::string_view key) {
-  return [=](const toml::table& t, Config& c, tomlu::TomlReader& g) {
-    if (auto v = g.integer(t, key, std::string(key), min, max)) c.*field = static_cast<int>(*v);
-  };
+toml::array array_of(const std::vector<std::string>& items) {
+  toml::array a;
+  for (const auto& i : items) a.push_back(i);
+  return a;
 }
 
-Apply boolean(bool Config::*field, std::string_view key) {
-  return [=](const toml::table& t, Config& c, tomlu::TomlReader& g) {
-    if (auto v = g.boolean(t, key, std::string(key))) c.*field = *v;
-  };
+Handling integer(int Config::*field, std::int64_t min, std::int64_t max) {
+  return {[=](const toml::table& t, Config& c, tomlu::TomlReader& g, std::string_view key) {
+            if (auto v = g.integer(t, key, std::string(key), min, max)) c.*field = static_cast<int>(*v);
+          },
+          [=](const Config& c, toml::table& out, std::string_view key) { out.insert(key, c.*field); }};
 }
 
-Apply text(std::string Config::*field, std::string_view key) {
-  return [=](const toml::table& t, Config& c, tomlu::TomlReader& g) {
-    if (auto v = g.string(t, key, std::string(key))) c.*field = *v;
-  };
+Handling boolean(bool Config::*field) {
+  return {[=](const toml::table& t, Config& c, tomlu::TomlReader& g, std::string_view key) {
+            if (auto v = g.boolean(t, key, std::string(key))) c.*field = *v;
+          },
+          [=](const Config& c, toml::table& out, std::string_view key) { out.insert(key, c.*field); }};
 }
 
-Apply list(std::vector<std::string> Config::*field, std::string_view key) {
-  return [=](const toml::table& t, Config& c, tomlu::TomlReader& g) {
-    if (auto v = g.strings(t, key, std::string(key))) c.*field = *v;
-  };
+// A string; `shown_when_empty` false for a key that has no default (shown as "not set").
+Handling text(std::string Config::*field, bool shown_when_empty = true) {
+  return {[=](const toml::table& t, Config& c, tomlu::TomlReader& g, std::string_view key) {
+            if (auto v = g.string(t, key, std::string(key))) c.*field = *v;
+          },
+          [=](const Config& c, toml::table& out, std::string_view key) {
+            if (shown_when_empty || !(c.*field).empty()) out.insert(key, c.*field);
+          }};
+}
+
+Handling list(std::vector<std::string> Config::*field) {
+  return {[=](const toml::table& t, Config& c, tomlu::TomlReader& g, std::string_view key) {
+            if (auto v = g.strings(t, key, std::string(key))) c.*field = *v;
+          },
+          [=](const Config& c, toml::table& out, std::string_view key) { out.insert(key, array_of(c.*field)); }};
+}
+
+// A list whose items apply() checks; shown as it is.
+Handling checked_list(std::vector<std::string> Config::*field,
+                      std::function<void(const toml::table&, Config&, tomlu::TomlReader&)> apply) {
+  return {[=](const toml::table& t, Config& c, tomlu::TomlReader& g, std::string_view) { apply(t, c, g); },
+          [=](const Config& c, toml::table& out, std::string_view key) { out.insert(key, array_of(c.*field)); }};
 }
 
 // A string that must be one of a few words.
-Apply choice(std::string_view key, std::vector<std::string_view> words, std::function<void(Config&, const std::string&)> set) {
-  return [=](const toml::table& t, Config& c, tomlu::TomlReader& g) {
+Apply choice(std::vector<std::string_view> words, std::function<void(Config&, const std::string&)> set) {
+  return [=](const toml::table& t, Config& c, tomlu::TomlReader& g, std::string_view key) {
     const auto v = g.string(t, key, std::string(key));
     if (!v) return;
     for (auto w : words)
@@ -62,13 +91,15 @@ Apply choice(std::string_view key, std::vector<std::string_view> words, std::fun
 
 // One of an enum's values, by the config file's word for it (name_of).
 template <class E>
-Apply one_of(E Config::*field, std::string_view key, std::vector<E> values) {
+Handling one_of(E Config::*field, std::vector<E> values) {
   std::vector<std::string_view> words;
   for (E v : values) words.push_back(name_of(v));
-  return choice(key, words, [=](Config& c, const std::string& word) {
-    for (E v : values)
-      if (name_of(v) == word) c.*field = v;
-  });
+  return {choice(words,
+                 [=](Config& c, const std::string& word) {
+                   for (E v : values)
+                     if (name_of(v) == word) c.*field = v;
+                 }),
+          [=](const Config& c, toml::table& out, std::string_view key) { out.insert(key, name_of(c.*field)); }};
 }
 
 // send_limit = { user = "5/15m", rhost = "20/1h" }: the table replaces the
@@ -95,13 +126,22 @@ void apply_send_limit(const toml::table& t, Config& c, tomlu::TomlReader& g) {
 
 // A file of the TLS keys (CA bundle, client certificate and key, pin): an
 // absolute path here; load_trust_files() reads and checks it.
-Apply tls_path(std::string http::TlsOptions::*field, std::string_view key) {
-  return [=](const toml::table& t, Config& c, tomlu::TomlReader& g) {
-    const auto v = g.string(t, key, std::string(key));
-    if (!v) return;
-    if (v->empty() || (*v)[0] != '/') g.problem(*t.get(key), std::string(key), "must be an absolute path");
-    else c.tls.*field = *v;
-  };
+Handling tls_path(std::string http::TlsOptions::*field) {
+  return {[=](const toml::table& t, Config& c, tomlu::TomlReader& g, std::string_view key) {
+            const auto v = g.string(t, key, std::string(key));
+            if (!v) return;
+            if (v->empty() || (*v)[0] != '/') g.problem(*t.get(key), std::string(key), "must be an absolute path");
+            else c.tls.*field = *v;
+          },
+          [=](const Config& c, toml::table& out, std::string_view key) {
+            if (!(c.tls.*field).empty()) out.insert(key, c.tls.*field);
+          }};
+}
+
+// A key with its own reading and showing.
+Handling custom(std::function<void(const toml::table&, Config&, tomlu::TomlReader&)> apply, Show show) {
+  return {[=](const toml::table& t, Config& c, tomlu::TomlReader& g, std::string_view) { apply(t, c, g); },
+          std::move(show)};
 }
 
 void apply_code_pattern(const toml::table& t, Config& c, tomlu::TomlReader& g) {
@@ -234,46 +274,68 @@ std::vector<std::string_view> channel_words() {
 
 const std::vector<Setting>& settings() {
   static const std::vector<Setting> table = {
-      {"debug", boolean(&Config::debug, "debug")},
-      {"failmode", one_of(&Config::failmode, "failmode", {FailMode::Secure, FailMode::Safe, FailMode::Recovery})},
-      {"attempts", integer(&Config::attempts, 1, 20, "attempts")},
-      {"resends", integer(&Config::resends, 0, 10, "resends")},
-      {"resend_cooldown", integer(&Config::resend_cooldown, 0, 3600, "resend_cooldown")},
-      {"code_pattern", apply_code_pattern},
-      {"echo_code", boolean(&Config::echo_code, "echo_code")},
-      {"channel", choice("channel", channel_words(), [](Config& c, const std::string& v) { c.channel = v; })},
-      {"unenrolled", one_of(&Config::unenrolled, "unenrolled", {Unenrolled::Deny, Unenrolled::Allow})},
-      {"users_file", text(&Config::users_file, "users_file")},
-      {"require_groups", list(&Config::require_groups, "require_groups")},
-      {"exempt_groups", list(&Config::exempt_groups, "exempt_groups")},
-      {"exempt_networks", apply_networks},
-      {"exempt_services", list(&Config::exempt_services, "exempt_services")},
-      {"require_ssh_methods", apply_ssh_methods},
-      {"timeout", integer(&Config::timeout, 1, 300, "timeout")},
-      {"connect_timeout", integer(&Config::connect_timeout, 1, 60, "connect_timeout")},
-      {"deadline", integer(&Config::deadline, 1, 3600, "deadline")},
-      {"ca_file", tls_path(&http::TlsOptions::ca_file, "ca_file")},
-      {"ca_path", tls_path(&http::TlsOptions::ca_path, "ca_path")},
-      {"pinned_public_key", apply_pin},
-      {"client_cert", tls_path(&http::TlsOptions::client_cert, "client_cert")},
-      {"client_key", tls_path(&http::TlsOptions::client_key, "client_key")},
-      {"proxy", apply_proxy},
-      {"secrets_file", text(&Config::secrets_file, "secrets_file")},
-      {"secrets_group", text(&Config::secrets_group, "secrets_group")},
-      {"messages", apply_messages},
-      {"state_file", text(&Config::state_file, "state_file")},
-      {"recovery", one_of(&Config::recovery, "recovery", {RecoveryUse::Off, RecoveryUse::Outage, RecoveryUse::Always})},
-      {"remember", integer(&Config::remember, 0, 90 * 86400, "remember")},
-      {"remember_services", list(&Config::remember_services, "remember_services")},
-      {"send_limit", apply_send_limit},
-      {"destination_user", one_of(&Config::destination_user, "destination_user",
-                                  {DestinationUser::Target, DestinationUser::Caller})},
-      {"caller_services", list(&Config::caller_services, "caller_services")},
+      {"debug", boolean(&Config::debug)},
+      {"failmode", one_of(&Config::failmode, {FailMode::Secure, FailMode::Safe, FailMode::Recovery})},
+      {"attempts", integer(&Config::attempts, 1, 20)},
+      {"resends", integer(&Config::resends, 0, 10)},
+      {"resend_cooldown", integer(&Config::resend_cooldown, 0, 3600)},
+      {"code_pattern", custom(apply_code_pattern, [](const Config& c, toml::table& out, std::string_view key) {
+         out.insert(key, c.code_pattern.source());
+       })},
+      {"echo_code", boolean(&Config::echo_code)},
+      {"channel", {choice(channel_words(), [](Config& c, const std::string& v) { c.channel = v; }),
+                   [](const Config& c, toml::table& out, std::string_view key) { out.insert(key, c.channel); }}},
+      {"unenrolled", one_of(&Config::unenrolled, {Unenrolled::Deny, Unenrolled::Allow})},
+      {"users_file", text(&Config::users_file)},
+      {"require_groups", list(&Config::require_groups)},
+      {"exempt_groups", list(&Config::exempt_groups)},
+      {"exempt_networks", checked_list(&Config::exempt_networks, apply_networks)},
+      {"exempt_services", list(&Config::exempt_services)},
+      {"require_ssh_methods", checked_list(&Config::require_ssh_methods, apply_ssh_methods)},
+      {"timeout", integer(&Config::timeout, 1, 300)},
+      {"connect_timeout", integer(&Config::connect_timeout, 1, 60)},
+      {"deadline", integer(&Config::deadline, 1, 3600)},
+      {"ca_file", tls_path(&http::TlsOptions::ca_file)},
+      {"ca_path", tls_path(&http::TlsOptions::ca_path)},
+      {"pinned_public_key", custom(apply_pin, [](const Config& c, toml::table& out, std::string_view key) {
+         if (!c.tls.pinned_public_key.empty()) out.insert(key, c.tls.pinned_public_key);
+       })},
+      {"client_cert", tls_path(&http::TlsOptions::client_cert)},
+      {"client_key", tls_path(&http::TlsOptions::client_key)},
+      // It may carry a user name and password: shown without them.
+      {"proxy", custom(apply_proxy, [](const Config& c, toml::table& out, std::string_view key) {
+         if (!c.tls.proxy.empty()) out.insert(key, http::redact_url(c.tls.proxy));
+       })},
+      {"secrets_file", text(&Config::secrets_file, false)},
+      {"secrets_group", text(&Config::secrets_group, false)},
+      {"messages", custom(apply_messages, [](const Config& c, toml::table& out, std::string_view key) {
+         toml::table messages;
+         for (const auto& [name, text] : c.messages) messages.insert(name, text);
+         out.insert(key, std::move(messages));
+       })},
+      {"state_file", text(&Config::state_file)},
+      {"recovery", one_of(&Config::recovery, {RecoveryUse::Off, RecoveryUse::Outage, RecoveryUse::Always})},
+      {"remember", integer(&Config::remember, 0, 90 * 86400)},
+      {"remember_services", list(&Config::remember_services)},
+      {"send_limit", custom(apply_send_limit, [](const Config& c, toml::table& out, std::string_view key) {
+         toml::table limits;
+         if (c.send_limit_user.on()) limits.insert("user", rate_limit_text(c.send_limit_user));
+         if (c.send_limit_rhost.on()) limits.insert("rhost", rate_limit_text(c.send_limit_rhost));
+         out.insert(key, std::move(limits));
+       })},
+      {"destination_user", one_of(&Config::destination_user, {DestinationUser::Target, DestinationUser::Caller})},
+      {"caller_services", list(&Config::caller_services)},
   };
   return table;
 }
 
 }  // namespace
+
+toml::table shown_settings(const Config& cfg) {
+  toml::table out;
+  for (const auto& s : settings()) s.handling.show(cfg, out, s.key);
+  return out;
+}
 
 std::vector<std::string_view> top_level_keys() {
   std::vector<std::string_view> keys = {"provider"};
@@ -290,7 +352,7 @@ void apply_settings(const toml::table& doc, Config& cfg, tomlu::TomlReader& get)
     if (!known) get.problem(value, std::string(key.str()), "unknown key");
   }
   for (const auto& s : settings()) {
-    s.apply(doc, cfg, get);
+    s.handling.apply(doc, cfg, get, s.key);
     if (const toml::node* n = doc.get(s.key))
       cfg.origin[std::string(s.key)] = {tomlu::file_of(*n, get.file()), tomlu::line_of(*n)};
   }
