@@ -14,24 +14,16 @@
 
 #include "base/base64.h"
 #include "base/json.h"
+#include "base/openssl_ptr.h"
 #include "provider/template.h"
 
 namespace otp::provider {
 namespace {
 
-template <typename T, void (*Free)(T*)>
-struct Deleter {
-  void operator()(T* p) const { Free(p); }
-};
-using PkeyPtr = std::unique_ptr<EVP_PKEY, Deleter<EVP_PKEY, EVP_PKEY_free>>;
-using PkeyCtxPtr = std::unique_ptr<EVP_PKEY_CTX, Deleter<EVP_PKEY_CTX, EVP_PKEY_CTX_free>>;
-using CipherCtxPtr = std::unique_ptr<EVP_CIPHER_CTX, Deleter<EVP_CIPHER_CTX, EVP_CIPHER_CTX_free>>;
-using BnPtr = std::unique_ptr<BIGNUM, Deleter<BIGNUM, BN_clear_free>>;
-using BnCtxPtr = std::unique_ptr<BN_CTX, Deleter<BN_CTX, BN_CTX_free>>;
-using GroupPtr = std::unique_ptr<EC_GROUP, Deleter<EC_GROUP, EC_GROUP_free>>;
-using PointPtr = std::unique_ptr<EC_POINT, Deleter<EC_POINT, EC_POINT_free>>;
-using ParamBldPtr = std::unique_ptr<OSSL_PARAM_BLD, Deleter<OSSL_PARAM_BLD, OSSL_PARAM_BLD_free>>;
-using ParamPtr = std::unique_ptr<OSSL_PARAM, Deleter<OSSL_PARAM, OSSL_PARAM_free>>;
+using CipherCtxPtr = ossl::Ptr<EVP_CIPHER_CTX, EVP_CIPHER_CTX_free>;
+using BnCtxPtr = ossl::Ptr<BN_CTX, BN_CTX_free>;
+using GroupPtr = ossl::Ptr<EC_GROUP, EC_GROUP_free>;
+using PointPtr = ossl::Ptr<EC_POINT, EC_POINT_free>;
 
 constexpr char kCurve[] = "secp256k1";
 constexpr std::size_t kPointBytes = 65;  // 0x04 || X || Y
@@ -41,26 +33,26 @@ constexpr std::size_t kPointBytes = 65;  // 0x04 || X || Y
 const unsigned char* bytes(std::string_view s) { return reinterpret_cast<const unsigned char*>(s.data()); }
 
 // An EC key from its encoded public point, with the private scalar when known.
-PkeyPtr make_key(const std::string& point, const BIGNUM* priv) {
-  ParamBldPtr bld(OSSL_PARAM_BLD_new());
+ossl::Pkey make_key(const std::string& point, const BIGNUM* priv) {
+  ossl::ParamBld bld(OSSL_PARAM_BLD_new());
   if (!bld || !OSSL_PARAM_BLD_push_utf8_string(bld.get(), OSSL_PKEY_PARAM_GROUP_NAME, kCurve, 0) ||
       !OSSL_PARAM_BLD_push_octet_string(bld.get(), OSSL_PKEY_PARAM_PUB_KEY, point.data(), point.size()) ||
       (priv != nullptr && !OSSL_PARAM_BLD_push_BN(bld.get(), OSSL_PKEY_PARAM_PRIV_KEY, priv)))
     fail("cannot build key parameters");
-  const ParamPtr params(OSSL_PARAM_BLD_to_param(bld.get()));
-  const PkeyCtxPtr ctx(EVP_PKEY_CTX_new_from_name(nullptr, "EC", nullptr));
+  const ossl::Params params(OSSL_PARAM_BLD_to_param(bld.get()));
+  const ossl::PkeyCtx ctx(EVP_PKEY_CTX_new_from_name(nullptr, "EC", nullptr));
   EVP_PKEY* key = nullptr;
   // Decoding the point checks that it lies on the curve.
   if (!params || !ctx || EVP_PKEY_fromdata_init(ctx.get()) <= 0 ||
       EVP_PKEY_fromdata(ctx.get(), &key, priv ? EVP_PKEY_KEYPAIR : EVP_PKEY_PUBLIC_KEY, params.get()) <= 0)
     fail("not a valid secp256k1 key");
-  return PkeyPtr(key);
+  return ossl::Pkey(key);
 }
 
-PkeyPtr key_from_private(const Secret& base64) {
+ossl::Pkey key_from_private(const Secret& base64) {
   auto raw = base64_decode(base64.reveal());
   if (!raw || raw->size() != 32) fail("private_key must be the base64 of a 32-byte scalar");
-  const BnPtr priv(BN_bin2bn(bytes(*raw), 32, nullptr));
+  const ossl::Bignum priv(BN_bin2bn(bytes(*raw), 32, nullptr));
   wipe(*raw);
   const GroupPtr group(EC_GROUP_new_by_curve_name(NID_secp256k1));
   const BnCtxPtr bn_ctx(BN_CTX_new());
@@ -75,8 +67,8 @@ PkeyPtr key_from_private(const Secret& base64) {
   return make_key(point, priv.get());
 }
 
-PkeyPtr fresh_key() {
-  PkeyPtr key(EVP_PKEY_Q_keygen(nullptr, nullptr, "EC", kCurve));
+ossl::Pkey fresh_key() {
+  ossl::Pkey key(EVP_PKEY_Q_keygen(nullptr, nullptr, "EC", kCurve));
   if (!key) fail("cannot generate a key pair");
   return key;
 }
@@ -91,14 +83,14 @@ std::string public_point(EVP_PKEY* key) {
   return point;
 }
 
-PkeyPtr community_key(std::string_view base64) {
+ossl::Pkey community_key(std::string_view base64) {
   const auto raw = base64_decode(base64);
   if (!raw || raw->size() != kPointBytes - 1) fail("community_public_key must be the base64 of 64 bytes (X || Y)");
   return make_key("\x04" + *raw, nullptr);
 }
 
 Secret shared_secret(EVP_PKEY* ours, EVP_PKEY* theirs) {
-  const PkeyCtxPtr ctx(EVP_PKEY_CTX_new_from_pkey(nullptr, ours, nullptr));
+  const ossl::PkeyCtx ctx(EVP_PKEY_CTX_new_from_pkey(nullptr, ours, nullptr));
   std::size_t len = 0;
   if (!ctx || EVP_PKEY_derive_init(ctx.get()) <= 0 || EVP_PKEY_derive_set_peer(ctx.get(), theirs) <= 0 ||
       EVP_PKEY_derive(ctx.get(), nullptr, &len) <= 0 || len != 32)
@@ -144,8 +136,8 @@ std::string blockid_encrypt(std::string_view plaintext, std::string_view key32) 
 
 BlockIdHeaders blockid_headers(const Secret& license_key, std::string_view community_public_key,
                                const Secret& private_key, std::string_view app_id, std::time_t now) {
-  const PkeyPtr ours = private_key.empty() ? fresh_key() : key_from_private(private_key);
-  const PkeyPtr theirs = community_key(community_public_key);
+  const ossl::Pkey ours = private_key.empty() ? fresh_key() : key_from_private(private_key);
+  const ossl::Pkey theirs = community_key(community_public_key);
   const Secret key = shared_secret(ours.get(), theirs.get());
   Json::Value request_id(Json::objectValue);
   request_id["ts"] = static_cast<Json::Int64>(now);

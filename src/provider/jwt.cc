@@ -11,23 +11,15 @@
 
 #include "base/base64.h"
 #include "base/json.h"
+#include "base/openssl_ptr.h"
 
 namespace otp::provider {
 namespace {
 
 constexpr long kLeeway = 60;  // seconds of clock difference allowed for exp and nbf
 
-template <class T, void (*Free)(T*)>
-struct Deleter {
-  void operator()(T* p) const { Free(p); }
-};
-using Key = std::unique_ptr<EVP_PKEY, Deleter<EVP_PKEY, EVP_PKEY_free>>;
-using Bignum = std::unique_ptr<BIGNUM, Deleter<BIGNUM, BN_free>>;
-using ParamBuilder = std::unique_ptr<OSSL_PARAM_BLD, Deleter<OSSL_PARAM_BLD, OSSL_PARAM_BLD_free>>;
-using Params = std::unique_ptr<OSSL_PARAM, Deleter<OSSL_PARAM, OSSL_PARAM_free>>;
-using KeyContext = std::unique_ptr<EVP_PKEY_CTX, Deleter<EVP_PKEY_CTX, EVP_PKEY_CTX_free>>;
-using DigestContext = std::unique_ptr<EVP_MD_CTX, Deleter<EVP_MD_CTX, EVP_MD_CTX_free>>;
-using EcdsaSignature = std::unique_ptr<ECDSA_SIG, Deleter<ECDSA_SIG, ECDSA_SIG_free>>;
+using DigestContext = ossl::Ptr<EVP_MD_CTX, EVP_MD_CTX_free>;
+using EcdsaSignature = ossl::Ptr<ECDSA_SIG, ECDSA_SIG_free>;
 
 // base64url without padding (RFC 7515 §2), as JWTs and JWKs use it.
 std::optional<std::string> base64url_decode(std::string_view text) {
@@ -42,41 +34,41 @@ std::string member(const Json::Value& v, const char* name) {
   return v.isObject() && v[name].isString() ? v[name].asString() : std::string();
 }
 
-Bignum bignum(const std::string& base64url) {
+ossl::Bignum bignum(const std::string& base64url) {
   const auto bytes = base64url_decode(base64url);
-  if (!bytes || bytes->empty()) return Bignum(nullptr);
-  return Bignum(BN_bin2bn(reinterpret_cast<const unsigned char*>(bytes->data()), static_cast<int>(bytes->size()), nullptr));
+  if (!bytes || bytes->empty()) return ossl::Bignum(nullptr);
+  return ossl::Bignum(BN_bin2bn(reinterpret_cast<const unsigned char*>(bytes->data()), static_cast<int>(bytes->size()), nullptr));
 }
 
-Key from_params(const char* type, OSSL_PARAM_BLD* builder) {
-  const Params params(OSSL_PARAM_BLD_to_param(builder));
-  const KeyContext ctx(EVP_PKEY_CTX_new_from_name(nullptr, type, nullptr));
+ossl::Pkey from_params(const char* type, OSSL_PARAM_BLD* builder) {
+  const ossl::Params params(OSSL_PARAM_BLD_to_param(builder));
+  const ossl::PkeyCtx ctx(EVP_PKEY_CTX_new_from_name(nullptr, type, nullptr));
   EVP_PKEY* key = nullptr;
   if (!params || !ctx || EVP_PKEY_fromdata_init(ctx.get()) <= 0 ||
       EVP_PKEY_fromdata(ctx.get(), &key, EVP_PKEY_PUBLIC_KEY, params.get()) <= 0)
-    return Key(nullptr);
-  return Key(key);
+    return ossl::Pkey(nullptr);
+  return ossl::Pkey(key);
 }
 
-Key rsa_key(const Json::Value& jwk) {
-  const Bignum n = bignum(member(jwk, "n")), e = bignum(member(jwk, "e"));
-  const ParamBuilder b(OSSL_PARAM_BLD_new());
+ossl::Pkey rsa_key(const Json::Value& jwk) {
+  const ossl::Bignum n = bignum(member(jwk, "n")), e = bignum(member(jwk, "e"));
+  const ossl::ParamBld b(OSSL_PARAM_BLD_new());
   if (!n || !e || !b || !OSSL_PARAM_BLD_push_BN(b.get(), OSSL_PKEY_PARAM_RSA_N, n.get()) ||
       !OSSL_PARAM_BLD_push_BN(b.get(), OSSL_PKEY_PARAM_RSA_E, e.get()))
-    return Key(nullptr);
+    return ossl::Pkey(nullptr);
   return from_params("RSA", b.get());
 }
 
-Key ec_key(const Json::Value& jwk) {
+ossl::Pkey ec_key(const Json::Value& jwk) {
   const std::string crv = member(jwk, "crv");
   const char* group = crv == "P-256" ? "prime256v1" : crv == "P-384" ? "secp384r1" : nullptr;
   const auto x = base64url_decode(member(jwk, "x")), y = base64url_decode(member(jwk, "y"));
-  if (group == nullptr || !x || !y || x->size() != y->size() || x->empty()) return Key(nullptr);
+  if (group == nullptr || !x || !y || x->size() != y->size() || x->empty()) return ossl::Pkey(nullptr);
   const std::string point = std::string(1, '\x04') + *x + *y;  // uncompressed
-  const ParamBuilder b(OSSL_PARAM_BLD_new());
+  const ossl::ParamBld b(OSSL_PARAM_BLD_new());
   if (!b || !OSSL_PARAM_BLD_push_utf8_string(b.get(), OSSL_PKEY_PARAM_GROUP_NAME, group, 0) ||
       !OSSL_PARAM_BLD_push_octet_string(b.get(), OSSL_PKEY_PARAM_PUB_KEY, point.data(), point.size()))
-    return Key(nullptr);
+    return ossl::Pkey(nullptr);
   return from_params("EC", b.get());
 }
 
@@ -119,7 +111,7 @@ std::optional<std::string> check_signature(const std::string& alg, const Json::V
   if (digest == nullptr) return "algorithm '" + alg + "' is not accepted";
   const bool rsa = alg[0] == 'R';
   if (member(jwk, "kty") != (rsa ? "RSA" : "EC")) return "the key does not fit algorithm " + alg;
-  const Key key = rsa ? rsa_key(jwk) : ec_key(jwk);
+  const ossl::Pkey key = rsa ? rsa_key(jwk) : ec_key(jwk);
   if (!key) return "the key cannot be read";
   std::string sig = signature;
   if (!rsa) {
