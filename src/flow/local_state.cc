@@ -87,26 +87,22 @@ void LocalState::remember(const Client& client, std::int64_t now) {
 }
 
 std::optional<SendRefusal> LocalState::take_send(const std::string& user, const std::string& rhost, std::int64_t now) {
+  const bool per_user = cfg_.send_limit_user.on();
+  const bool per_rhost = cfg_.send_limit_rhost.on() && !rhost.empty();
+  if ((!per_user && !per_rhost) || store() == nullptr) return std::nullopt;
   std::vector<store::Limit> limits;
-  std::vector<std::string> names;
-  if (cfg_.send_limit_user.on()) {
-    limits.push_back({"send_user", user, cfg_.send_limit_user.max, cfg_.send_limit_user.window});
-    names.push_back("send_limit.user " + config::rate_limit_text(cfg_.send_limit_user) + " reached for " + user);
-  }
-  if (cfg_.send_limit_rhost.on() && !rhost.empty()) {
-    if (store() == nullptr) return std::nullopt;
-    try {
+  std::vector<std::string> names;  // what each limit is, for the log
+  try {
+    if (per_user) {
+      limits.push_back({"send_user", user, cfg_.send_limit_user.max, cfg_.send_limit_user.window});
+      names.push_back("send_limit.user " + config::rate_limit_text(cfg_.send_limit_user) + " reached for " + user);
+    }
+    if (per_rhost) {  // the address is stored as a keyed hash, whose key is in the store
       limits.push_back({"send_rhost", keyed_hash("rhost", rhost), cfg_.send_limit_rhost.max,
                         cfg_.send_limit_rhost.window});
-    } catch (const std::exception& e) {
-      failed("cannot count codes sent", e);
-      return std::nullopt;
+      names.push_back("send_limit.rhost " + config::rate_limit_text(cfg_.send_limit_rhost) + " reached for " +
+                      sanitize(rhost, 100));
     }
-    names.push_back("send_limit.rhost " + config::rate_limit_text(cfg_.send_limit_rhost) + " reached for " +
-                    sanitize(rhost, 100));
-  }
-  if (limits.empty() || store() == nullptr) return std::nullopt;
-  try {
     if (auto reached = store_->take(limits, now)) return SendRefusal{names[reached->index], reached->retry_after};
   } catch (const std::exception& e) {
     failed("cannot count codes sent", e);
