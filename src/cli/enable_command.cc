@@ -327,18 +327,27 @@ bool enable_profile(const Options& o, std::ostream& out, std::ostream& err) {
   return true;
 }
 
+// The arguments of enable (`enabling`) or disable; an exit status when they
+// already end the command (a usage error, --help).
+std::optional<int> read_arguments(const std::vector<std::string>& args, bool enabling, Options& o, std::ostream& out,
+                                  std::ostream& err) {
+  const char* usage = enabling ? kEnableUsage : kDisableUsage;
+  if (!parse(args, enabling, o, enabling ? "enable" : "disable", err)) {
+    err << usage;
+    return kExitUsage;
+  }
+  if (o.help) {
+    out << usage;
+    return kExitOk;
+  }
+  return std::nullopt;
+}
+
 }  // namespace
 
 int run_enable(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
   Options o;
-  if (!parse(args, true, o, "enable", err)) {
-    err << kEnableUsage;
-    return kExitUsage;
-  }
-  if (o.help) {
-    out << kEnableUsage;
-    return kExitOk;
-  }
+  if (const auto done = read_arguments(args, true, o, out, err)) return *done;
   if (!is_root_with_profile(o, "enable", err)) return kExitFailed;
   if (common_auth_loads_otp(o.root)) {
     out << o.root << "/etc/pam.d/common-auth already loads pam_otp (pam-otp disable takes it out)\n";
@@ -358,14 +367,7 @@ int run_enable(const std::vector<std::string>& args, std::ostream& out, std::ost
 
 int run_disable(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
   Options o;
-  if (!parse(args, false, o, "disable", err)) {
-    err << kDisableUsage;
-    return kExitUsage;
-  }
-  if (o.help) {
-    out << kDisableUsage;
-    return kExitOk;
-  }
+  if (const auto done = read_arguments(args, false, o, out, err)) return *done;
   if (!is_root_with_profile(o, "disable", err)) return kExitFailed;
   const int status = pam_auth_update(o, "--disable");
   const bool still = common_auth_loads_otp(o.root);
