@@ -1,8 +1,9 @@
 #!/bin/sh
 # cmake --install as an administrator runs it (into a DESTDIR here): the
 # module in $(pkg-config --variable=libdir pam)/security, pam-otp in bin, the
-# try-out provider in libexec/pam-otp,
-# man pages, examples and presets under share/doc, the config and users
+# try-out provider in libexec/pam-otp, the HTTP plugin beside the module;
+# both hardened (BIND_NOW, RELRO), exporting only their entry points, the
+# module without libcurl; man pages, examples and presets under share/doc, the config and users
 # files in /etc/security, mode 0600, never overwritten; and -DPAM_MODULE_DIR
 # moves the module.
 #   cmake_install_test.sh BUILD_DIR SOURCE_DIR
@@ -21,6 +22,21 @@ for f in "$(pkg-config --variable=libdir pam)/security/pam_otp.so" /usr/bin/pam-
          /etc/security/pam_otp.conf /etc/security/pam_otp.users; do
   [ -f "$root$f" ] || fail "$f was not installed"
 done
+security="$root$(pkg-config --variable=libdir pam)/security"
+[ -f "$security/pam_otp/http.so" ] || fail "the HTTP plugin was not installed beside the module"
+for lib in "$security/pam_otp.so" "$security/pam_otp/http.so"; do
+  readelf -d "$lib" | grep -q 'FLAGS_1.*NOW' || fail "$lib is not linked with -z now"
+  readelf -lW "$lib" | grep -q 'GNU_RELRO' || fail "$lib has no RELRO segment"
+done
+exported=$(nm -D --defined-only "$security/pam_otp.so" | awk '{print $3}' | sort | tr '\n' ' ')
+[ "$exported" = "pam_sm_authenticate pam_sm_setcred " ] || fail "pam_otp.so exports: $exported"
+exported=$(nm -D --defined-only "$security/pam_otp/http.so" | awk '{print $3}' | tr '\n' ' ')
+case "$exported" in "pam_otp_http_transport_"*" ") ;; *) fail "http.so exports: $exported" ;; esac
+[ "$(echo "$exported" | wc -w)" = 1 ] || fail "http.so exports more than its entry point: $exported"
+if readelf -d "$security/pam_otp.so" | grep NEEDED | grep -q libcurl; then
+  fail "pam_otp.so needs libcurl; only its plugin may"
+fi
+
 for p in "$source"/conf/providers/*.conf; do
   cmp -s "$p" "$root/usr/share/doc/pam_otp/examples/providers/$(basename "$p")" || fail "preset $(basename "$p") missing"
 done
