@@ -70,9 +70,8 @@ Handling list(std::vector<std::string> Config::*field) {
 }
 
 // A list whose items apply() checks; shown as it is.
-Handling checked_list(std::vector<std::string> Config::*field,
-                      std::function<void(const toml::table&, Config&, tomlu::TomlReader&)> apply) {
-  return {[=](const toml::table& t, Config& c, tomlu::TomlReader& g, std::string_view) { apply(t, c, g); },
+Handling checked_list(std::vector<std::string> Config::*field, Apply apply) {
+  return {std::move(apply),
           [=](const Config& c, toml::table& out, std::string_view key) { out.insert(key, array_of(c.*field)); }};
 }
 
@@ -104,19 +103,19 @@ Handling one_of(E Config::*field, std::vector<E> values) {
 
 // send_limit = { user = "5/15m", rhost = "20/1h" }: the table replaces the
 // defaults, and a key left out is no limit ({} turns both off).
-void apply_send_limit(const toml::table& t, Config& c, tomlu::TomlReader& g) {
-  const auto* limits = g.table(t, "send_limit", "send_limit");
+void apply_send_limit(const toml::table& t, Config& c, tomlu::TomlReader& g, std::string_view key) {
+  const auto* limits = g.table(t, key, std::string(key));
   if (limits == nullptr) return;
   c.send_limit_user = {};
   c.send_limit_rhost = {};
-  for (const auto& [key, value] : *limits) {
-    const std::string path = "send_limit." + std::string(key.str());
-    RateLimit* limit = key.str() == "user" ? &c.send_limit_user : key.str() == "rhost" ? &c.send_limit_rhost : nullptr;
+  for (const auto& [name, value] : *limits) {
+    const std::string path = std::string(key) + "." + std::string(name.str());
+    RateLimit* limit = name.str() == "user" ? &c.send_limit_user : name.str() == "rhost" ? &c.send_limit_rhost : nullptr;
     if (limit == nullptr) {
       g.problem(value, path, "unknown key (send_limit has user and rhost)");
       continue;
     }
-    const auto text = g.string(*limits, key.str(), path);
+    const auto text = g.string(*limits, name.str(), path);
     if (!text) continue;
     std::string why;
     if (auto parsed = parse_rate_limit(*text, why)) *limit = *parsed;
@@ -139,40 +138,37 @@ Handling tls_path(std::string http::TlsOptions::*field) {
 }
 
 // A key with its own reading and showing.
-Handling custom(std::function<void(const toml::table&, Config&, tomlu::TomlReader&)> apply, Show show) {
-  return {[=](const toml::table& t, Config& c, tomlu::TomlReader& g, std::string_view) { apply(t, c, g); },
-          std::move(show)};
-}
+Handling custom(Apply apply, Show show) { return {std::move(apply), std::move(show)}; }
 
-void apply_code_pattern(const toml::table& t, Config& c, tomlu::TomlReader& g) {
-  const auto v = g.string(t, "code_pattern", "code_pattern");
+void apply_code_pattern(const toml::table& t, Config& c, tomlu::TomlReader& g, std::string_view key) {
+  const auto v = g.string(t, key, std::string(key));
   if (!v) return;
   std::string why;
   auto re = Regex::compile(*v, why);
   if (!re) {
-    g.problem(*t.get("code_pattern"), "code_pattern", "is not a valid POSIX extended regular expression: " + why);
+    g.problem(*t.get(key), std::string(key), "is not a valid POSIX extended regular expression: " + why);
     return;
   }
   c.code_pattern = std::move(*re);
 }
 
-void apply_networks(const toml::table& t, Config& c, tomlu::TomlReader& g) {
-  const auto v = g.strings(t, "exempt_networks", "exempt_networks");
+void apply_networks(const toml::table& t, Config& c, tomlu::TomlReader& g, std::string_view key) {
+  const auto v = g.strings(t, key, std::string(key));
   if (!v) return;
   for (const auto& net : *v)
-    if (!Cidr::parse(net)) g.problem(*t.get("exempt_networks"), "exempt_networks", "'" + net + "' is not an IPv4 or IPv6 network in CIDR notation");
+    if (!Cidr::parse(net)) g.problem(*t.get(key), std::string(key), "'" + net + "' is not an IPv4 or IPv6 network in CIDR notation");
   c.exempt_networks = *v;
 }
 
 // OpenSSH's method names (sshd_config(5), AuthenticationMethods).
-void apply_ssh_methods(const toml::table& t, Config& c, tomlu::TomlReader& g) {
-  const auto v = g.strings(t, "require_ssh_methods", "require_ssh_methods");
+void apply_ssh_methods(const toml::table& t, Config& c, tomlu::TomlReader& g, std::string_view key) {
+  const auto v = g.strings(t, key, std::string(key));
   if (!v) return;
   static const std::vector<std::string> kMethods = {"publickey", "password", "keyboard-interactive", "hostbased",
                                                     "gssapi-with-mic"};
   for (const auto& m : *v) {
     if (std::find(kMethods.begin(), kMethods.end(), m) != kMethods.end()) continue;
-    g.problem(*t.get("require_ssh_methods"), "require_ssh_methods",
+    g.problem(*t.get(key), std::string(key),
               "'" + m + "' is not an SSH authentication method (publickey, password, keyboard-interactive, "
               "hostbased, gssapi-with-mic)");
     return;
@@ -180,11 +176,11 @@ void apply_ssh_methods(const toml::table& t, Config& c, tomlu::TomlReader& g) {
   c.require_ssh_methods = *v;
 }
 
-void apply_pin(const toml::table& t, Config& c, tomlu::TomlReader& g) {
-  const auto v = g.string(t, "pinned_public_key", "pinned_public_key");
+void apply_pin(const toml::table& t, Config& c, tomlu::TomlReader& g, std::string_view key) {
+  const auto v = g.string(t, key, std::string(key));
   if (!v) return;
   if (v->rfind("sha256//", 0) != 0 && (v->empty() || (*v)[0] != '/')) {
-    g.problem(*t.get("pinned_public_key"), "pinned_public_key", "must be \"sha256//<base64>\" (several joined by ';') or the absolute path of a public key file");
+    g.problem(*t.get(key), std::string(key), "must be \"sha256//<base64>\" (several joined by ';') or the absolute path of a public key file");
     return;
   }
   c.tls.pinned_public_key = *v;
@@ -244,23 +240,23 @@ void check_ca_path(const toml::table& doc, Config& c, tomlu::TomlReader& g) {
   if (ec) refuse("cannot be read: " + ec.message());
 }
 
-void apply_proxy(const toml::table& t, Config& c, tomlu::TomlReader& g) {
-  const auto v = g.string(t, "proxy", "proxy");
+void apply_proxy(const toml::table& t, Config& c, tomlu::TomlReader& g, std::string_view key) {
+  const auto v = g.string(t, key, std::string(key));
   if (!v) return;
-  if (!v->empty() && !http::parse_url(*v)) g.problem(*t.get("proxy"), "proxy", "'" + *v + "' is not a proxy URL (e.g. http://proxy.example:3128)");
+  if (!v->empty() && !http::parse_url(*v)) g.problem(*t.get(key), std::string(key), "'" + *v + "' is not a proxy URL (e.g. http://proxy.example:3128)");
   else c.tls.proxy = *v;
 }
 
-void apply_messages(const toml::table& t, Config& c, tomlu::TomlReader& g) {
-  const auto* m = g.table(t, "messages", "messages");
+void apply_messages(const toml::table& t, Config& c, tomlu::TomlReader& g, std::string_view key) {
+  const auto* m = g.table(t, key, std::string(key));
   if (m == nullptr) return;
-  for (const auto& [key, value] : *m) {
-    const std::string path = "messages." + std::string(key.str());
-    if (!c.messages.count(key.str())) { g.problem(value, path, "unknown message"); continue; }
-    const auto v = g.string(*m, key.str(), path);
+  for (const auto& [name, value] : *m) {
+    const std::string path = std::string(key) + "." + std::string(name.str());
+    if (!c.messages.count(name.str())) { g.problem(value, path, "unknown message"); continue; }
+    const auto v = g.string(*m, name.str(), path);
     if (!v) continue;
     if (auto problem = message_problem(*v)) g.problem(value, path, *problem);
-    else c.messages[std::string(key.str())] = *v;
+    else c.messages[std::string(name.str())] = *v;
   }
 }
 
