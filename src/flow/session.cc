@@ -1,6 +1,5 @@
 #include "flow/session.h"
 
-
 #include "base/json.h"
 #include "base/text.h"
 #include "config/messages.h"

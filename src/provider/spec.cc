@@ -1,6 +1,5 @@
 #include "provider/spec.h"
 
-
 #include <algorithm>
 #include <array>
 

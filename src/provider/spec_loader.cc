@@ -2,7 +2,6 @@
 // conf/pam_otp.conf for the annotated syntax.
 #include "provider/spec_loader.h"
 
-
 #include <algorithm>
 #include <set>
 
