@@ -39,14 +39,15 @@ std::optional<std::string> url_part(CURLU* u, CURLUPart part) {
   return to_lower(raw);
 }
 
-// Whether libcurl reads the scheme and host of the URL as parse_url did. The
-// policy was decided on parse_url's reading; a URL the two parsers read
-// differently is refused rather than sent where libcurl thinks it points.
-bool curl_reads_as(const std::string& url, const UrlParts& parts) {
+}  // namespace
+
+bool libcurl_reads_as(const std::string& url, const UrlParts& parts) {
   const std::unique_ptr<CURLU, CurlUrlFree> u(curl_url());
   if (!u || curl_url_set(u.get(), CURLUPART_URL, url.c_str(), 0) != CURLUE_OK) return false;
   return url_part(u.get(), CURLUPART_SCHEME) == parts.scheme && url_part(u.get(), CURLUPART_HOST) == parts.host;
 }
+
+namespace {
 
 // A header list whose strings (credentials among them) are wiped before
 // they are freed.
@@ -299,7 +300,7 @@ Response CurlTransport::perform(const Request& request) {
     response.error = *problem;
     return response;
   }
-  if (!curl_reads_as(request.url, *parse_url(request.url))) {
+  if (!libcurl_reads_as(request.url, *parse_url(request.url))) {
     response.failure = Failure::Refused;
     response.error = "libcurl reads '" + redact_url(request.url) + "' differently; refused";
     return response;
@@ -308,9 +309,11 @@ Response CurlTransport::perform(const Request& request) {
   char error_buffer[CURL_ERROR_SIZE] = {0};
   Sink sink{&response, options_.max_body_bytes};
   HeaderList headers;
+  // This machine's fault (no memory, or a libcurl too old for an option we
+  // set): refused like a bad URL, never an outage that failmode could open.
   if (c == nullptr || !set_fixed_options(c, sink, error_buffer) || !set_request_options(c, request, headers)) {
-    response.failure = Failure::Protocol;
-    response.error = "cannot configure libcurl";
+    response.failure = Failure::Refused;
+    response.error = "cannot configure libcurl (this libcurl may be older than pam_otp needs)";
     return response;
   }
   const CURLcode code = curl_easy_perform(c);

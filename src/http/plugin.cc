@@ -42,7 +42,8 @@ PluginEntry load(const std::string& path, std::string& why) {
   }
   entry = reinterpret_cast<PluginEntry>(dlsym(handle, PAM_OTP_HTTP_PLUGIN_SYMBOL));
   if (entry == nullptr)
-    why = "the HTTP plugin " + path + " is not from pam_otp " PAM_OTP_VERSION " (no " PAM_OTP_HTTP_PLUGIN_SYMBOL ")";
+    why = "the HTTP plugin " + path + " is not from this build of pam_otp " PAM_OTP_VERSION
+          " (no " PAM_OTP_HTTP_PLUGIN_SYMBOL "): after an upgrade, restart the program that loaded pam_otp";
   return entry;
 }
 

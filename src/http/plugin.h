@@ -10,10 +10,11 @@
 #include "http/tls_options.h"
 #include "http/transport.h"
 
-// The one symbol the plugin exports. Its name carries the version, so that a
-// module never calls a plugin built from other sources (a package upgrade
-// under a running sshd): dlsym fails instead, and the login is refused.
-#define PAM_OTP_HTTP_PLUGIN_SYMBOL "pam_otp_http_transport_" PAM_OTP_VERSION
+// The one symbol the plugin exports. Its name carries the version and a hash
+// of the headers the two share (src/CMakeLists.txt), so that a module never
+// calls a plugin built from other sources (a package upgrade under a running
+// sshd): dlsym fails instead, and the login is refused.
+#define PAM_OTP_HTTP_PLUGIN_SYMBOL "pam_otp_http_transport_" PAM_OTP_VERSION "_" PAM_OTP_PLUGIN_ABI
 
 namespace otp::http {
 

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "base/text.h"
+#include "http/curl_transport.h"
 
 using namespace otp::http;
 
@@ -113,6 +114,16 @@ BOOST_AUTO_TEST_CASE(agrees_with_libcurl_where_it_accepts) {
   BOOST_TEST(accepted >= 12);
   BOOST_TEST(parse_url("https://cafe/").has_value());  // a name of hex letters is a name
   BOOST_TEST(!parse_url("https://0xcafe/").has_value());
+}
+
+// The transport's own check refuses a URL that libcurl reads otherwise than
+// the policy did (the parts given here stand for a parser that erred).
+BOOST_AUTO_TEST_CASE(the_transport_checks_libcurls_reading) {
+  BOOST_TEST(libcurl_reads_as("https://api.example/x", {"https", "api.example"}));
+  BOOST_TEST(libcurl_reads_as("HTTP://[::1]:9/", {"http", "[::1]"}));
+  BOOST_TEST(!libcurl_reads_as("https://api.example/x", {"https", "127.0.0.1"}));
+  BOOST_TEST(!libcurl_reads_as("https://api.example/x", {"http", "api.example"}));
+  BOOST_TEST(!libcurl_reads_as("not a url", {"https", "api.example"}));
 }
 
 BOOST_AUTO_TEST_CASE(http_only_to_loopback) {
