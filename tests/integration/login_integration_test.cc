@@ -128,6 +128,19 @@ BOOST_AUTO_TEST_CASE(lockout_at_verify_then_at_send) {
   BOOST_TEST(second.errors.at(0).find("Try again in 15 minutes.") != std::string::npos);
 }
 
+// A custom message shows each placeholder in its own unit ({seconds} used
+// to print minutes).
+BOOST_AUTO_TEST_CASE(custom_lockout_message_in_seconds_and_minutes) {
+  auto settings = Shared::mock().settings();
+  settings.max_failures = 1;
+  Shared::mock().configure(settings);
+  pam.write_config(pam.default_config(R"(messages = { retry_in = "Wait {seconds} s ({minutes} min)." })"));
+  const auto r = pam.authenticate("alice", {say("alice-password"), wrong_code_for(kAlicePhone)});
+  BOOST_TEST_INFO(r.describe());
+  BOOST_TEST(r.rc == PAM_MAXTRIES);
+  BOOST_TEST(r.errors.back() == "Too many failed attempts. Wait 900 s (15 min).");
+}
+
 BOOST_AUTO_TEST_CASE(rate_limit) {
   auto settings = Shared::mock().settings();
   settings.max_sends = 1;
