@@ -192,7 +192,7 @@ class CurlTransport final : public Transport {
 
  private:
   bool set_fixed_options(CURL* c, Sink& sink, char* error_buffer) const;
-  bool set_request_options(CURL* c, const Request& request, HeaderList& headers) const;
+  bool set_request_options(CURL* c, const Request& request, const UrlParts& url, HeaderList& headers) const;
 
   TlsOptions options_;
   std::unique_ptr<CURL, EasyCleanup> handle_;
@@ -260,17 +260,17 @@ bool CurlTransport::set_fixed_options(CURL* c, Sink& sink, char* error_buffer) c
   return ok;
 }
 
-bool CurlTransport::set_request_options(CURL* c, const Request& request, HeaderList& headers) const {
+bool CurlTransport::set_request_options(CURL* c, const Request& request, const UrlParts& url,
+                                        HeaderList& headers) const {
   bool ok = true;
   auto set = [&](CURLoption opt, auto value) { ok = ok && curl_easy_setopt(c, opt, value) == CURLE_OK; };
-  const auto url = parse_url(request.url);
-  const bool plain_http = url->scheme == "http";
+  const bool plain_http = url.scheme == "http";
   set(CURLOPT_PROTOCOLS_STR, plain_http ? "http" : "https");
   // The proxy key is the only proxy: an empty string disables http_proxy,
   // https_proxy and ALL_PROXY from the environment, which whoever runs sudo
   // controls. Loopback never goes through a proxy: a proxy cannot reach our
   // loopback anyway, and http:// to loopback would hand it the API key in clear.
-  set(CURLOPT_PROXY, is_loopback_host(url->host) ? "" : options_.proxy.c_str());
+  set(CURLOPT_PROXY, is_loopback_host(url.host) ? "" : options_.proxy.c_str());
   set(CURLOPT_URL, request.url.c_str());
   set(CURLOPT_TIMEOUT_MS, static_cast<long>(request.timeout.count()));
   set(CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(request.connect_timeout.count()));
@@ -300,7 +300,8 @@ Response CurlTransport::perform(const Request& request) {
     response.error = *problem;
     return response;
   }
-  if (!libcurl_reads_as(request.url, *parse_url(request.url))) {
+  const UrlParts url = *parse_url(request.url);  // url_problem accepted it
+  if (!libcurl_reads_as(request.url, url)) {
     response.failure = Failure::Refused;
     response.error = "libcurl reads '" + redact_url(request.url) + "' differently; refused";
     return response;
@@ -311,7 +312,7 @@ Response CurlTransport::perform(const Request& request) {
   HeaderList headers;
   // This machine's fault (no memory, or a libcurl too old for an option we
   // set): refused like a bad URL, never an outage that failmode could open.
-  if (c == nullptr || !set_fixed_options(c, sink, error_buffer) || !set_request_options(c, request, headers)) {
+  if (c == nullptr || !set_fixed_options(c, sink, error_buffer) || !set_request_options(c, request, url, headers)) {
     response.failure = Failure::Refused;
     response.error = "cannot configure libcurl (this libcurl may be older than pam_otp needs)";
     return response;
