@@ -34,7 +34,7 @@ std::string all(const Problems& p) {
 BOOST_AUTO_TEST_SUITE(presets)
 
 // Every file of conf/providers is built in, and the tests have a minimal
-// table for each: a new preset is a file there and a row in preset_tables.h.
+// table for each: a new preset is a file there and one in tests/support/presets.
 BOOST_AUTO_TEST_CASE(every_preset_is_built_in) {
   std::set<std::string> files;
   for (const auto& entry : std::filesystem::directory_iterator(PAM_OTP_SOURCE_DIR "/conf/providers"))

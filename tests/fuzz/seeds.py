@@ -70,14 +70,19 @@ def reset(target):
 
 # ---- fuzz_config: the example config, presets as configs, raw preset files ----
 
-MINIMAL = {
-    "stytch": 'project_id = "project-live-1"\nsecret = "s"\nexpiration_minutes = 5\n',
-    "descope": 'project_id = "P2abc"\nmanagement_key = "K2x"\n',
-    "twilio_verify": 'account_sid = "AC1"\nauth_token = "t"\nservice_sid = "VA1"\n',
-    "privacyidea": 'base_url = "https://pi.example"\nrealm = "corp"\n',
-    "blockid": 'base_url = "https://blockid.example"\ntenant_id = "t"\ncommunity_id = "c"\n'
-               'license_key = "l"\ncommunity_public_key = "k"\n',
-    "baanx": 'client_key = "k"\nemail = "${user}@corp.example"\n',
+# Each preset's required keys: the one list in tests/support/presets (also read
+# by the unit tests and the fuzzers). A new preset needs nothing here.
+def minimal_tables():
+    folder = ROOT / "tests/support/presets"
+    return {f.stem: f.read_text() for f in sorted(folder.glob("*.toml"))}
+
+
+# Optional keys some seeds add, so the corpus starts with them too.
+OPTIONAL_KEYS = {
+    "stytch": 'expiration_minutes = 5\n',
+    "descope": 'management_key = "K2x"\n',
+    "privacyidea": 'realm = "corp"\n',
+    "baanx": 'email = "${user}@corp.example"\n',
 }
 
 
@@ -86,7 +91,8 @@ def config_seeds():
     example = (ROOT / "conf/pam_otp.conf").read_text()
     write("fuzz_config", "example.conf", example)
     header = 'users_file = "/etc/security/pam_otp.users"\nprovider = "corp"\n'
-    for preset, keys in MINIMAL.items():
+    for preset, keys in minimal_tables().items():
+        keys += OPTIONAL_KEYS.get(preset, "")
         write("fuzz_config", f"preset-{preset}.conf",
               f'{header}failmode = "safe"\n\n[provider.corp]\npreset = "{preset}"\n{keys}')
         write("fuzz_config", f"raw-{preset}.conf", (ROOT / f"conf/providers/{preset}.conf").read_text())
