@@ -12,6 +12,7 @@
 #include "dialects/code_book.h"
 #include "dialects/dialect.h"
 #include "dialects/dialect_util.h"
+#include "dialects/settings_json.h"
 #include "mask.h"
 #include "mock_json.h"
 #include "otp_random.h"
@@ -135,8 +136,37 @@ Reply Baanx::send(const Req& req, DialectContext& ctx) {
   return json_reply(200, v);
 }
 
+
+void apply_settings(const Json::Value& o, Dialects& d) {
+  read_string(o, "client_key", d.baanx.client_key);
+  read_map(o, "users", d.baanx.users, [](const Json::Value& u, BaanxUser& out) {
+    read_string(u, "password", out.password);
+    read_string(u, "phone", out.phone);
+    read_bool(u, "otp_required", out.otp_required);
+  });
+}
+
+Json::Value settings_json(const Dialects& d) {
+  Json::Value v(Json::objectValue);
+  v["client_key"] = d.baanx.client_key;
+  v["users"] = Json::Value(Json::objectValue);
+  for (const auto& [email, u] : d.baanx.users) {
+    v["users"][email]["password"] = u.password;
+    v["users"][email]["phone"] = u.phone;
+    v["users"][email]["otp_required"] = u.otp_required;
+  }
+  return v;
+}
+
+void validate_settings(const Dialects& d) {
+  require_field(!d.baanx.client_key.empty(), "client_key");
+  for (const auto& [email, u] : d.baanx.users) require_field(is_email(email) && is_e164(u.phone), "users");
+}
+
 }  // namespace
 
-std::unique_ptr<Dialect> make_baanx() { return std::make_unique<Baanx>(); }
+extern const DialectKind kBaanxDialect{
+    "baanx", [](const DialectSetup&) -> std::unique_ptr<Dialect> { return std::make_unique<Baanx>(); }, apply_settings, settings_json,
+    validate_settings};
 
 }  // namespace otp::mock

@@ -11,6 +11,7 @@
 #include "dialects/code_book.h"
 #include "dialects/dialect.h"
 #include "dialects/dialect_util.h"
+#include "dialects/settings_json.h"
 #include "mock_json.h"
 
 namespace otp::mock {
@@ -173,10 +174,36 @@ Reply BlockId::verify(const Req& req, DialectContext& ctx) {
   return error(404, "Invalid OTP.");
 }
 
+
+void apply_settings(const Json::Value& o, Dialects& d) {
+  read_string(o, "tenant_id", d.blockid.tenant_id);
+  read_string(o, "community_id", d.blockid.community_id);
+  read_string(o, "license_key", d.blockid.license_key);
+  read_bool(o, "status_as_string", d.blockid.status_as_string);
+  read_int(o, "generate_status", d.blockid.generate_status, 200, 202);
+}
+
+Json::Value settings_json(const Dialects& d) {
+  Json::Value v(Json::objectValue);
+  v["tenant_id"] = d.blockid.tenant_id;
+  v["community_id"] = d.blockid.community_id;
+  v["license_key"] = d.blockid.license_key;
+  v["generate_status"] = d.blockid.generate_status;
+  v["status_as_string"] = d.blockid.status_as_string;
+  return v;
+}
+
+void validate_settings(const Dialects& d) {
+  require_field(!d.blockid.tenant_id.empty() && !d.blockid.community_id.empty() && !d.blockid.license_key.empty(),
+                "ids");
+}
+
 }  // namespace
 
-std::unique_ptr<Dialect> make_blockid(const CommunityKey& key) {
-  return std::make_unique<BlockId>(key);
-}
+extern const DialectKind kBlockIdDialect{"blockid",
+                                           [](const DialectSetup& setup) -> std::unique_ptr<Dialect> {
+                                             return std::make_unique<BlockId>(setup.community);
+                                           },
+                                           apply_settings, settings_json, validate_settings};
 
 }  // namespace otp::mock

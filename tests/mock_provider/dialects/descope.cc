@@ -12,6 +12,7 @@
 #include "dialects/code_book.h"
 #include "dialects/dialect.h"
 #include "dialects/dialect_util.h"
+#include "dialects/settings_json.h"
 #include "dialects/session_jwt.h"
 #include "mock_json.h"
 #include "otp_random.h"
@@ -220,8 +221,41 @@ Reply Descope::verify(const Req& req, DialectContext& ctx) {
   return error(401, "E061102", "Wrong OTP code", "The code is wrong or has expired");
 }
 
+
+void apply_settings(const Json::Value& o, Dialects& d) {
+  read_string(o, "project_id", d.descope.project_id);
+  read_string(o, "management_key", d.descope.management_key);
+  read_string_list(o, "known_login_ids", d.descope.known_login_ids);
+  read_string(o, "session", d.descope.session);
+  read_string_map(o, "phones", d.descope.phones);
+  read_string_map(o, "emails", d.descope.emails);
+}
+
+Json::Value settings_json(const Dialects& d) {
+  Json::Value v(Json::objectValue);
+  v["project_id"] = d.descope.project_id;
+  v["session"] = d.descope.session;
+  v["management_key"] = d.descope.management_key;
+  v["known_login_ids"] = list_json(d.descope.known_login_ids);
+  v["phones"] = map_json(d.descope.phones);
+  v["emails"] = map_json(d.descope.emails);
+  return v;
+}
+
+void validate_settings(const Dialects& d) {
+  require_field(!d.descope.project_id.empty(), "project_id");
+  for (const auto& [id, phone] : d.descope.phones) require_field(is_e164(phone), "phones");
+  for (const auto& [id, email] : d.descope.emails) require_field(is_email(email), "emails");
+  const std::string& session = d.descope.session;
+  require_field(session == "opaque" || session == "signed" || session == "forged" || session == "expired" ||
+                    session == "other_user",
+                "session");
+}
+
 }  // namespace
 
-std::unique_ptr<Dialect> make_descope() { return std::make_unique<Descope>(); }
+extern const DialectKind kDescopeDialect{
+    "descope", [](const DialectSetup&) -> std::unique_ptr<Dialect> { return std::make_unique<Descope>(); }, apply_settings, settings_json,
+    validate_settings};
 
 }  // namespace otp::mock

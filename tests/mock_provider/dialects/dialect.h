@@ -61,11 +61,24 @@ class Dialect {
 
 class CommunityKey;  // blockid_crypto.h
 
-std::unique_ptr<Dialect> make_stytch();
-std::unique_ptr<Dialect> make_descope();
-std::unique_ptr<Dialect> make_twilio();
-std::unique_ptr<Dialect> make_privacyidea();
-std::unique_ptr<Dialect> make_blockid(const CommunityKey& key);  // key outlives the dialect
-std::unique_ptr<Dialect> make_baanx();
+// What making a dialect may need. Outlives the dialects.
+struct DialectSetup {
+  const CommunityKey& community;  // BlockID's
+};
+
+// One provider dialect, defined in its own file (dialects/NAME.cc): how to
+// make it, and how its settings, a member of Dialects, read and show as the
+// section `name` of /mock/dialects. apply() and validate() throw
+// std::invalid_argument naming the field without the section.
+struct DialectKind {
+  const char* name;
+  std::unique_ptr<Dialect> (*make)(const DialectSetup& setup);
+  void (*apply)(const Json::Value& section, Dialects& d);
+  Json::Value (*to_json)(const Dialects& d);
+  void (*validate)(const Dialects& d);
+};
+
+// Every dialect the mock speaks: the one list (dialect_kinds.cc).
+const std::vector<const DialectKind*>& dialect_kinds();
 
 }  // namespace otp::mock

@@ -4,12 +4,8 @@ namespace otp::mock {
 
 DialectSet::DialectSet(const std::string& blockid_private_key)
     : community_(blockid_private_key), community_public_key_(community_.public_key()) {
-  dialects_.push_back(make_stytch());
-  dialects_.push_back(make_descope());
-  dialects_.push_back(make_twilio());
-  dialects_.push_back(make_privacyidea());
-  dialects_.push_back(make_blockid(community_));
-  dialects_.push_back(make_baanx());
+  const DialectSetup setup{community_};
+  for (const DialectKind* kind : dialect_kinds()) dialects_.push_back(kind->make(setup));
 }
 
 void DialectSet::expire_codes() {

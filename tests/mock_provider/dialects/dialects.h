@@ -82,6 +82,7 @@ struct BaanxSettings {
       {"olive@example.com", {"olive-password", "+15550001111", false}}};
 };
 
+// One member per dialect, read and shown by its DialectKind (dialect.h).
 struct Dialects {
   StytchSettings stytch;
   DescopeSettings descope;

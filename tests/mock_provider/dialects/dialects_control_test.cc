@@ -1,6 +1,8 @@
 // What all dialects share: one mock serving them together, settings through
 // the C++ API and /mock/dialects, and the common outbox and forced code.
 #include "dialects/blockid_client.h"
+#include "dialects/blockid_crypto.h"
+#include "dialects/dialect.h"
 #include "dialects/dialect_test_support.h"
 #include "mock_json.h"
 
@@ -138,6 +140,44 @@ BOOST_FIXTURE_TEST_CASE(control_route_reads_and_partially_updates, DialectMock) 
   BOOST_TEST(control(*this, object({{"baanx", "x"}})).status == 400);
   BOOST_TEST(mock.dialects().twilio.max_check_attempts == 5);
   BOOST_TEST(mock.requests().empty());  // /mock/ calls are not recorded
+}
+
+// The list in dialect_kinds.cc is the whole registry: each dialect there has
+// routes and a section of /mock/dialects that reads what it shows, with
+// errors that name the section.
+BOOST_AUTO_TEST_CASE(every_listed_dialect_has_routes_and_a_settings_section) {
+  const Dialects defaults;
+  const Json::Value shown = to_json(defaults);
+  BOOST_TEST(shown.size() == dialect_kinds().size());  // names are distinct
+  const CommunityKey community("");
+  for (const DialectKind* kind : dialect_kinds()) {
+    BOOST_TEST_INFO(kind->name);
+    BOOST_TEST(shown.isMember(kind->name));
+    BOOST_TEST(!kind->make(DialectSetup{community})->routes().empty());
+    // apply() reads every field its section shows: a value of the wrong
+    // type in any of them is refused, named "section.field".
+    for (const auto& field : shown[kind->name].getMemberNames()) {
+      Json::Value wrong(Json::objectValue);
+      wrong[kind->name][field].append(Json::Value(Json::objectValue));
+      Dialects d;
+      try {
+        apply_json(wrong, d);
+        BOOST_ERROR(kind->name << "." << field << " accepted a list of objects");
+      } catch (const std::invalid_argument& e) {
+        BOOST_TEST(std::string(e.what()) == std::string(kind->name) + "." + field);
+      }
+    }
+  }
+  Json::Value bad(Json::objectValue);
+  bad["descope"]["session"] = "stolen";
+  Dialects d;
+  try {
+    apply_json(bad, d);
+    BOOST_FAIL("accepted descope.session = stolen");
+  } catch (const std::invalid_argument& e) {
+    BOOST_TEST(std::string(e.what()) == "descope.session");
+  }
+  BOOST_TEST(d.descope.session == "opaque");  // all or nothing
 }
 
 BOOST_FIXTURE_TEST_CASE(unknown_dialect_paths_are_404_and_recorded, DialectMock) {

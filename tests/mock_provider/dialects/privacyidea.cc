@@ -6,11 +6,13 @@
 // Sources of each answer: the shapes and texts below are what a real
 // privacyIDEA 3.11 server answered (shared/providers.md, "Checked on a real
 // privacyIDEA 3.11"); no SDK exists to compare with.
+#include <climits>
 #include <map>
 
 #include "dialects/code_book.h"
 #include "dialects/dialect.h"
 #include "dialects/dialect_util.h"
+#include "dialects/settings_json.h"
 #include "mock_json.h"
 #include "otp_random.h"
 
@@ -190,8 +192,47 @@ Reply PrivacyIdea::answer(const std::string& user, const Params& p, DialectConte
                       check == CodeCheck::expired ? "Response did not match the challenge." : "wrong otp value");
 }
 
+
+void apply_settings(const Json::Value& o, Dialects& d) {
+  read_map(o, "users", d.privacyidea.users, [](const Json::Value& u, PrivacyIdeaUser& out) {
+    read_string(u, "pin", out.pin);
+    read_string(u, "realm", out.realm);
+    read_string(u, "phone", out.phone);
+    read_string(u, "email", out.email);
+    read_bool(u, "disabled", out.disabled);
+  });
+  read_int(o, "max_fail", d.privacyidea.max_fail, 1, INT_MAX);
+  read_bool(o, "pass_on_no_user", d.privacyidea.pass_on_no_user);
+  read_bool(o, "gateway_down", d.privacyidea.gateway_down);
+}
+
+Json::Value settings_json(const Dialects& d) {
+  Json::Value v(Json::objectValue);
+  v["users"] = Json::Value(Json::objectValue);
+  for (const auto& [name, u] : d.privacyidea.users) {
+    v["users"][name]["pin"] = u.pin;
+    v["users"][name]["realm"] = u.realm;
+    v["users"][name]["phone"] = u.phone;
+    v["users"][name]["email"] = u.email;
+    v["users"][name]["disabled"] = u.disabled;
+  }
+  v["max_fail"] = d.privacyidea.max_fail;
+  v["pass_on_no_user"] = d.privacyidea.pass_on_no_user;
+  v["gateway_down"] = d.privacyidea.gateway_down;
+  return v;
+}
+
+void validate_settings(const Dialects& d) {
+  for (const auto& [name, u] : d.privacyidea.users)
+    require_field(!name.empty() && (u.phone.empty() || is_e164(u.phone)) && (u.email.empty() || is_email(u.email)),
+                  "users");
+  require_field(d.privacyidea.max_fail >= 1, "max_fail");
+}
+
 }  // namespace
 
-std::unique_ptr<Dialect> make_privacyidea() { return std::make_unique<PrivacyIdea>(); }
+extern const DialectKind kPrivacyIdeaDialect{
+    "privacyidea", [](const DialectSetup&) -> std::unique_ptr<Dialect> { return std::make_unique<PrivacyIdea>(); }, apply_settings, settings_json,
+    validate_settings};
 
 }  // namespace otp::mock

@@ -10,6 +10,7 @@
 #include "dialects/code_book.h"
 #include "dialects/dialect.h"
 #include "dialects/dialect_util.h"
+#include "dialects/settings_json.h"
 #include "mock_json.h"
 
 namespace otp::mock {
@@ -202,8 +203,30 @@ Reply Stytch::authenticate(const Req& req, DialectContext& ctx) {
   return wrong_code(s, user->second, ctx);
 }
 
+
+void apply_settings(const Json::Value& o, Dialects& d) {
+  read_string(o, "project_id", d.stytch.project_id);
+  read_string(o, "secret", d.stytch.secret);
+  read_string_list(o, "known_destinations", d.stytch.known_destinations);
+}
+
+Json::Value settings_json(const Dialects& d) {
+  Json::Value v(Json::objectValue);
+  v["project_id"] = d.stytch.project_id;
+  v["secret"] = d.stytch.secret;
+  v["known_destinations"] = list_json(d.stytch.known_destinations);
+  return v;
+}
+
+void validate_settings(const Dialects& d) {
+  require_field(!d.stytch.project_id.empty() && !d.stytch.secret.empty(), "credentials");
+  for (const auto& to : d.stytch.known_destinations) require_field(is_e164(to) || is_email(to), "known_destinations");
+}
+
 }  // namespace
 
-std::unique_ptr<Dialect> make_stytch() { return std::make_unique<Stytch>(); }
+extern const DialectKind kStytchDialect{
+    "stytch", [](const DialectSetup&) -> std::unique_ptr<Dialect> { return std::make_unique<Stytch>(); }, apply_settings, settings_json,
+    validate_settings};
 
 }  // namespace otp::mock

@@ -7,11 +7,14 @@
 // VerificationCheck statuses it names (tests/conformance); error codes and
 // statuses from Twilio's error reference (the SDK names none of them).
 #include <algorithm>
+#include <climits>
 #include <map>
 
 #include "dialects/code_book.h"
 #include "dialects/dialect.h"
 #include "dialects/dialect_util.h"
+#include "dialects/settings_json.h"
+#include "mock_json.h"
 #include "otp_random.h"
 
 namespace otp::mock {
@@ -191,8 +194,38 @@ Reply Twilio::check(const Req& req, const Form& form, DialectContext& ctx) {
   return json_reply(200, body);
 }
 
+
+void apply_settings(const Json::Value& o, Dialects& d) {
+  read_string(o, "account_sid", d.twilio.account_sid);
+  read_string(o, "auth_token", d.twilio.auth_token);
+  read_string(o, "service_sid", d.twilio.service_sid);
+  read_int(o, "max_check_attempts", d.twilio.max_check_attempts, 1, INT_MAX);
+  read_int(o, "max_send_attempts", d.twilio.max_send_attempts, 1, INT_MAX);
+  read_string_list(o, "invalid_numbers", d.twilio.invalid_numbers);
+}
+
+Json::Value settings_json(const Dialects& d) {
+  Json::Value v(Json::objectValue);
+  v["account_sid"] = d.twilio.account_sid;
+  v["auth_token"] = d.twilio.auth_token;
+  v["service_sid"] = d.twilio.service_sid;
+  v["max_check_attempts"] = d.twilio.max_check_attempts;
+  v["max_send_attempts"] = d.twilio.max_send_attempts;
+  v["invalid_numbers"] = list_json(d.twilio.invalid_numbers);
+  return v;
+}
+
+void validate_settings(const Dialects& d) {
+  require_field(!d.twilio.account_sid.empty() && !d.twilio.auth_token.empty() && !d.twilio.service_sid.empty(),
+                "credentials");
+  require_field(d.twilio.max_check_attempts >= 1, "max_check_attempts");
+  require_field(d.twilio.max_send_attempts >= 1, "max_send_attempts");
+}
+
 }  // namespace
 
-std::unique_ptr<Dialect> make_twilio() { return std::make_unique<Twilio>(); }
+extern const DialectKind kTwilioDialect{
+    "twilio", [](const DialectSetup&) -> std::unique_ptr<Dialect> { return std::make_unique<Twilio>(); }, apply_settings, settings_json,
+    validate_settings};
 
 }  // namespace otp::mock
