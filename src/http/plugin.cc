@@ -25,6 +25,11 @@ class RefusingTransport final : public Transport {
 // The entry point of the plugin at `path`, or why there is none. Loaded
 // once; RTLD_NODELETE because a DNS lookup of libcurl's may outlive the login
 // in a detached thread whose code must stay mapped (curl_transport.cc).
+// RTLD_LAZY binds lazily only the libraries linked without -z now (Kerberos,
+// librtmp, nghttp2, ...), as when a program links libcurl: the plugin itself,
+// libcurl, OpenSSL and GnuTLS are linked with -z now and are bound in full
+// here, so a plugin that lacks a symbol still fails to load. Saves ~0.3 ms
+// per login (bench/README.md, Analysis).
 PluginEntry load(const std::string& path, std::string& why) {
   static std::mutex mutex;
   static PluginEntry entry = nullptr;
@@ -34,7 +39,7 @@ PluginEntry load(const std::string& path, std::string& why) {
     why = "cannot find the HTTP plugin: the module's own path is unknown";
     return nullptr;
   }
-  void* handle = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL | RTLD_NODELETE);
+  void* handle = dlopen(path.c_str(), RTLD_LAZY | RTLD_LOCAL | RTLD_NODELETE);
   if (handle == nullptr) {
     const char* error = dlerror();
     why = "cannot load the HTTP plugin: " + std::string(error != nullptr ? error : path);
