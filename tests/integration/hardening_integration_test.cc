@@ -194,6 +194,21 @@ BOOST_AUTO_TEST_CASE(a_plugin_without_this_builds_entry_point_refuses_the_login)
   BOOST_TEST(Shared::mock().outbox().empty());
 }
 
+// The module loads its plugin with lazy binding (http/plugin.cc); the
+// plugin's -z now must still make a missing symbol fail the load, not the
+// login's process at the first call.
+BOOST_AUTO_TEST_CASE(a_plugin_that_needs_a_missing_symbol_refuses_the_login) {
+  Shared::mock().reset();
+  config("failmode = \"safe\"");
+  pam.module = module_copy(pam, PAM_OTP_UNRESOLVED_PLUGIN_PATH);
+  const auto r = pam.authenticate("alice", {say("alice-password"), code_for(kAlicePhone)});
+  BOOST_TEST_INFO(r.describe());
+  BOOST_TEST(r.rc == PAM_SERVICE_ERR);
+  BOOST_TEST(r.logged("cannot load the HTTP plugin"));
+  BOOST_TEST(r.logged("pam_otp_test_symbol_nobody_defines"));
+  BOOST_TEST(Shared::mock().outbox().empty());
+}
+
 BOOST_AUTO_TEST_CASE(the_plugin_beside_the_module_is_used) {
   Shared::mock().reset();
   config("");
