@@ -1,6 +1,8 @@
 // pam-otp check: everything a login would refuse, and a few things it would
 // tolerate but an administrator wants to know (unknown groups, users who
 // would be unenrolled), before anyone is locked out.
+#include <unistd.h>
+
 #include <algorithm>
 #include <iostream>
 
@@ -12,6 +14,7 @@
 #include "flow/user_directory.h"
 #include "provider/template.h"
 #include "http/curl_transport.h"
+#include "http/plugin.h"
 #include "http/url_policy.h"
 #include "store/sqlite_store.h"
 
@@ -32,6 +35,11 @@ through @include common-auth) reaches pam_otp, sshd's effective settings
 (sshd -T, as root) are checked too: the password method, which answers the
 code prompt with the password; keyboard-interactive; and, for the public key
 + code stack, AuthenticationMethods and require_ssh_methods.
+
+pam_otp.so needs its HTTP plugin, pam_otp/http.so in the same directory:
+without it every login pam_otp covers is refused. The plugin beside the
+installed module (PAM_MODULE_DIR), and beside the one sshd's PAM stack
+names, must load and be of this build.
 
   --sshd-config FILE  sshd's config file (default /etc/ssh/sshd_config)
   --pam-dir DIR       the PAM service directory (default /etc/pam.d)
@@ -131,6 +139,28 @@ void check_state(const config::Config& cfg, Problems& problems) {
 
 }  // namespace
 
+// The module sshd's PAM stack names, and the installed one: each that
+// exists needs its plugin beside it.
+void check_plugins(const SshdPaths& sshd, Problems& problems) {
+  const std::string module_dir = PAM_OTP_MODULE_DIR;
+  std::vector<std::string> modules{module_dir + "/pam_otp.so"};
+  if (const auto line = find_pam_otp(sshd.pam_dir, "sshd"); line && !line->module.empty())
+    modules.push_back(line->module.front() == '/' ? line->module : module_dir + "/" + line->module);
+  std::sort(modules.begin(), modules.end());
+  modules.erase(std::unique(modules.begin(), modules.end()), modules.end());
+  for (const auto& module : modules) {
+    if (::access(module.c_str(), F_OK) != 0) continue;
+    const std::string plugin = module.substr(0, module.rfind('/')) + "/pam_otp/http.so";
+    const auto found = http::check_plugin(plugin);
+    if (!found.loads)
+      problems.add(module, 0, "", found.why + ": every login this pam_otp covers is refused until " + plugin +
+                                      " is installed beside it (the package does; so does cmake --install)");
+    else if (!found.this_build)
+      problems.warn(plugin, 0, "", "is not from the build of this pam-otp (" PAM_OTP_VERSION "): logins work if " +
+                                       module + " is from the same build as the plugin; install both from one build");
+  }
+}
+
 void report_check(const Problems& problems, const std::vector<std::string>& module_args, const config::Loaded* loaded,
                   std::ostream& out) {
   std::size_t errors = 0, warnings = 0;
@@ -172,6 +202,7 @@ std::unique_ptr<config::Loaded> check_configuration(const std::vector<std::strin
     if (!offline) check_reachable(loaded->config, problems);
   }
   check_sshd(sshd, problems, sshd_stand_in);
+  check_plugins(sshd, problems);
   return loaded;
 }
 

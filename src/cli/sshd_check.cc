@@ -54,7 +54,7 @@ std::optional<PamOtpLine> walk(const std::string& dir, const std::string& name, 
     const auto words = pam_words(text);
     if (words.empty()) continue;
     const auto included = [&](const std::string& file) -> std::optional<PamOtpLine> {
-      if (!stand_in.empty() && file == stand_in) return PamOtpLine{path, number, "", true};
+      if (!stand_in.empty() && file == stand_in) return PamOtpLine{path, number, "", true, ""};
       return walk(dir, file, seen_auth, depth + 1, stand_in);
     };
     if (words[0] == "@include" && words.size() > 1) {
@@ -69,7 +69,7 @@ std::optional<PamOtpLine> walk(const std::string& dir, const std::string& name, 
       continue;
     }
     if (is_pam_otp(words[2])) {
-      PamOtpLine line{path, number, "", seen_auth};
+      PamOtpLine line{path, number, "", seen_auth, words[2]};
       for (std::size_t i = 3; i < words.size(); ++i) line.args += (line.args.empty() ? "" : " ") + words[i];
       return line;
     }

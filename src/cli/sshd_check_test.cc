@@ -32,11 +32,13 @@ BOOST_AUTO_TEST_CASE(finds_pam_otp_through_includes) {
   BOOST_TEST(found->file == dir.path() + "/sshd");
   BOOST_TEST(found->line == 2);
   BOOST_TEST(found->args == "attempts=5 [a b]");
+  BOOST_TEST(found->module == "/lib/security/pam_otp.so");
   BOOST_TEST(found->after_password);
   dir.write("sshd", "auth required pam_otp.so require_ssh_methods=[\"publickey\"]\nauth required pam_permit.so\n");
   const auto alone = find_pam_otp(dir.path(), "sshd");
   BOOST_REQUIRE(alone.has_value());
   BOOST_TEST(!alone->after_password);
+  BOOST_TEST(alone->module == "pam_otp.so");
   dir.write("sshd", "@include common-auth\n");
   BOOST_TEST(!find_pam_otp(dir.path(), "sshd").has_value());
   dir.write("common-auth", "auth substack common-auth\n");  // a loop ends
@@ -62,7 +64,7 @@ BOOST_AUTO_TEST_CASE(common_auth_stands_in_for_the_line_enable_adds) {
 
 BOOST_AUTO_TEST_CASE(password_method_with_pam_otp_is_flagged) {
   Problems problems;
-  check_sshd_settings(debian_defaults(), PamOtpLine{"/etc/pam.d/sshd", 3, "", true}, "/etc/ssh/sshd_config", problems);
+  check_sshd_settings(debian_defaults(), PamOtpLine{"/etc/pam.d/sshd", 3, "", true, "pam_otp.so"}, "/etc/ssh/sshd_config", problems);
   const std::string all = warnings(problems);
   BOOST_TEST(all.find("key 'PasswordAuthentication'") != std::string::npos, all);
   BOOST_TEST(all.find("/etc/pam.d/sshd:3 reaches pam_otp") != std::string::npos, all);
@@ -74,12 +76,12 @@ BOOST_AUTO_TEST_CASE(the_shipped_recipes_pass) {
   Problems password;
   check_sshd_settings({{"usepam", "yes"}, {"kbdinteractiveauthentication", "yes"}, {"passwordauthentication", "no"},
                        {"authenticationmethods", "keyboard-interactive"}},
-                      PamOtpLine{"/etc/pam.d/sshd", 3, "", true}, "/etc/ssh/sshd_config", password);
+                      PamOtpLine{"/etc/pam.d/sshd", 3, "", true, "pam_otp.so"}, "/etc/ssh/sshd_config", password);
   BOOST_TEST(password.list().empty(), warnings(password));
   Problems key;
   check_sshd_settings({{"usepam", "yes"}, {"kbdinteractiveauthentication", "yes"}, {"passwordauthentication", "no"},
                        {"authenticationmethods", "publickey,keyboard-interactive"}},
-                      PamOtpLine{"/etc/pam.d/sshd", 12, "require_ssh_methods=[\"publickey\"]", false},
+                      PamOtpLine{"/etc/pam.d/sshd", 12, "require_ssh_methods=[\"publickey\"]", false, "pam_otp.so"},
                       "/etc/ssh/sshd_config", key);
   BOOST_TEST(key.list().empty(), warnings(key));
 }
@@ -88,14 +90,14 @@ BOOST_AUTO_TEST_CASE(public_key_stack_without_its_safeguards) {
   Problems problems;
   check_sshd_settings({{"usepam", "yes"}, {"kbdinteractiveauthentication", "yes"}, {"passwordauthentication", "no"},
                        {"authenticationmethods", "any"}},
-                      PamOtpLine{"/etc/pam.d/sshd", 12, "", false}, "/etc/ssh/sshd_config", problems);
+                      PamOtpLine{"/etc/pam.d/sshd", 12, "", false, "pam_otp.so"}, "/etc/ssh/sshd_config", problems);
   const std::string all = warnings(problems);
   BOOST_TEST(all.find("key 'AuthenticationMethods': is 'any'") != std::string::npos, all);
   BOOST_TEST(all.find("key 'require_ssh_methods'") != std::string::npos, all);
   Problems mixed;
   check_sshd_settings({{"usepam", "yes"}, {"kbdinteractiveauthentication", "yes"}, {"passwordauthentication", "no"},
                        {"authenticationmethods", "publickey,keyboard-interactive keyboard-interactive"}},
-                      PamOtpLine{"/etc/pam.d/sshd", 12, "require_ssh_methods=[\"publickey\"]", false},
+                      PamOtpLine{"/etc/pam.d/sshd", 12, "require_ssh_methods=[\"publickey\"]", false, "pam_otp.so"},
                       "/etc/ssh/sshd_config", mixed);
   BOOST_TEST(warnings(mixed).find("AuthenticationMethods") != std::string::npos, warnings(mixed));
 }

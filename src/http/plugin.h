@@ -27,4 +27,14 @@ using PluginEntry = Transport* (*)(const TlsOptions* options) noexcept;
 // request and says why, so that the login fails closed with the reason in the log.
 std::unique_ptr<Transport> plugin_transport(const std::string& path, const TlsOptions& options);
 
+// What pam-otp check says of the plugin at `path`: whether it loads, whether
+// it has this build's entry point, and if not, why. Loads it afresh (not the
+// login's cached one).
+struct PluginCheck {
+  bool loads = false;
+  bool this_build = false;
+  std::string why;
+};
+PluginCheck check_plugin(const std::string& path);
+
 }  // namespace otp::http

@@ -14,6 +14,7 @@
 
 #include <algorithm>
 #include <csignal>
+#include <filesystem>
 #include <regex>
 #include <utility>
 
@@ -522,6 +523,39 @@ BOOST_AUTO_TEST_CASE(check_reports_the_state_files_health) {
 
 // What enable and disable refuse before anything can change; the package
 // test drives them end to end through a pty.
+// The module sshd's stack names needs its HTTP plugin beside it: check says
+// so before every login it covers is refused.
+BOOST_AUTO_TEST_CASE(check_finds_the_http_plugin_beside_the_module) {
+  namespace fs = std::filesystem;
+  TempDir dir;
+  fs::create_directories(dir.path() + "/lib/pam_otp");
+  fs::create_directories(dir.path() + "/pam.d");
+  const std::string module = dir.path() + "/lib/pam_otp.so", plugin = dir.path() + "/lib/pam_otp/http.so";
+  fs::copy_file(PAM_OTP_MODULE_PATH, module);
+  dir.write("pam.d/sshd", "auth requisite pam_unix.so\nauth required " + module + "\n");
+  const std::string check = "check " + config_arg() + " --offline --pam-dir " + dir.path() + "/pam.d";
+  const auto missing = run(check);
+  BOOST_TEST(missing.status == 1);
+  BOOST_TEST(missing.has(module + ": cannot load the HTTP plugin: " + plugin));
+  BOOST_TEST(missing.has("every login this pam_otp covers is refused until " + plugin + " is installed"));
+
+  fs::copy_file(PAM_OTP_UNRESOLVED_PLUGIN_PATH, plugin);
+  const auto unresolved = run(check);
+  BOOST_TEST(unresolved.status == 1);
+  BOOST_TEST(unresolved.has("pam_otp_test_symbol_nobody_defines"));
+
+  fs::copy_file(PAM_OTP_MODULE_PATH, plugin, fs::copy_options::overwrite_existing);  // loads, no entry point
+  const auto other = run(check);
+  BOOST_TEST(other.status == 0);
+  BOOST_TEST(other.has(plugin + ": warning: is not from the build of this pam-otp"));
+
+  fs::copy_file(fs::path(PAM_OTP_MODULE_PATH).parent_path() / "pam_otp" / "http.so", plugin,
+                fs::copy_options::overwrite_existing);
+  const auto good = run(check);
+  BOOST_TEST(good.status == 0);
+  BOOST_TEST(!good.has("plugin"));
+}
+
 BOOST_AUTO_TEST_CASE(enable_and_disable_refuse_what_they_cannot_do_safely) {
   const auto config = run("enable --config /etc/security/pam_otp.conf");
   BOOST_TEST(config.status == 2);
