@@ -142,10 +142,10 @@ void check_state(const config::Config& cfg, Problems& problems) {
 // The module sshd's PAM stack names, and the installed one: each that
 // exists needs its plugin beside it.
 void check_plugins(const SshdPaths& sshd, Problems& problems) {
-  const std::string module_dir = PAM_OTP_MODULE_DIR;
+  const std::string module_dir = sshd.root + PAM_OTP_MODULE_DIR;
   std::vector<std::string> modules{module_dir + "/pam_otp.so"};
   if (const auto line = find_pam_otp(sshd.pam_dir, "sshd"); line && !line->module.empty())
-    modules.push_back(line->module.front() == '/' ? line->module : module_dir + "/" + line->module);
+    modules.push_back(line->module.front() == '/' ? sshd.root + line->module : module_dir + "/" + line->module);
   std::sort(modules.begin(), modules.end());
   modules.erase(std::unique(modules.begin(), modules.end()), modules.end());
   for (const auto& module : modules) {

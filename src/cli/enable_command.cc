@@ -193,6 +193,7 @@ std::unique_ptr<config::Loaded> safe_configuration(const Options& o, std::ostrea
   if (!o.root.empty()) {
     sshd.sshd_config = o.root + sshd.sshd_config;
     sshd.pam_dir = o.root + sshd.pam_dir;
+    sshd.root = o.root;
     if (!std::filesystem::exists(sshd.sshd_config)) {
       out << "No " << sshd.sshd_config << ": sshd's settings not checked\n";
       sshd.sshd.clear();

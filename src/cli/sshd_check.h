@@ -16,6 +16,7 @@ struct SshdPaths {
   std::string sshd = "/usr/sbin/sshd";
   std::string sshd_config = "/etc/ssh/sshd_config";
   std::string pam_dir = "/etc/pam.d";
+  std::string root;  // the system's root for enable --root ("" is /): modules are looked for under it
 };
 
 // Where the "sshd" PAM service reaches pam_otp.so, following @include,
