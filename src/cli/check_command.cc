@@ -4,7 +4,12 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cctype>
+#include <filesystem>
+#include <fstream>
 #include <iostream>
+#include <optional>
+#include <set>
 
 #include "cli/commands.h"
 #include "cli/sshd_check.h"
@@ -139,26 +144,61 @@ void check_state(const config::Config& cfg, Problems& problems) {
 
 }  // namespace
 
-// The module sshd's PAM stack names, and the installed one: each that
-// exists needs its plugin beside it.
-void check_plugins(const SshdPaths& sshd, Problems& problems) {
-  const std::string module_dir = sshd.root + PAM_OTP_MODULE_DIR;
-  std::vector<std::string> modules{module_dir + "/pam_otp.so"};
-  if (const auto line = find_pam_otp(sshd.pam_dir, "sshd"); line && !line->module.empty())
-    modules.push_back(line->module.front() == '/' ? sshd.root + line->module : module_dir + "/" + line->module);
-  std::sort(modules.begin(), modules.end());
-  modules.erase(std::unique(modules.begin(), modules.end()), modules.end());
-  for (const auto& module : modules) {
-    if (::access(module.c_str(), F_OK) != 0) continue;
-    const std::string plugin = module.substr(0, module.rfind('/')) + "/pam_otp/http.so";
-    const auto found = http::check_plugin(plugin);
-    if (!found.loads)
-      problems.add(module, 0, "", found.why + ": every login this pam_otp covers is refused until " + plugin +
-                                      " is installed beside it (the package does; so does cmake --install)");
-    else if (!found.this_build)
-      problems.warn(plugin, 0, "", "is not from the build of this pam-otp (" PAM_OTP_VERSION "): logins work if " +
-                                       module + " is from the same build as the plugin; install both from one build");
+// The entry point the module at `path` asks its plugin for: its name is a
+// string in the module's read-only data (http/plugin.h). nullopt when the
+// file cannot be read or holds none.
+std::optional<std::string> wanted_entry(const std::string& module) {
+  std::ifstream in(module, std::ios::binary);
+  const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const std::string prefix = "pam_otp_http_transport_";
+  const auto at = text.find(prefix);
+  if (at == std::string::npos) return std::nullopt;
+  auto end = at + prefix.size();
+  while (end < text.size() && (std::isalnum(static_cast<unsigned char>(text[end])) || text[end] == '_' || text[end] == '.'))
+    ++end;
+  return text.substr(at, end - at);
+}
+
+// pam_otp.so needs its HTTP plugin beside it, of its own build: without it
+// every login the module covers is refused.
+void check_plugin_of(const std::string& module, Problems& problems) {
+  const std::string plugin = module.substr(0, module.rfind('/')) + "/pam_otp/http.so";
+  const auto symbol = wanted_entry(module);
+  if (!symbol) {
+    problems.warn(module, 0, "", "holds no HTTP plugin entry point name: cannot tell which plugin it needs");
+    return;
   }
+  const auto found = http::check_plugin(plugin, *symbol);
+  if (!found.loads || !found.has_entry)
+    problems.add(module, 0, "", found.why + ": every login this pam_otp covers is refused until the plugin of " +
+                                    "its build is installed as " + plugin + " (the package and cmake --install do)");
+}
+
+// The module sshd's stack names (with enable: the one it is about to add)
+// and the installed one.
+void check_plugins(const SshdPaths& sshd, const std::string& stand_in, Problems& problems) {
+  if (!sshd.check_modules) return;
+  const std::string installed = std::string(PAM_OTP_MODULE_DIR) + "/pam_otp.so";
+  std::set<std::string> seen;  // real paths: /lib and /usr/lib are one directory on merged-/usr systems
+  const auto check = [&](const std::string& module) {
+    std::error_code ec;
+    const auto real = std::filesystem::canonical(module, ec);
+    if (seen.insert(ec ? module : real.string()).second) check_plugin_of(module, problems);
+  };
+  if (const auto line = find_pam_otp(sshd.pam_dir, "sshd", stand_in); line && !line->module.empty()) {
+    const std::string module =
+        line->module.front() == '/' ? line->module : std::string(PAM_OTP_MODULE_DIR) + "/" + line->module;
+    if (::access(module.c_str(), F_OK) == 0) {
+      check(module);
+    } else {
+      seen.insert(module);
+      problems.add(line->file, line->line, "",
+                   "reaches " + module + ", which does not exist: every login through it fails");
+    }
+  }
+  if (::access(installed.c_str(), F_OK) == 0) check(installed);
+  else if (!stand_in.empty() && seen.count(installed) == 0)
+    problems.add(installed, 0, "", "does not exist: with pam_otp in common-auth every login through it would fail");
 }
 
 void report_check(const Problems& problems, const std::vector<std::string>& module_args, const config::Loaded* loaded,
@@ -202,7 +242,7 @@ std::unique_ptr<config::Loaded> check_configuration(const std::vector<std::strin
     if (!offline) check_reachable(loaded->config, problems);
   }
   check_sshd(sshd, problems, sshd_stand_in);
-  check_plugins(sshd, problems);
+  check_plugins(sshd, sshd_stand_in, problems);
   return loaded;
 }
 

@@ -193,7 +193,8 @@ std::unique_ptr<config::Loaded> safe_configuration(const Options& o, std::ostrea
   if (!o.root.empty()) {
     sshd.sshd_config = o.root + sshd.sshd_config;
     sshd.pam_dir = o.root + sshd.pam_dir;
-    sshd.root = o.root;
+    sshd.check_modules = false;
+    out << "With --root, pam_otp.so and its HTTP plugin under " << o.root << " are not checked\n";
     if (!std::filesystem::exists(sshd.sshd_config)) {
       out << "No " << sshd.sshd_config << ": sshd's settings not checked\n";
       sshd.sshd.clear();

@@ -54,7 +54,7 @@ std::optional<PamOtpLine> walk(const std::string& dir, const std::string& name, 
     const auto words = pam_words(text);
     if (words.empty()) continue;
     const auto included = [&](const std::string& file) -> std::optional<PamOtpLine> {
-      if (!stand_in.empty() && file == stand_in) return PamOtpLine{path, number, "", true, ""};
+      if (!stand_in.empty() && file == stand_in) return PamOtpLine{path, number, "", true, "pam_otp.so"};
       return walk(dir, file, seen_auth, depth + 1, stand_in);
     };
     if (words[0] == "@include" && words.size() > 1) {

@@ -16,7 +16,7 @@ struct SshdPaths {
   std::string sshd = "/usr/sbin/sshd";
   std::string sshd_config = "/etc/ssh/sshd_config";
   std::string pam_dir = "/etc/pam.d";
-  std::string root;  // the system's root for enable --root ("" is /): modules are looked for under it
+  bool check_modules = true;  // pam_otp.so and its plugin (not under enable --root: that would run its code)
 };
 
 // Where the "sshd" PAM service reaches pam_otp.so, following @include,

@@ -24,30 +24,30 @@ class RefusingTransport final : public Transport {
 
 // The plugin at `path` opened, and its entry point, or why there is none.
 // RTLD_NODELETE because a DNS lookup of libcurl's may outlive the login in a
-// detached thread whose code must stay mapped (curl_transport.cc).
-// RTLD_LAZY binds lazily only the libraries linked without -z now (Kerberos,
-// librtmp, nghttp2, ...), as when a program links libcurl: the plugin itself,
-// libcurl, OpenSSL and GnuTLS are linked with -z now and are bound in full
-// here, so a plugin that lacks a symbol still fails to load. Saves ~0.3 ms
-// per login (bench/README.md, Analysis).
-PluginCheck open_plugin(const std::string& path, PluginEntry& entry) {
+// detached thread whose code must stay mapped (curl_transport.cc). RTLD_NOW
+// binds libcurl's libraries too, also those linked without -z now (Kerberos,
+// LDAP, nghttp2): a symbol missing there after a partial upgrade fails the
+// load, which refuses the login, instead of killing the process in the middle
+// of it (a screen locker that dies may unlock the session). RTLD_LAZY would
+// save ~0.3 ms per login (bench/README.md, Analysis).
+PluginCheck open_plugin(const std::string& path, const char* symbol, PluginEntry& entry) {
   PluginCheck check;
   if (path.empty() || path.front() != '/') {
     check.why = "cannot find the HTTP plugin: the module's own path is unknown";
     return check;
   }
-  void* handle = dlopen(path.c_str(), RTLD_LAZY | RTLD_LOCAL | RTLD_NODELETE);
+  void* handle = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL | RTLD_NODELETE);
   if (handle == nullptr) {
     const char* error = dlerror();
     check.why = "cannot load the HTTP plugin: " + std::string(error != nullptr ? error : path);
     return check;
   }
   check.loads = true;
-  entry = reinterpret_cast<PluginEntry>(dlsym(handle, PAM_OTP_HTTP_PLUGIN_SYMBOL));
-  check.this_build = entry != nullptr;
+  entry = reinterpret_cast<PluginEntry>(dlsym(handle, symbol));
+  check.has_entry = entry != nullptr;
   if (entry == nullptr)
     check.why = "the HTTP plugin " + path + " is not from this build of pam_otp " PAM_OTP_VERSION
-                " (no " PAM_OTP_HTTP_PLUGIN_SYMBOL "): after an upgrade, restart the program that loaded pam_otp";
+                " (no " + std::string(symbol) + "): after an upgrade, restart the program that loaded pam_otp";
   return check;
 }
 
@@ -57,7 +57,7 @@ PluginEntry load(const std::string& path, std::string& why) {
   static std::mutex mutex;
   static PluginEntry entry = nullptr;
   const std::lock_guard lock(mutex);
-  if (entry == nullptr) why = open_plugin(path, entry).why;
+  if (entry == nullptr) why = open_plugin(path, PAM_OTP_HTTP_PLUGIN_SYMBOL, entry).why;
   return entry;
 }
 
@@ -72,9 +72,9 @@ std::unique_ptr<Transport> plugin_transport(const std::string& path, const TlsOp
   return transport;
 }
 
-PluginCheck check_plugin(const std::string& path) {
+PluginCheck check_plugin(const std::string& path, const std::string& symbol) {
   PluginEntry entry = nullptr;
-  return open_plugin(path, entry);
+  return open_plugin(path, symbol.c_str(), entry);
 }
 
 }  // namespace otp::http

@@ -28,13 +28,14 @@ using PluginEntry = Transport* (*)(const TlsOptions* options) noexcept;
 std::unique_ptr<Transport> plugin_transport(const std::string& path, const TlsOptions& options);
 
 // What pam-otp check says of the plugin at `path`: whether it loads, whether
-// it has this build's entry point, and if not, why. Loads it afresh (not the
-// login's cached one).
+// it has the entry point `symbol` (the one the module beside it asks for,
+// which may be another build's than this program's), and if not, why.
+// Loads it afresh (not the login's cached one).
 struct PluginCheck {
   bool loads = false;
-  bool this_build = false;
+  bool has_entry = false;
   std::string why;
 };
-PluginCheck check_plugin(const std::string& path);
+PluginCheck check_plugin(const std::string& path, const std::string& symbol);
 
 }  // namespace otp::http

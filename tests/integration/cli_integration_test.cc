@@ -521,23 +521,27 @@ BOOST_AUTO_TEST_CASE(check_reports_the_state_files_health) {
   BOOST_TEST(run("check --offline " + config_arg()).has("key 'failmode': \"recovery\" lets users in with a recovery code"));
 }
 
-// What enable and disable refuse before anything can change; the package
-// test drives them end to end through a pty.
-// The module sshd's stack names needs its HTTP plugin beside it: check says
-// so before every login it covers is refused.
+// The module sshd's stack names needs the HTTP plugin of its own build
+// beside it: check says so before every login it covers is refused.
 BOOST_AUTO_TEST_CASE(check_finds_the_http_plugin_beside_the_module) {
   namespace fs = std::filesystem;
   TempDir dir;
   fs::create_directories(dir.path() + "/lib/pam_otp");
   fs::create_directories(dir.path() + "/pam.d");
   const std::string module = dir.path() + "/lib/pam_otp.so", plugin = dir.path() + "/lib/pam_otp/http.so";
-  fs::copy_file(PAM_OTP_MODULE_PATH, module);
+  const fs::path built_plugin = fs::path(PAM_OTP_MODULE_PATH).parent_path() / "pam_otp" / "http.so";
   dir.write("pam.d/sshd", "auth requisite pam_unix.so\nauth required " + module + "\n");
   const std::string check = "check " + config_arg() + " --offline --pam-dir " + dir.path() + "/pam.d";
+  const auto no_module = run(check);
+  BOOST_TEST(no_module.status == 1);
+  BOOST_TEST(no_module.has(dir.path() + "/pam.d/sshd:2: reaches " + module + ", which does not exist"));
+
+  fs::copy_file(PAM_OTP_MODULE_PATH, module);
   const auto missing = run(check);
   BOOST_TEST(missing.status == 1);
   BOOST_TEST(missing.has(module + ": cannot load the HTTP plugin: " + plugin));
-  BOOST_TEST(missing.has("every login this pam_otp covers is refused until " + plugin + " is installed"));
+  BOOST_TEST(missing.has("every login this pam_otp covers is refused until the plugin of its build is installed as " +
+                         plugin));
 
   fs::copy_file(PAM_OTP_UNRESOLVED_PLUGIN_PATH, plugin);
   const auto unresolved = run(check);
@@ -546,16 +550,30 @@ BOOST_AUTO_TEST_CASE(check_finds_the_http_plugin_beside_the_module) {
 
   fs::copy_file(PAM_OTP_MODULE_PATH, plugin, fs::copy_options::overwrite_existing);  // loads, no entry point
   const auto other = run(check);
-  BOOST_TEST(other.status == 0);
-  BOOST_TEST(other.has(plugin + ": warning: is not from the build of this pam-otp"));
+  BOOST_TEST(other.status == 1);
+  BOOST_TEST(other.has(module + ": the HTTP plugin " + plugin + " is not from this build of pam_otp"));
 
-  fs::copy_file(fs::path(PAM_OTP_MODULE_PATH).parent_path() / "pam_otp" / "http.so", plugin,
-                fs::copy_options::overwrite_existing);
+  fs::copy_file(built_plugin, plugin, fs::copy_options::overwrite_existing);
   const auto good = run(check);
   BOOST_TEST(good.status == 0);
-  BOOST_TEST(!good.has("plugin"));
+  BOOST_TEST(!good.has(plugin));
+
+  // A module of another build asks for another entry point, whatever
+  // pam-otp's own build is: the same bytes with the name changed.
+  const std::string prefix = "pam_otp_http_transport_";
+  std::string bytes = read_file(module);
+  BOOST_REQUIRE(bytes.find(prefix) != std::string::npos);
+  for (auto i = bytes.find(prefix); i != std::string::npos; i = bytes.find(prefix, i + 1))
+    bytes[i + prefix.size()] = '9';  // the version's first digit
+  fs::remove(module);
+  dir.write("lib/pam_otp.so", bytes, 0755);
+  const auto other_build = run(check);
+  BOOST_TEST(other_build.status == 1);
+  BOOST_TEST(other_build.has("(no pam_otp_http_transport_9"));
 }
 
+// What enable and disable refuse before anything can change; the package
+// test drives them end to end through a pty.
 BOOST_AUTO_TEST_CASE(enable_and_disable_refuse_what_they_cannot_do_safely) {
   const auto config = run("enable --config /etc/security/pam_otp.conf");
   BOOST_TEST(config.status == 2);

@@ -194,9 +194,9 @@ BOOST_AUTO_TEST_CASE(a_plugin_without_this_builds_entry_point_refuses_the_login)
   BOOST_TEST(Shared::mock().outbox().empty());
 }
 
-// The module loads its plugin with lazy binding (http/plugin.cc); the
-// plugin's -z now must still make a missing symbol fail the load, not the
-// login's process at the first call.
+// A plugin that needs a symbol nothing defines (a partial upgrade) fails to
+// load, which refuses the login, instead of killing the login's process at
+// the first call (http/plugin.cc binds everything at load).
 BOOST_AUTO_TEST_CASE(a_plugin_that_needs_a_missing_symbol_refuses_the_login) {
   Shared::mock().reset();
   config("failmode = \"safe\"");

@@ -1,7 +1,7 @@
 // A stand-in HTTP plugin with this build's entry point that needs a symbol
-// no library defines. It is linked with -z now like the real plugin, so the
-// module's dlopen must fail on it even though it asks for lazy binding
-// (http/plugin.cc), instead of the login dying at the first call.
+// no library defines: the module must refuse to use it at load
+// (hardening_integration_test.cc), and pam-otp check must say so
+// (cli_integration_test.cc).
 #include "http/plugin.h"
 
 extern "C" void pam_otp_test_symbol_nobody_defines();
