@@ -96,6 +96,10 @@ def config_seeds():
         write("fuzz_config", f"preset-{preset}.conf",
               f'{header}failmode = "safe"\n\n[provider.corp]\npreset = "{preset}"\n{keys}')
         write("fuzz_config", f"raw-{preset}.conf", (ROOT / f"conf/providers/{preset}.conf").read_text())
+    # Stytch's live projects use another host (project-live-...).
+    stytch = minimal_tables()["stytch"].replace("project-test-", "project-live-")
+    write("fuzz_config", "preset-stytch-live.conf",
+          f'{header}failmode = "safe"\n\n[provider.corp]\npreset = "stytch"\n{stytch}')
     write("fuzz_config", "settings.conf", header + """attempts = 5
 resends = 0
 code_pattern = "^[0-9]{6}$"
