@@ -144,6 +144,8 @@ void check_state(const config::Config& cfg, Problems& problems) {
 
 }  // namespace
 
+namespace {
+
 // The entry point the module at `path` asks its plugin for: its name is a
 // string in the module's read-only data (http/plugin.h). nullopt when the
 // file cannot be read or holds none.
@@ -154,8 +156,8 @@ std::optional<std::string> wanted_entry(const std::string& module) {
   const auto at = text.find(prefix);
   if (at == std::string::npos) return std::nullopt;
   auto end = at + prefix.size();
-  while (end < text.size() && (std::isalnum(static_cast<unsigned char>(text[end])) || text[end] == '_' || text[end] == '.'))
-    ++end;
+  const auto in_name = [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '.'; };
+  while (end < text.size() && in_name(text[end])) ++end;
   return text.substr(at, end - at);
 }
 
@@ -168,9 +170,8 @@ void check_plugin_of(const std::string& module, Problems& problems) {
     problems.warn(module, 0, "", "holds no HTTP plugin entry point name: cannot tell which plugin it needs");
     return;
   }
-  const auto found = http::check_plugin(plugin, *symbol);
-  if (!found.loads || !found.has_entry)
-    problems.add(module, 0, "", found.why + ": every login this pam_otp covers is refused until the plugin of " +
+  if (const auto why = http::plugin_problem(plugin, *symbol))
+    problems.add(module, 0, "", *why + ": every login this pam_otp covers is refused until the plugin of " +
                                     "its build is installed as " + plugin + " (the package and cmake --install do)");
 }
 
@@ -178,7 +179,7 @@ void check_plugin_of(const std::string& module, Problems& problems) {
 // and the installed one.
 void check_plugins(const SshdPaths& sshd, const std::string& stand_in, Problems& problems) {
   if (!sshd.check_modules) return;
-  const std::string installed = std::string(PAM_OTP_MODULE_DIR) + "/pam_otp.so";
+  const std::string dir = PAM_OTP_MODULE_DIR, installed = dir + "/pam_otp.so";
   std::set<std::string> seen;  // real paths: /lib and /usr/lib are one directory on merged-/usr systems
   const auto check = [&](const std::string& module) {
     std::error_code ec;
@@ -186,8 +187,7 @@ void check_plugins(const SshdPaths& sshd, const std::string& stand_in, Problems&
     if (seen.insert(ec ? module : real.string()).second) check_plugin_of(module, problems);
   };
   if (const auto line = find_pam_otp(sshd.pam_dir, "sshd", stand_in); line && !line->module.empty()) {
-    const std::string module =
-        line->module.front() == '/' ? line->module : std::string(PAM_OTP_MODULE_DIR) + "/" + line->module;
+    const std::string module = line->module.front() == '/' ? line->module : dir + "/" + line->module;
     if (::access(module.c_str(), F_OK) == 0) {
       check(module);
     } else {
@@ -200,6 +200,8 @@ void check_plugins(const SshdPaths& sshd, const std::string& stand_in, Problems&
   else if (!stand_in.empty() && seen.count(installed) == 0)
     problems.add(installed, 0, "", "does not exist: with pam_otp in common-auth every login through it would fail");
 }
+
+}  // namespace
 
 void report_check(const Problems& problems, const std::vector<std::string>& module_args, const config::Loaded* loaded,
                   std::ostream& out) {

@@ -28,7 +28,7 @@ struct PamOtpLine {
   int line = 0;
   std::string args;           // the module arguments, as written
   bool after_password = false;  // an auth module (or include) comes before it
-  std::string module;           // as written: a path, or a name in libpam's directory ("" for stand_in)
+  std::string module;           // as written: a path, or a name in libpam's directory (stand_in: pam_otp.so)
 };
 std::optional<PamOtpLine> find_pam_otp(const std::string& pam_dir, const std::string& service,
                                        const std::string& stand_in = "");

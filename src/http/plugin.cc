@@ -22,7 +22,7 @@ class RefusingTransport final : public Transport {
   std::string why_;
 };
 
-// The plugin at `path` opened, and its entry point, or why there is none.
+// The entry point `symbol` of the plugin at `path`, or why there is none.
 // RTLD_NODELETE because a DNS lookup of libcurl's may outlive the login in a
 // detached thread whose code must stay mapped (curl_transport.cc). RTLD_NOW
 // binds libcurl's libraries too, also those linked without -z now (Kerberos,
@@ -30,25 +30,22 @@ class RefusingTransport final : public Transport {
 // load, which refuses the login, instead of killing the process in the middle
 // of it (a screen locker that dies may unlock the session). RTLD_LAZY would
 // save ~0.3 ms per login (bench/README.md, Analysis).
-PluginCheck open_plugin(const std::string& path, const char* symbol, PluginEntry& entry) {
-  PluginCheck check;
+PluginEntry open_plugin(const std::string& path, const char* symbol, std::string& why) {
   if (path.empty() || path.front() != '/') {
-    check.why = "cannot find the HTTP plugin: the module's own path is unknown";
-    return check;
+    why = "cannot find the HTTP plugin: the module's own path is unknown";
+    return nullptr;
   }
   void* handle = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL | RTLD_NODELETE);
   if (handle == nullptr) {
     const char* error = dlerror();
-    check.why = "cannot load the HTTP plugin: " + std::string(error != nullptr ? error : path);
-    return check;
+    why = "cannot load the HTTP plugin: " + std::string(error != nullptr ? error : path);
+    return nullptr;
   }
-  check.loads = true;
-  entry = reinterpret_cast<PluginEntry>(dlsym(handle, symbol));
-  check.has_entry = entry != nullptr;
+  const auto entry = reinterpret_cast<PluginEntry>(dlsym(handle, symbol));
   if (entry == nullptr)
-    check.why = "the HTTP plugin " + path + " is not from this build of pam_otp " PAM_OTP_VERSION
-                " (no " + std::string(symbol) + "): after an upgrade, restart the program that loaded pam_otp";
-  return check;
+    why = "the HTTP plugin " + path + " is not from this build of pam_otp " PAM_OTP_VERSION
+          " (no " + std::string(symbol) + "): after an upgrade, restart the program that loaded pam_otp";
+  return entry;
 }
 
 // The entry point of the plugin at `path`, or why there is none. Loaded once
@@ -57,7 +54,7 @@ PluginEntry load(const std::string& path, std::string& why) {
   static std::mutex mutex;
   static PluginEntry entry = nullptr;
   const std::lock_guard lock(mutex);
-  if (entry == nullptr) why = open_plugin(path, PAM_OTP_HTTP_PLUGIN_SYMBOL, entry).why;
+  if (entry == nullptr) entry = open_plugin(path, PAM_OTP_HTTP_PLUGIN_SYMBOL, why);
   return entry;
 }
 
@@ -72,9 +69,10 @@ std::unique_ptr<Transport> plugin_transport(const std::string& path, const TlsOp
   return transport;
 }
 
-PluginCheck check_plugin(const std::string& path, const std::string& symbol) {
-  PluginEntry entry = nullptr;
-  return open_plugin(path, symbol.c_str(), entry);
+std::optional<std::string> plugin_problem(const std::string& path, const std::string& symbol) {
+  std::string why;
+  if (open_plugin(path, symbol.c_str(), why) != nullptr) return std::nullopt;
+  return why;
 }
 
 }  // namespace otp::http

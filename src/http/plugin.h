@@ -5,6 +5,7 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "http/tls_options.h"
@@ -27,15 +28,9 @@ using PluginEntry = Transport* (*)(const TlsOptions* options) noexcept;
 // request and says why, so that the login fails closed with the reason in the log.
 std::unique_ptr<Transport> plugin_transport(const std::string& path, const TlsOptions& options);
 
-// What pam-otp check says of the plugin at `path`: whether it loads, whether
-// it has the entry point `symbol` (the one the module beside it asks for,
-// which may be another build's than this program's), and if not, why.
-// Loads it afresh (not the login's cached one).
-struct PluginCheck {
-  bool loads = false;
-  bool has_entry = false;
-  std::string why;
-};
-PluginCheck check_plugin(const std::string& path, const std::string& symbol);
+// For pam-otp check: why the plugin at `path` cannot serve a module that asks
+// for the entry point `symbol` (which may be another build's than this
+// program's), or nullopt when it can. Loads it afresh, not the cached one.
+std::optional<std::string> plugin_problem(const std::string& path, const std::string& symbol);
 
 }  // namespace otp::http
