@@ -83,7 +83,8 @@ AuthResult run_provider(const config::Config& cfg, const config::UserEntry& entr
   if (!ensure_password(cfg, request, vars, *services.conversation, record, password)) return AuthResult::ConvErr;
   SessionContext context{cfg,           client, vars,   *services.conversation, services.clock,
                          services.log,  request.silent, masked(dest), record, attempts_used,
-                         password ? &*password : nullptr, &state, request.user, request.rhost, request.service};
+                         password ? &*password : nullptr, &state, request.user, request.rhost, request.service,
+                         request.caller_can_signal};
   const AuthResult result = run_session(context);
   record.provider_time = client.provider_time();
   if (auto id = vars.lookup("request_id")) record.request_id = shown_text(json::as_text(*id), 100);

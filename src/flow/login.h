@@ -38,6 +38,11 @@ struct LoginRequest {
   // The real uid of the process (su's caller); nullopt when unknown. Caller
   // mode trusts PAM_RUSER only when it names this uid, or when it is root.
   std::optional<uid_t> real_uid;
+  // Can whoever started this process signal it (SIGSTOP) or have lowered
+  // its limits? True when its real uid is not root's or it runs setuid
+  // (su, sudo): then a timeout or a local failure may be their doing, and
+  // failmode = "safe" lets no login through on it (docs/design.md).
+  bool caller_can_signal = false;
 };
 
 using TransportFactory = std::function<std::unique_ptr<http::Transport>(const http::TlsOptions&)>;

@@ -26,6 +26,7 @@ namespace {
 struct FakeApi {
   std::string code = "123456";
   bool down = false;
+  std::optional<http::Response> send_failure;  // what the send gets instead of an answer
   long send_status = 200;
   std::string send_body = R"({"status":"sent","transaction_id":"tx-1","masked_to":"+1******4567","request_id":"req-7"})";
   long lock_seconds_at_verify = 0;
@@ -38,6 +39,7 @@ struct FakeApi {
     if (down) return testing::failed_response(http::Failure::Connect, "Connection refused");
     if (r.url.find("/send") != std::string::npos) {
       ++sends;
+      if (send_failure) return *send_failure;
       return json_response(send_status, send_body, {{"retry-after", "840"}});
     }
     ++verifies;
@@ -263,6 +265,59 @@ BOOST_AUTO_TEST_CASE(provider_down_failmode_secure_and_safe) {
   BOOST_TEST(result_name(login()) == "PAM_IGNORE");
   BOOST_TEST(log.contains("WITHOUT a code"));
   BOOST_TEST(log.lines.back().first == LOG_WARNING);
+}
+
+// su and sudo run with their caller's real uid: the caller can stop the
+// process (SIGSTOP) or lower its limits, and so make the exchange time out
+// or fail on this machine. failmode = "safe" then lets a login through only
+// on what they cannot produce: a refused connection, an HTTP 5xx.
+BOOST_AUTO_TEST_CASE(failmode_safe_when_the_caller_can_signal_the_process) {
+  extra = "failmode = \"safe\"\nsend_limit = {}";  // many logins in a row
+  auto connect = [](int os_error) {
+    auto r = testing::failed_response(http::Failure::Connect, "Failed to connect");
+    r.os_error = os_error;
+    return r;
+  };
+  struct Case {
+    const char* what;
+    http::Response answer;
+    bool opens_for_a_signalling_caller;
+  };
+  const Case cases[] = {
+      {"timeout", testing::failed_response(http::Failure::Timeout, "Operation timed out"), false},
+      {"reset", testing::failed_response(http::Failure::Protocol, "Recv failure"), false},
+      {"lookup failed", connect(0), false},
+      {"connection refused", connect(ECONNREFUSED), true},
+      {"host unreachable", connect(EHOSTUNREACH), true},
+      {"HTTP 503", json_response(503, R"({"error":"unavailable"})"), true},
+      {"HTTP 502, not JSON", json_response(502, "<html>Bad gateway</html>"), true},
+      {"HTTP 200, no rule", json_response(200, R"({"what":"?"})"), false},
+      {"HTTP 408, no rule", json_response(408, R"({"error":"timeout"})"), false},
+  };
+  for (const Case& c : cases) {
+    for (bool signalling : {false, true}) {
+      BOOST_TEST_CONTEXT(c.what << (signalling ? ", a caller who can signal" : ", root's process")) {
+        api.send_failure = c.answer;
+        request.caller_can_signal = signalling;
+        log.lines.clear();
+        const bool opens = !signalling || c.opens_for_a_signalling_caller;
+        BOOST_TEST(result_name(login()) == (opens ? "PAM_IGNORE" : "PAM_AUTHINFO_UNAVAIL"));
+        BOOST_TEST(log.contains(opens ? "result=failopen" : "result=unavailable"));
+        if (!opens) BOOST_TEST(log.contains("failmode=safe does not apply: whoever started this process"));
+        BOOST_TEST(conv.prompts.empty());
+      }
+    }
+  }
+}
+
+// A failure of this machine (no descriptors, no memory, a client
+// certificate that cannot be used) is a refusal, whatever failmode says.
+BOOST_AUTO_TEST_CASE(a_failure_of_this_machine_is_never_an_outage) {
+  extra = "failmode = \"safe\"";
+  api.send_failure = testing::failed_response(http::Failure::Refused, "this machine could not make the exchange");
+  BOOST_TEST(result_name(login()) == "PAM_SERVICE_ERR");
+  BOOST_TEST(log.contains("result=config_error"));
+  BOOST_TEST(log.contains("refused on this machine"));
 }
 
 BOOST_AUTO_TEST_CASE(provider_rejecting_our_credentials_is_a_service_error) {

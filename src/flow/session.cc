@@ -267,7 +267,7 @@ AuthResult Session::on_failure(const PhaseResult& r, const char* phase) {
     case Outcome::Retry:
     case Outcome::Continue:
       c_.record.set(Result::ConfigError, where + (r.reason.empty() ? "" : " (" + r.reason + ")") +
-                        (r.local ? " - refused on this machine; nothing was sent"
+                        (r.local ? " - refused on this machine, not an answer of the provider"
                                  : " - the provider rejected our credentials or the provider description is wrong"));
       tell_error(message("unavailable"));
       return AuthResult::ServiceErr;
@@ -386,6 +386,11 @@ AuthResult Session::unavailable(const PhaseResult& r) {
   if (r.untrusted) {
     c_.record.set(Result::UntrustedProvider, r.detail + " - TLS verification of the provider failed (certificate, host name or pin): refused "
                              "whatever failmode says, since an on-path attacker produces exactly this");
+  } else if (safe && !code_sent_ && c_.caller_can_signal && !r.remote) {
+    c_.record.set(Result::Unavailable, LOG_WARNING,
+                  r.detail + "; failmode=safe does not apply: whoever started this process (su, sudo) can stop it or "
+                  "lower its limits and so cause this; here only a refused connection or an HTTP 5xx answer lets a "
+                  "login through without a code");
   } else if (safe && !code_sent_) {
     c_.record.set(Result::FailOpen, "the code service is unavailable (" + r.detail + "); failmode=safe lets the login go through WITHOUT a code");
     return AuthResult::Ignore;

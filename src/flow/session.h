@@ -34,6 +34,10 @@ struct SessionContext {
   std::string owner;            // whose destination, send limit and recovery codes
   std::string rhost;
   std::string service;
+  // Whoever started this process can stop it or lower its limits (su and
+  // sudo: LoginRequest::caller_can_signal); failmode = "safe" then opens
+  // only for outages they cannot cause.
+  bool caller_can_signal = false;
 };
 
 AuthResult run_session(SessionContext& context);

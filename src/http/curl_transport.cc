@@ -3,7 +3,12 @@
 #include <curl/curl.h>
 #include <openssl/ssl.h>
 #include <dirent.h>
+#include <openssl/x509.h>
 #include <sys/auxv.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
 
 #include <cstdlib>
 #include <memory>
@@ -109,28 +114,91 @@ std::size_t on_header(char* data, std::size_t size, std::size_t count, void* use
   return n;
 }
 
-Failure classify(CURLcode code, bool too_large) {
-  if (too_large) return Failure::TooLarge;
+// Could this process make an exchange at all? Once libcurl has failed it
+// has closed what it opened, so this opens what one exchange needs (a
+// socket, the resolver's and the multi handle's socket pairs) and closes
+// them again: a process out of descriptors or memory cannot.
+bool can_open_descriptors() {
+  int pairs[2][2] = {{-1, -1}, {-1, -1}};
+  const int one = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  bool ok = one >= 0;
+  for (auto& pair : pairs) ok = ok && ::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair) == 0;
+  const int saved = errno;
+  for (auto& pair : pairs)
+    for (int fd : pair)
+      if (fd >= 0) ::close(fd);
+  if (one >= 0) ::close(one);
+  return ok || (saved != EMFILE && saved != ENFILE && saved != ENOMEM && saved != ENOBUFS);
+}
+
+// This machine's failure, not the provider's or the network's: no memory,
+// descriptors or threads, a client certificate or TLS option libcurl
+// cannot use. Never an outage that failmode could open (docs/design.md,
+// "What a failed exchange means").
+bool local_failure(CURLcode code, long os_error, std::string_view error) {
   switch (code) {
-    case CURLE_OK: return Failure::None;
-    case CURLE_OPERATION_TIMEDOUT: return Failure::Timeout;
+    case CURLE_OUT_OF_MEMORY:
+    case CURLE_FAILED_INIT:
+    case CURLE_SSL_CERTPROBLEM:
+    case CURLE_SSL_CIPHER:
+    case CURLE_SSL_CACERT_BADFILE:
+    case CURLE_SSL_CRL_BADFILE:
+    case CURLE_SSL_ENGINE_NOTFOUND:
+    case CURLE_SSL_ENGINE_SETFAILED:
+    case CURLE_SSL_ENGINE_INITFAILED:
+    case CURLE_UNSUPPORTED_PROTOCOL:
+    case CURLE_BAD_FUNCTION_ARGUMENT:
+    case CURLE_NOT_BUILT_IN:
+      return true;
+    case CURLE_COULDNT_RESOLVE_HOST:
+    case CURLE_COULDNT_RESOLVE_PROXY:
+    case CURLE_COULDNT_CONNECT:
+      // libcurl's words when its resolver thread or socket pair cannot be made.
+      return os_error == EMFILE || os_error == ENFILE || os_error == ENOMEM || os_error == ENOBUFS ||
+             error.find("thread failed to start") != std::string_view::npos || !can_open_descriptors();
+    default:
+      return false;
+  }
+}
+
+// Did the exchange fail after the TCP connection to the provider was made
+// and before its TLS session was verified? Through a proxy, the connection
+// counts once the proxy has opened the tunnel.
+bool failed_in_handshake(CURL* c, bool via_proxy) {
+  curl_off_t connected = 0, tls_done = 0;
+  curl_easy_getinfo(c, CURLINFO_CONNECT_TIME_T, &connected);
+  curl_easy_getinfo(c, CURLINFO_APPCONNECT_TIME_T, &tls_done);
+  if (connected == 0 || tls_done != 0) return false;
+  long tunnel = 0;
+  curl_easy_getinfo(c, CURLINFO_HTTP_CONNECTCODE, &tunnel);
+  return !via_proxy || tunnel == 200;
+}
+
+// What a failed exchange means, from libcurl's code and what it knows of
+// the connection (docs/design.md, "What a failed exchange means").
+Failure classify(CURL* c, CURLcode code, const Sink& sink, bool https, bool via_proxy, std::string_view error) {
+  if (sink.too_large) return Failure::TooLarge;
+  if (code == CURLE_OK) return Failure::None;
+  long os_error = 0;
+  curl_easy_getinfo(c, CURLINFO_OS_ERRNO, &os_error);
+  if (local_failure(code, os_error, error)) return Failure::Refused;
+  // A peer that accepted the connection and then said nothing is an
+  // outage: a hung server's kernel still accepts, and whoever could hold a
+  // handshake could as well drop the connection before it.
+  if (code == CURLE_OPERATION_TIMEDOUT) return Failure::Timeout;
+  long verify = X509_V_OK;
+  curl_easy_getinfo(c, CURLINFO_SSL_VERIFYRESULT, &verify);
+  if (https && (verify != X509_V_OK || failed_in_handshake(c, via_proxy))) return Failure::Untrusted;
+  switch (code) {
     case CURLE_COULDNT_RESOLVE_HOST:
     case CURLE_COULDNT_RESOLVE_PROXY:
     case CURLE_PROXY:
     case CURLE_COULDNT_CONNECT: return Failure::Connect;
-    // What an on-path attacker's certificate produces (and a CA or CRL that
-    // cannot be read, which must not fail open either).
     case CURLE_PEER_FAILED_VERIFICATION:
     case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
     case CURLE_SSL_ISSUER_ERROR:
-    case CURLE_SSL_CACERT_BADFILE:
-    case CURLE_SSL_CRL_BADFILE: return Failure::Untrusted;
     case CURLE_SSL_CONNECT_ERROR:
-    case CURLE_SSL_CERTPROBLEM:
-    case CURLE_SSL_CIPHER:
-    case CURLE_SSL_ENGINE_NOTFOUND:
-    case CURLE_SSL_ENGINE_SETFAILED:
-    case CURLE_USE_SSL_FAILED: return Failure::Tls;
+    case CURLE_USE_SSL_FAILED: return Failure::Untrusted;
     case CURLE_FILESIZE_EXCEEDED: return Failure::TooLarge;
     default: return Failure::Protocol;
   }
@@ -325,9 +393,18 @@ Response CurlTransport::perform(const Request& request) {
   long connects = 0;
   curl_easy_getinfo(c, CURLINFO_NUM_CONNECTS, &connects);
   response.new_connection = connects > 0;
-  response.failure = classify(code, sink.too_large);
+  const std::string_view said = error_buffer[0] != '\0' ? error_buffer : curl_easy_strerror(code);
+  const bool via_proxy = !options_.proxy.empty() && !is_loopback_host(url.host);
+  response.failure = classify(c, code, sink, url.scheme == "https", via_proxy, said);
   if (response.failure != Failure::None) {
-    response.error = error_buffer[0] != '\0' ? error_buffer : curl_easy_strerror(code);
+    response.error = said;
+    if (response.failure == Failure::Refused)
+      response.error = "this machine could not make the exchange (" + std::string(said) + ")";
+    if (response.failure == Failure::Connect) {
+      long os_error = 0;
+      curl_easy_getinfo(c, CURLINFO_OS_ERRNO, &os_error);
+      response.os_error = static_cast<int>(os_error);
+    }
     if (response.failure == Failure::TooLarge)  // our cap, or libcurl's from Content-Length
       response.error = "response body larger than " + std::to_string(options_.max_body_bytes) + " bytes";
     response.body.clear();

@@ -9,7 +9,6 @@ std::string_view failure_name(Failure f) {
     case Failure::None: return "none";
     case Failure::Refused: return "refused";
     case Failure::Connect: return "connect";
-    case Failure::Tls: return "tls";
     case Failure::Untrusted: return "tls_verification";
     case Failure::Timeout: return "timeout";
     case Failure::TooLarge: return "too_large";

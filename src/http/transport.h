@@ -30,10 +30,16 @@ struct Request {
 
 enum class Failure {
   None,
-  Refused,    // our own policy refused the URL (scheme, host)
+  // Nothing was asked of the provider: our own policy refused the URL
+  // (scheme, host), or this machine could not make the exchange (no memory,
+  // descriptors or threads; our client certificate cannot be used).
+  Refused,
   Connect,    // DNS, TCP connect, proxy
-  Tls,        // the TLS handshake failed (version, cipher, reset during it)
-  Untrusted,  // the peer failed verification: certificate, host name, pin
+  // Anything that went wrong between the TCP connection to the provider and
+  // a verified TLS session: a certificate, host name or pin that fails
+  // verification, a handshake the peer broke or aborted, a protocol or
+  // cipher we refuse. What an on-path attacker produces (docs/design.md).
+  Untrusted,
   Timeout,
   TooLarge,   // body over the cap
   Protocol,   // reset, truncated, not HTTP
@@ -49,6 +55,7 @@ std::optional<std::string> find_header(const Headers& headers, std::string_view 
 struct Response {
   Failure failure = Failure::None;
   std::string error;  // libcurl's explanation, for the log
+  int os_error = 0;   // Connect: the connection's errno (ECONNREFUSED, ...), 0 when unknown
   long status = 0;
   Headers headers;
   std::string body;

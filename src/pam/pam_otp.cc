@@ -3,6 +3,8 @@
 // database and HTTP transport (the plugin beside this module), and maps the
 // result to a PAM code.
 #include <dlfcn.h>
+#include <sys/auxv.h>
+#include <unistd.h>
 #include <security/pam_ext.h>
 #include <security/pam_modules.h>
 #include <syslog.h>
@@ -72,6 +74,7 @@ int authenticate(pam_handle_t* pamh, int flags, int argc, const char** argv) {
   request.rhost = string_item(pamh, PAM_RHOST);
   request.ruser = string_item(pamh, PAM_RUSER);
   request.real_uid = ::getuid();
+  request.caller_can_signal = ::getuid() != 0 || ::getauxval(AT_SECURE) != 0;
   request.silent = (flags & PAM_SILENT) != 0;
   const void* authtok = nullptr;
   if (pam_get_item(pamh, PAM_AUTHTOK, &authtok) == PAM_SUCCESS && authtok != nullptr)

@@ -1,6 +1,7 @@
 #include "provider/client.h"
 
 #include <algorithm>
+#include <cerrno>
 #include <ctime>
 
 #include "base/json.h"
@@ -17,6 +18,19 @@ using std::chrono::microseconds;
 using std::chrono::milliseconds;
 
 PhaseResult unavailable(std::string detail) { return {Outcome::Unavailable, {}, true, std::nullopt, std::move(detail)}; }
+
+// An answer that says the provider cannot serve: remote when it is a 5xx.
+PhaseResult server_failure(std::string detail, bool server_error) {
+  PhaseResult r = unavailable(std::move(detail));
+  r.remote = server_error;
+  return r;
+}
+
+// A connection the network refused: a closed port, no route, an unreachable
+// host. Not what stopping this process or lowering its limits produces.
+bool said_by_the_network(int os_error) {
+  return os_error == ECONNREFUSED || os_error == EHOSTUNREACH || os_error == ENETUNREACH;
+}
 
 std::string host_of(const std::string& url) {
   const auto parts = http::parse_url(url);
@@ -62,18 +76,24 @@ PhaseResult ProviderClient::run_step(const Step& step, Variables& vars) {
   if (count == 0) return {Outcome::ConfigError, {}, true, std::nullopt, "no base_url for step at " + step.where};
   PhaseResult last;
   bool untrusted = false;  // any base URL on the way
+  bool remote = true;      // every one
   for (std::size_t i = 0; i < count; ++i) {
     const std::size_t index = (base_index_ + i) % count;
     Verdict verdict = exchange(step, relative ? spec_.base_urls[index] : std::string(), vars);
     untrusted = untrusted || verdict.result.untrusted;
+    remote = remote && verdict.result.remote;
     if (!verdict.failover) {
       if (relative && verdict.result.outcome != Outcome::Unavailable) base_index_ = index;
-      if (verdict.result.outcome == Outcome::Unavailable) verdict.result.untrusted = untrusted;
+      if (verdict.result.outcome == Outcome::Unavailable) {
+        verdict.result.untrusted = untrusted;
+        verdict.result.remote = remote;
+      }
       return verdict.result;
     }
     last = std::move(verdict.result);
   }
   last.untrusted = untrusted;
+  last.remote = remote;
   return last;
 }
 
@@ -150,13 +170,15 @@ ProviderClient::Verdict ProviderClient::interpret(const Step& step, const http::
   if (response.failure != http::Failure::None) {
     PhaseResult failed = unavailable(std::string(http::failure_name(response.failure)) + ": " + sanitize(response.error, 200));
     failed.untrusted = response.failure == http::Failure::Untrusted;
+    failed.remote = response.failure == http::Failure::Connect && said_by_the_network(response.os_error);
     return {std::move(failed), true};
   }
   const std::string status = "HTTP " + std::to_string(response.status);
+  const bool server_error = response.status >= 500;
   std::optional<Json::Value> doc;
   if (!trim(response.body).empty()) {
     doc = json::parse(response.body);
-    if (!doc) return {unavailable(status + " with a body that is not valid JSON"), response.status >= 500};
+    if (!doc) return {server_failure(status + " with a body that is not valid JSON", server_error), server_error};
   }
   struct WipeDoc {
     std::optional<Json::Value>& doc;
@@ -164,10 +186,11 @@ ProviderClient::Verdict ProviderClient::interpret(const Step& step, const http::
   } wipe_doc{doc};
   const Answer answer{response.status, &response.headers, doc ? &*doc : nullptr};
   const auto verdict = classify({&spec_.rules_first, &step.rules, &spec_.rules}, answer, std::chrono::system_clock::now());
-  if (!verdict) return {unavailable(status + " matched no rule"), response.status >= 500};
+  if (!verdict) return {server_failure(status + " matched no rule", server_error), server_error};
   if (verdict->outcome == Outcome::Retry)
-    return {unavailable(status + " is transient (rule at " + verdict->rule->where + ")" +
-                        (verdict->reason.empty() ? "" : ": " + verdict->reason)),
+    return {server_failure(status + " is transient (rule at " + verdict->rule->where + ")" +
+                               (verdict->reason.empty() ? "" : ": " + verdict->reason),
+                           server_error),
             true};
   for (const auto& [name, pointers] : step.save) {
     for (const auto& pointer : pointers) {

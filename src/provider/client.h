@@ -33,9 +33,14 @@ struct PhaseResult {
   // A provider's TLS identity failed verification on the way (certificate,
   // host name, pin): what an on-path attacker produces. Never fail-open.
   bool untrusted = false;
-  // Refused on this machine before anything was sent (the URL policy, an
-  // HTTP plugin that cannot be loaded): nothing the provider said.
+  // Refused on this machine (the URL policy, an HTTP plugin that cannot be
+  // loaded, no descriptors or memory): nothing the provider said.
   bool local = false;
+  // Unavailable, and said so by the network or the provider on every URL
+  // tried: a refused connection, an unreachable host, an HTTP 5xx answer.
+  // Nothing a local process's caller can produce by stopping the process or
+  // lowering its limits (a timeout, a reset, a lookup that failed).
+  bool remote = false;
 };
 
 class ProviderClient {

@@ -299,6 +299,75 @@ class PtySession:
         return -9
 
 
+class Syslog:
+    """A /dev/log of the test's own for the programs it runs through wrap():
+    a datagram socket that a private mount namespace puts at /dev/log (over
+    a /dev of bind-mounted nodes), so that setuid programs' syslog lines,
+    pam_otp's among them, can be read without a syslog daemon and without
+    touching the machine's /dev."""
+
+    NODES = ("null", "zero", "full", "random", "urandom", "tty")
+    SCRIPT = ('set -e; d=$1; shift; for n in ' + " ".join(NODES) + '; do mount --bind "/dev/$n" "$d/$n"; done; '
+              'mount --rbind /dev/pts "$d/pts"; mount --rbind /dev/shm "$d/shm"; mount --rbind "$d" /dev; exec "$@"')
+
+    def __init__(self, workdir):
+        self.dir = tempfile.mkdtemp(prefix="dev.", dir=workdir)
+        os.chmod(self.dir, 0o755)
+        for name in self.NODES:
+            open(os.path.join(self.dir, name), "w").close()
+        for name in ("pts", "shm"):
+            os.mkdir(os.path.join(self.dir, name))
+        os.symlink("/proc/self/fd", os.path.join(self.dir, "fd"))
+        # The devpts instance's own ptmx: a bind of the /dev/ptmx node would
+        # not find its pts directory from here.
+        os.symlink("pts/ptmx", os.path.join(self.dir, "ptmx"))
+        self.socket = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        self.socket.bind(os.path.join(self.dir, "log"))
+        os.chmod(os.path.join(self.dir, "log"), 0o666)
+        self.socket.setblocking(False)
+        self.text = ""
+
+    def wrap(self, argv):
+        return ["unshare", "--mount", "--propagation", "private", "sh", "-c", self.SCRIPT, "sh", self.dir, *argv]
+
+    def read(self):
+        """Everything logged so far, one message per line."""
+        while True:
+            try:
+                self.text += self.socket.recv(65536).decode(errors="replace") + "\n"
+            except BlockingIOError:
+                return self.text
+
+    def close(self):
+        self.socket.close()
+
+
+def process_named(name, root, timeout=10):
+    """The pid of the process called name: root itself or one of its
+    descendants (runuser may fork before it runs the command)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        pending = [root]
+        while pending:
+            pid = pending.pop()
+            try:
+                with open(f"/proc/{pid}/comm") as f:
+                    if f.read().strip() == name:
+                        return pid
+                with open(f"/proc/{pid}/task/{pid}/children") as f:
+                    pending += [int(child) for child in f.read().split()]
+            except OSError:
+                continue
+        time.sleep(0.02)
+    raise AssertionError(f"no process {name} under {root}")
+
+
+def process_state(pid):
+    """The state letter of /proc/PID/stat (R, S, T, ...)."""
+    with open(f"/proc/{pid}/stat") as f:
+        return f.read().rsplit(")", 1)[1].split()[0]
+
+
 def restore_stale_su_backup():
     """A crashed earlier run may have left our /etc/pam.d/su in place."""
     if os.path.exists(SU_BACKUP):

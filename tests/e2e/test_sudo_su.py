@@ -4,6 +4,7 @@ login exactly as shipped (paths substituted)."""
 import os
 import subprocess
 import tempfile
+import time
 import unittest
 
 import e2e
@@ -41,16 +42,21 @@ class StackCase(unittest.TestCase):
         self.assertEqual(outbox[0]["to"], user.phone)
 
 
+def sudo_files(user, config, defaults=""):
+    """A PAM service of sudo's own for user (sudoers: pam_service=...), with more Defaults."""
+    service = "pam_otp_e2e_sudo"
+    return e2e.new_files({
+        f"/etc/pam.d/{service}": (e2e.recipe("sudo", config), 0o644),
+        "/etc/sudoers.d/pam_otp_e2e": (f"Defaults:{user.name} pam_service={service}{defaults}\n"
+                                       f"{user.name} ALL=(ALL) ALL\n", 0o440),
+    })
+
+
 class Sudo(StackCase):
     """sudo with a PAM service of its own (sudoers: Defaults pam_service=...)."""
 
     def sudo_files(self):
-        service = "pam_otp_e2e_sudo"
-        return e2e.new_files({
-            f"/etc/pam.d/{service}": (e2e.recipe("sudo", self.config), 0o644),
-            "/etc/sudoers.d/pam_otp_e2e": (f"Defaults:{self.user.name} pam_service={service}\n"
-                                           f"{self.user.name} ALL=(ALL) ALL\n", 0o440),
-        })
+        return sudo_files(self.user, self.config)
 
     def sudo(self, *args):
         return subprocess.Popen(["runuser", "-u", self.user.name, "--", "sudo", *args], stdin=subprocess.PIPE,
@@ -83,6 +89,94 @@ class Sudo(StackCase):
         self.assertNotEqual(done.returncode, 0)
         self.assertIn("a password is required", done.stderr)
         self.assertEqual(self.mock.requests(), [])
+
+
+class SudoCallerControlsTheProcess(StackCase):
+    """sudo runs pam_otp with its caller's real uid: the caller may stop it
+    (SIGSTOP) or lower its limits. With failmode = "safe" neither may let the
+    login through without a code; only an outage the caller cannot cause
+    (here: a refused connection) does. (The lowered limits are tested
+    through libpam with otp-login acting as a setuid program, in
+    tests/integration/caller_integration_test.cc: how many descriptors real
+    sudo itself holds varies from run to run.)"""
+
+    TOP = 'failmode = "safe"\ntimeout = 2\nconnect_timeout = 1'
+
+    def setUp(self):
+        super().setUp()
+        e2e.write_config(self.work, self.mock, [self.user, self.other], top=self.TOP)
+        # sudo calls pam_authenticate with PAM_SILENT: what pam_otp decided
+        # is only in its log.
+        self.syslog = e2e.Syslog(self.work)
+        self.addCleanup(self.syslog.close)
+
+    def logged(self):
+        return "\n".join(line for line in self.syslog.read().splitlines() if "pam_otp" in line or "result=" in line)
+
+    def sudo_files(self):
+        return sudo_files(self.user, self.config, ", passwd_tries=1")  # a refusal ends sudo
+
+    def sudo_on_a_terminal(self, shell_prefix=""):
+        return e2e.PtySession(self.syslog.wrap(["runuser", "-u", self.user.name, "--", "sh", "-c",
+                                                f"{shell_prefix}exec sudo -k id -un"]))
+
+    def as_caller(self, *argv):
+        subprocess.run(["runuser", "-u", self.user.name, "--", *argv], check=True, timeout=10)
+
+    def sent(self):
+        return [r for r in self.mock.requests() if r["path"].endswith("/send")]
+
+    def test_without_interference_the_delayed_provider_works(self):
+        self.mock.call("POST", "/mock/fault", {"delay_ms": 1000})
+        with self.sudo_files():
+            session = self.sudo_on_a_terminal()
+            self.assertTrue(session.read_until("password for"), session.output)
+            session.send(self.user.password)
+            self.assertTrue(session.read_until("Code sent to +1******0002"), session.output)
+            session.send(self.mock.last_code(self.user.phone))
+            status = session.wait()
+        self.assertEqual(status, 0, session.output)
+        self.assertIn(b"root", session.output.split(b"Code sent to")[1])
+
+    def test_a_refused_connection_still_fails_open(self):
+        closed = e2e.free_port()
+        with open(self.config) as f:
+            text = f.read()
+        with open(self.config, "w") as f:
+            f.write(text.replace(self.mock.url, f"https://127.0.0.1:{closed}"))
+        with self.sudo_files():
+            session = self.sudo_on_a_terminal()
+            self.assertTrue(session.read_until("password for"), session.output)
+            session.send(self.user.password)
+            status = session.wait()
+        self.assertEqual(status, 0, session.output)
+        self.assertIn(b"root", session.output)
+        self.assertNotIn(b"Code sent to", session.output)
+        self.assertIn("result=failopen", self.logged())
+
+    def test_stopped_while_the_code_is_sent(self):
+        self.mock.call("POST", "/mock/fault", {"delay_ms": 1000})
+        with self.sudo_files():
+            session = self.sudo_on_a_terminal()
+            self.assertTrue(session.read_until("password for"), session.output)
+            session.send(self.user.password)
+            deadline = time.monotonic() + 20
+            while not self.sent() and time.monotonic() < deadline:
+                time.sleep(0.02)
+            self.assertTrue(self.sent(), session.output)
+            sudo = e2e.process_named("sudo", session.pid)
+            self.as_caller("kill", "-STOP", str(sudo))  # the caller may: sudo's real uid is theirs
+            self.assertEqual(e2e.process_state(sudo), "T")
+            time.sleep(3)  # longer than timeout = 2
+            self.as_caller("kill", "-CONT", str(sudo))
+            status = session.wait()
+        log = self.logged()
+        self.assertNotEqual(status, 0, session.output)
+        self.assertNotIn(b"root", session.output)
+        self.assertIn("result=unavailable", log)
+        self.assertIn("timeout:", log)
+        self.assertIn("failmode=safe does not apply: whoever started this process", log)
+        self.assertEqual(len(self.sent()), 1)
 
 
 class Su(StackCase):

@@ -148,11 +148,10 @@ http::Response answer_of(FuzzedDataProvider& in) {
   http::Response r;
   r.elapsed = std::chrono::milliseconds(500 * in.ConsumeIntegralInRange(0, 255));
   if (in.ConsumeIntegralInRange(0, 15) == 0) {
-    static const http::Failure kFailures[] = {http::Failure::Connect,  http::Failure::Tls,
-                                              http::Failure::Timeout,  http::Failure::TooLarge,
-                                              http::Failure::Protocol, http::Failure::Refused,
-                                              http::Failure::Untrusted};
-    r.failure = kFailures[in.ConsumeIntegralInRange(0, 6)];
+    static const http::Failure kFailures[] = {http::Failure::Connect,  http::Failure::Timeout,
+                                              http::Failure::TooLarge, http::Failure::Protocol,
+                                              http::Failure::Refused,  http::Failure::Untrusted};
+    r.failure = kFailures[in.ConsumeIntegralInRange(0, 5)];
     r.error = fuzz_text(in);
     return r;
   }

@@ -11,6 +11,7 @@
 #include <openssl/tls1.h>
 #include <openssl/x509.h>
 #include <security/pam_appl.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -23,6 +24,7 @@
 #include "pam_harness.h"
 #include "temp_dir.h"
 #include "time_bound.h"
+#include "tls_cutter.h"
 #include "trap_listener.h"
 
 using namespace otp::testing;
@@ -56,6 +58,25 @@ std::unique_ptr<otp::mock::MockProvider> mock_with(const std::string& cert, cons
   auto mock = std::make_unique<otp::mock::MockProvider>(options);
   mock->start();
   return mock;
+}
+
+// A directory of hashed CA certificates (as openssl rehash makes) holding
+// the tests' CA, for ca_path.
+std::string hashed_ca_directory(const std::string& parent) {
+  const std::string dir = parent + "/certs";
+  BOOST_REQUIRE(::mkdir(dir.c_str(), 0755) == 0);
+  FILE* f = std::fopen(Shared::pki().ca_cert.c_str(), "r");
+  BOOST_REQUIRE(f != nullptr);
+  std::unique_ptr<X509, void (*)(X509*)> cert(PEM_read_X509(f, nullptr, nullptr, nullptr), X509_free);
+  std::fclose(f);
+  BOOST_REQUIRE(cert != nullptr);
+  char name[16];
+  std::snprintf(name, sizeof name, "%08lx.0", X509_subject_name_hash(cert.get()));
+  FILE* out = std::fopen((dir + "/" + name).c_str(), "w");
+  BOOST_REQUIRE(out != nullptr);
+  PEM_write_X509(out, cert.get());
+  std::fclose(out);
+  return dir;
 }
 
 struct FaultFixture {
@@ -104,6 +125,14 @@ struct FaultFixture {
     BOOST_TEST(r.logged("tls_verification:"));
     expect_bounded(r);
     expect_no_secrets(r);
+  }
+
+  // Refused as untrusted under failmode "secure" and "safe" alike.
+  void expect_untrusted_in_both_failmodes(const std::string& url) {
+    for (const char* failmode : {"secure", "safe"}) {
+      use_url(url, std::string("failmode = \"") + failmode + "\"");
+      BOOST_TEST_CONTEXT("failmode = " << failmode) { expect_untrusted(login()); }
+    }
   }
 
   void with_fault(otp::mock::Fault fault) {
@@ -195,38 +224,99 @@ BOOST_AUTO_TEST_CASE(a_redirect_to_another_host_is_not_followed) {
   BOOST_TEST(elsewhere.connections() == 0);
 }
 
+// Whatever breaks the TLS session between the TCP connection and a verified
+// provider is what an on-path attacker can produce: refused as
+// untrusted_provider under both failmodes, and nothing reaches the server.
 BOOST_AUTO_TEST_CASE(wrong_host_name_in_the_certificate) {
   const auto& pki = Shared::pki();
   const auto mock = mock_with(pki.wrong_host_cert, pki.wrong_host_key);
-  use_url(mock->base_url());
-  expect_untrusted(login());
+  expect_untrusted_in_both_failmodes(mock->base_url());
   BOOST_TEST(mock->requests().empty());
 }
 
 BOOST_AUTO_TEST_CASE(certificate_from_an_untrusted_ca) {
   const auto& pki = Shared::pki();
   const auto mock = mock_with(pki.untrusted_cert, pki.untrusted_key);
-  use_url(mock->base_url());
-  expect_untrusted(login());
+  expect_untrusted_in_both_failmodes(mock->base_url());
   BOOST_TEST(mock->requests().empty());
 }
 
 BOOST_AUTO_TEST_CASE(expired_certificate) {
   const auto& pki = Shared::pki();
   const auto mock = mock_with(pki.expired_cert, pki.expired_key);
-  use_url(mock->base_url());
-  expect_untrusted(login());
+  expect_untrusted_in_both_failmodes(mock->base_url());
   BOOST_TEST(mock->requests().empty());
+}
+
+// A certificate that names the configured CA as its issuer (name and key
+// identifier) but is signed by another key: libcurl reports it as a failed
+// handshake (CURLE_SSL_CONNECT_ERROR), not as a failed verification.
+BOOST_AUTO_TEST_CASE(forged_issuer_with_ca_file) {
+  const auto& pki = Shared::pki();
+  const auto mock = mock_with(pki.forged_cert, pki.forged_key);
+  expect_untrusted_in_both_failmodes(mock->base_url());
+  BOOST_TEST(mock->requests().empty());
+}
+
+BOOST_AUTO_TEST_CASE(forged_issuer_with_ca_path) {
+  const auto& pki = Shared::pki();
+  const auto mock = mock_with(pki.forged_cert, pki.forged_key);
+  const std::string dir = hashed_ca_directory(pam.dir());
+  for (const char* failmode : {"secure", "safe"}) {
+    pam.write_config("users_file = \"" + pam.users_path() + "\"\nca_path = \"" + dir + "\"\ntimeout = " +
+                     std::to_string(kTimeout) + "\nconnect_timeout = " + std::to_string(kConnectTimeout) +
+                     "\ndebug = true\nfailmode = \"" + failmode + "\"\n" + mock_provider_toml("\"" + mock->base_url() + "\""));
+    expect_untrusted(login());
+  }
+  BOOST_TEST(mock->requests().empty());
+  // The same directory trusts the real server: the refusal above is the forgery's.
+  use_url(pam.mock_url());
+  pam.write_config("users_file = \"" + pam.users_path() + "\"\nca_path = \"" + dir + "\"\n" +
+                   mock_provider_toml("\"" + pam.mock_url() + "\""));
+  const auto r = login({code_for(kPhone)});
+  BOOST_TEST(r.rc == PAM_SUCCESS, r.describe());
+}
+
+BOOST_AUTO_TEST_CASE(a_handshake_the_server_aborts_after_its_server_hello) {
+  TlsCutter cutter(Shared::mock().port());
+  expect_untrusted_in_both_failmodes("https://127.0.0.1:" + std::to_string(cutter.port()));
+  BOOST_TEST(cutter.cut() == 2);
+  BOOST_TEST(Shared::mock().requests().empty());
 }
 
 BOOST_AUTO_TEST_CASE(server_offering_only_tls_1_0_or_1_1) {
   const auto& pki = Shared::pki();
   for (int version : {TLS1_VERSION, TLS1_1_VERSION}) {
     const auto mock = mock_with(pki.server_cert, pki.server_key, version);
-    use_url(mock->base_url());
-    expect_unavailable(login(), "tls:");
+    expect_untrusted_in_both_failmodes(mock->base_url());
     BOOST_TEST(mock->requests().empty());
   }
+}
+
+BOOST_AUTO_TEST_CASE(server_offering_only_a_cipher_libcurl_refuses) {
+  const auto& pki = Shared::pki();
+  otp::mock::MockOptions options{pki.server_cert, pki.server_key};
+  options.cipher_list = "NULL-SHA256";
+  otp::mock::MockProvider mock(options);
+  mock.start();
+  expect_untrusted_in_both_failmodes(mock.base_url());
+  BOOST_TEST(mock.requests().empty());
+}
+
+// A client certificate this machine cannot use (its key is another
+// certificate's) is this machine's failure: refused, never an outage that
+// failmode = "safe" would let through.
+BOOST_AUTO_TEST_CASE(an_unusable_client_certificate_is_a_refusal_not_an_outage) {
+  const auto& pki = Shared::pki();
+  use_url(pam.mock_url(), "failmode = \"safe\"\nclient_cert = \"" + pki.server_cert + "\"\nclient_key = \"" +
+                              pki.untrusted_key + "\"");
+  const auto r = login();
+  BOOST_TEST_INFO(r.describe());
+  BOOST_TEST(r.rc == PAM_SERVICE_ERR);
+  BOOST_TEST(r.logged("result=config_error"));
+  BOOST_TEST(r.logged("this machine could not make the exchange"));
+  BOOST_TEST(Shared::mock().requests().empty());
+  expect_no_secrets(r);
 }
 
 BOOST_AUTO_TEST_CASE(pinned_public_key) {

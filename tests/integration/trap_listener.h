@@ -10,6 +10,10 @@
 
 namespace otp::testing {
 
+// A listening TCP socket on 127.0.0.1 at a free port (set in port). Throws
+// std::runtime_error.
+int listen_on_loopback(int& port);
+
 class TrapListener {
  public:
   enum class Mode { Close, Hold };

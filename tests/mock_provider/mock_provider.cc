@@ -79,6 +79,14 @@ bool MockProvider::setup_tls(SSL_CTX& ctx) {
       return false;
     }
   }
+  if (!options_.cipher_list.empty()) {
+    SSL_CTX_set_security_level(&ctx, 0);
+    if (SSL_CTX_set_max_proto_version(&ctx, TLS1_2_VERSION) != 1 ||
+        SSL_CTX_set_cipher_list(&ctx, options_.cipher_list.c_str()) != 1) {
+      tls_error_ = "unsupported cipher list " + options_.cipher_list;
+      return false;
+    }
+  }
   if (SSL_CTX_use_certificate_chain_file(&ctx, options_.cert_file.c_str()) != 1 ||
       SSL_CTX_use_PrivateKey_file(&ctx, options_.key_file.c_str(), SSL_FILETYPE_PEM) != 1 ||
       SSL_CTX_check_private_key(&ctx) != 1) {

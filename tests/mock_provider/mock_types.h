@@ -19,6 +19,10 @@ struct MockOptions {
   // 0 = OpenSSL's defaults. Otherwise the server speaks only this version
   // (min and max are both set), e.g. TLS1_1_VERSION for an old-TLS server.
   int min_tls_version = 0;
+  // "" = OpenSSL's defaults. Otherwise the only TLS 1.2 cipher suites the
+  // server accepts (OpenSSL's syntax; the server then speaks TLS 1.2 at
+  // most), e.g. "NULL-SHA256" for a server no client should agree with.
+  std::string cipher_list{};
   bool print_codes = false;  // print each delivered code to stdout
   // The /mock/ control API (outbox, codes, faults, settings). Off for
   // pam-otp try-out, where any local user could otherwise read the codes.

@@ -172,7 +172,8 @@ Pki make_pki(const std::string& dir, bool server_only) {
           path("server.pem"),    path("server.key"),
           path("expired.pem"),   path("expired.key"),
           path("wronghost.pem"), path("wronghost.key"),
-          path("untrusted.pem"), path("untrusted.key")};
+          path("untrusted.pem"), path("untrusted.key"),
+          path("forged.pem"),    path("forged.key")};
 
   const KeyedCert ca = issue({"otp-mock test CA", "", -kHour, 30 * kDay, true}, nullptr);
   save(ca, pki.ca_cert, pki.ca_key, !server_only);
@@ -185,6 +186,10 @@ Pki make_pki(const std::string& dir, bool server_only) {
        pki.wrong_host_key);
   save(issue(leaf("localhost", kAllNames, -kHour, kDay), &rogue_ca), pki.untrusted_cert,
        pki.untrusted_key);
+  // The trusted CA's certificate (its name, its key identifier) with another key.
+  const KeyedCert forger{new_ec_key(), X509Ptr(X509_dup(ca.cert.get()))};
+  check(forger.cert != nullptr, "cannot copy the CA certificate");
+  save(issue(leaf("localhost", kAllNames, -kHour, kDay), &forger), pki.forged_cert, pki.forged_key);
   return pki;
 }
 

@@ -20,6 +20,12 @@
 // process, else 0>". OTP_LOGIN_RHOST=ADDR sets
 // PAM_RHOST (a remote login, as sshd's).
 //
+// As su and sudo run, for tests of what their caller can do to the login:
+// OTP_LOGIN_REAL_UID=N makes N the process's real uid (its effective and
+// saved uids stay root's, as in a setuid program), so that N may signal it;
+// OTP_LOGIN_NOFILE=N lowers its descriptor limit to N first, as the
+// caller's `ulimit -n N` would. Both need root.
+//
 // Many at once under pam_wrapper: pass OTP_LOGIN_PAM_WRAPPER=1 instead of
 // PAM_WRAPPER=1. pam_wrapper picks its /tmp/pam.X directory in its library
 // constructor, before main and without a lock, when PAM_WRAPPER=1 is set at
@@ -29,6 +35,7 @@
 #include <fcntl.h>
 #include <security/pam_appl.h>
 #include <spawn.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -175,11 +182,30 @@ bool login_once(const char* service, const char* user, Login& login) {
 
 }  // namespace
 
+// What the caller of a setuid program controls (OTP_LOGIN_REAL_UID, OTP_LOGIN_NOFILE).
+bool act_as_setuid_program() {
+  if (const char* uid = std::getenv("OTP_LOGIN_REAL_UID")) {
+    if (setresuid(static_cast<uid_t>(std::atol(uid)), 0, 0) != 0) {
+      std::perror("otp-login: setresuid");
+      return false;
+    }
+  }
+  if (const char* nofile = std::getenv("OTP_LOGIN_NOFILE")) {
+    const rlimit limit{static_cast<rlim_t>(std::atol(nofile)), static_cast<rlim_t>(std::atol(nofile))};
+    if (setrlimit(RLIMIT_NOFILE, &limit) != 0) {
+      std::perror("otp-login: setrlimit");
+      return false;
+    }
+  }
+  return true;
+}
+
 int main(int argc, char** argv) {
   if (argc != 7 && argc != 8) {
     std::fprintf(stderr, "usage: otp-login SERVICE USER PASSWORD MOCK_URL CA_FILE DESTINATION [REPEAT]\n");
     return 2;
   }
+  if (!act_as_setuid_program()) return 2;
   Login login{argv[3], argv[4], argv[5], argv[6]};
   const int repeat = argc == 8 ? std::atoi(argv[7]) : 1;
   const int warm_up = repeat / 10;
