@@ -59,11 +59,24 @@ void warn_where(Problems& problems, const config::Config& cfg, const std::string
   problems.warn(file, line, key, std::move(message));
 }
 
+// A group a login cannot read decides nothing: a required one counts as
+// one the user is in, an exempting one exempts nobody.
 void check_groups(const config::Config& cfg, flow::UserDirectory& directory, Problems& problems) {
   for (const auto* key : {"require_groups", "exempt_groups"}) {
-    const auto& groups = std::string(key) == "require_groups" ? cfg.require_groups : cfg.exempt_groups;
-    for (const auto& group : groups)
-      if (!directory.group_exists(group)) warn_where(problems, cfg, key, "group '" + group + "' does not exist");
+    const bool required = std::string(key) == "require_groups";
+    const char* meaning = required ? "; logins count it as a group every user is in" : "; it exempts nobody";
+    for (const auto& group : required ? cfg.require_groups : cfg.exempt_groups) {
+      const auto lookup = directory.find_group(group);
+      switch (lookup.status) {
+        case flow::GroupLookup::Status::Found: break;
+        case flow::GroupLookup::Status::Missing:
+          warn_where(problems, cfg, key, "group '" + group + "' does not exist" + meaning);
+          break;
+        case flow::GroupLookup::Status::Error:
+          warn_where(problems, cfg, key, "group '" + group + "' cannot be read: " + lookup.error + meaning);
+          break;
+      }
+    }
   }
 }
 

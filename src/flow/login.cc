@@ -140,6 +140,7 @@ std::optional<UserInfo> check_login(const config::Config& cfg, const LoginReques
   // otherwise get in with no credential at all.
   if (missing_ssh_methods(cfg, request, record)) return std::nullopt;
   const auto scope = decide_scope(cfg, *user, services.users, request.service, request.rhost);
+  for (const auto& problem : scope.problems) services.log.log(LOG_ERR, "scope: " + problem);
   if (!scope.in_scope) {
     record.set(Result::OutOfScope, scope.rule);
     result = AuthResult::Ignore;

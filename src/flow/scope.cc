@@ -1,19 +1,18 @@
 #include "flow/scope.h"
 
-#include <algorithm>
-
 #include "base/text.h"
 #include "config/cidr.h"
 
 namespace otp::flow {
 namespace {
 
-ScopeDecision out(std::string rule) { return {false, std::move(rule)}; }
+ScopeDecision out(std::string rule) { return {false, std::move(rule), {}}; }
 
-const std::string* first_shared(const std::vector<std::string>& wanted, const std::vector<std::string>& have) {
-  for (const auto& w : wanted)
-    if (listed(have, w)) return &w;
-  return nullptr;
+// Why a group named by `key` decided nothing, and what that means.
+std::string unread(const std::string& key, const std::string& group, const GroupLookup& lookup, const char* meaning) {
+  const std::string why = lookup.status == GroupLookup::Status::Missing ? "does not exist"
+                                                                        : "cannot be read (" + lookup.error + ")";
+  return key + ": group '" + sanitize(group, 64) + "' " + why + "; " + meaning;
 }
 
 }  // namespace
@@ -27,11 +26,27 @@ ScopeDecision decide_scope(const config::Config& cfg, const UserInfo& user, User
     if (cidr && cidr->contains(rhost)) return out("exempt_networks: " + rhost + " is in " + net);
   }
   if (cfg.require_groups.empty() && cfg.exempt_groups.empty()) return {};
-  const auto groups = directory.group_names(user);
-  if (!cfg.require_groups.empty() && first_shared(cfg.require_groups, groups) == nullptr)
-    return out("require_groups: the user is in none of them");
-  if (const auto* group = first_shared(cfg.exempt_groups, groups)) return out("exempt_groups: " + *group);
-  return {};
+  const auto gids = directory.group_ids(user);
+  ScopeDecision in;
+  GroupLookup lookup;
+  // Out of scope only when every required group was read and the user is
+  // in none of them: a group that cannot be read counts as one they are in.
+  bool member = cfg.require_groups.empty();
+  std::vector<std::string> unread_required;
+  for (const auto& group : cfg.require_groups) {
+    const auto is = is_member(directory, user, gids, group, lookup);
+    if (!is) unread_required.push_back(unread("require_groups", group, lookup, "treated as a group the user is in"));
+    member = member || is.value_or(false);
+  }
+  if (!member && unread_required.empty()) return out("require_groups: the user is in none of them");
+  if (!member) in.problems = std::move(unread_required);
+  // Exempt only by a group that was read and has the user in it.
+  for (const auto& group : cfg.exempt_groups) {
+    const auto is = is_member(directory, user, gids, group, lookup);
+    if (is.value_or(false)) return out("exempt_groups: " + group);
+    if (!is) in.problems.push_back(unread("exempt_groups", group, lookup, "it exempts nobody"));
+  }
+  return in;
 }
 
 }  // namespace otp::flow

@@ -13,7 +13,10 @@ struct Fixture {
   config::Config cfg;
   testing::FakeUserDirectory directory;
   UserInfo alice{"alice", 1001, 1001};
-  Fixture() { directory.users["alice"] = {"alice", "staff", "wheel"}; }
+  Fixture() {
+    directory.users["alice"] = {"alice", "staff", "wheel"};
+    directory.users["bob"] = {"otp-users"};
+  }
   ScopeDecision decide(const std::string& service = "sshd", const std::string& rhost = "203.0.113.5") {
     return decide_scope(cfg, alice, directory, service, rhost);
   }
@@ -70,8 +73,36 @@ BOOST_AUTO_TEST_CASE(exempt_groups) {
   const auto d = decide();
   BOOST_TEST(!d.in_scope);
   BOOST_TEST(d.rule == "exempt_groups: wheel");
-  cfg.exempt_groups = {"does-not-exist"};  // unknown groups simply never match
+  cfg.exempt_groups = {"does-not-exist"};  // unknown groups exempt nobody
+  const auto unknown = decide();
+  BOOST_TEST(unknown.in_scope);
+  BOOST_TEST(unknown.problems == std::vector<std::string>{"exempt_groups: group 'does-not-exist' does not exist; it exempts nobody"},
+             boost::test_tools::per_element());
+}
+
+// A group that cannot be read (a directory that is down) or does not exist
+// never takes a user out of scope.
+BOOST_AUTO_TEST_CASE(groups_that_cannot_be_read_decide_nothing) {
+  directory.broken = {"mfa", "wheel"};
+  cfg.require_groups = {"mfa"};
+  auto d = decide();
+  BOOST_TEST(d.in_scope);
+  BOOST_TEST(d.problems == std::vector<std::string>{"require_groups: group 'mfa' cannot be read (Input/output error); "
+                                                    "treated as a group the user is in"},
+             boost::test_tools::per_element());
+  cfg.require_groups = {"mfa", "typo"};  // still no group read that alice is outside of
   BOOST_TEST(decide().in_scope);
+  BOOST_TEST(decide().problems.size() == 2u);
+  cfg.require_groups = {"mfa", "staff"};  // in a required group that was read: nothing to report
+  BOOST_TEST(decide().in_scope);
+  BOOST_TEST(decide().problems.empty());
+  cfg.require_groups = {"mfa", "otp-users"};  // out of otp-users, but mfa cannot be read
+  BOOST_TEST(decide().in_scope);
+  cfg.require_groups = {};
+  cfg.exempt_groups = {"wheel"};  // alice is in wheel, which cannot be read now
+  d = decide();
+  BOOST_TEST(d.in_scope);
+  BOOST_TEST(d.problems.size() == 1u);
 }
 
 BOOST_AUTO_TEST_CASE(rules_apply_in_a_fixed_order) {

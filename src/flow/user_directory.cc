@@ -3,39 +3,86 @@
 #include <grp.h>
 #include <pwd.h>
 
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+
 namespace otp::flow {
+namespace {
+
+// Entries of directory users and groups can be large (a group with
+// thousands of members): the buffer grows on ERANGE up to this much.
+constexpr std::size_t kFirstBuffer = 16 * 1024;
+constexpr std::size_t kMaxBuffer = 16 * 1024 * 1024;
+
+// Calls lookup(buffer) (a getXXnam_r) with a buffer that grows while it
+// says ERANGE; its error number (0: answered, found or not).
+template <typename Lookup>
+int with_growing_buffer(std::vector<char>& buffer, Lookup lookup) {
+  for (std::size_t size = kFirstBuffer;; size *= 2) {
+    buffer.assign(size, '\0');
+    errno = 0;
+    int rc = lookup(buffer);
+    if (rc < 0) rc = errno != 0 ? errno : EIO;  // some NSS layers (nss_wrapper) return -1 and set errno
+    if (rc != ERANGE || size >= kMaxBuffer) return rc;
+  }
+}
+
+}  // namespace
 
 std::optional<UserInfo> SystemUserDirectory::find_user(const std::string& name) {
   struct passwd pw {};
   struct passwd* found = nullptr;
-  std::vector<char> buf(16384);
-  if (getpwnam_r(name.c_str(), &pw, buf.data(), buf.size(), &found) != 0 || found == nullptr) return std::nullopt;
+  std::vector<char> buf;
+  const int rc = with_growing_buffer(buf, [&](std::vector<char>& b) {
+    return getpwnam_r(name.c_str(), &pw, b.data(), b.size(), &found);
+  });
+  if (rc != 0 || found == nullptr) return std::nullopt;
   return UserInfo{found->pw_name, found->pw_uid, found->pw_gid};
 }
 
-std::vector<std::string> SystemUserDirectory::group_names(const UserInfo& user) {
+std::vector<gid_t> SystemUserDirectory::group_ids(const UserInfo& user) {
   int count = 64;
   std::vector<gid_t> gids(static_cast<std::size_t>(count));
-  if (getgrouplist(user.name.c_str(), user.gid, gids.data(), &count) < 0) {
+  // Too small: getgrouplist says how many there are; they may grow between calls.
+  for (int tries = 0; getgrouplist(user.name.c_str(), user.gid, gids.data(), &count) < 0; ++tries) {
+    if (tries == 3) return {user.gid};
     gids.resize(static_cast<std::size_t>(count));
-    if (getgrouplist(user.name.c_str(), user.gid, gids.data(), &count) < 0) count = 0;
   }
   gids.resize(static_cast<std::size_t>(count));
-  std::vector<std::string> names;
-  std::vector<char> buf(16384);
-  for (gid_t gid : gids) {
-    struct group gr {};
-    struct group* found = nullptr;
-    if (getgrgid_r(gid, &gr, buf.data(), buf.size(), &found) == 0 && found != nullptr) names.emplace_back(found->gr_name);
-  }
-  return names;
+  return gids;
 }
 
-bool SystemUserDirectory::group_exists(const std::string& name) {
+GroupLookup SystemUserDirectory::find_group(const std::string& name) {
   struct group gr {};
   struct group* found = nullptr;
-  std::vector<char> buf(16384);
-  return getgrnam_r(name.c_str(), &gr, buf.data(), buf.size(), &found) == 0 && found != nullptr;
+  std::vector<char> buf;
+  const int rc = with_growing_buffer(buf, [&](std::vector<char>& b) {
+    return getgrnam_r(name.c_str(), &gr, b.data(), b.size(), &found);
+  });
+  GroupLookup lookup;
+  // Not found is 0 and no entry in glibc; some NSS layers say ENOENT or ESRCH.
+  if (rc == ENOENT || rc == ESRCH) found = nullptr;
+  else if (rc != 0) {
+    lookup.error = rc == ERANGE ? "its entry is larger than 16 MiB" : std::strerror(rc);
+    return lookup;
+  }
+  if (found == nullptr) {
+    lookup.status = GroupLookup::Status::Missing;
+    return lookup;
+  }
+  lookup.status = GroupLookup::Status::Found;
+  lookup.gid = found->gr_gid;
+  for (char** m = found->gr_mem; m != nullptr && *m != nullptr; ++m) lookup.members.emplace_back(*m);
+  return lookup;
+}
+
+std::optional<bool> is_member(UserDirectory& directory, const UserInfo& user, const std::vector<gid_t>& gids,
+                              const std::string& group, GroupLookup& lookup) {
+  lookup = directory.find_group(group);
+  if (lookup.status != GroupLookup::Status::Found) return std::nullopt;
+  return lookup.gid == user.gid || std::find(gids.begin(), gids.end(), lookup.gid) != gids.end() ||
+         std::find(lookup.members.begin(), lookup.members.end(), user.name) != lookup.members.end();
 }
 
 }  // namespace otp::flow

@@ -3,12 +3,27 @@
 #include <fcntl.h>
 #include <spawn.h>
 
+#include <algorithm>
+#include <cstdlib>
+#include <string_view>
+
 extern char** environ;
 
 namespace otp::testing {
 
 std::vector<std::string> nss_only_environment() {
-  std::vector<std::string> env{"LD_PRELOAD=" PAM_OTP_NSS_WRAPPER_LIB};
+  // This process's preloads but pam_wrapper (nss_wrapper, and the NSS shim in
+  // front of it when it is there), or nss_wrapper alone.
+  std::string preload;
+  const char* ours = std::getenv("LD_PRELOAD");
+  for (std::string_view rest = ours != nullptr ? ours : ""; !rest.empty();) {
+    const auto end = std::min(rest.find(':'), rest.size());
+    const std::string_view lib = rest.substr(0, end);
+    if (!lib.empty() && lib.find("pam_wrapper") == std::string_view::npos)
+      preload.append(preload.empty() ? "" : ":").append(lib);
+    rest.remove_prefix(std::min(end + 1, rest.size()));
+  }
+  std::vector<std::string> env{"LD_PRELOAD=" + (preload.empty() ? std::string(PAM_OTP_NSS_WRAPPER_LIB) : preload)};
   for (char** e = environ; *e != nullptr; ++e) {
     const std::string var = *e;
     if (var.rfind("LD_PRELOAD=", 0) != 0 && var.rfind("PAM_WRAPPER", 0) != 0) env.push_back(var);

@@ -9,8 +9,8 @@
 
 namespace otp::testing {
 
-// This process's environment without pam_wrapper, with only nss_wrapper
-// preloaded.
+// This process's environment without pam_wrapper: nss_wrapper (and the NSS
+// shim in front of it) preloaded.
 std::vector<std::string> nss_only_environment();
 
 // Starts argv[0] with exactly ENV. Standard input from IN and standard

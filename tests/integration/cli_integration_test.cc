@@ -136,6 +136,19 @@ BOOST_AUTO_TEST_CASE(check_warnings_do_not_fail) {
   BOOST_TEST(r.has("3 warnings"));
 }
 
+// A group that cannot be read decides nothing at login; check says why.
+BOOST_AUTO_TEST_CASE(check_says_why_a_group_cannot_be_read) {
+  pam.write_config(pam.default_config("require_groups = [\"broken\"]\nexempt_groups = [\"broken\"]"));
+  setenv("PAM_OTP_TEST_NSS_BROKEN_GROUPS", "broken", 1);
+  const auto r = run("check " + config_arg());
+  unsetenv("PAM_OTP_TEST_NSS_BROKEN_GROUPS");
+  BOOST_TEST(r.status == 0);
+  BOOST_TEST(r.has(pam.config_path() + ":3: warning: key 'require_groups': group 'broken' cannot be read: "
+                   "Input/output error; logins count it as a group every user is in"));
+  BOOST_TEST(r.has(pam.config_path() + ":4: warning: key 'exempt_groups': group 'broken' cannot be read: "
+                   "Input/output error; it exempts nobody"));
+}
+
 BOOST_AUTO_TEST_CASE(check_reaches_each_base_url_over_tls) {
   std::string config = pam.default_config();
   config.replace(config.find(pam.mock_url()), pam.mock_url().size(), "https://127.0.0.1:1");

@@ -151,9 +151,15 @@ NssWrapperFiles::NssWrapperFiles() {
       "dave:x:1004:1004:Dave:/home/dave:/bin/sh\n"
       "we\"ird\\${x}:x:1005:1005:Weird:/home/weird:/bin/sh\n"
       "b\xe9" "a:x:1006:1006:Latin-1 name:/home/bea:/bin/sh\n", 0644);
+  // mfa: a directory-sized group (a line of about 24 KB) with alice in it;
+  // broken: a group whose lookups fail (nss_alias_shim.c, when the test
+  // names it in PAM_OTP_TEST_NSS_BROKEN_GROUPS).
+  std::string mfa = "mfa:x:1200:";
+  for (int i = 0; i < 3000; ++i) mfa += "member" + std::to_string(10000 + i) + ",";
+  mfa += "alice\n";
   const std::string group = dir.write("group",
       "root:x:0:\nalice:x:1001:\nbob:x:1002:\ncarol:x:1003:\ndave:x:1004:\nweird:x:1005:\n"
-      "wheel:x:1100:alice\nstaff:x:1101:bob,carol\n", 0644);
+      "wheel:x:1100:alice\nstaff:x:1101:bob,carol\n" + mfa + "broken:x:1201:alice\n", 0644);
   setenv("NSS_WRAPPER_PASSWD", passwd.c_str(), 1);
   setenv("NSS_WRAPPER_GROUP", group.c_str(), 1);
 }

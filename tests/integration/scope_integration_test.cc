@@ -1,8 +1,12 @@
-// SPEC §3 steps 3 and 6 through real libpam: who is asked for a code
-// (services, networks, groups), unenrolled users, and channel = "ask".
+// Steps 4 and 6 of the login (docs/design.md, "The login flow") through
+// real libpam: who is asked for a code (services, networks, groups),
+// unenrolled users, and channel = "ask".
 #include <boost/test/unit_test.hpp>
 
 #include <security/pam_appl.h>
+#include <syslog.h>
+
+#include <cstdlib>
 
 #include "pam_harness.h"
 
@@ -82,6 +86,42 @@ BOOST_AUTO_TEST_CASE(exempt_groups_supplementary_and_primary) {
 BOOST_AUTO_TEST_CASE(an_unknown_group_is_not_a_login_failure) {
   pam.write_config(pam.default_config("exempt_groups = [\"no-such-group\"]"));
   expect_code_asked("alice", "+15551234567");
+}
+
+// A group line larger than any fixed buffer (directory groups with many
+// members): membership is still decided, for both rules.
+BOOST_AUTO_TEST_CASE(a_group_of_many_members) {
+  pam.write_config(pam.default_config("require_groups = [\"mfa\"]"));
+  expect_code_asked("alice", "+15551234567");
+  Shared::mock().reset();
+  expect_out_of_scope("bob", "require_groups: the user is in none of them");
+  pam.write_config(pam.default_config("exempt_groups = [\"mfa\"]"));
+  expect_out_of_scope("alice", "exempt_groups: mfa");
+}
+
+// A group that cannot be read (the directory is down) or does not exist
+// never takes anyone out of scope: a required one counts as if the user
+// were in it, an exempting one as if they were not; LOG_ERR says which.
+BOOST_AUTO_TEST_CASE(a_group_that_cannot_be_read_keeps_the_user_in_scope) {
+  setenv("PAM_OTP_TEST_NSS_BROKEN_GROUPS", "broken", 1);
+  for (const char* key : {"require_groups", "exempt_groups"}) {
+    BOOST_TEST_CONTEXT(key) {
+      pam.write_config(pam.default_config(std::string(key) + " = [\"broken\"]"));
+      const auto r = pam.authenticate("alice", {say("alice-password"), code_for("+15551234567")});
+      BOOST_TEST_INFO(r.describe());
+      BOOST_TEST(r.rc == PAM_SUCCESS);
+      BOOST_TEST(r.prompts.size() == 2u);
+      BOOST_TEST(r.logged_at(LOG_ERR, std::string(key) + ": group 'broken' cannot be read"));
+      Shared::mock().reset();
+    }
+  }
+  unsetenv("PAM_OTP_TEST_NSS_BROKEN_GROUPS");
+  pam.write_config(pam.default_config("require_groups = [\"no-such-group\"]"));
+  const auto missing = pam.authenticate("alice", {say("alice-password"), code_for("+15551234567")});
+  BOOST_TEST_INFO(missing.describe());
+  BOOST_TEST(missing.rc == PAM_SUCCESS);
+  BOOST_TEST(missing.prompts.size() == 2u);
+  BOOST_TEST(missing.logged_at(LOG_ERR, "require_groups: group 'no-such-group' does not exist"));
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -40,11 +40,31 @@ std::optional<flow::UserInfo> FakeUserDirectory::find_user(const std::string& na
   return flow::UserInfo{name, 1000, 1000};
 }
 
-bool FakeUserDirectory::group_exists(const std::string& name) {
-  for (const auto& [user, groups] : users)
-    for (const auto& g : groups)
-      if (g == name) return true;
-  return false;
+std::optional<gid_t> FakeUserDirectory::gid_of(const std::string& group) const {
+  std::set<std::string> all;
+  for (const auto& [user, groups] : users) all.insert(groups.begin(), groups.end());
+  const auto it = all.find(group);
+  if (it == all.end()) return std::nullopt;
+  return static_cast<gid_t>(5000 + std::distance(all.begin(), it));
+}
+
+std::vector<gid_t> FakeUserDirectory::group_ids(const flow::UserInfo& user) {
+  std::vector<gid_t> gids{user.gid};
+  for (const auto& g : users[user.name])
+    if (auto gid = gid_of(g)) gids.push_back(*gid);
+  return gids;
+}
+
+flow::GroupLookup FakeUserDirectory::find_group(const std::string& name) {
+  flow::GroupLookup lookup;
+  if (broken.count(name)) {
+    lookup.error = "Input/output error";
+    return lookup;
+  }
+  const auto gid = gid_of(name);
+  lookup.status = gid ? flow::GroupLookup::Status::Found : flow::GroupLookup::Status::Missing;
+  lookup.gid = gid.value_or(0);
+  return lookup;
 }
 
 bool CollectingLogger::contains(const std::string& text) const { return all().find(text) != std::string::npos; }

@@ -6,6 +6,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -65,12 +66,18 @@ class FakeClock final : public flow::Clock {
   }
 };
 
+// Users and their groups; every group named in `users` exists (gids by
+// name, from 5000), and the groups in `broken` cannot be read.
 class FakeUserDirectory final : public flow::UserDirectory {
  public:
   std::map<std::string, std::vector<std::string>> users;  // name -> groups
+  std::set<std::string> broken;
   std::optional<flow::UserInfo> find_user(const std::string& name) override;
-  std::vector<std::string> group_names(const flow::UserInfo& user) override { return users[user.name]; }
-  bool group_exists(const std::string& name) override;
+  std::vector<gid_t> group_ids(const flow::UserInfo& user) override;
+  flow::GroupLookup find_group(const std::string& name) override;
+
+ private:
+  std::optional<gid_t> gid_of(const std::string& group) const;
 };
 
 class CollectingLogger final : public Logger {
