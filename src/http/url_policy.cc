@@ -5,7 +5,9 @@
 
 #include <algorithm>
 #include <cctype>
+#include <fstream>
 #include <string>
+#include <utility>
 
 #include "base/text.h"
 
@@ -48,8 +50,9 @@ bool valid_port(std::string_view port) {
   return std::stoul(std::string(port)) <= 65535;
 }
 
-// "[v6]" or a host name; nullopt when neither.
-std::optional<std::string> parse_host(std::string_view hostport) {
+// "[v6]" or a host name, and the port when one is written (0 when not);
+// nullopt when neither.
+std::optional<std::pair<std::string, int>> parse_host(std::string_view hostport) {
   std::string_view host = hostport, port;
   if (hostport.starts_with('[')) {
     const auto close = hostport.find(']');
@@ -63,16 +66,19 @@ std::optional<std::string> parse_host(std::string_view hostport) {
       port = hostport.substr(close + 2);
       if (!valid_port(port)) return std::nullopt;
     }
-    return to_lower(host);
+  } else {
+    if (const auto colon = hostport.find(':'); colon != std::string_view::npos) {
+      host = hostport.substr(0, colon);
+      port = hostport.substr(colon + 1);
+      if (!valid_port(port)) return std::nullopt;
+    }
+    if (host.empty() || !std::all_of(host.begin(), host.end(), is_host_char) || !plain_ipv4_or_name(host))
+      return std::nullopt;
   }
-  if (const auto colon = hostport.find(':'); colon != std::string_view::npos) {
-    host = hostport.substr(0, colon);
-    if (!valid_port(hostport.substr(colon + 1))) return std::nullopt;
-  }
-  if (host.empty() || !std::all_of(host.begin(), host.end(), is_host_char) || !plain_ipv4_or_name(host))
-    return std::nullopt;
-  return to_lower(host);
+  return std::make_pair(to_lower(host), port.empty() ? 0 : std::stoi(std::string(port)));
 }
+
+int default_port(std::string_view scheme) { return scheme == "https" ? 443 : scheme == "http" ? 80 : 0; }
 
 }  // namespace
 
@@ -94,7 +100,9 @@ std::optional<UrlParts> parse_url(std::string_view url) {
   }
   auto host = parse_host(authority);
   if (!host) return std::nullopt;
-  return UrlParts{to_lower(scheme), std::move(*host)};
+  UrlParts parts{to_lower(scheme), std::move(host->first), host->second};
+  if (parts.port == 0) parts.port = default_port(parts.scheme);
+  return parts;
 }
 
 std::string redact_url(std::string_view url) {
@@ -118,16 +126,29 @@ bool is_loopback_host(std::string_view host) {
   return false;
 }
 
-std::optional<std::string> url_problem(std::string_view url) {
+int unprivileged_port_start() {
+  std::ifstream in("/proc/sys/net/ipv4/ip_unprivileged_port_start");
+  int start = 0;
+  return in >> start && start >= 0 && start <= 65536 ? start : 1024;
+}
+
+std::optional<std::string> url_problem(std::string_view url, int unprivileged_start) {
   const auto parts = parse_url(url);
-  if (!parts) return "'" + std::string(url) + "' is not a valid URL";
+  const std::string shown = "'" + redact_url(url) + "'";
+  if (!parts) return shown + " is not a valid URL";
   if (parts->scheme == "https") return std::nullopt;
-  if (parts->scheme == "http") {
-    if (is_loopback_host(parts->host)) return std::nullopt;
-    return "'" + std::string(url) + "' uses http:// to a host that is not loopback; only https:// is allowed "
+  if (parts->scheme != "http") return shown + " has scheme '" + parts->scheme + "'; only https:// is allowed";
+  if (!is_loopback_host(parts->host))
+    return shown + " uses http:// to a host that is not loopback; only https:// is allowed "
            "(http:// is accepted for 127.0.0.0/8, ::1 and localhost only)";
-  }
-  return "'" + std::string(url) + "' has scheme '" + parts->scheme + "'; only https:// is allowed";
+  // Without TLS nothing proves who answers: whoever can bind the port (any
+  // local user, while the real service is down) would approve every code
+  // and read the API key.
+  if (parts->port >= unprivileged_start)
+    return shown + " uses http:// to port " + std::to_string(parts->port) + ", which any local user can bind (ports from " +
+           std::to_string(unprivileged_start) + " up: /proc/sys/net/ipv4/ip_unprivileged_port_start); use https://, "
+           "or a port below " + std::to_string(unprivileged_start);
+  return std::nullopt;
 }
 
 }  // namespace otp::http

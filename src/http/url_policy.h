@@ -1,5 +1,5 @@
-// Which URLs the module may talk to: https anywhere, http only to loopback
-// (for development and tests).
+// Which URLs the module may talk to: https anywhere; http only to a
+// loopback port that only root can bind (a local provider without TLS).
 #pragma once
 
 #include <optional>
@@ -11,6 +11,7 @@ namespace otp::http {
 struct UrlParts {
   std::string scheme;  // lower case
   std::string host;
+  int port = 0;        // as written, else the scheme's (80, 443); 0 for other schemes
 };
 
 // A strict subset of RFC 3986 (no percent-encoding or other oddities in the
@@ -24,7 +25,13 @@ bool is_loopback_host(std::string_view host);
 // "<redacted>@", for showing and logging; other text is returned unchanged.
 std::string redact_url(std::string_view url);
 
-// nullopt when the URL is allowed, otherwise why not.
-std::optional<std::string> url_problem(std::string_view url);
+// The first port any user may bind (the kernel's
+// net.ipv4.ip_unprivileged_port_start, which covers IPv6 too; 1024 when it
+// cannot be read).
+int unprivileged_port_start();
+
+// nullopt when the URL is allowed, otherwise why not. http:// must go to
+// loopback and to a port below unprivileged_start.
+std::optional<std::string> url_problem(std::string_view url, int unprivileged_start = unprivileged_port_start());
 
 }  // namespace otp::http

@@ -127,13 +127,39 @@ BOOST_AUTO_TEST_CASE(the_transport_checks_libcurls_reading) {
 }
 
 BOOST_AUTO_TEST_CASE(http_only_to_loopback) {
-  BOOST_TEST(!url_problem("https://api.example/"));
-  BOOST_TEST(!url_problem("http://127.0.0.1:1/"));
-  BOOST_TEST(!url_problem("http://[::1]/"));
-  BOOST_TEST(!url_problem("http://localhost/"));
-  BOOST_TEST(url_problem("http://api.example/").has_value());
-  BOOST_TEST(url_problem("http://127.1/").has_value());  // libcurl reads 127.0.0.1: refused, not guessed
-  BOOST_TEST(url_problem("ftp://api.example/").has_value());
+  BOOST_TEST(!url_problem("https://api.example/", 1024));
+  BOOST_TEST(!url_problem("http://127.0.0.1:1/", 1024));
+  BOOST_TEST(!url_problem("http://[::1]/", 1024));
+  BOOST_TEST(!url_problem("http://localhost/", 1024));
+  BOOST_TEST(url_problem("http://api.example/", 1024).has_value());
+  BOOST_TEST(url_problem("http://127.1/", 1024).has_value());  // libcurl reads 127.0.0.1: refused, not guessed
+  BOOST_TEST(url_problem("ftp://api.example/", 1024).has_value());
+}
+
+// Any local user can bind an unprivileged port while the real service is
+// down: http:// (no server identity) only to a port only root can bind.
+BOOST_AUTO_TEST_CASE(http_only_to_a_port_only_root_can_bind) {
+  BOOST_TEST(!url_problem("http://127.0.0.1:1023/", 1024));
+  BOOST_TEST(!url_problem("http://127.0.0.1/", 1024));  // 80
+  const auto high = url_problem("http://127.0.0.1:8080/x", 1024);
+  BOOST_REQUIRE(high.has_value());
+  BOOST_TEST(*high == "'http://127.0.0.1:8080/x' uses http:// to port 8080, which any local user can bind "
+                      "(ports from 1024 up: /proc/sys/net/ipv4/ip_unprivileged_port_start); use https://, or a port "
+                      "below 1024");
+  BOOST_TEST(url_problem("http://[::1]:1024/", 1024).has_value());
+  BOOST_TEST(url_problem("http://localhost:5000/", 1024).has_value());
+  BOOST_TEST(url_problem("http://127.0.0.1:80/", 80).has_value());  // a sysctl that lowered the start
+  BOOST_TEST(!url_problem("https://127.0.0.1:8443/", 1024));        // TLS proves who answers
+  BOOST_TEST(parse_url("http://127.0.0.1:8080/")->port == 8080);
+  BOOST_TEST(parse_url("http://[::1]/")->port == 80);
+  BOOST_TEST(parse_url("https://[::1]/")->port == 443);
+  BOOST_TEST(parse_url("HTTP://h.example:0099/")->port == 99);
+}
+
+BOOST_AUTO_TEST_CASE(the_machines_unprivileged_port_start) {
+  const int start = unprivileged_port_start();
+  BOOST_TEST(start >= 0);
+  BOOST_TEST(start <= 65536);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -3,6 +3,7 @@
 #include <boost/test/unit_test.hpp>
 
 #include "example_provider.h"
+#include "http/url_policy.h"
 
 using namespace otp;
 using namespace otp::provider;
@@ -45,8 +46,19 @@ BOOST_AUTO_TEST_CASE(refuses_plain_http_to_a_remote_host) {
   Problems p;
   BOOST_TEST(!load_text(testing::mock_provider_toml("\"http://otp.example\""), p).has_value());
   BOOST_TEST(messages(p).find("http:// to a host that is not loopback") != std::string::npos);
+  // To loopback, only to a port that only root can bind.
+  const int start = http::unprivileged_port_start();
+  const std::string high = std::to_string(start);
   Problems q;
-  BOOST_TEST(load_text(testing::mock_provider_toml("[\"http://127.0.0.1:8080\", \"http://[::1]:8080\"]"), q).has_value());
+  BOOST_TEST(!load_text(testing::mock_provider_toml("[\"http://127.0.0.1:" + high + "\", \"http://[::1]:" + high + "\"]"), q));
+  BOOST_TEST(messages(q).find(":3: key 'provider.mock.base_url'") != std::string::npos, messages(q));
+  BOOST_TEST(messages(q).find("uses http:// to port " + high + ", which any local user can bind") != std::string::npos,
+             messages(q));
+  if (start > 1) {  // (a start of 0, as containers often set, leaves no such port)
+    const std::string low = std::to_string(start - 1);
+    Problems r;
+    BOOST_TEST(load_text(testing::mock_provider_toml("[\"http://127.0.0.1:" + low + "\", \"http://[::1]:" + low + "\"]"), r).has_value());
+  }
 }
 
 BOOST_AUTO_TEST_CASE(reports_each_problem_with_its_line) {

@@ -272,6 +272,24 @@ BOOST_AUTO_TEST_CASE(plain_http_to_a_remote_host_is_refused_at_load) {
   BOOST_TEST(provider_requests() == 0u);
 }
 
+// Any local user can bind an unprivileged loopback port while the real
+// service is down, and without TLS nothing proves who answers: such a
+// plain-http URL is a configuration error that names the file and line.
+BOOST_AUTO_TEST_CASE(plain_http_to_an_unprivileged_loopback_port_is_refused_at_load) {
+  TrapListener squatter;  // what any local user could start on that port
+  std::string config = pam.default_config();
+  const std::string url = "http://127.0.0.1:" + std::to_string(squatter.port());
+  config.replace(config.find(pam.mock_url()), pam.mock_url().size(), url);
+  pam.write_config(config);
+  const auto r = pam.authenticate("alice", {say("alice-password")});
+  BOOST_TEST_INFO(r.describe());
+  BOOST_TEST(r.rc == PAM_SERVICE_ERR);
+  BOOST_TEST(r.logged(pam.config_path() + ":"));
+  BOOST_TEST(r.logged("'" + url + "' uses http:// to port " + std::to_string(squatter.port()) +
+                      ", which any local user can bind"));
+  BOOST_TEST(squatter.connections() == 0);
+}
+
 BOOST_AUTO_TEST_CASE(wrong_password_sends_nothing) {
   const auto r = pam.authenticate("alice", {say("not-the-password"), code_for(kAlicePhone)});
   BOOST_TEST_INFO(r.describe());

@@ -7,6 +7,8 @@
 
 #include <stdexcept>
 
+#include "http/url_policy.h"
+
 namespace otp::testing {
 
 int listen_on_loopback(int& port) {
@@ -14,6 +16,7 @@ int listen_on_loopback(int& port) {
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
   addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = htons(static_cast<uint16_t>(port));
   socklen_t len = sizeof addr;
   if (fd < 0 || ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 || ::listen(fd, 16) != 0 ||
       ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
@@ -24,7 +27,18 @@ int listen_on_loopback(int& port) {
   return fd;
 }
 
-TrapListener::TrapListener(Mode mode) {
+std::unique_ptr<TrapListener> TrapListener::on_privileged_port(Mode mode) {
+  for (int port = http::unprivileged_port_start() - 1; port > 0; --port) {
+    try {
+      return std::make_unique<TrapListener>(mode, port);
+    } catch (const std::runtime_error&) {
+      if (::geteuid() != 0) return nullptr;
+    }
+  }
+  return nullptr;
+}
+
+TrapListener::TrapListener(Mode mode, int port) : port_(port) {
   fd_ = listen_on_loopback(port_);
   thread_ = std::thread([this, mode] {
     while (!stop_) {

@@ -5,19 +5,23 @@
 #pragma once
 
 #include <atomic>
+#include <memory>
 #include <thread>
 #include <vector>
 
 namespace otp::testing {
 
-// A listening TCP socket on 127.0.0.1 at a free port (set in port). Throws
-// std::runtime_error.
+// A listening TCP socket on 127.0.0.1 at `port`, or at a free port when it
+// is 0 (set in port). Throws std::runtime_error.
 int listen_on_loopback(int& port);
 
 class TrapListener {
  public:
   enum class Mode { Close, Hold };
-  explicit TrapListener(Mode mode = Mode::Close);
+  explicit TrapListener(Mode mode = Mode::Close, int port = 0);
+  // A listener on a free port below the kernel's unprivileged port start
+  // (needs root); nullptr when there is none this process may bind.
+  static std::unique_ptr<TrapListener> on_privileged_port(Mode mode = Mode::Close);
   TrapListener(const TrapListener&) = delete;
   TrapListener& operator=(const TrapListener&) = delete;
   ~TrapListener();
