@@ -16,6 +16,7 @@
 #include "cli/try_out.h"
 #include "config/loader.h"
 #include "flow/destinations.h"
+#include "flow/scope.h"
 #include "flow/user_directory.h"
 #include "provider/template.h"
 #include "http/curl_transport.h"
@@ -216,6 +217,23 @@ void check_plugins(const SshdPaths& sshd, const std::string& stand_in, Problems&
 
 }  // namespace
 
+namespace {
+
+// What the configuration makes of sshd logins: is root asked for a code
+// (in scope for the sshd service, with a users-file entry), and do rules
+// decide by PAM_RHOST?
+SshdUse sshd_use(const config::Loaded& loaded, flow::UserDirectory& directory) {
+  const auto& cfg = loaded.config;
+  SshdUse use;
+  use.rhost_rules = cfg.remember > 0 || !cfg.exempt_networks.empty();
+  const auto root = directory.find_user("root");
+  use.root_asked = root && loaded.users.find(root->name) &&
+                   flow::decide_scope(cfg, *root, directory, "sshd", "").in_scope;
+  return use;
+}
+
+}  // namespace
+
 void report_check(const Problems& problems, const std::vector<std::string>& module_args, const config::Loaded* loaded,
                   std::ostream& out) {
   std::size_t errors = 0, warnings = 0;
@@ -244,8 +262,10 @@ std::unique_ptr<config::Loaded> check_configuration(const std::vector<std::strin
                                                     const SshdPaths& sshd, Problems& problems,
                                                     const std::string& sshd_stand_in) {
   auto loaded = config::load(module_args, problems);
+  SshdUse use;
   if (loaded) {
     flow::SystemUserDirectory directory;
+    use = sshd_use(*loaded, directory);
     check_groups(loaded->config, directory, problems);
     check_users(*loaded, directory, problems);
     check_literals(loaded->config, problems);
@@ -256,7 +276,7 @@ std::unique_ptr<config::Loaded> check_configuration(const std::vector<std::strin
     check_state(loaded->config, problems);
     if (!offline) check_reachable(loaded->config, problems);
   }
-  check_sshd(sshd, problems, sshd_stand_in);
+  check_sshd(sshd, problems, sshd_stand_in, use);
   check_plugins(sshd, sshd_stand_in, problems);
   return loaded;
 }

@@ -144,8 +144,33 @@ std::optional<PamOtpLine> find_pam_otp(const std::string& pam_dir, const std::st
   return walk(pam_dir, service, seen_auth, 0, stand_in);
 }
 
+namespace {
+
+// Warnings that depend on what the configuration makes of sshd logins.
+void check_use(const std::map<std::string, std::string>& settings, const std::string& config_path,
+               Problems& problems, const SshdUse& use) {
+  // (sshd -T prints prohibit-password by its old name, without-password.)
+  std::string permit = setting(settings, "permitrootlogin");
+  if (permit == "without-password") permit = "prohibit-password";
+  if (use.root_asked && !permit.empty() && permit != "yes" && permit != "no")
+    problems.warn(config_path, 0, "PermitRootLogin",
+                  "is '" + permit + "': sshd replaces every keyboard-interactive answer of root with its INCORRECT "
+                  "marker unless PermitRootLogin is yes, so root's code never reaches pam_otp and root's logins "
+                  "through sshd are refused (result=sshd_faked_answer). Set PermitRootLogin yes with "
+                  "AuthenticationMethods publickey,keyboard-interactive (a key is still required), or keep root "
+                  "out of pam_otp for sshd (exempt_groups, or no line for root in the users file)");
+  if (use.rhost_rules && setting(settings, "usedns") == "yes")
+    problems.warn(config_path, 0, "UseDNS",
+                  "is 'yes': PAM_RHOST is then the client's host name, which whoever controls the client's DNS "
+                  "chooses; pam_otp remembers logins only from IP addresses and exempt_networks never matches a "
+                  "name. Set UseDNS no");
+}
+
+}  // namespace
+
 void check_sshd_settings(const std::map<std::string, std::string>& settings, const PamOtpLine& otp,
-                         const std::string& config_path, Problems& problems) {
+                         const std::string& config_path, Problems& problems, const SshdUse& use) {
+  check_use(settings, config_path, problems, use);
   const std::string where = otp.file + ":" + std::to_string(otp.line);
   const std::string methods = setting(settings, "authenticationmethods");
   if (setting(settings, "usepam") != "yes")
@@ -172,7 +197,7 @@ void check_sshd_settings(const std::map<std::string, std::string>& settings, con
                   "so that a lost AuthenticationMethods line lets nobody in instead of everyone pam_otp scopes out");
 }
 
-void check_sshd(const SshdPaths& paths, Problems& problems, const std::string& stand_in) {
+void check_sshd(const SshdPaths& paths, Problems& problems, const std::string& stand_in, const SshdUse& use) {
   if (::access(paths.sshd.c_str(), X_OK) != 0) return;
   const auto otp = find_pam_otp(paths.pam_dir, "sshd", stand_in);
   if (!otp) return;
@@ -192,7 +217,7 @@ void check_sshd(const SshdPaths& paths, Problems& problems, const std::string& s
                                                          : ""));
     return;
   }
-  check_sshd_settings(*settings, *otp, paths.sshd_config, problems);
+  check_sshd_settings(*settings, *otp, paths.sshd_config, problems, use);
 }
 
 }  // namespace otp::cli

@@ -33,13 +33,20 @@ struct PamOtpLine {
 std::optional<PamOtpLine> find_pam_otp(const std::string& pam_dir, const std::string& service,
                                        const std::string& stand_in = "");
 
+// What pam_otp's configuration makes of sshd logins, for the warnings that
+// depend on it (all false without a configuration).
+struct SshdUse {
+  bool root_asked = false;   // root has a destination and is in scope for the sshd service
+  bool rhost_rules = false;  // remember or exempt_networks decides by PAM_RHOST
+};
+
 // Adds warnings about sshd's settings to problems. Does nothing when sshd is
 // not installed or its PAM stack does not reach pam_otp (stand_in: as above).
-void check_sshd(const SshdPaths& paths, Problems& problems, const std::string& stand_in = "");
+void check_sshd(const SshdPaths& paths, Problems& problems, const std::string& stand_in = "", const SshdUse& use = {});
 
 // What the warnings are computed from: sshd -T's keywords (lower case) and
 // values, and the pam_otp line. Separate for the unit test.
 void check_sshd_settings(const std::map<std::string, std::string>& settings, const PamOtpLine& otp,
-                         const std::string& config_path, Problems& problems);
+                         const std::string& config_path, Problems& problems, const SshdUse& use = {});
 
 }  // namespace otp::cli

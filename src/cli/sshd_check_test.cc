@@ -102,6 +102,52 @@ BOOST_AUTO_TEST_CASE(public_key_stack_without_its_safeguards) {
   BOOST_TEST(warnings(mixed).find("AuthenticationMethods") != std::string::npos, warnings(mixed));
 }
 
+// sshd replaces every keyboard-interactive answer of root with its
+// INCORRECT marker unless PermitRootLogin is yes: root's code never arrives.
+BOOST_AUTO_TEST_CASE(root_whose_answers_sshd_fakes) {
+  auto settings = [](const std::string& permit) {
+    return std::map<std::string, std::string>{{"usepam", "yes"}, {"kbdinteractiveauthentication", "yes"},
+                                              {"passwordauthentication", "no"},
+                                              {"authenticationmethods", "keyboard-interactive"},
+                                              {"permitrootlogin", permit}};
+  };
+  const PamOtpLine line{"/etc/pam.d/sshd", 3, "", true, "pam_otp.so"};
+  for (const char* permit : {"without-password", "forced-commands-only"}) {  // as sshd -T prints them
+    Problems asked;
+    check_sshd_settings(settings(permit), line, "/etc/ssh/sshd_config", asked, SshdUse{true, false});
+    const std::string shown = permit == std::string("without-password") ? "prohibit-password" : permit;
+    BOOST_TEST(warnings(asked).find("key 'PermitRootLogin': is '" + shown +
+                                    "': sshd replaces every keyboard-interactive answer of root") != std::string::npos,
+               warnings(asked));
+  }
+  for (const char* permit : {"yes", "no"}) {  // answers kept; root cannot log in at all
+    Problems fine;
+    check_sshd_settings(settings(permit), line, "/etc/ssh/sshd_config", fine, SshdUse{true, false});
+    BOOST_TEST(fine.list().empty(), warnings(fine));
+  }
+  Problems not_asked;  // root is not asked for a code through sshd
+  check_sshd_settings(settings("prohibit-password"), line, "/etc/ssh/sshd_config", not_asked, SshdUse{false, false});
+  BOOST_TEST(not_asked.list().empty(), warnings(not_asked));
+}
+
+// With UseDNS yes PAM_RHOST is a name the client's DNS chooses.
+BOOST_AUTO_TEST_CASE(use_dns_where_rhost_rules_apply) {
+  std::map<std::string, std::string> settings{{"usepam", "yes"}, {"kbdinteractiveauthentication", "yes"},
+                                              {"passwordauthentication", "no"},
+                                              {"authenticationmethods", "keyboard-interactive"}, {"usedns", "yes"}};
+  const PamOtpLine line{"/etc/pam.d/sshd", 3, "", true, "pam_otp.so"};
+  Problems rules;
+  check_sshd_settings(settings, line, "/etc/ssh/sshd_config", rules, SshdUse{false, true});
+  BOOST_TEST(warnings(rules).find("key 'UseDNS': is 'yes'") != std::string::npos, warnings(rules));
+  Problems none;
+  check_sshd_settings(settings, line, "/etc/ssh/sshd_config", none, SshdUse{false, false});
+  BOOST_TEST(none.list().empty(), warnings(none));
+  settings["usedns"] = "no";
+  Problems off;
+  check_sshd_settings(settings, line, "/etc/ssh/sshd_config", off, SshdUse{false, true});
+  BOOST_TEST(off.list().empty(), warnings(off));
+}
+
 BOOST_AUTO_TEST_SUITE_END()
 
 }  // namespace otp::cli

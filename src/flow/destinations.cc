@@ -90,7 +90,7 @@ MenuOutcome choose_destination(const config::Config& cfg, const std::vector<Dest
       outcome.result = AuthResult::ConvErr;
       return outcome;
     }
-    if (answered_with_password(*answer, password, record)) {
+    if (answer_ends_login(*answer, password, record)) {
       if (!silent) conversation.error(cfg.messages.at("failed"));
       outcome.result = AuthResult::AuthErr;
       return outcome;

@@ -37,23 +37,25 @@ namespace {
 
 // The user's password: PAM_AUTHTOK when an earlier module left one, else,
 // for a provider that logs in with it (Baanx), asked for. It is also what
-// answered_with_password() looks for. false when asking failed.
-bool ensure_password(const config::Config& cfg, const LoginRequest& request, provider::Variables& vars,
-                     Conversation& conversation, LoginRecord& record, std::optional<Secret>& password) {
+// answer_ends_login() looks for. A result when the login ends here.
+std::optional<AuthResult> ensure_password(const config::Config& cfg, const LoginRequest& request,
+                                          provider::Variables& vars, Conversation& conversation, LoginRecord& record,
+                                          std::optional<Secret>& password) {
   // An empty PAM_AUTHTOK is no password either (and some modules wipe theirs).
   if (request.authtok && !request.authtok->empty()) {
     password = *request.authtok;
-    return true;
+    return std::nullopt;
   }
-  if (!cfg.provider.uses_password) return true;
+  if (!cfg.provider.uses_password) return std::nullopt;
   auto answer = conversation.ask(cfg.messages.at("password_prompt"), false);
   if (!answer) {
     record.set(Result::ConversationFailed, "no answer to the password prompt");
-    return false;
+    return AuthResult::ConvErr;
   }
+  if (answer_ends_login(*answer, nullptr, record)) return AuthResult::AuthErr;
   vars.set_builtin_secret("password", *answer);
   password = std::move(answer);
-  return true;
+  return std::nullopt;
 }
 
 void log_result(Logger& log, const config::Config& cfg, const LoginRequest& request, const LoginRecord& r) {
@@ -80,7 +82,7 @@ AuthResult run_provider(const config::Config& cfg, const config::UserEntry& entr
   provider::Variables vars(cfg.provider);
   set_login_variables(vars, cfg, entry, request, dest);
   std::optional<Secret> password;
-  if (!ensure_password(cfg, request, vars, *services.conversation, record, password)) return AuthResult::ConvErr;
+  if (const auto ended = ensure_password(cfg, request, vars, *services.conversation, record, password)) return *ended;
   SessionContext context{cfg,           client, vars,   *services.conversation, services.clock,
                          services.log,  request.silent, masked(dest), record, attempts_used,
                          password ? &*password : nullptr, &state, request.user, request.rhost, request.service,

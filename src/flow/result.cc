@@ -29,7 +29,7 @@ struct ResultRow {
   int priority;
 };
 
-constexpr std::array<ResultRow, 21> kResults = {{
+constexpr std::array<ResultRow, 22> kResults = {{
     {Result::Error, "error", LOG_NOTICE},
     {Result::Success, "success", LOG_INFO},
     {Result::Remembered, "remembered", LOG_INFO},
@@ -50,6 +50,7 @@ constexpr std::array<ResultRow, 21> kResults = {{
     {Result::ConfigError, "config_error", LOG_ERR},
     {Result::SshMethodsMissing, "ssh_methods_missing", LOG_ERR},
     {Result::EarlierModuleFailed, "earlier_module_failed", LOG_NOTICE},
+    {Result::SshdFakedAnswer, "sshd_faked_answer", LOG_ERR},
     {Result::PasswordAsCode, "password_as_code", LOG_ERR},
 }};
 

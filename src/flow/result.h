@@ -46,6 +46,7 @@ enum class Result {
   ConfigError,
   SshMethodsMissing,
   EarlierModuleFailed,  // OpenSSH's INCORRECT marker in PAM_AUTHTOK
+  SshdFakedAnswer,      // sshd replaced an answer with its INCORRECT marker
   PasswordAsCode,  // the last (result_test.cc walks them all)
 };
 

@@ -3,6 +3,7 @@
 #include "base/json.h"
 #include "base/text.h"
 #include "config/messages.h"
+#include "flow/login.h"
 #include "store/recovery_codes.h"
 
 namespace otp::flow {
@@ -111,7 +112,7 @@ AuthResult Session::prompt_loop() {
       c_.record.set(Result::ConversationFailed, "no answer to the code prompt (EOF or conversation error)");
       return AuthResult::ConvErr;
     }
-    if (answered_with_password(*answer, c_.password, c_.record)) {
+    if (answer_ends_login(*answer, c_.password, c_.record)) {
       tell_error(message("failed"));
       return AuthResult::AuthErr;
     }
@@ -366,7 +367,7 @@ AuthResult Session::outage(const PhaseResult& r) {
       c_.record.set(Result::ConversationFailed, "no answer to the recovery code prompt");
       return AuthResult::ConvErr;
     }
-    if (answered_with_password(*answer, c_.password, c_.record)) {
+    if (answer_ends_login(*answer, c_.password, c_.record)) {
       tell_error(message("failed"));
       return AuthResult::AuthErr;
     }
@@ -415,7 +416,16 @@ AuthResult unenrolled(const config::Config& cfg, Conversation& conversation, boo
   return AuthResult::AuthErr;
 }
 
-bool answered_with_password(const Secret& answer, const Secret* password, LoginRecord& record) {
+bool answer_ends_login(const Secret& answer, const Secret* password, LoginRecord& record) {
+  if (is_incorrect_marker(answer.reveal())) {
+    record.set(Result::SshdFakedAnswer,
+               "the answer is OpenSSH's INCORRECT marker: sshd replaced what was typed, as it does for every "
+               "keyboard-interactive answer of root unless PermitRootLogin is yes (and of a user it does not "
+               "accept); nothing was verified. For root over sshd set PermitRootLogin yes with "
+               "AuthenticationMethods publickey,keyboard-interactive, or keep root out of pam_otp's stack for sshd "
+               "(pam-otp check warns)");
+    return true;
+  }
   if (password == nullptr || password->empty()) return false;
   if (answer.reveal() != password->reveal() && trim(answer.reveal()) != trim(password->reveal())) return false;
   record.set(Result::PasswordAsCode, "the answer to pam_otp's prompt was the password (PAM_AUTHTOK); nothing was sent to the provider. "

@@ -48,10 +48,12 @@ AuthResult run_session(SessionContext& context);
 AuthResult unenrolled(const config::Config& cfg, Conversation& conversation, bool silent, LoginRecord& record,
                       const std::string& why, bool always_deny = false);
 
-// Is an answer to one of our prompts the password itself? sshd's password
-// method (and other single-password front ends) answers every prompt with
-// it. Sets the record (LOG_ERR, with the fix) when it is.
-bool answered_with_password(const Secret& answer, const Secret* password, LoginRecord& record);
+// Must an answer to one of our prompts end the login at once, unused? sshd
+// replaces root's answers with its INCORRECT marker when PermitRootLogin is
+// not yes, and its password method (and other single-password front ends)
+// answers every prompt with the password. Sets the record (LOG_ERR, with
+// the fix) when it must.
+bool answer_ends_login(const Secret& answer, const Secret* password, LoginRecord& record);
 
 // Minutes to show for a wait of `seconds` (rounded up, at least 1).
 long minutes_for(long seconds);

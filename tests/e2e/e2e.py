@@ -112,6 +112,16 @@ class User:
         subprocess.run(["userdel", "--remove", self.name], capture_output=True)
 
 
+class ExistingUser:
+    """An account of the machine (root) given a phone number for a test; never changed."""
+
+    def __init__(self, name, phone):
+        self.name = name
+        self.phone = phone
+        self.password = None
+        self.uid = pwd.getpwnam(name).pw_uid
+
+
 def write_config(workdir, mock, users, top=""):
     """pam_otp.conf (the shipped example's provider table) and its users file."""
     users_path = os.path.join(workdir, "pam_otp.users")
@@ -133,7 +143,7 @@ def write_config(workdir, mock, users, top=""):
 class Sshd:
     """An sshd of our own on 127.0.0.1, its PAM service redirected by pam_wrapper."""
 
-    def __init__(self, workdir, pam_service_text, sshd_recipe_text):
+    def __init__(self, workdir, pam_service_text, sshd_recipe_text, permit_root_login="no"):
         self.dir = tempfile.mkdtemp(prefix="sshd.", dir=workdir)
         os.chmod(self.dir, 0o755)  # sshd reads AuthorizedKeysFile as the user
         services = self.services = os.path.join(self.dir, "services")
@@ -148,7 +158,7 @@ class Sshd:
         with open(os.path.join(self.dir, "sshd_config"), "w") as f:
             f.write(f"Port {self.port}\nListenAddress 127.0.0.1\nHostKey {self.dir}/hostkey\n"
                     f"PidFile {self.dir}/sshd.pid\nAuthorizedKeysFile {self.dir}/%u.keys\n"
-                    "StrictModes no\nPermitRootLogin no\nLogLevel VERBOSE\n" + sshd_recipe_text)
+                    f"StrictModes no\nPermitRootLogin {permit_root_login}\nLogLevel VERBOSE\n" + sshd_recipe_text)
         self.made_run_dir = not os.path.isdir("/run/sshd")
         os.makedirs("/run/sshd", mode=0o755, exist_ok=True)
         # PAM_WRAPPER_DEBUGLEVEL=2 puts pam_syslog lines on sshd's stderr (the log).

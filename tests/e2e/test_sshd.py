@@ -16,6 +16,7 @@ class SshdCase(unittest.TestCase):
     # (old, new) replacements in the sshd_config.d recipe: a deployment that
     # differs from the recipe.
     sshd_changes = ()
+    permit_root_login = "no"
 
     @classmethod
     def setUpClass(cls):
@@ -29,7 +30,7 @@ class SshdCase(unittest.TestCase):
         for old, new in cls.sshd_changes:
             assert old in sshd_text, old
             sshd_text = sshd_text.replace(old, new)
-        cls.sshd = e2e.Sshd(cls.work, e2e.recipe(cls.pam_recipe, cls.config), sshd_text)
+        cls.sshd = e2e.Sshd(cls.work, e2e.recipe(cls.pam_recipe, cls.config), sshd_text, cls.permit_root_login)
 
     @classmethod
     def tearDownClass(cls):
@@ -186,6 +187,42 @@ class PublicKeyThenCode(SshdCase):
         self.assertEqual(status, 0, err)  # PAM_IGNORE, then pam_permit
         self.assertEqual(prompts, [])
         self.assertEqual(self.mock.requests(), [])
+
+
+class RootUnderProhibitPassword(SshdCase):
+    """Root with a key and a code under sshd's default PermitRootLogin
+    prohibit-password: sshd replaces each of root's keyboard-interactive
+    answers with its INCORRECT marker (auth-pam.c, sshpam_respond)."""
+    pam_recipe = "sshd-publickey"
+    sshd_recipe = "pam_otp-publickey.conf"
+    permit_root_login = "prohibit-password"
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.root = e2e.ExistingUser("root", "+15551230009")
+        cls.key = os.path.join(cls.work, "id_ed25519")
+        subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", cls.key], check=True)
+        cls.sshd.authorize(cls.root, open(cls.key + ".pub").read())
+
+    def setUp(self):
+        self.mock.reset()
+        e2e.write_config(self.work, self.mock, [self.user, self.root])
+
+    def test_the_faked_answer_ends_the_login_at_once(self):
+        status, out, err, prompts, _ = e2e.ssh(self.sshd, self.root, self.mock, key=self.key)
+        self.assertEqual(status, 255, out)
+        self.assertNotIn("LOGGED_IN_AS", out)
+        self.assertEqual(sum("Code sent to" in p for p in prompts), 1, prompts)  # no second prompt
+        self.assertEqual(len(self.sends()), 1)
+        self.assertEqual(self.verifies(), [])
+        log = self.sshd.log_text()
+        self.assertIn("result=sshd_faked_answer user=root", log)
+
+    def test_pam_otp_check_warns_about_permit_root_login(self):
+        status, output = self.sshd.check(self.config)
+        self.assertEqual(status, 0, output)
+        self.assertIn("key 'PermitRootLogin': is 'prohibit-password'", output)
 
 
 class SshdPasswordMethod(SshdCase):

@@ -307,6 +307,35 @@ BOOST_AUTO_TEST_CASE(any_length_of_the_repeated_marker_sends_nothing) {
   }
 }
 
+// sshd puts the marker in place of every keyboard-interactive answer of
+// root when PermitRootLogin is not yes (auth-pam.c, sshpam_respond): such an
+// answer ends the login at once, nothing verified and no second prompt.
+BOOST_AUTO_TEST_CASE(an_answer_sshd_faked_ends_the_login_at_once) {
+  const std::string junk = "\b\n\r\177INCORRECT";
+  for (std::size_t length : {1u, 6u, 13u, 20u}) {
+    std::string faked;
+    for (std::size_t i = 0; i < length; ++i) faked += junk[i % junk.size()];
+    Shared::mock().reset();
+    const auto r = pam.authenticate("alice", {say("alice-password"), say(faked), code_for(kAlicePhone)});
+    BOOST_TEST_INFO("length " << length << "\n" << r.describe());
+    BOOST_TEST(r.rc == PAM_AUTH_ERR);
+    BOOST_TEST(r.prompts.size() == 2u);  // the password, one code prompt
+    BOOST_TEST(r.logged("result=sshd_faked_answer"));
+    BOOST_TEST(r.logged("PermitRootLogin"));
+    BOOST_TEST(Shared::mock().requests().size() == 1u);  // the send; nothing verified
+  }
+}
+
+// At the channel menu it ends the login before anything is sent.
+BOOST_AUTO_TEST_CASE(a_faked_answer_at_the_menu_sends_nothing) {
+  pam.write_users("alice phone=+15551234567 email=alice@example.com channel=ask\n");
+  const auto r = pam.authenticate("alice", {say("alice-password"), say("\b\n"), code_for(kAlicePhone)});
+  BOOST_TEST_INFO(r.describe());
+  BOOST_TEST(r.rc == PAM_AUTH_ERR);
+  BOOST_TEST(r.logged("result=sshd_faked_answer"));
+  BOOST_TEST(Shared::mock().requests().empty());
+}
+
 BOOST_AUTO_TEST_CASE(a_password_that_only_starts_like_the_marker_is_a_password) {
   const auto r = with_authtok("alice", "\b\n\r\177INCORRECTx", {code_for(kAlicePhone)});
   BOOST_TEST_INFO(r.describe());
