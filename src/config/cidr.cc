@@ -18,6 +18,11 @@ int parse_address(const std::string& text, std::array<unsigned char, 16>& out) {
 
 }  // namespace
 
+bool is_ip_address(std::string_view text) {
+  std::array<unsigned char, 16> bytes{};
+  return parse_address(std::string(text), bytes) != 0;
+}
+
 std::optional<Cidr> Cidr::parse(std::string_view text) {
   const auto slash = text.find('/');
   Cidr c;

@@ -8,6 +8,9 @@
 
 namespace otp::config {
 
+// Is the text an IPv4 or IPv6 address (not a host name)?
+bool is_ip_address(std::string_view text);
+
 struct Cidr {
   int family = 0;  // AF_INET or AF_INET6
   std::array<unsigned char, 16> address{};

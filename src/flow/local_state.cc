@@ -6,6 +6,7 @@
 #include <algorithm>
 
 #include "base/text.h"
+#include "config/cidr.h"
 #include "store/recovery_codes.h"
 #include "store/sqlite_store.h"
 
@@ -62,11 +63,17 @@ namespace {
 
 std::string client_key(const Client& c) { return c.user + '\0' + c.rhost + '\0' + c.service + '\0' + c.ssh_key; }
 
+// remember is on for the service, and the client is an IP address: with
+// sshd's UseDNS yes PAM_RHOST is a host name, which whoever controls the
+// client's DNS zone can make match.
+bool rememberable(const config::Config& cfg, const Client& c) {
+  return cfg.remember > 0 && config::is_ip_address(c.rhost) && listed(cfg.remember_services, c.service);
+}
+
 }  // namespace
 
 bool LocalState::remembered(const Client& client, std::int64_t now) {
-  if (cfg_.remember <= 0 || client.rhost.empty() || !listed(cfg_.remember_services, client.service)) return false;
-  if (store() == nullptr) return false;
+  if (!rememberable(cfg_, client) || store() == nullptr) return false;
   try {
     return store_->is_remembered(client.user, keyed_hash("remember", client_key(client)), now, now - cfg_.remember);
   } catch (const std::exception& e) {
@@ -76,8 +83,7 @@ bool LocalState::remembered(const Client& client, std::int64_t now) {
 }
 
 void LocalState::remember(const Client& client, std::int64_t now) {
-  if (cfg_.remember <= 0 || client.rhost.empty() || !listed(cfg_.remember_services, client.service)) return;
-  if (store() == nullptr) return;
+  if (!rememberable(cfg_, client) || store() == nullptr) return;
   try {
     store_->remember({client.user, keyed_hash("remember", client_key(client)), client.service, now,
                       now + cfg_.remember});

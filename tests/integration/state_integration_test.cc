@@ -140,6 +140,21 @@ BOOST_AUTO_TEST_CASE(never_remembered_for_services_not_listed_nor_local_logins) 
   BOOST_TEST(pam.authenticate("alice", {say("alice-password"), code_for(kAlicePhone)}).logged("result=success"));
 }
 
+// With sshd's UseDNS yes PAM_RHOST is a host name, which whoever controls
+// the client's DNS zone can make match: only IP addresses are remembered.
+BOOST_AUTO_TEST_CASE(a_host_name_is_never_remembered) {
+  config("remember = 3600\nremember_services = [\"" + pam.service + "\"]");
+  pam.rhost = "bastion.corp.example";
+  BOOST_REQUIRE(pam.authenticate("alice", {say("alice-password"), code_for(kAlicePhone)}).rc == PAM_SUCCESS);
+  const auto again = pam.authenticate("alice", {say("alice-password"), code_for(kAlicePhone)});
+  BOOST_TEST(again.rc == PAM_SUCCESS, again.describe());
+  BOOST_TEST(again.logged("result=success"));
+  BOOST_TEST(otp::store::open_sqlite_store(pam.state_path())->remembered("", std::time(nullptr)).empty());
+  pam.rhost = "2001:db8::7";  // an IPv6 address is
+  BOOST_REQUIRE(pam.authenticate("alice", {say("alice-password"), code_for(kAlicePhone)}).rc == PAM_SUCCESS);
+  BOOST_TEST(pam.authenticate("alice", {say("alice-password")}).logged("result=remembered"));
+}
+
 BOOST_AUTO_TEST_CASE(the_send_limit_holds_across_logins) {
   config("send_limit = { user = \"2/15m\", rhost = \"20/1h\" }");
   for (int i = 0; i < 2; ++i)
