@@ -1,6 +1,7 @@
 // pam-otp check: everything a login would refuse, and a few things it would
 // tolerate but an administrator wants to know (unknown groups, users who
 // would be unenrolled), before anyone is locked out.
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -187,6 +188,13 @@ void check_plugin_of(const std::string& module, Problems& problems) {
   if (const auto why = http::plugin_problem(plugin, *symbol))
     problems.add(module, 0, "", *why + ": every login this pam_otp covers is refused until the plugin of " +
                                     "its build is installed as " + plugin + " (the package and cmake --install do)");
+  // And its state helper, for logins whose caller could stop them.
+  const std::string helper = module.substr(0, module.rfind('/')) + "/pam_otp/state-helper";
+  struct stat st {};
+  if (::stat(helper.c_str(), &st) != 0 || !S_ISREG(st.st_mode) || ::access(helper.c_str(), X_OK) != 0)
+    problems.add(module, 0, "", "the state helper " + helper + " cannot be run: su and sudo logins this pam_otp " +
+                                    "covers are refused while the local state is in use (send_limit, remember, " +
+                                    "recovery); install it beside the module (the package and cmake --install do)");
 }
 
 // The module sshd's stack names (with enable: the one it is about to add)

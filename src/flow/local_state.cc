@@ -7,6 +7,7 @@
 
 #include "base/text.h"
 #include "config/cidr.h"
+#include "store/helper_store.h"
 #include "store/recovery_codes.h"
 #include "store/sqlite_store.h"
 
@@ -14,6 +15,12 @@ namespace otp::flow {
 
 StoreOpener sqlite_store_opener() {
   return [](const std::string& path) { return store::open_sqlite_store(path); };
+}
+
+StoreOpener helper_store_opener(std::string helper) {
+  return [helper = std::move(helper)](const std::string& path) {
+    return store::open_helper_store(path, {helper});
+  };
 }
 
 std::string ssh_keys_of(const std::optional<std::string>& auth_info) {
@@ -28,6 +35,9 @@ store::Store* LocalState::store() {
   if (store_ || broken_) return store_.get();
   try {
     store_ = open_(cfg_.state_file);
+  } catch (const store::HelperUnavailable& e) {
+    helper_failure_ = sanitize(e.what(), 300);
+    failed("cannot run the state helper", e);
   } catch (const std::exception& e) {
     failed("cannot open the state file", e);
   }
@@ -45,12 +55,13 @@ void LocalState::failed(const std::string& what, const std::exception& e) {
 }
 
 std::string LocalState::keyed_hash(const std::string& purpose, const std::string& text) {
-  const std::string key = store_->hash_key();
-  const std::string data = purpose + '\0' + text;
+  const Secret key = store_->hash_key();
+  Secret data(purpose);
+  data.mutable_value().append(1, '\0').append(text);
   unsigned char mac[EVP_MAX_MD_SIZE];
   unsigned int length = 0;
-  if (HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()), reinterpret_cast<const unsigned char*>(data.data()),
-           data.size(), mac, &length) == nullptr ||
+  if (HMAC(EVP_sha256(), key.reveal().data(), static_cast<int>(key.size()),
+           reinterpret_cast<const unsigned char*>(data.reveal().data()), data.size(), mac, &length) == nullptr ||
       length != 32)
     throw store::Error("HMAC-SHA256 failed");  // never one empty key for every client
   static constexpr char kHex[] = "0123456789abcdef";
@@ -95,7 +106,10 @@ void LocalState::remember(const Client& client, std::int64_t now) {
 std::optional<SendRefusal> LocalState::take_send(const std::string& user, const std::string& rhost, std::int64_t now) {
   const bool per_user = cfg_.send_limit_user.on();
   const bool per_rhost = cfg_.send_limit_rhost.on() && !rhost.empty();
-  if ((!per_user && !per_rhost) || store() == nullptr) return std::nullopt;
+  if (!per_user && !per_rhost) return std::nullopt;
+  if (store() == nullptr)
+    return helper_failure_.empty() ? std::nullopt
+                                   : std::optional<SendRefusal>({"the state helper could not run: " + helper_failure_, 0, true});
   std::vector<store::Limit> limits;
   std::vector<std::string> names;  // what each limit is, for the log
   try {

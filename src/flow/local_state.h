@@ -20,6 +20,9 @@ namespace otp::flow {
 using StoreOpener = std::function<std::unique_ptr<store::Store>(const std::string& path)>;
 // The real one: the SQLite store at the path.
 StoreOpener sqlite_store_opener();
+// The same store through the state helper program at `helper`, for logins
+// whose caller could stop the process (store/helper_store.h).
+StoreOpener helper_store_opener(std::string helper);
 
 // Who, from where, through what: the key of a remembered login.
 struct Client {
@@ -35,6 +38,9 @@ std::string ssh_keys_of(const std::optional<std::string>& auth_info);
 struct SendRefusal {
   std::string limit;  // "send_limit.user 5/15m reached for alice"
   long retry_after = 0;  // seconds
+  // Not a limit: the state helper could not run (this machine's failure,
+  // which the caller may have caused), so nothing may be sent uncounted.
+  bool local = false;
 };
 
 enum class RecoveryCheck {
@@ -85,6 +91,7 @@ class LocalState {
   Logger& log_;
   std::unique_ptr<store::Store> store_;
   bool broken_ = false;
+  std::string helper_failure_;  // why the state helper could not run, if it could not
 };
 
 }  // namespace otp::flow

@@ -299,6 +299,12 @@ std::optional<AuthResult> Session::refuse_over_send_limit() {
   if (c_.state == nullptr) return std::nullopt;
   const auto refused = c_.state->take_send(c_.owner, c_.rhost, c_.clock.unix_time());
   if (!refused) return std::nullopt;
+  if (refused->local) {
+    c_.record.set(Result::ConfigError, refused->limit + "; nothing sent: a send that cannot be counted is refused "
+                                       "here (pam-otp check looks for the helper)");
+    tell_error(message("unavailable"));
+    return AuthResult::ServiceErr;
+  }
   c_.record.set(Result::SendLimited, refused->limit + "; nothing sent (a code can be sent again in " +
                     std::to_string(refused->retry_after) + " s)");
   tell_error(message("send_limited", {.seconds = refused->retry_after}));

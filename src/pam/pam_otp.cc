@@ -37,15 +37,17 @@ std::string string_item(pam_handle_t* pamh, int type) {
   return static_cast<const char*>(value);
 }
 
-// pam_otp/http.so in this module's own directory: the two are installed
-// (and built) side by side.
-std::string plugin_path() {
+// pam_otp/NAME in this module's own directory (http.so, state-helper):
+// they are installed (and built) side by side.
+std::string beside_module(const char* name) {
   Dl_info info{};
   if (dladdr(reinterpret_cast<void*>(&to_pam), &info) == 0 || info.dli_fname == nullptr) return {};
   const std::string module(info.dli_fname);
   const auto slash = module.rfind('/');
-  return slash == std::string::npos ? std::string() : module.substr(0, slash) + "/pam_otp/http.so";
+  return slash == std::string::npos ? std::string() : module.substr(0, slash) + "/pam_otp/" + name;
 }
+
+std::string plugin_path() { return beside_module("http.so"); }
 
 std::unique_ptr<http::Transport> plugin_transport(const http::TlsOptions& options) {
   return http::plugin_transport(plugin_path(), options);
@@ -86,6 +88,9 @@ int authenticate(pam_handle_t* pamh, int flags, int argc, const char** argv) {
   flow::SystemUserDirectory users;
   flow::Services services{has_conversation(pamh) ? &conversation : nullptr, clock, log, users,
                           plugin_transport};
+  // A caller who can stop this process must not hold the state file's locks
+  // through it: the store is then a helper of its own (docs/design.md).
+  if (request.caller_can_signal) services.open_store = flow::helper_store_opener(beside_module("state-helper"));
   return to_pam(flow::run_login(args, request, services));
 }
 

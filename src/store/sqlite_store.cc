@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdint>
 #include <cstring>
 #include <thread>
 
@@ -74,14 +75,76 @@ struct CloseDb {
   void operator()(sqlite3* db) const { sqlite3_close_v2(db); }
 };
 
+// How long one connection's calls have waited for other processes' locks,
+// through its busy handler or SQLite's own retries, and how long they may.
+class WaitBudget {
+ public:
+  explicit WaitBudget(milliseconds budget) : budget_(budget) {}
+  // Sleeps up to `want`, within what is left; false once nothing is.
+  bool wait(steady_clock::duration want) {
+    if (waited_ >= budget_) return false;
+    const auto start = steady_clock::now();
+    std::this_thread::sleep_for(std::min<steady_clock::duration>(budget_ - waited_, want));
+    waited_ += steady_clock::now() - start;
+    return true;
+  }
+  milliseconds budget() const { return std::chrono::duration_cast<milliseconds>(budget_); }
+
+ private:
+  steady_clock::duration budget_;
+  steady_clock::duration waited_{0};
+};
+
+// The system's VFS with one change: its sleeps count against a budget. In
+// WAL mode SQLite retries a read lock it cannot get up to 100 times with
+// growing sleeps (about 10 s in all, ending in "locking protocol") without
+// calling the busy handler; through this VFS those sleeps end when the
+// budget does, and the retries then fail at once. One per connection
+// (SQLite hands xSleep only the VFS), registered under a name of its own.
+class BudgetVfs {
+ public:
+  explicit BudgetVfs(WaitBudget& budget) : budget_(budget) {
+    const sqlite3_vfs* base = sqlite3_vfs_find(nullptr);
+    if (base == nullptr) throw Error("SQLite has no default VFS");
+    vfs_.inner = *base;
+    name_ = "pam_otp-" + std::to_string(reinterpret_cast<std::uintptr_t>(this));
+    vfs_.inner.zName = name_.c_str();
+    vfs_.inner.pNext = nullptr;
+    vfs_.inner.xSleep = &BudgetVfs::sleep;
+    vfs_.owner = this;
+    if (sqlite3_vfs_register(&vfs_.inner, 0) != SQLITE_OK) throw Error("cannot register SQLite's VFS");
+  }
+  BudgetVfs(const BudgetVfs&) = delete;
+  BudgetVfs& operator=(const BudgetVfs&) = delete;
+  ~BudgetVfs() { sqlite3_vfs_unregister(&vfs_.inner); }
+  const char* name() const { return name_.c_str(); }
+
+ private:
+  // sqlite3_vfs first, so that the pointer SQLite passes leads back here
+  // (pAppData stays the base VFS's own: the unix VFS needs it).
+  struct Wrapped {
+    sqlite3_vfs inner;
+    BudgetVfs* owner;
+  };
+  static int sleep(sqlite3_vfs* vfs, int microseconds) {
+    auto* self = reinterpret_cast<Wrapped*>(vfs)->owner;
+    self->budget_.wait(std::chrono::microseconds(microseconds));
+    return microseconds;
+  }
+
+  WaitBudget& budget_;
+  std::string name_;
+  Wrapped vfs_{};
+};
+
 // One open database, and how long its calls have waited for other
 // processes' locks (at most the budget, summed over the calls).
 class Connection {
  public:
-  Connection(std::string path, milliseconds budget) : path_(std::move(path)), budget_(budget) {
+  Connection(std::string path, milliseconds budget) : path_(std::move(path)), budget_(budget), vfs_(budget_) {
     sqlite3* db = nullptr;
     const int rc = sqlite3_open_v2(path_.c_str(), &db,
-                                   SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOFOLLOW | SQLITE_OPEN_NOMUTEX, nullptr);
+                                   SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOFOLLOW | SQLITE_OPEN_NOMUTEX, vfs_.name());
     db_.reset(db);
     if (rc != SQLITE_OK) throw Error(path_ + ": " + (db ? sqlite3_errmsg(db) : sqlite3_errstr(rc)));
     sqlite3_extended_result_codes(db, 1);
@@ -93,9 +156,9 @@ class Connection {
 
   [[noreturn]] void fail(const std::string& what) const {
     const int code = sqlite3_extended_errcode(db_.get()) & 0xff;
-    const bool busy = code == SQLITE_BUSY || code == SQLITE_LOCKED;
+    const bool busy = code == SQLITE_BUSY || code == SQLITE_LOCKED || code == SQLITE_PROTOCOL;
     throw Error(path_ + ": " + what + ": " + sqlite3_errmsg(db_.get()) +
-                (busy ? " (after waiting " + std::to_string(std::chrono::duration_cast<milliseconds>(budget_).count()) + " ms for other logins)" : ""));
+                (busy ? " (after waiting " + std::to_string(budget_.budget().count()) + " ms for other logins)" : ""));
   }
 
   void exec(const std::string& sql) {
@@ -105,18 +168,13 @@ class Connection {
  private:
   // SQLite calls this while another connection holds the lock it needs.
   static int on_busy(void* self, int /*count*/) {
-    auto* c = static_cast<Connection*>(self);
-    if (c->waited_ >= c->budget_) return 0;
-    const auto start = steady_clock::now();
-    std::this_thread::sleep_for(std::min<steady_clock::duration>(c->budget_ - c->waited_, milliseconds(2)));
-    c->waited_ += steady_clock::now() - start;
-    return 1;
+    return static_cast<Connection*>(self)->budget_.wait(milliseconds(2)) ? 1 : 0;
   }
 
   std::string path_;
-  std::unique_ptr<sqlite3, CloseDb> db_;
-  steady_clock::duration budget_;
-  steady_clock::duration waited_{0};
+  WaitBudget budget_;
+  BudgetVfs vfs_;
+  std::unique_ptr<sqlite3, CloseDb> db_;  // closed before its VFS goes
 };
 
 // A prepared statement, finalized on every path.
@@ -159,6 +217,12 @@ class Statement {
     const void* p = sqlite3_column_blob(stmt_, col);
     const int n = sqlite3_column_bytes(stmt_, col);
     return p != nullptr && n > 0 ? std::string(static_cast<const char*>(p), static_cast<std::size_t>(n)) : "";
+  }
+  Secret secret_blob(int col) const {
+    const void* p = sqlite3_column_blob(stmt_, col);
+    const int n = sqlite3_column_bytes(stmt_, col);
+    return Secret(p != nullptr && n > 0 ? std::string_view(static_cast<const char*>(p), static_cast<std::size_t>(n))
+                                        : std::string_view());
   }
   std::string text(int col) const {
     const unsigned char* p = sqlite3_column_text(stmt_, col);
@@ -228,10 +292,10 @@ class SqliteStore final : public Store {
     migrate();
   }
 
-  std::string hash_key() override {
+  Secret hash_key() override {
     if (key_.empty()) {
       Statement s(c_, "SELECT value FROM meta WHERE name = 'hash_key'");
-      if (s.step()) key_ = s.blob(0);
+      if (s.step()) key_ = s.secret_blob(0);
       if (key_.size() != 32) throw Error(c_.path() + ": the hash key is missing or damaged");
     }
     return key_;
@@ -365,7 +429,7 @@ class SqliteStore final : public Store {
   }
 
   Connection c_;
-  std::string key_;
+  Secret key_;
 };
 
 }  // namespace

@@ -14,6 +14,8 @@
 #include <string>
 #include <vector>
 
+#include "base/secret.h"
+
 namespace otp::store {
 
 class Error : public std::runtime_error {
@@ -64,7 +66,7 @@ class Store {
   virtual ~Store() = default;
 
   // 32 random bytes made when the store was created, for keyed hashes.
-  virtual std::string hash_key() = 0;
+  virtual Secret hash_key() = 0;
 
   // Replaces USER's recovery codes (empty hashes: removes them).
   virtual void set_recovery_codes(const std::string& user, const std::string& salt,

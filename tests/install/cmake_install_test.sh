@@ -1,8 +1,10 @@
 #!/bin/sh
 # cmake --install as an administrator runs it (into a DESTDIR here): the
 # module in $(pkg-config --variable=libdir pam)/security, pam-otp in bin, the
-# try-out provider in libexec/pam-otp, the HTTP plugin beside the module;
-# both hardened (BIND_NOW, RELRO), exporting only their entry points, the
+# try-out provider in libexec/pam-otp, the HTTP plugin and the state helper
+# beside the module; all hardened (BIND_NOW, RELRO; the helper PIE and
+# executable by root alone is not needed: it holds nothing secret), the
+# libraries exporting only their entry points, the
 # module without libcurl; man pages, examples and presets under share/doc, the config and users
 # files in /etc/security, mode 0600, never overwritten; and -DPAM_MODULE_DIR
 # moves the module.
@@ -24,7 +26,12 @@ for f in "$(pkg-config --variable=libdir pam)/security/pam_otp.so" /usr/bin/pam-
 done
 security="$root$(pkg-config --variable=libdir pam)/security"
 [ -f "$security/pam_otp/http.so" ] || fail "the HTTP plugin was not installed beside the module"
-for lib in "$security/pam_otp.so" "$security/pam_otp/http.so"; do
+[ -x "$security/pam_otp/state-helper" ] || fail "the state helper was not installed beside the module"
+readelf -hW "$security/pam_otp/state-helper" | grep -q 'DYN' || fail "the state helper is not a PIE"
+if readelf -d "$security/pam_otp/state-helper" | grep NEEDED | grep -q libcurl; then
+  fail "the state helper needs libcurl"
+fi
+for lib in "$security/pam_otp.so" "$security/pam_otp/http.so" "$security/pam_otp/state-helper"; do
   readelf -d "$lib" | grep -q 'FLAGS_1.*NOW' || fail "$lib is not linked with -z now"
   readelf -lW "$lib" | grep -q 'GNU_RELRO' || fail "$lib has no RELRO segment"
 done

@@ -7,8 +7,10 @@
 // (CI is root); skipped with a reason otherwise.
 #include <boost/test/unit_test.hpp>
 
+#include <linux/capability.h>
 #include <security/pam_appl.h>
 #include <signal.h>
+#include <syslog.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -17,6 +19,7 @@
 #include <thread>
 
 #include "child_process.h"
+#include "store/sqlite_store.h"
 #include "example_provider.h"
 #include "pam_harness.h"
 #include "time_bound.h"
@@ -28,6 +31,14 @@ namespace {
 
 constexpr uid_t kAlice = 1001;  // the nss_wrapper passwd's alice: the caller
 const char* kPhone = "+15551234567";
+
+// The value after "NAME\t" in a /proc status text.
+std::string field_of(const std::string& status, const std::string& name) {
+  const auto at = status.find("\n" + name);
+  if (at == std::string::npos) return "";
+  const auto start = status.find_first_not_of(" \t", at + 1 + name.size());
+  return status.substr(start, status.find('\n', start) - start);
+}
 
 bool skipped_without_root() {
   if (::geteuid() == 0) return false;
@@ -63,10 +74,14 @@ struct CallerFixture {
   }
 
   // alice's login as su or sudo would run it for her: real uid hers, with
-  // `extra` environment (OTP_LOGIN_NOFILE=N).
-  Login start(const std::vector<std::string>& extra, const std::string& name) {
-    std::vector<std::string> env = nss_only_environment();
-    for (const char* var : {"LD_PRELOAD", "PAM_WRAPPER", "PAM_WRAPPER_RUNTIME_DIR", "PAM_WRAPPER_DEBUGLEVEL"})
+  // `extra` environment (OTP_LOGIN_NOFILE=N) and `preload` in front of
+  // pam_wrapper and nss_wrapper.
+  Login start(const std::vector<std::string>& extra, const std::string& name, const std::string& preload = "") {
+    std::vector<std::string> env;
+    for (const auto& var : nss_only_environment())
+      if (var.rfind("LD_PRELOAD=", 0) != 0) env.push_back(var);
+    env.push_back("LD_PRELOAD=" + preload + (preload.empty() ? "" : ":") + std::getenv("LD_PRELOAD"));
+    for (const char* var : {"PAM_WRAPPER", "PAM_WRAPPER_RUNTIME_DIR", "PAM_WRAPPER_DEBUGLEVEL"})
       if (const char* value = std::getenv(var)) env.push_back(std::string(var) + "=" + value);
     env.push_back(std::string("PAM_WRAPPER_SERVICE_DIR=") + std::getenv("PAM_WRAPPER_RUNTIME_DIR"));
     env.push_back("OTP_LOGIN_REAL_UID=" + std::to_string(kAlice));
@@ -139,12 +154,20 @@ BOOST_AUTO_TEST_CASE(stopped_while_the_code_is_sent) {
 BOOST_AUTO_TEST_CASE(too_few_descriptors) {
   if (skipped_without_root()) return;
   for (const std::string host : {"127.0.0.1", "localhost"}) {  // the name needs the resolver's thread and pair
-    configure("https://" + host + ":" + std::to_string(Shared::mock().port()), "");
-    int reached_the_exchange = 0;
+    // (A send limit: the state helper too needs descriptors.)
+    configure("https://" + host + ":" + std::to_string(Shared::mock().port()), "send_limit = { user = \"1000/15m\" }");
+    int reached_the_exchange = 0, reached_the_helper = 0;
     for (int limit = 6; limit <= 24; ++limit) {
-      const Login login = start({"OTP_LOGIN_NOFILE=" + std::to_string(limit)}, "nofile" + std::to_string(limit));
+      // The code known in advance: with so few descriptors otp-login could
+      // not ask the mock for it.
+      Shared::mock().set_next_code("864213");
+      const Login login = start({"OTP_LOGIN_NOFILE=" + std::to_string(limit), "OTP_LOGIN_CODE=864213"},
+                                "nofile" + std::to_string(limit));
       const int verdict = finish(login);
       const std::string out = read_file(login.out);
+      const auto result = out.find("result=");
+      BOOST_TEST_MESSAGE(host << ", ulimit -n " << limit << ": "
+                              << (result == std::string::npos ? out.substr(0, 200) : out.substr(result, 200)));
       BOOST_TEST_CONTEXT(host << ", ulimit -n " << limit << ":\n" << out) {
         BOOST_TEST(out.find("result=failopen") == std::string::npos);
         // Every limit either lets the whole login work (a code was sent and
@@ -152,11 +175,107 @@ BOOST_AUTO_TEST_CASE(too_few_descriptors) {
         BOOST_TEST((verdict != 0 || sent()));
       }
       if (out.find("this machine could not make the exchange") != std::string::npos) ++reached_the_exchange;
+      if (out.find("the state helper could not run") != std::string::npos) ++reached_the_helper;
       Shared::mock().reset();
     }
-    BOOST_TEST_MESSAGE(host << ": " << reached_the_exchange << " limits failed in the exchange itself");
+    BOOST_TEST_MESSAGE(host << ": " << reached_the_helper << " limits failed at the state helper, "
+                            << reached_the_exchange << " in the exchange itself");
+    BOOST_TEST(reached_the_helper > 0);
     BOOST_TEST(reached_the_exchange > 0);
   }
+}
+
+// The caller stops the login while it holds the state file's write lock
+// (the send limit's count): no other login may wait on that lock past its
+// budget, or lose the send limit, recovery codes and remembered logins.
+BOOST_AUTO_TEST_CASE(stopped_while_it_writes_the_state) {
+  if (skipped_without_root()) return;
+  configure(pam.mock_url(), "send_limit = { user = \"1/15m\" }");
+  otp::store::open_sqlite_store(pam.state_path());  // made before: the login's first write is its count
+  const Login stopped = start({"PAM_OTP_TEST_STOP_ON_WRITE_LOCK=1"}, "stopped", PAM_OTP_STOP_ON_WRITE_LOCK_PATH);
+  // Until it stops holding the lock, or (when the lock is never its own)
+  // has counted its send and sent it.
+  int status = 0;
+  const auto deadline = std::chrono::steady_clock::now() + within(milliseconds(20000));
+  bool stopped_in_write = false;
+  while (!sent() && std::chrono::steady_clock::now() < deadline) {
+    if (::waitpid(stopped.pid, &status, WNOHANG | WUNTRACED) == stopped.pid) {
+      stopped_in_write = WIFSTOPPED(status);
+      break;
+    }
+    std::this_thread::sleep_for(milliseconds(5));
+  }
+  BOOST_TEST_MESSAGE("the first login " << (stopped_in_write ? "stopped holding the write lock" : "wrote through its helper"));
+  // Another login for alice: its send is refused by the limit the first one
+  // counted, and the store answers within its 1 s.
+  const auto other = pam.authenticate("alice", {say("alice-password"), code_for(kPhone)});
+  BOOST_TEST_INFO(other.describe());
+  BOOST_TEST(other.rc == PAM_MAXTRIES);
+  BOOST_TEST(other.logged("result=send_limited"));
+  BOOST_TEST(!other.logged("state:"));
+  BOOST_TEST(other.elapsed < within(milliseconds(1000)));
+  if (stopped_in_write) BOOST_REQUIRE(signal_as_caller(stopped.pid, SIGCONT));
+  finish(stopped);
+}
+
+// The state helper the login starts is out of the caller's reach: all its
+// uids root's, a session of its own, the limits the caller lowered reset.
+BOOST_AUTO_TEST_CASE(the_state_helper_is_out_of_the_callers_reach) {
+  if (skipped_without_root()) return;
+  configure(pam.mock_url(), "send_limit = { user = \"5/15m\" }");
+  otp::mock::Fault slow;  // the login waits for its send; its helper is alive meanwhile
+  slow.delay_ms = 2000;
+  Shared::mock().set_fault(slow);
+  const Login login = start({"OTP_LOGIN_NOFILE=64"}, "helper");
+  const auto deadline = std::chrono::steady_clock::now() + within(milliseconds(20000));
+  while (!sent() && std::chrono::steady_clock::now() < deadline) std::this_thread::sleep_for(milliseconds(5));
+  BOOST_REQUIRE(sent());
+  // The login's child: the helper.
+  std::string children = read_file("/proc/" + std::to_string(login.pid) + "/task/" + std::to_string(login.pid) + "/children");
+  const pid_t helper = static_cast<pid_t>(std::atol(children.c_str()));
+  BOOST_REQUIRE(helper > 0);
+  BOOST_TEST(read_file("/proc/" + std::to_string(helper) + "/comm") == "state-helper\n");
+  const std::string status = read_file("/proc/" + std::to_string(helper) + "/status");
+  BOOST_TEST(status.find("\nUid:\t0\t0\t0\t0\n") != std::string::npos, status);
+  BOOST_TEST(status.find("\nGid:\t0\t0\t0\t0\n") != std::string::npos, status);
+  BOOST_TEST(::getsid(helper) == helper);  // a session of its own: no terminal signals
+  // Back to 1024 descriptors; where root lacks CAP_SYS_RESOURCE (some
+  // containers) the hard limit the caller set stays, and the soft one is
+  // raised to it.
+  const std::string limits = read_file("/proc/" + std::to_string(helper) + "/limits");
+  const bool may_raise = (std::strtoull(field_of(read_file("/proc/self/status"), "CapEff:").c_str(), nullptr, 16) >>
+                          CAP_SYS_RESOURCE) & 1;
+  BOOST_TEST(limits.find(may_raise ? "Max open files            1024                 1024"
+                                   : "Max open files            64                   64") != std::string::npos,
+             limits);
+  if (!may_raise) BOOST_TEST_MESSAGE("no CAP_SYS_RESOURCE here: the helper keeps the caller's hard limits");
+  BOOST_TEST(!signal_as_caller(helper, SIGSTOP));  // EPERM
+  BOOST_TEST(signal_as_caller(login.pid, 0));      // while the login itself is the caller's to signal
+  BOOST_TEST(finish(login) == 0, read_file(login.out));
+  BOOST_TEST(::kill(helper, 0) != 0);  // gone with its login
+}
+
+// Whatever another process holds (here: every WAL read slot, as a writer
+// restarting the WAL does for an instant), SQLite's own retries count
+// against the store's 1 s: the login goes on without its state after at
+// most that, never after SQLite's ten seconds of "locking protocol".
+BOOST_AUTO_TEST_CASE(sqlites_own_retries_fit_the_store_budget) {
+  configure(pam.mock_url(), "send_limit = { user = \"5/15m\" }");
+  const std::string go = pam.dir() + "/held";
+  const pid_t holder = spawn_process({PAM_OTP_STATE_WORKER_PATH, "hold-read-slots", pam.state_path(), go},
+                                     nss_only_environment(), "", "");
+  BOOST_REQUIRE(holder > 0);
+  const auto deadline = std::chrono::steady_clock::now() + milliseconds(10000);
+  while (::access(go.c_str(), F_OK) != 0 && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(milliseconds(5));
+  BOOST_REQUIRE(::access(go.c_str(), F_OK) == 0);
+  const auto r = pam.authenticate("alice", {say("alice-password"), code_for(kPhone)});
+  ::kill(holder, SIGKILL);
+  ::waitpid(holder, nullptr, 0);
+  BOOST_TEST_INFO(r.describe());
+  BOOST_TEST(r.rc == PAM_SUCCESS);  // without its state: the code is still asked
+  BOOST_TEST(r.logged_at(LOG_ERR, "state: cannot"));
+  BOOST_TEST(r.elapsed < within(milliseconds(1000)));
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -567,9 +567,17 @@ BOOST_AUTO_TEST_CASE(check_finds_the_http_plugin_beside_the_module) {
   BOOST_TEST(other.has(module + ": the HTTP plugin " + plugin + " is not from this build of pam_otp"));
 
   fs::copy_file(built_plugin, plugin, fs::copy_options::overwrite_existing);
+  const std::string helper = dir.path() + "/lib/pam_otp/state-helper";
+  const auto no_helper = run(check);
+  BOOST_TEST(no_helper.status == 1);
+  BOOST_TEST(no_helper.has(module + ": the state helper " + helper + " cannot be run"));
+  BOOST_TEST(no_helper.has("su and sudo logins this pam_otp covers are refused"));
+
+  fs::copy_file(built_plugin.parent_path() / "state-helper", helper);
   const auto good = run(check);
   BOOST_TEST(good.status == 0);
   BOOST_TEST(!good.has(plugin));
+  BOOST_TEST(!good.has(helper));
 
   // A module of another build asks for another entry point, whatever
   // pam-otp's own build is: the same bytes with the name changed.

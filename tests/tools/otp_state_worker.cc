@@ -8,11 +8,16 @@
 //       exit 0 when this process used it, 1 when another had, 2 on error
 //   otp-state-worker take STATE_FILE
 //       counts sends (two rows per transaction) until killed; exit 2 on error
+//   otp-state-worker hold-read-slots STATE_FILE GO_FILE
+//       holds every WAL read slot of the file's -shm (as a writer restarting
+//       the WAL does for an instant), creates GO_FILE and waits to be killed
+#include <fcntl.h>
 #include <unistd.h>
 
 #include <cstdio>
 #include <cstdlib>
 #include <ctime>
+#include <stdexcept>
 #include <string>
 
 #include "store/sqlite_store.h"
@@ -29,6 +34,20 @@ int main(int argc, char** argv) {
       while (::access(argv[5], F_OK) != 0) ::usleep(500);
       return store->use_recovery_code(argv[3], std::atoll(argv[4]), hash, std::time(nullptr), "race") ? 0 : 1;
     }
+    if (command == "hold-read-slots" && argc == 4) {
+      auto store = otp::store::open_sqlite_store(argv[2]);  // the -shm made and in use
+      store->take({{"send_user", "nobody", 1 << 30, 86400}}, std::time(nullptr));
+      const int shm = ::open((std::string(argv[2]) + "-shm").c_str(), O_RDWR | O_CLOEXEC);
+      // SQLite's WAL locks: byte 120 + i; the read slots are i = 3 to 7.
+      struct flock slots {};
+      slots.l_type = F_WRLCK;
+      slots.l_whence = SEEK_SET;
+      slots.l_start = 123;
+      slots.l_len = 5;
+      if (shm < 0 || ::fcntl(shm, F_SETLK, &slots) != 0) throw std::runtime_error("cannot lock the read slots");
+      ::close(::open(argv[3], O_WRONLY | O_CREAT | O_CLOEXEC, 0600));
+      for (;;) ::pause();
+    }
     if (command == "take" && argc == 3) {
       auto store = otp::store::open_sqlite_store(argv[2]);
       for (std::int64_t t = 0;; ++t)
@@ -38,6 +57,7 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "otp-state-worker: %s\n", e.what());
     return 2;
   }
-  std::fprintf(stderr, "usage: otp-state-worker use STATE_FILE USER CODE_ID GO_FILE | take STATE_FILE\n");
+  std::fprintf(stderr, "usage: otp-state-worker use STATE_FILE USER CODE_ID GO_FILE | take STATE_FILE |"
+                       " hold-read-slots STATE_FILE GO_FILE\n");
   return 2;
 }
