@@ -227,6 +227,15 @@ void check_plugins(const SshdPaths& sshd, const std::string& stand_in, Problems&
 
 namespace {
 
+// A limit per address without one per user from it lets one account behind
+// a NAT or bastion spend the address's budget and lock everyone there out.
+void check_send_limits(const config::Config& cfg, Problems& problems) {
+  if (cfg.send_limit[config::SendScope::Rhost].on() && !cfg.send_limit[config::SendScope::UserRhost].on())
+    warn_where(problems, cfg, "send_limit",
+               "limits rhost but not user_rhost: one user behind a shared address (a NAT, a bastion) can spend its "
+               "whole budget and lock everyone else there out (add user_rhost = \"5/1h\", the default)");
+}
+
 // What the configuration makes of sshd logins: is root asked for a code
 // (in scope for the sshd service, with a users-file entry), and do rules
 // decide by PAM_RHOST?
@@ -282,6 +291,7 @@ std::unique_ptr<config::Loaded> check_configuration(const std::vector<std::strin
                  "is the try-out provider's CA: logins need `pam-otp try-out` running; configure your provider "
                  "and remove ca_file before enabling pam_otp");
     check_state(loaded->config, problems);
+    check_send_limits(loaded->config, problems);
     if (!offline) check_reachable(loaded->config, problems);
   }
   check_sshd(sshd, problems, sshd_stand_in, use);

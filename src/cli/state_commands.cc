@@ -5,7 +5,10 @@
 #include <ctime>
 #include <iostream>
 
+#include "base/text.h"
 #include "cli/commands.h"
+#include "config/cidr.h"
+#include "store/keyed_hash.h"
 #include "store/recovery_codes.h"
 #include "store/sqlite_store.h"
 
@@ -34,11 +37,15 @@ Exit status: 0 done, 1 failed, 2 usage error.
 
 constexpr char kStateUsage[] = R"(Usage: pam-otp state list [USER] [--config PATH] [--arg KEY=VALUE]...
        pam-otp state forget USER
+       pam-otp state forget --rhost ADDRESS
 
   list     the remembered logins (remember = SECONDS): user, service, when
            the code was verified and until when the client skips it; with
            USER, also the codes sent to USER within send_limit.user
-  forget   remove USER's remembered logins and send_limit counter
+  forget   remove USER's remembered logins and send_limit counters (theirs,
+           and their share of every address's); with --rhost, the
+           send_limit counters of ADDRESS (as PAM_RHOST gives it: sshd's
+           client address), its own and every user's share of it
 
 The state is the config's state_file (default /var/lib/pam_otp/state.db):
 run as root. Exit status: 0 done, 1 failed, 2 usage error.
@@ -65,6 +72,7 @@ struct Parsed {
   CommonOptions common;
   std::vector<std::string> words;  // action, USER
   int count = 10;
+  std::optional<std::string> rhost;  // state forget --rhost ADDRESS
 };
 
 bool parse(const std::vector<std::string>& arguments, Parsed& p, const char* command, const char* usage,
@@ -80,6 +88,12 @@ bool parse(const std::vector<std::string>& arguments, Parsed& p, const char* com
         return false;
       }
       p.count = std::stoi(v);
+    } else if (args[i] == "--rhost" && i + 1 < args.size() && std::string(command) == "state") {
+      p.rhost = args[++i];
+      if (p.rhost->empty() || sanitize(*p.rhost, 256) != *p.rhost) {
+        err << "pam-otp state: --rhost needs an address as PAM_RHOST gives it, not '" << sanitize(*p.rhost, 64) << "'\n";
+        return false;
+      }
     } else if (!args[i].empty() && args[i][0] == '-') {
       err << "pam-otp " << command << ": unexpected argument '" << args[i] << "'\n" << usage;
       return false;
@@ -175,9 +189,10 @@ int run_state(const std::vector<std::string>& args, std::ostream& out, std::ostr
     out << kStateUsage;
     return kExitOk;
   }
-  const bool list = !p.words.empty() && p.words[0] == "list" && p.words.size() <= 2;
-  const bool forget = p.words.size() == 2 && p.words[0] == "forget";
-  if (!list && !forget) {
+  const bool list = !p.words.empty() && p.words[0] == "list" && p.words.size() <= 2 && !p.rhost;
+  const bool forget = p.words.size() == 2 && p.words[0] == "forget" && !p.rhost;
+  const bool forget_rhost = p.words.size() == 1 && p.words[0] == "forget" && p.rhost;
+  if (!list && !forget && !forget_rhost) {
     err << kStateUsage;
     return kExitUsage;
   }
@@ -193,7 +208,13 @@ int run_state(const std::vector<std::string>& args, std::ostream& out, std::ostr
   try {
     if (forget) {
       state->forget(user);
-      out << "Forgot " << user << "'s remembered logins and send_limit counter.\n";
+      out << "Forgot " << user << "'s remembered logins and send_limit counters.\n";
+      return kExitOk;
+    }
+    if (forget_rhost) {
+      const std::string address = config::canonical_address(*p.rhost);
+      state->forget_rhost(store::keyed_hash(state->hash_key(), "rhost", address));
+      out << "Forgot the send_limit counters of " << address << " (its own and every user's share of it).\n";
       return kExitOk;
     }
     const auto remembered = state->remembered(user, now());
@@ -201,9 +222,9 @@ int run_state(const std::vector<std::string>& args, std::ostream& out, std::ostr
     for (const auto& r : remembered)
       out << r.user << "  " << r.service << "  verified " << when(r.created_at) << ", remembered until "
           << when(r.expires_at) << "  (client " << r.key_hash.substr(0, 12) << ")\n";
-    const auto& limit = loaded->config.send_limit_user;
+    const auto& limit = loaded->config.send_limit[config::SendScope::User];
     if (!user.empty() && limit.on())
-      out << user << ": " << state->count("send_user", user, now() - limit.window) << " of " << limit.max
+      out << user << ": " << state->count(store::kSendUser, user, now() - limit.window) << " of " << limit.max
           << " codes sent in the last " << config::rate_limit_text({1, limit.window}).substr(2) << " (send_limit.user)\n";
     return kExitOk;
   } catch (const std::exception& e) {

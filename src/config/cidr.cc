@@ -23,6 +23,14 @@ bool is_ip_address(std::string_view text) {
   return parse_address(std::string(text), bytes) != 0;
 }
 
+std::string canonical_address(std::string_view text) {
+  std::array<unsigned char, 16> bytes{};
+  const int family = parse_address(std::string(text), bytes);
+  char out[INET6_ADDRSTRLEN] = {0};
+  if (family == 0 || inet_ntop(family, bytes.data(), out, sizeof out) == nullptr) return std::string(text);
+  return out;
+}
+
 std::optional<Cidr> Cidr::parse(std::string_view text) {
   const auto slash = text.find('/');
   Cidr c;

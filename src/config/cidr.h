@@ -10,6 +10,9 @@ namespace otp::config {
 
 // Is the text an IPv4 or IPv6 address (not a host name)?
 bool is_ip_address(std::string_view text);
+// An address in its one written form (inet_ntop's: "2001:db8::1" for
+// "2001:DB8:0::1"); any other text as it is.
+std::string canonical_address(std::string_view text);
 
 struct Cidr {
   int family = 0;  // AF_INET or AF_INET6

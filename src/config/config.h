@@ -36,6 +36,31 @@ struct RateLimit {
 std::optional<RateLimit> parse_rate_limit(const std::string& text, std::string& why);
 std::string rate_limit_text(const RateLimit& limit);
 
+// What one send_limit counts codes per: the keys of the send_limit table.
+enum class SendScope {
+  User,       // the destination's owner
+  Rhost,      // PAM_RHOST
+  UserRhost,  // one owner from one PAM_RHOST: their share of its budget
+};
+struct SendLimitRow {
+  SendScope scope;
+  std::string_view key;         // in send_limit = { ... }
+  RateLimit default_limit;
+};
+// Every send limit, in the order they are checked.
+inline constexpr SendLimitRow kSendLimits[] = {
+    {SendScope::User, "user", {5, 15 * 60}},
+    {SendScope::Rhost, "rhost", {20, 60 * 60}},
+    {SendScope::UserRhost, "user_rhost", {5, 60 * 60}},
+};
+inline constexpr std::size_t kSendScopes = std::size(kSendLimits);
+struct SendLimits {
+  RateLimit limit[kSendScopes] = {kSendLimits[0].default_limit, kSendLimits[1].default_limit,
+                                  kSendLimits[2].default_limit};
+  RateLimit& operator[](SendScope s) { return limit[static_cast<std::size_t>(s)]; }
+  const RateLimit& operator[](SendScope s) const { return limit[static_cast<std::size_t>(s)]; }
+};
+
 struct Config {
   std::string path;  // the config file
   bool debug = false;
@@ -66,8 +91,7 @@ struct Config {
   RecoveryUse recovery = RecoveryUse::Outage;
   int remember = 0;  // seconds; 0: off
   std::vector<std::string> remember_services = {"sshd"};
-  RateLimit send_limit_user{5, 15 * 60};
-  RateLimit send_limit_rhost{20, 60 * 60};
+  SendLimits send_limit;
   DestinationUser destination_user = DestinationUser::Target;
   std::vector<std::string> caller_services = {"su", "su-l"};
   std::string provider_name;

@@ -101,18 +101,24 @@ Handling one_of(E Config::*field, std::vector<E> values) {
           [=](const Config& c, toml::table& out, std::string_view key) { out.insert(key, name_of(c.*field)); }};
 }
 
-// send_limit = { user = "5/15m", rhost = "20/1h" }: the table replaces the
-// defaults, and a key left out is no limit ({} turns both off).
+// send_limit = { user = "5/15m", rhost = "20/1h", user_rhost = "5/1h" }:
+// the table replaces the defaults, and a key left out is no limit ({} turns
+// them all off).
 void apply_send_limit(const toml::table& t, Config& c, tomlu::TomlReader& g, std::string_view key) {
   const auto* limits = g.table(t, key, std::string(key));
   if (limits == nullptr) return;
-  c.send_limit_user = {};
-  c.send_limit_rhost = {};
+  c.send_limit = {};
+  for (auto& limit : c.send_limit.limit) limit = {};
   for (const auto& [name, value] : *limits) {
     const std::string path = std::string(key) + "." + std::string(name.str());
-    RateLimit* limit = name.str() == "user" ? &c.send_limit_user : name.str() == "rhost" ? &c.send_limit_rhost : nullptr;
+    RateLimit* limit = nullptr;
+    std::string keys;
+    for (const auto& row : kSendLimits) {
+      if (row.key == name.str()) limit = &c.send_limit[row.scope];
+      keys += (keys.empty() ? "" : ", ") + std::string(row.key);
+    }
     if (limit == nullptr) {
-      g.problem(value, path, "unknown key (send_limit has user and rhost)");
+      g.problem(value, path, "unknown key (send_limit has " + keys + ")");
       continue;
     }
     const auto text = g.string(*limits, name.str(), path);
@@ -315,8 +321,8 @@ const std::vector<Setting>& settings() {
       {"remember_services", list(&Config::remember_services)},
       {"send_limit", custom(apply_send_limit, [](const Config& c, toml::table& out, std::string_view key) {
          toml::table limits;
-         if (c.send_limit_user.on()) limits.insert("user", rate_limit_text(c.send_limit_user));
-         if (c.send_limit_rhost.on()) limits.insert("rhost", rate_limit_text(c.send_limit_rhost));
+         for (const auto& row : kSendLimits)
+           if (c.send_limit[row.scope].on()) limits.insert(row.key, rate_limit_text(c.send_limit[row.scope]));
          out.insert(key, std::move(limits));
        })},
       {"destination_user", one_of(&Config::destination_user, {DestinationUser::Target, DestinationUser::Caller})},

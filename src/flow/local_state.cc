@@ -1,13 +1,11 @@
 #include "flow/local_state.h"
 
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
-
 #include <algorithm>
 
 #include "base/text.h"
 #include "config/cidr.h"
 #include "store/helper_store.h"
+#include "store/keyed_hash.h"
 #include "store/recovery_codes.h"
 #include "store/sqlite_store.h"
 
@@ -55,19 +53,7 @@ void LocalState::failed(const std::string& what, const std::exception& e) {
 }
 
 std::string LocalState::keyed_hash(const std::string& purpose, const std::string& text) {
-  const Secret key = store_->hash_key();
-  Secret data(purpose);
-  data.mutable_value().append(1, '\0').append(text);
-  unsigned char mac[EVP_MAX_MD_SIZE];
-  unsigned int length = 0;
-  if (HMAC(EVP_sha256(), key.reveal().data(), static_cast<int>(key.size()),
-           reinterpret_cast<const unsigned char*>(data.reveal().data()), data.size(), mac, &length) == nullptr ||
-      length != 32)
-    throw store::Error("HMAC-SHA256 failed");  // never one empty key for every client
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string hex;
-  for (unsigned int i = 0; i < length; ++i) hex += {kHex[mac[i] >> 4], kHex[mac[i] & 15]};
-  return hex;
+  return store::keyed_hash(store_->hash_key(), purpose, text);
 }
 
 namespace {
@@ -103,25 +89,42 @@ void LocalState::remember(const Client& client, std::int64_t now) {
   }
 }
 
+namespace {
+
+std::string_view event_kind(config::SendScope scope) {
+  switch (scope) {
+    case config::SendScope::User: return store::kSendUser;
+    case config::SendScope::Rhost: return store::kSendRhost;
+    case config::SendScope::UserRhost: return store::kSendUserRhost;
+  }
+  return store::kSendUser;  // not reached: every scope has its case
+}
+
+}  // namespace
+
 std::optional<SendRefusal> LocalState::take_send(const std::string& user, const std::string& rhost, std::int64_t now) {
-  const bool per_user = cfg_.send_limit_user.on();
-  const bool per_rhost = cfg_.send_limit_rhost.on() && !rhost.empty();
-  if (!per_user && !per_rhost) return std::nullopt;
+  // The limits that apply: those on, and per address only with one.
+  std::vector<const config::SendLimitRow*> rows;
+  for (const auto& row : config::kSendLimits)
+    if (cfg_.send_limit[row.scope].on() && (row.scope == config::SendScope::User || !rhost.empty())) rows.push_back(&row);
+  if (rows.empty()) return std::nullopt;
   if (store() == nullptr)
     return helper_failure_.empty() ? std::nullopt
                                    : std::optional<SendRefusal>({"the state helper could not run: " + helper_failure_, 0, true});
   std::vector<store::Limit> limits;
   std::vector<std::string> names;  // what each limit is, for the log
   try {
-    if (per_user) {
-      limits.push_back({"send_user", user, cfg_.send_limit_user.max, cfg_.send_limit_user.window});
-      names.push_back("send_limit.user " + config::rate_limit_text(cfg_.send_limit_user) + " reached for " + user);
-    }
-    if (per_rhost) {  // the address is stored as a keyed hash, whose key is in the store
-      limits.push_back({"send_rhost", keyed_hash("rhost", rhost), cfg_.send_limit_rhost.max,
-                        cfg_.send_limit_rhost.window});
-      names.push_back("send_limit.rhost " + config::rate_limit_text(cfg_.send_limit_rhost) + " reached for " +
-                      sanitize(rhost, 100));
+    // The address is stored as a keyed hash, whose key is in the store.
+    const std::string rhost_hash = rhost.empty() ? std::string() : keyed_hash("rhost", config::canonical_address(rhost));
+    for (const auto* row : rows) {
+      const config::RateLimit& limit = cfg_.send_limit[row->scope];
+      std::string key = row->scope == config::SendScope::User    ? user
+                        : row->scope == config::SendScope::Rhost ? rhost_hash
+                                                                 : store::user_rhost_key(rhost_hash, user);
+      limits.push_back({std::string(event_kind(row->scope)), std::move(key), limit.max, limit.window});
+      names.push_back("send_limit." + std::string(row->key) + " " + config::rate_limit_text(limit) + " reached for " +
+                      (row->scope == config::SendScope::Rhost ? sanitize(rhost, 100) : user) +
+                      (row->scope == config::SendScope::UserRhost ? " from " + sanitize(rhost, 100) : ""));
     }
     if (auto reached = store_->take(limits, now)) return SendRefusal{names[reached->index], reached->retry_after};
   } catch (const std::exception& e) {
@@ -150,7 +153,7 @@ RecoveryAnswer LocalState::use_recovery_code(const std::string& user, const Secr
       return {RecoveryCheck::NoCodes};
     // Every code tried counts, before it is checked: logins racing in
     // parallel cannot try more than the limit between them.
-    const store::Limit tries{"recovery_tried", user, kRecoveryTries, kRecoveryTryWindow};
+    const store::Limit tries{store::kRecoveryTried, user, kRecoveryTries, kRecoveryTryWindow};
     if (const auto reached = store_->take({tries}, now)) return {RecoveryCheck::Locked, 0, reached->retry_after};
     const std::string hash = store::hash_recovery_code(code, batch->salt);
     int left = 0;

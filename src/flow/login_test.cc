@@ -557,6 +557,32 @@ BOOST_AUTO_TEST_CASE(resends_count_and_the_rhost_limit_spans_users) {
   BOOST_TEST(api.sends == 3);
 }
 
+// One account behind a NAT or bastion must not spend the address's whole
+// budget: with the default limits (no send_limit line) one user sends at
+// most 5 codes an hour from one address, and others from it still get theirs.
+BOOST_AUTO_TEST_CASE(one_user_cannot_spend_an_addresss_whole_budget) {
+  for (int i = 0; i < 5; ++i) {
+    fresh_login();
+    conv.say("123456");
+    BOOST_TEST(result_name(login()) == "PAM_SUCCESS");
+  }
+  clock.advance(std::chrono::minutes(15));  // send_limit.user (5/15m) has room again
+  fresh_login();
+  BOOST_TEST(result_name(login()) == "PAM_MAXTRIES");
+  BOOST_TEST(log.contains("send_limit.user_rhost 5/1h reached for alice from 203.0.113.5"));
+  BOOST_TEST(api.sends == 5);
+  fresh_login();
+  request.user = "bob";  // another user from the same address
+  conv.say("123456");
+  BOOST_TEST(result_name(login()) == "PAM_SUCCESS");
+  fresh_login();
+  request.user = "alice";
+  request.rhost = "198.51.100.4";  // alice from elsewhere
+  conv.say("123456");
+  BOOST_TEST(result_name(login()) == "PAM_SUCCESS");
+  BOOST_TEST(api.sends == 7);
+}
+
 BOOST_AUTO_TEST_CASE(failmode_recovery_takes_a_recovery_code_once) {
   extra = "failmode = \"recovery\"";
   const auto codes = issue_codes("alice", 2);

@@ -141,6 +141,10 @@ Json::Value run(Store& store, const Json::Value& r) {
     store.forget(text(r, "user"));
     return Json::Value(Json::nullValue);
   }
+  if (op == "forget_rhost") {
+    store.forget_rhost(text(r, "rhost_hash"));
+    return Json::Value(Json::nullValue);
+  }
   malformed("request (unknown op '" + op + "')");
 }
 
@@ -236,6 +240,12 @@ Json::Value count_request(const std::string& kind, const std::string& key, std::
 Json::Value forget_request(const std::string& user) {
   Json::Value r = request("forget");
   r["user"] = user;
+  return r;
+}
+
+Json::Value forget_rhost_request(const std::string& rhost_hash) {
+  Json::Value r = request("forget_rhost");
+  r["rhost_hash"] = rhost_hash;
   return r;
 }
 

@@ -33,6 +33,7 @@ Json::Value remembered_request(const std::string& user, std::int64_t now);
 Json::Value take_request(const std::vector<Limit>& limits, std::int64_t now);
 Json::Value count_request(const std::string& kind, const std::string& key, std::int64_t since);
 Json::Value forget_request(const std::string& user);
+Json::Value forget_rhost_request(const std::string& rhost_hash);
 
 // The result of an answer, or Error with the helper's words.
 const Json::Value& result_of(const Json::Value& answer);

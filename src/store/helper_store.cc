@@ -128,6 +128,9 @@ class HelperStore final : public Store {
     return protocol::read_int(protocol::result_of(call(protocol::count_request(kind, key, since))));
   }
   void forget(const std::string& user) override { protocol::result_of(call(protocol::forget_request(user))); }
+  void forget_rhost(const std::string& rhost_hash) override {
+    protocol::result_of(call(protocol::forget_rhost_request(rhost_hash)));
+  }
 
  private:
   milliseconds per_call() const { return options_.wait_budget + options_.slack; }

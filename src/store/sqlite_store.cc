@@ -403,7 +403,18 @@ class SqliteStore final : public Store {
   void forget(const std::string& user) override {
     Transaction tx(c_);
     Statement(c_, "DELETE FROM remembered WHERE user = ?").bind(1, user).run();
-    Statement(c_, "DELETE FROM events WHERE key = ? AND kind IN ('send_user', 'recovery_tried')").bind(1, user).run();
+    Statement(c_, "DELETE FROM events WHERE key = ?1 AND kind IN (?2, ?3)")
+        .bind(1, user).bind(2, std::string(kSendUser)).bind(3, std::string(kRecoveryTried)).run();
+    // user_rhost_key(): 64 hex digits of hash, ':', the user name.
+    Statement(c_, "DELETE FROM events WHERE kind = ? AND substr(key, 66) = ?")
+        .bind(1, std::string(kSendUserRhost)).bind(2, user).run();
+    tx.commit();
+  }
+
+  void forget_rhost(const std::string& rhost_hash) override {
+    Transaction tx(c_);
+    Statement(c_, "DELETE FROM events WHERE (kind = ?1 AND key = ?2) OR (kind = ?3 AND substr(key, 1, 65) = ?2 || ':')")
+        .bind(1, std::string(kSendRhost)).bind(2, rhost_hash).bind(3, std::string(kSendUserRhost)).run();
     tx.commit();
   }
 

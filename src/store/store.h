@@ -47,10 +47,22 @@ struct Remembered {
   std::int64_t expires_at = 0;
 };
 
+// The kinds of events the store counts, and what their keys are.
+inline constexpr char kSendUser[] = "send_user";             // a user name
+inline constexpr char kSendRhost[] = "send_rhost";           // the rhost's keyed hash
+inline constexpr char kSendUserRhost[] = "send_user_rhost";  // the rhost's keyed hash, ':', a user name
+inline constexpr char kRecoveryTried[] = "recovery_tried";   // a user name
+
+// The key of a kSendUserRhost event: the rhost's keyed hash (64 hex
+// digits, keyed_hash.h), ':', the user name.
+inline std::string user_rhost_key(const std::string& rhost_hash, const std::string& user) {
+  return rhost_hash + ":" + user;
+}
+
 // At most `max` events of kind under key in the last `window` seconds.
 struct Limit {
-  std::string kind;  // "send_user", "send_rhost", "recovery_tried"
-  std::string key;   // a user name, or a keyed hash
+  std::string kind;  // one of the kinds above
+  std::string key;
   int max = 0;
   std::int64_t window = 0;
 };
@@ -92,8 +104,12 @@ class Store {
   // Events of kind under key since `since`.
   virtual int count(const std::string& kind, const std::string& key, std::int64_t since) = 0;
 
-  // Removes USER's remembered logins and the events keyed by the name.
+  // Removes USER's remembered logins and the events keyed by the name
+  // (their sends, from any address, and recovery codes tried).
   virtual void forget(const std::string& user) = 0;
+  // Removes the send events of the rhost whose keyed hash this is (every
+  // user's from it too).
+  virtual void forget_rhost(const std::string& rhost_hash) = 0;
 };
 
 }  // namespace otp::store

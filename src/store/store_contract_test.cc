@@ -114,6 +114,23 @@ BOOST_DATA_TEST_CASE(take_counts_against_every_limit_or_records_nothing, boost::
   BOOST_TEST(store->count("send_rhost", "r1", 0) == 3);  // per address, not the user's
 }
 
+BOOST_DATA_TEST_CASE(an_address_or_a_user_can_be_forgotten, boost::unit_test::data::make(kBackends), backend) {
+  auto store = backend.open(path);
+  const std::string r1(64, 'a'), r2(64, 'b');
+  for (const auto& [rhost, user] : {std::pair{r1, "alice"}, std::pair{r1, "al:ice"}, std::pair{r2, "alice"}})
+    BOOST_TEST(!store->take({{kSendRhost, rhost, 100, 3600}, {kSendUserRhost, user_rhost_key(rhost, user), 100, 3600}},
+                            1000));
+  store->forget("alice");  // alice's share of every address, not al:ice's
+  BOOST_TEST(store->count(kSendUserRhost, user_rhost_key(r1, "alice"), 0) == 0);
+  BOOST_TEST(store->count(kSendUserRhost, user_rhost_key(r2, "alice"), 0) == 0);
+  BOOST_TEST(store->count(kSendUserRhost, user_rhost_key(r1, "al:ice"), 0) == 1);
+  BOOST_TEST(store->count(kSendRhost, r1, 0) == 2);
+  store->forget_rhost(r1);  // the address and every user's share of it
+  BOOST_TEST(store->count(kSendRhost, r1, 0) == 0);
+  BOOST_TEST(store->count(kSendUserRhost, user_rhost_key(r1, "al:ice"), 0) == 0);
+  BOOST_TEST(store->count(kSendRhost, r2, 0) == 1);
+}
+
 BOOST_DATA_TEST_CASE(a_store_that_cannot_be_opened_says_why, boost::unit_test::data::make(kBackends), backend) {
   BOOST_REQUIRE(::mkdir((dir.path() + "/open").c_str(), 0777) == 0);
   ::chmod((dir.path() + "/open").c_str(), 0777);

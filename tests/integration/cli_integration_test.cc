@@ -508,6 +508,26 @@ BOOST_AUTO_TEST_CASE(state_list_and_forget) {
   BOOST_TEST(pam.authenticate("alice", {say("alice-password"), code_for("+15551234567")}).logged("result=success"));
 }
 
+// One address's send counts (its own and every user's share of it) can be
+// forgotten, as a user's can.
+BOOST_AUTO_TEST_CASE(state_forget_an_address) {
+  pam.write_config(pam.default_config("send_limit = { rhost = \"1/1h\", user_rhost = \"1/1h\" }"));
+  pam.rhost = "2001:db8::7";
+  BOOST_REQUIRE(pam.authenticate("alice", {say("alice-password"), code_for("+15551234567")}).rc == PAM_SUCCESS);
+  const auto limited = pam.authenticate("bob", {say("bob-password")});
+  BOOST_TEST(limited.rc == PAM_MAXTRIES, limited.describe());
+  BOOST_TEST(limited.logged("send_limit.rhost 1/1h reached for 2001:db8::7"));
+  const auto forgot = run("state forget --rhost 2001:DB8:0::7 " + config_arg());  // another spelling of it
+  BOOST_TEST(forgot.status == 0);
+  BOOST_TEST(forgot.has("Forgot the send_limit counters of 2001:db8::7 (its own and every user's share of it)."));
+  const auto alice = pam.authenticate("alice", {say("alice-password"), code_for("+15551234567")});
+  BOOST_TEST(alice.rc == PAM_SUCCESS, alice.describe());  // her share too
+  BOOST_TEST(run("state forget --rhost " + config_arg()).status == 2);
+  pam.write_config(pam.default_config("send_limit = { user = \"5/15m\", rhost = \"20/1h\" }"));
+  BOOST_TEST(run("check --offline " + config_arg()).has(pam.config_path() + ":3: warning: key 'send_limit': limits rhost but not user_rhost"));
+  BOOST_TEST(run("state forget alice --rhost 2001:db8::7 " + config_arg()).status == 2);
+}
+
 BOOST_AUTO_TEST_CASE(explain_names_the_caller_whose_code_it_is) {
   pam.write_config(pam.default_config("destination_user = \"caller\""));
   const auto r = run("test alice --explain --service su --ruser bob " + config_arg());

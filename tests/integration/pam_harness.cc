@@ -251,7 +251,8 @@ std::string PamHarness::stack_text() const {
   for (const auto& arg : slow_build_arguments()) out << " " << arg;
   if (module_args.find("state_file=") == std::string::npos && !config_sets_state_) out << " state_file=" << state_path();
   // Most tests send many codes to one user; the send limit's own tests set it.
-  if (module_args.find("send_limit") == std::string::npos && !config_sets_send_limit_) out << " send_limit={}";
+  if (module_args.find("send_limit") == std::string::npos && !config_sets_send_limit_ && !default_send_limit)
+    out << " send_limit={}";
   out << " " << module_args << "\n"
       << lines_after_otp;
   return out.str();

@@ -69,6 +69,9 @@ class PamHarness {
   std::string lines_before_otp;
   std::string lines_after_otp;
   std::string rhost;
+  // Unless the config sets send_limit, stacks turn it off (send_limit={})
+  // so that tests may log in many times; true keeps pam_otp's defaults.
+  bool default_send_limit = false;
   std::string ruser;  // PAM_RUSER, as su sets it to the invoking user
   std::string service = "otp-test";
   // NAME=VALUE entries put into the PAM environment before authenticating

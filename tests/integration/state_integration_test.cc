@@ -17,6 +17,7 @@
 
 #include "child_process.h"
 #include "pam_harness.h"
+#include "store/keyed_hash.h"
 #include "store/recovery_codes.h"
 #include "store/sqlite_store.h"
 
@@ -153,6 +154,34 @@ BOOST_AUTO_TEST_CASE(a_host_name_is_never_remembered) {
   pam.rhost = "2001:db8::7";  // an IPv6 address is
   BOOST_REQUIRE(pam.authenticate("alice", {say("alice-password"), code_for(kAlicePhone)}).rc == PAM_SUCCESS);
   BOOST_TEST(pam.authenticate("alice", {say("alice-password")}).logged("result=remembered"));
+}
+
+// One account behind a NAT or bastion must not spend the address's whole
+// budget (rhost 20/1h by default) and lock everyone else there out: with the
+// default limits one user sends at most 5 an hour from one address.
+BOOST_AUTO_TEST_CASE(one_user_cannot_spend_an_addresss_whole_budget) {
+  pam.default_send_limit = true;
+  config("");
+  pam.rhost = "198.51.100.7";
+  {  // alice sent 15 codes from there in the last hour, none in the last 15 minutes
+    auto store = otp::store::open_sqlite_store(pam.state_path());
+    const std::string address = otp::store::keyed_hash(store->hash_key(), "rhost", pam.rhost);
+    const std::int64_t now = std::time(nullptr);
+    for (int i = 0; i < 15; ++i)
+      BOOST_REQUIRE(!store->take({{otp::store::kSendUser, "alice", 100, 900},
+                                  {otp::store::kSendRhost, address, 100, 3600},
+                                  {otp::store::kSendUserRhost, otp::store::user_rhost_key(address, "alice"), 100, 3600}},
+                                 now - 3000 + 120 * i));
+  }
+  for (int i = 0; i < 5; ++i) {
+    const auto alice = pam.authenticate("alice", {say("alice-password"), code_for(kAlicePhone)});
+    BOOST_TEST_INFO(alice.describe());
+    BOOST_TEST(alice.rc == PAM_MAXTRIES);
+    BOOST_TEST(alice.logged("send_limit.user_rhost 5/1h reached for alice from 198.51.100.7"));
+  }
+  const auto bob = pam.authenticate("bob", {say("bob-password"), code_for("bob@example.com")});
+  BOOST_TEST_INFO(bob.describe());
+  BOOST_TEST(bob.rc == PAM_SUCCESS);
 }
 
 BOOST_AUTO_TEST_CASE(the_send_limit_holds_across_logins) {
