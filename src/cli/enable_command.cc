@@ -304,7 +304,13 @@ bool test_succeeds(const config::Loaded& loaded, const flow::LoginRequest& reque
     err << "pam-otp enable: not enabled: it needs a successful pam-otp test of " << request.user << " first\n";
     return false;
   }
-  const flow::AuthResult result = terminal_login(loaded, request, out);
+  // Only a code the provider verified proves that codes reach the user: no
+  // recovery code is taken here (nor used up), whatever the configuration
+  // says, and an unavailable provider is no pass either.
+  config::Loaded proof = loaded;
+  proof.config.recovery = config::RecoveryUse::Off;
+  if (proof.config.failmode != config::FailMode::Secure) proof.config.failmode = config::FailMode::Secure;
+  const flow::AuthResult result = terminal_login(proof, request, out);
   out << "result: " << flow::result_name(result) << "\n";
   if (result != flow::AuthResult::Success)
     err << "pam-otp enable: not enabled: the test of " << request.user << " did not succeed ("

@@ -82,6 +82,14 @@ def read(path):
         return f.read()
 
 
+def read_until_any(session, texts, timeout):
+    """Reads the session's output until one of texts appears; whether one did."""
+    end = time.monotonic() + timeout
+    while not any(t.encode() in session.output for t in texts) and time.monotonic() < end:
+        session.read_until("\0", timeout=0.2)
+    return any(t.encode() in session.output for t in texts)
+
+
 def enable_profile_in_copy(root, profile):
     """Runs `pam-auth-update --enable PROFILE` on a copy of the machine's PAM
     configuration under root; returns the copy's common-auth."""
@@ -319,6 +327,38 @@ class DebianPackage(unittest.TestCase):
         self.assertEqual(read(self.pam_root + "/etc/pam.d/common-auth"), self.common_auth,
                          "a refused enable changed common-auth")
 
+    def check_enable_wants_a_code_the_provider_verified(self, mock):
+        """A recovery code proves that alice has her codes, not that a code
+        reaches her: with the provider down and failmode = "recovery", enable
+        refuses, and the code stays unused; with recovery = "always" one
+        typed at the code prompt is no proof either."""
+        allow = ("--allow-unenrolled",)
+        issued = self.pam_otp("recovery", "issue", "alice", "--count", "2")
+        codes = re.findall(r"^  ([a-z]{4}-[a-z]{4}-[a-z]{4})$", issued.stdout, re.M)
+        self.assertEqual(len(codes), 2, issued.stdout)
+        configured = read(CONFIG)
+        down = configured.replace(f'base_url = "{mock.url}"', f'base_url = "https://127.0.0.1:{e2e.free_port()}"')
+        for top, expected in (('failmode = "recovery"\n', b"the test of alice did not succeed"),
+                              ('recovery = "always"\n', b"the test of alice did not succeed")):
+            self.write_config(top + (down if "failmode" in top else configured))
+            mock.reset()
+            session = self.enable_session(self.nss_env(SUDO_USER="alice"), *allow)
+            self.assertTrue(session.read_until("[y/N] "), session.output)
+            session.send("y")
+            for _ in range(3):  # every prompt gets a recovery code
+                if not read_until_any(session, ("Code sent to", "Recovery code:"), timeout=5):
+                    break
+                session.output = session.output.replace(b"Code sent to", b"(answered)").replace(b"Recovery code:", b"(answered)")
+                session.send(codes[0])
+            self.assertEqual(session.wait(), 1, session.output)
+            self.assertIn(expected, session.output)
+            self.assertEqual(read(self.pam_root + "/etc/pam.d/common-auth"), self.common_auth)
+        listed = self.pam_otp("recovery", "list", "alice")
+        self.assertIn("alice: 2 of 2 recovery codes left", listed.stdout)
+        self.write_config(configured)
+        self.pam_otp("recovery", "revoke", "alice")
+        self.pam_otp("state", "forget", "alice")
+
     def check_enable_and_disable(self, mock):
         # The administrator configures a provider: here, the test's mock.
         shipped = read(CONFIG)
@@ -330,7 +370,7 @@ class DebianPackage(unittest.TestCase):
         # 15 minutes), as an administrator testing a lot would.
         forget = self.pam_otp("state", "forget", "alice")
         self.assertEqual(forget.returncode, 0, forget.stdout + forget.stderr)
-        self.assertIn("Forgot alice's remembered logins and send_limit counter.", forget.stdout)
+        self.assertIn("Forgot alice's remembered logins and send_limit counters.", forget.stdout)
         self.assertTrue(os.access("/usr/sbin/sshd", os.X_OK), "scripts/test installs openssh-server")
         # sshd's Debian defaults: its password method would answer the code prompt.
         self.write_sshd_config("KbdInteractiveAuthentication no\n")
@@ -359,6 +399,7 @@ class DebianPackage(unittest.TestCase):
         self.assertEqual(session.wait(), 1, session.output)
         self.assertIn(b"the test of alice did not succeed", session.output)
         self.assertEqual(read(self.pam_root + "/etc/pam.d/common-auth"), self.common_auth)
+        self.check_enable_wants_a_code_the_provider_verified(mock)
         # Yes, and the right code: enabled, and told how to undo it.
         mock.reset()
         session = self.enable_session(self.nss_env(SUDO_USER="alice"), *allow)
