@@ -6,6 +6,7 @@
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <pwd.h>
 #include <security/pam_appl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -432,6 +433,46 @@ BOOST_AUTO_TEST_CASE(try_out_serves_the_shipped_configuration) {
   const auto explained = run("test alice --explain " + config_arg() + " --arg users_file=" + pam.users_path() +
                              " --arg ca_file=" + pki + "/ca.pem");
   BOOST_TEST(explained.has("a code would be sent"));
+
+  // Run by root, the server no longer is once it listens: any local user
+  // can talk to it.
+  const std::string status = read_file("/proc/" + std::to_string(server.pid) + "/status");
+  if (::geteuid() == 0) {
+    const passwd* nobody = ::getpwnam("nobody");
+    BOOST_REQUIRE(nobody != nullptr);
+    const std::string uid = std::to_string(nobody->pw_uid);
+    BOOST_TEST(status.find("\nUid:\t" + uid + "\t" + uid + "\t" + uid + "\t" + uid + "\n") != std::string::npos, status);
+    const auto groups = status.find("\nGroups:\t");
+    BOOST_REQUIRE(groups != std::string::npos);
+    BOOST_TEST(otp::trim(status.substr(groups + 9, status.find('\n', groups + 1) - groups - 9)).empty(), status);
+  } else {
+    BOOST_TEST_MESSAGE("skipped the privilege drop: try-out runs as root only in CI");
+  }
+  // A local user who opens many connections and says nothing holds at most
+  // a few of its descriptors and threads; once they go, it answers again.
+  {
+    std::vector<int> idle;
+    for (int i = 0; i < 300; ++i) {
+      const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+      sockaddr_in addr{};
+      addr.sin_family = AF_INET;
+      addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+      addr.sin_port = htons(static_cast<uint16_t>(std::stoi(port)));
+      ::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
+      idle.push_back(fd);
+    }
+    ::usleep(500000);
+    const auto fds = std::distance(std::filesystem::directory_iterator("/proc/" + std::to_string(server.pid) + "/fd"),
+                                   std::filesystem::directory_iterator());
+    const std::string threads = read_file("/proc/" + std::to_string(server.pid) + "/status");
+    BOOST_TEST_MESSAGE("with 300 idle connections try-out holds " << fds << " descriptors");
+    BOOST_TEST(fds < 64);
+    BOOST_TEST(std::stoi(threads.substr(threads.find("\nThreads:\t") + 10)) < 32);
+    for (int fd : idle) ::close(fd);
+  }
+  const auto after = run("check " + config_arg() + " --arg users_file=" + pam.users_path() + " --arg ca_file=" + pki +
+                         "/ca.pem --arg provider.mock.base_url=https://127.0.0.1:" + port);
+  BOOST_TEST(after.status == 0);
 
   BOOST_REQUIRE(::kill(server.pid, SIGINT) == 0);
   BOOST_TEST(wait_for(std::exchange(server.pid, 0)) == 0);

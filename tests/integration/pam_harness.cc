@@ -145,6 +145,7 @@ NssWrapperFiles::NssWrapperFiles() {
     load += load_user(i) + ":x:" + std::to_string(2000 + i) + ":" + std::to_string(2000 + i) + "::/:/bin/sh\n";
   const std::string passwd = dir.write("passwd", load +
       "root:x:0:0:root:/root:/bin/sh\n"
+      "nobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n"
       "alice:x:1001:1001:Alice:/home/alice:/bin/sh\n"
       "bob:x:1002:1002:Bob:/home/bob:/bin/sh\n"
       "carol:x:1003:1003:Carol:/home/carol:/bin/sh\n"
@@ -158,7 +159,7 @@ NssWrapperFiles::NssWrapperFiles() {
   for (int i = 0; i < 3000; ++i) mfa += "member" + std::to_string(10000 + i) + ",";
   mfa += "alice\n";
   const std::string group = dir.write("group",
-      "root:x:0:\nalice:x:1001:\nbob:x:1002:\ncarol:x:1003:\ndave:x:1004:\nweird:x:1005:\n"
+      "root:x:0:\nnogroup:x:65534:\nalice:x:1001:\nbob:x:1002:\ncarol:x:1003:\ndave:x:1004:\nweird:x:1005:\n"
       "wheel:x:1100:alice\nstaff:x:1101:bob,carol\n" + mfa + "broken:x:1201:alice\n", 0644);
   setenv("NSS_WRAPPER_PASSWD", passwd.c_str(), 1);
   setenv("NSS_WRAPPER_GROUP", group.c_str(), 1);

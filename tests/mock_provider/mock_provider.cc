@@ -38,6 +38,35 @@ void set_reuse_addr(int fd) {
 
 }  // namespace
 
+namespace {
+
+// A worker pool that never holds more connections than it has workers:
+// beyond that the acceptor serves the connection itself, and accepts
+// nothing until it is done; the rest wait in the kernel's backlog.
+class BoundedPool final : public httplib::TaskQueue {
+ public:
+  explicit BoundedPool(std::size_t n) : pool_(n), limit_(n) {}
+  void enqueue(std::function<void()> fn) override {
+    if (pending_.fetch_add(1) >= limit_) {
+      fn();
+      --pending_;
+      return;
+    }
+    pool_.enqueue([this, fn = std::move(fn)] {
+      fn();
+      --pending_;
+    });
+  }
+  void shutdown() override { pool_.shutdown(); }
+
+ private:
+  httplib::ThreadPool pool_;
+  std::size_t limit_;
+  std::atomic<std::size_t> pending_{0};
+};
+
+}  // namespace
+
 MockProvider::MockProvider(MockOptions options)
     : options_(std::move(options)),
       dialect_set_(std::make_unique<DialectSet>(options_.blockid_private_key)),
@@ -50,7 +79,12 @@ MockProvider::MockProvider(MockOptions options)
   server_->set_keep_alive_max_count(kKeepAliveMaxCount);
   server_->set_keep_alive_timeout(std::max(options_.keep_alive_seconds, 1));
   const auto threads = static_cast<std::size_t>(std::max(options_.threads, 1));
-  server_->new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
+  if (options_.bounded_queue) server_->new_task_queue = [threads] { return new BoundedPool(threads); };
+  else server_->new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
+  if (options_.io_timeout_seconds > 0) {
+    server_->set_read_timeout(options_.io_timeout_seconds, 0);
+    server_->set_write_timeout(options_.io_timeout_seconds, 0);
+  }
   server_->set_socket_options([this](socket_t fd) {
     set_reuse_addr(fd);
     listen_fd_ = fd;

@@ -33,6 +33,14 @@ struct MockOptions {
   // How long an idle kept-alive connection stays open (httplib's default).
   // stop() closes idle connections at once whatever this is.
   int keep_alive_seconds = 5;
+  // How long a connection may take to send or read one request (0:
+  // httplib's 5 s).
+  int io_timeout_seconds = 0;
+  // Never more connections queued than `threads`: beyond that the acceptor
+  // serves one itself and accepts nothing meanwhile, so that whoever opens
+  // many connections holds at most threads + 1 (pam-otp try-out, which any
+  // local user can reach).
+  bool bounded_queue = false;
   // The provider dialects' settings until configure_dialects() changes them.
   Dialects dialects{};
   // The BlockID community's private key, base64 of a raw 32-byte secp256k1

@@ -1,7 +1,9 @@
 // otp-mock: the mock provider as a standalone HTTPS server, for shell
 // scripts and trying pam_otp by hand.
 #include <fcntl.h>
+#include <grp.h>
 #include <pthread.h>
+#include <pwd.h>
 #include <unistd.h>
 
 #include <csignal>
@@ -104,7 +106,28 @@ MockOptions options_for(const Args& a) {
   o.port = a.port;
   o.print_codes = a.print_codes;
   o.control_api = !a.try_out;
+  if (a.try_out) {  // any local user can reach it: few connections, each briefly
+    o.threads = 8;
+    o.bounded_queue = true;
+    o.keep_alive_seconds = 2;
+    o.io_timeout_seconds = 2;
+  }
   return o;
+}
+
+// Root no longer once the port is bound and the key read: pam-otp try-out
+// runs this as root (for its directory under /var/lib/pam_otp), and any
+// local user can talk to it.
+void drop_privileges() {
+  uid_t uid = 65534;
+  gid_t gid = 65534;
+  if (const passwd* nobody = ::getpwnam("nobody")) {
+    uid = nobody->pw_uid;
+    gid = nobody->pw_gid;
+  }
+  if (::setgroups(0, nullptr) != 0 || ::setresgid(gid, gid, gid) != 0 || ::setresuid(uid, uid, uid) != 0 ||
+      ::setuid(0) == 0)
+    throw std::runtime_error("cannot drop root's privileges");
 }
 
 // Never through a symbolic link: pam-otp try-out runs this as root.
@@ -131,6 +154,7 @@ int run(const Args& a) {
   const int port = mock.start();
   const auto dir = std::filesystem::path(a.pki_dir);
   write_port_file((dir / "port").string(), port);
+  if (a.try_out && ::geteuid() == 0) drop_privileges();
   std::cout << "otp-mock listening on " << mock.base_url() << " (CA: " << (dir / "ca.pem").string()
             << ")" << std::endl;
 
