@@ -249,7 +249,10 @@ void check_ca_path(const toml::table& doc, Config& c, tomlu::TomlReader& g) {
 void apply_proxy(const toml::table& t, Config& c, tomlu::TomlReader& g, std::string_view key) {
   const auto v = g.string(t, key, std::string(key));
   if (!v) return;
-  if (!v->empty() && !http::parse_url(*v)) g.problem(*t.get(key), std::string(key), "'" + *v + "' is not a proxy URL (e.g. http://proxy.example:3128)");
+  if (!v->empty() && !http::parse_url(*v))
+    g.problem(*t.get(key), std::string(key),
+              "'" + http::redact_url(*v) + "' is not a proxy URL (e.g. http://proxy.example:3128; percent-encode "
+              "'@', '/' and ':' in its user name and password)");
   else c.tls.proxy = *v;
 }
 

@@ -105,14 +105,16 @@ std::optional<UrlParts> parse_url(std::string_view url) {
   return parts;
 }
 
+// Everything from the authority's start to the last '@' of the whole text:
+// a password may hold an unencoded '@', '/' or '?' (then the URL does not
+// parse, and the error message must not show it either), and a text with
+// no scheme ("user:pass@proxy:3128") is read from its start.
 std::string redact_url(std::string_view url) {
   const auto scheme_end = url.find("://");
-  if (scheme_end == std::string_view::npos) return std::string(url);
-  const std::size_t start = scheme_end + 3;
-  const std::size_t end = std::min(url.find_first_of("/?#", start), url.size());
-  const auto at = url.substr(start, end - start).rfind('@');
-  if (at == std::string_view::npos) return std::string(url);
-  return std::string(url.substr(0, start)) + "<redacted>" + std::string(url.substr(start + at));
+  const std::size_t start = scheme_end == std::string_view::npos ? 0 : scheme_end + 3;
+  const auto at = url.rfind('@');
+  if (at == std::string_view::npos || at < start) return std::string(url);
+  return std::string(url.substr(0, start)) + "<redacted>" + std::string(url.substr(at));
 }
 
 bool is_loopback_host(std::string_view host) {

@@ -22,7 +22,8 @@ std::optional<UrlParts> parse_url(std::string_view url);
 bool is_loopback_host(std::string_view host);
 
 // The URL with any user information ("user:password@") replaced by
-// "<redacted>@", for showing and logging; other text is returned unchanged.
+// "<redacted>@", for showing and logging, whether or not the URL parses;
+// text without an '@' is returned unchanged.
 std::string redact_url(std::string_view url);
 
 // The first port any user may bind (the kernel's

@@ -126,6 +126,16 @@ BOOST_AUTO_TEST_CASE(the_transport_checks_libcurls_reading) {
   BOOST_TEST(!libcurl_reads_as("not a url", {"https", "api.example"}));
 }
 
+// Whether or not the URL parses, its user information never shows.
+BOOST_AUTO_TEST_CASE(redaction_hides_user_information_in_any_url) {
+  BOOST_TEST(redact_url("http://bob:pw@proxy.example:3128") == "http://<redacted>@proxy.example:3128");
+  BOOST_TEST(redact_url("http://bob:p@w@proxy.example:3128") == "http://<redacted>@proxy.example:3128");
+  BOOST_TEST(redact_url("http://bob:p/w@proxy.example:3128/") == "http://<redacted>@proxy.example:3128/");
+  BOOST_TEST(redact_url("bob:pw@proxy.example:3128") == "<redacted>@proxy.example:3128");
+  BOOST_TEST(redact_url("https://api.example/v1") == "https://api.example/v1");
+  BOOST_TEST(redact_url("not a url") == "not a url");
+}
+
 BOOST_AUTO_TEST_CASE(http_only_to_loopback) {
   BOOST_TEST(!url_problem("https://api.example/", 1024));
   BOOST_TEST(!url_problem("http://127.0.0.1:1/", 1024));

@@ -8,9 +8,10 @@
 
 namespace otp::provider {
 
+// Every value, not only the preset's secret keys: a table's other keys may
+// come from the secrets file too. (jsoncpp frees its strings with free().)
 ProviderSpec::~ProviderSpec() {
-  for (const auto& key : secret_vars)
-    if (auto it = vars.find(key); it != vars.end()) json::wipe(it->second);
+  for (auto& [key, value] : vars) json::wipe(value);
   json::wipe(source);
 }
 
@@ -33,8 +34,9 @@ const std::string& Auth::param(std::string_view name) const {
 
 bool conditions_hold(const std::vector<Condition>& conditions, const VariableSource& vars) {
   for (const auto& c : conditions) {
-    const auto value = vars.lookup(c.name);
+    auto value = vars.lookup(c.name);
     if (!value) return false;
+    const json::WipeOnExit wipe(*value);  // (a condition may look at a secret)
     if (c.pattern) {
       if (!c.pattern->matches(json::as_text(*value))) return false;
     } else if (std::none_of(c.any_of.begin(), c.any_of.end(), [&](const Json::Value& a) { return json::equal(*value, a); })) {

@@ -126,6 +126,20 @@ BOOST_AUTO_TEST_CASE(check_syntax_errors_modes_and_presets) {
   BOOST_TEST(preset.has(pam.config_path() + ":2: key 'provider.corp.service_sid': is required by preset 'twilio_verify'"));
 }
 
+// A proxy URL that does not parse (an unencoded '@' in its password): check
+// names the line, never the credentials; show neither.
+BOOST_AUTO_TEST_CASE(check_and_show_never_print_proxy_credentials) {
+  pam.write_config(pam.default_config("proxy = \"http://bob:pr0xy@pw-canary@proxy.example:3128\""));
+  const auto check = run("check --offline " + config_arg());
+  BOOST_TEST(check.status == 1);
+  BOOST_TEST(check.has(pam.config_path() + ":3: key 'proxy': 'http://<redacted>@proxy.example:3128' is not a proxy URL"));
+  pam.write_config(pam.default_config("proxy = \"http://bob:pr0xy%40pw-canary@proxy.example:3128\""));
+  const auto show = run("show " + config_arg());
+  BOOST_TEST(show.has("proxy = 'http://<redacted>@proxy.example:3128'"));
+  for (const auto* output : {&check, &show})
+    for (const char* part : {"pr0xy", "pw-canary"}) BOOST_TEST(!output->has(part), output->output);
+}
+
 BOOST_AUTO_TEST_CASE(check_warnings_do_not_fail) {
   pam.write_config(pam.default_config("exempt_groups = [\"no-such-group\", \"wheel\"]"));
   pam.write_users("alice phone=+15551234567\nghost phone=+15550000000\ndave channel=email\n");

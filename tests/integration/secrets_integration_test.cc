@@ -5,6 +5,7 @@
 #include <boost/test/unit_test.hpp>
 
 #include <security/pam_appl.h>
+#include <syslog.h>
 
 #include "pam_harness.h"
 
@@ -124,6 +125,22 @@ BOOST_AUTO_TEST_CASE(baanx_sends_the_password_but_never_logs_it) {
   BOOST_TEST_INFO(r.describe());
   BOOST_TEST(r.rc == PAM_SUCCESS);
   scan(r);
+}
+
+// A proxy URL whose password holds an unencoded '@' (or '/') does not parse:
+// the error names the key and line, and never shows the credentials.
+BOOST_AUTO_TEST_CASE(a_proxy_that_does_not_parse_keeps_its_credentials) {
+  for (const std::string proxy : {"http://bob:pr0xy@pw-canary@proxy.example:3128", "bob:pr0xy@pw-canary@proxy.example:3128",
+                                  "http://bob:pr0xy/pw-canary@proxy.example:3128", "http://bob:pr0xy@pw-canary@/"}) {
+    BOOST_TEST_CONTEXT(proxy) {
+      pam.write_config(pam.default_config("proxy = \"" + proxy + "\""));
+      const auto r = pam.authenticate("alice", {say("alice-password")});
+      BOOST_TEST(r.rc == PAM_SERVICE_ERR);
+      BOOST_TEST(r.logged_at(LOG_ERR, "key 'proxy':"), r.log);
+      BOOST_TEST(r.logged("<redacted>"), r.log);
+      for (const char* part : {"pr0xy", "pw-canary"}) BOOST_TEST(!r.logged(part), r.log);
+    }
+  }
 }
 
 BOOST_AUTO_TEST_SUITE_END()

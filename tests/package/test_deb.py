@@ -338,9 +338,10 @@ class DebianPackage(unittest.TestCase):
         self.assertEqual(len(codes), 2, issued.stdout)
         configured = read(CONFIG)
         down = configured.replace(f'base_url = "{mock.url}"', f'base_url = "https://127.0.0.1:{e2e.free_port()}"')
-        for top, expected in (('failmode = "recovery"\n', b"the test of alice did not succeed"),
-                              ('recovery = "always"\n', b"the test of alice did not succeed")):
-            self.write_config(top + (down if "failmode" in top else configured))
+        for key, value, text in (("failmode", "recovery", down), ("recovery", "always", configured)):
+            changed, count = re.subn(rf'^{key} = "[a-z]*"$', f'{key} = "{value}"', text, flags=re.M)
+            self.assertEqual(count, 1, f"the shipped config sets {key} once")
+            self.write_config(changed)
             mock.reset()
             session = self.enable_session(self.nss_env(SUDO_USER="alice"), *allow)
             self.assertTrue(session.read_until("[y/N] "), session.output)
@@ -351,7 +352,7 @@ class DebianPackage(unittest.TestCase):
                 session.output = session.output.replace(b"Code sent to", b"(answered)").replace(b"Recovery code:", b"(answered)")
                 session.send(codes[0])
             self.assertEqual(session.wait(), 1, session.output)
-            self.assertIn(expected, session.output)
+            self.assertIn(b"the test of alice did not succeed", session.output)
             self.assertEqual(read(self.pam_root + "/etc/pam.d/common-auth"), self.common_auth)
         listed = self.pam_otp("recovery", "list", "alice")
         self.assertIn("alice: 2 of 2 recovery codes left", listed.stdout)
