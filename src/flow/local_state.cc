@@ -148,14 +148,18 @@ RecoveryAnswer LocalState::use_recovery_code(const std::string& user, const Secr
                                              std::int64_t now) {
   if (store() == nullptr) return {};
   try {
-    const auto batch = store_->recovery_codes(user);
-    if (!batch || std::none_of(batch->codes.begin(), batch->codes.end(), [](const auto& c) { return !c.used_at; }))
-      return {RecoveryCheck::NoCodes};
-    // Every code tried counts, before it is checked: logins racing in
-    // parallel cannot try more than the limit between them.
+    // Every code tried counts, before anything is looked at: logins racing
+    // in parallel cannot try more than the limit between them, and a user
+    // without codes costs the same tries as one with them.
     const store::Limit tries{store::kRecoveryTried, user, kRecoveryTries, kRecoveryTryWindow};
     if (const auto reached = store_->take({tries}, now)) return {RecoveryCheck::Locked, 0, reached->retry_after};
-    const std::string hash = store::hash_recovery_code(code, batch->salt);
+    const auto batch = store_->recovery_codes(user);
+    const bool any = batch && std::any_of(batch->codes.begin(), batch->codes.end(), [](const auto& c) { return !c.used_at; });
+    // Hashed either way, so that the time taken does not tell whoever has
+    // the password whether the owner has recovery codes.
+    static const std::string kNoCodesSalt(16, '\x5a');
+    const std::string hash = store::hash_recovery_code(code, any ? batch->salt : kNoCodesSalt);
+    if (!any) return {RecoveryCheck::NoCodes};
     int left = 0;
     std::optional<std::int64_t> match;
     for (const auto& c : batch->codes) {

@@ -664,6 +664,38 @@ BOOST_AUTO_TEST_CASE(recovery_codes_tried_are_limited_across_logins) {
   BOOST_TEST(result_name(login()) == "PAM_SUCCESS");
 }
 
+// Whoever has the password must not learn whether the owner has recovery
+// codes: without any, a typed one still counts as a try (and is hashed), and
+// reads as a wrong code.
+BOOST_AUTO_TEST_CASE(no_recovery_codes_reads_as_a_wrong_one) {
+  extra = "recovery = \"always\"\nsend_limit = {}";
+  for (int login_number = 0; login_number < 2; ++login_number) {
+    fresh_login();
+    for (int i = 0; i < 3; ++i) conv.say("abcd-efgh-jkmn");
+    login();
+    if (login_number == 0) BOOST_TEST(conv.errors.front() == "Incorrect code, 2 attempts left.");
+  }
+  fresh_login();
+  conv.say("abcd-efgh-jkmn");  // the sixth try within 15 minutes
+  BOOST_TEST(result_name(login()) == "PAM_MAXTRIES");
+  BOOST_TEST(log.contains("recovery locked"));
+}
+
+// With recovery = "always" a recovery code may be typed at the code prompt:
+// that prompt is never echoed, whatever echo_code says.
+BOOST_AUTO_TEST_CASE(the_code_prompt_is_not_echoed_when_a_recovery_code_may_be_typed) {
+  extra = "echo_code = true\nrecovery = \"always\"";
+  conv.say("123456");
+  BOOST_TEST(result_name(login()) == "PAM_SUCCESS");
+  BOOST_REQUIRE(!conv.echoes.empty());
+  BOOST_TEST(conv.echoes[0] == false);
+  extra = "echo_code = true\nrecovery = \"outage\"";  // not typed there: echoed as asked
+  fresh_login();
+  conv.say("123456");
+  login();
+  BOOST_TEST(conv.echoes[0] == true);
+}
+
 BOOST_AUTO_TEST_CASE(a_shorter_remember_applies_to_logins_remembered_before) {
   extra = "remember = 3600";
   conv.say("123456");

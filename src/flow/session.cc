@@ -107,7 +107,9 @@ AuthResult Session::prompt_loop() {
   if (auto done = send()) return *done;
   for (;;) {
     const std::string prompt = message(resends_left_ > 0 ? "prompt" : "prompt_no_resend");
-    auto answer = c_.conversation.ask(prompt, c_.config.echo_code);
+    // A recovery code may be typed here (recovery = "always"): never echoed then.
+    const bool echo = c_.config.echo_code && c_.config.recovery != config::RecoveryUse::Always;
+    auto answer = c_.conversation.ask(prompt, echo);
     if (!answer) {
       c_.record.set(Result::ConversationFailed, "no answer to the code prompt (EOF or conversation error)");
       return AuthResult::ConvErr;

@@ -184,6 +184,24 @@ BOOST_AUTO_TEST_CASE(one_user_cannot_spend_an_addresss_whole_budget) {
   BOOST_TEST(bob.rc == PAM_SUCCESS);
 }
 
+// Without recovery codes a typed one still counts as a try and reads as a
+// wrong code; and where one may be typed the code prompt is never echoed.
+BOOST_AUTO_TEST_CASE(recovery_codes_tell_nothing_and_are_never_echoed) {
+  config("recovery = \"always\"\necho_code = true");
+  for (int i = 0; i < 2; ++i) {
+    const auto r = pam.authenticate("alice", {say("alice-password"), say("abcd-efgh-jkmn"), say("abcd-efgh-jkmn"),
+                                              say("abcd-efgh-jkmn")});
+    BOOST_TEST_INFO(r.describe());
+    BOOST_TEST(r.rc == PAM_MAXTRIES);
+    BOOST_REQUIRE(r.echo.size() == 4u);
+    BOOST_TEST(r.echo[1] == false);
+    BOOST_TEST(r.errors.front() == "Incorrect code, 2 attempts left.");
+  }
+  const auto locked = pam.authenticate("alice", {say("alice-password"), say("abcd-efgh-jkmn")});
+  BOOST_TEST(locked.rc == PAM_MAXTRIES);
+  BOOST_TEST(locked.logged("recovery locked"), locked.describe());
+}
+
 BOOST_AUTO_TEST_CASE(the_send_limit_holds_across_logins) {
   config("send_limit = { user = \"2/15m\", rhost = \"20/1h\" }");
   for (int i = 0; i < 2; ++i)

@@ -337,12 +337,13 @@ class DebianPackage(unittest.TestCase):
         codes = re.findall(r"^  ([a-z]{4}-[a-z]{4}-[a-z]{4})$", issued.stdout, re.M)
         self.assertEqual(len(codes), 2, issued.stdout)
         configured = read(CONFIG)
-        down = configured.replace(f'base_url = "{mock.url}"', f'base_url = "https://127.0.0.1:{e2e.free_port()}"')
-        for key, value, text in (("failmode", "recovery", down), ("recovery", "always", configured)):
-            changed, count = re.subn(rf'^{key} = "[a-z]*"$', f'{key} = "{value}"', text, flags=re.M)
+        for key, value in (("failmode", "recovery"), ("recovery", "always")):
+            changed, count = re.subn(rf'^{key} = "[a-z]*"$', f'{key} = "{value}"', configured, flags=re.M)
             self.assertEqual(count, 1, f"the shipped config sets {key} once")
             self.write_config(changed)
             mock.reset()
+            if key == "failmode":  # reachable (check passes), but every send fails
+                mock.call("POST", "/mock/fault", {"status": 503, "path": "/v1/otp/send"})
             session = self.enable_session(self.nss_env(SUDO_USER="alice"), *allow)
             self.assertTrue(session.read_until("[y/N] "), session.output)
             session.send("y")
@@ -354,6 +355,7 @@ class DebianPackage(unittest.TestCase):
             self.assertEqual(session.wait(), 1, session.output)
             self.assertIn(b"the test of alice did not succeed", session.output)
             self.assertEqual(read(self.pam_root + "/etc/pam.d/common-auth"), self.common_auth)
+            mock.call("DELETE", "/mock/fault")
         listed = self.pam_otp("recovery", "list", "alice")
         self.assertIn("alice: 2 of 2 recovery codes left", listed.stdout)
         self.write_config(configured)
