@@ -62,9 +62,10 @@ BOOST_AUTO_TEST_CASE(defaults_apply) {
   BOOST_TEST(loaded->users.find("alice").has_value());
 }
 
-BOOST_AUTO_TEST_CASE(the_spec_spelling_provider_equals_name_works) {
-  // SPEC writes `provider = "corp"` beside `[provider.corp]`, which plain TOML
-  // rejects; the loader accepts it and picks that table among several.
+BOOST_AUTO_TEST_CASE(provider_equals_name_beside_its_table_works) {
+  // `provider = "corp"` beside `[provider.corp]`, which plain TOML rejects
+  // (pam_otp.conf(5) writes it so); the loader accepts it and picks that
+  // table among several.
   const auto path = dir.write("c.conf", "provider = \"corp\"  # which table\nusers_file = \"" + users + "\"\n" +
                                             named_provider("other", "https://other.example") +
                                             named_provider("corp", "https://corp.example"));

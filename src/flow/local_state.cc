@@ -4,6 +4,7 @@
 
 #include "base/text.h"
 #include "config/cidr.h"
+#include "flow/ssh_auth_info.h"
 #include "store/helper_store.h"
 #include "store/keyed_hash.h"
 #include "store/recovery_codes.h"
@@ -24,8 +25,8 @@ StoreOpener helper_store_opener(std::string helper) {
 std::string ssh_keys_of(const std::optional<std::string>& auth_info) {
   std::string keys;
   if (!auth_info) return keys;
-  for (const std::string_view line : split_lines(*auth_info))
-    if (line.starts_with("publickey ")) keys.append(line).append("\n");
+  for (const auto& step : ssh_auth_steps(*auth_info))
+    if (step.method == "publickey") keys.append(step.line).append("\n");
   return keys;
 }
 

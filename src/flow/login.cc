@@ -8,6 +8,7 @@
 #include "flow/record.h"
 #include "flow/scope.h"
 #include "flow/session.h"
+#include "flow/ssh_auth_info.h"
 #include "provider/client.h"
 #include "provider/variables.h"
 
@@ -105,9 +106,9 @@ AuthResult run_provider(const config::Config& cfg, const config::UserEntry& entr
 // The methods SSH_AUTH_INFO_0 lists, without their keys: "publickey, password" or "no method".
 std::string describe_auth_info(const std::string& info) {
   std::string methods;
-  for (const std::string_view line : split_lines(info)) {
-    const std::string_view name = line.substr(0, line.find(' '));
-    if (!name.empty()) methods += (methods.empty() ? "" : ", ") + sanitize(name, 40);
+  for (const auto& step : ssh_auth_steps(info)) {
+    const std::string name = std::string(step.method) + (step.submethod.empty() ? "" : "/" + std::string(step.submethod));
+    methods += (methods.empty() ? "" : ", ") + sanitize(name, 40);
   }
   return methods.empty() ? "no method" : methods;
 }
@@ -257,10 +258,9 @@ bool is_incorrect_marker(std::string_view authtok) {
 
 bool ssh_methods_done(const std::vector<std::string>& required, const std::optional<std::string>& auth_info) {
   if (!auth_info) return required.empty();
-  const auto lines = split_lines(*auth_info);
+  const auto steps = ssh_auth_steps(*auth_info);
   return std::all_of(required.begin(), required.end(), [&](const std::string& method) {
-    return std::any_of(lines.begin(), lines.end(),
-                       [&](std::string_view line) { return line.substr(0, line.find_first_of(" /")) == method; });
+    return std::any_of(steps.begin(), steps.end(), [&](const SshAuthStep& step) { return step.method == method; });
   });
 }
 

@@ -1,4 +1,4 @@
-// File safety (SPEC §4) through real libpam: each unsafe config, secrets or
+// File safety (SECURITY.md, "Files are handled with care") through real libpam: each unsafe config, secrets or
 // users file is refused with PAM_SERVICE_ERR, a log line naming the file and
 // the rule, and nothing sent.
 #include <boost/test/unit_test.hpp>

@@ -1,4 +1,5 @@
-// SPEC §3 through real libpam: pam_matrix for the password, then pam_otp.so
+// The login flow (docs/design.md, "The login flow") through real libpam:
+// pam_matrix for the password, then pam_otp.so
 // against the mock provider over real TLS. One case per outcome.
 #include <boost/test/unit_test.hpp>
 

@@ -86,7 +86,8 @@ struct PresetFixture {
   }
   bool authtok_from_stack = false;
 
-  // Scenarios every provider goes through, each asserting what SPEC §3 says.
+  // Scenarios every provider goes through, each asserting the outcome
+  // docs/design.md's login flow gives it.
   void wrong_then_right(const std::string& user, const std::string& to) {
     const auto r = login(user, {wrong_code_for(to), code_for(to)});
     BOOST_TEST_INFO(r.describe());
