@@ -270,7 +270,7 @@ AuthResult Session::on_failure(const PhaseResult& r, const char* phase) {
     case Outcome::Retry:
     case Outcome::Continue:
       c_.record.set(Result::ConfigError, where + (r.reason.empty() ? "" : " (" + r.reason + ")") +
-                        (r.local ? " - refused on this machine, not an answer of the provider"
+                        (r.local ? " - refused on this machine"
                                  : " - the provider rejected our credentials or the provider description is wrong"));
       tell_error(message("unavailable"));
       return AuthResult::ServiceErr;
