@@ -297,6 +297,7 @@ BOOST_AUTO_TEST_CASE(server_offering_only_a_cipher_libcurl_refuses) {
   const auto& pki = Shared::pki();
   otp::mock::MockOptions options{pki.server_cert, pki.server_key};
   options.cipher_list = "NULL-SHA256";
+  options.threads = 8;  // (valgrind allows 500 threads in all)
   otp::mock::MockProvider mock(options);
   mock.start();
   expect_untrusted_in_both_failmodes(mock.base_url());
