@@ -1,9 +1,9 @@
 // Every block pam_otp's code frees is wiped first: the replaceable global
-// allocation functions, compiled hidden, so that in pam_otp.so (whose
-// version script keeps every symbol but pam_sm_* local) they are the
-// module's own: its code, the header-only toml++ and the std::string code
-// instantiated in it bind to them, and the host program's allocations are
-// untouched (likewise in pam-otp and the tests: the program's own code).
+// allocation functions. In pam_otp.so its version script keeps every symbol
+// but pam_sm_* local, so these are the module's own: its code, the
+// header-only toml++ and the std::string code instantiated in it bind to
+// them, and the host program's allocations are untouched (in pam-otp and
+// the tests they serve the program).
 // Each one forwards to the allocation function the rest of the process
 // uses (libstdc++'s, or a sanitizer's or valgrind's), so that a block may
 // be allocated on one side and freed on the other, as a std::string that
@@ -16,6 +16,7 @@
 #include <malloc.h>
 
 #include <cstdlib>
+#include <cstring>
 #include <new>
 
 #include "base/secret.h"
@@ -33,6 +34,9 @@ struct Process {
   void (*delete_aligned)(void*, std::align_val_t) = nullptr;
   void (*delete_array_aligned)(void*, std::align_val_t) = nullptr;
   bool complete = false;
+  // The process's operator new is libstdc++'s, over malloc: the size of a
+  // block freed without one can be asked of malloc.
+  bool malloc_sized = false;
 };
 
 // The process's definition of `name`, never `ours` (where a program exports
@@ -61,6 +65,10 @@ const Process& process() {
          static_cast<void (*)(void*, std::align_val_t)>(&::operator delete[]));
     found.complete = found.new_ && found.new_array && found.new_aligned && found.new_array_aligned &&
                      found.delete_ && found.delete_array && found.delete_aligned && found.delete_array_aligned;
+    Dl_info where{};
+    found.malloc_sized = !found.complete || (::dladdr(reinterpret_cast<void*>(found.new_), &where) != 0 &&
+                                             where.dli_fname != nullptr &&
+                                             std::strstr(where.dli_fname, "libstdc++") != nullptr);
     return found;
   }();
   return p;
@@ -80,20 +88,25 @@ void* fallback_new_aligned(std::size_t n, std::align_val_t alignment) {
   return p;
 }
 
-void wipe_block(void* p) noexcept {
-  if (p != nullptr) otp::wipe_bytes(p, malloc_usable_size(p));
+// The whole block when malloc can say how large it is; else the `size`
+// bytes the caller says it asked for (0: unknown, nothing wiped: a host
+// whose operator new is not malloc's would not survive malloc's answer).
+void wipe_block(void* p, std::size_t size) noexcept {
+  if (p == nullptr) return;
+  if (process().malloc_sized) otp::wipe_bytes(p, malloc_usable_size(p));
+  else otp::wipe_bytes(p, size);
 }
 
-void release(void* p, void (*fn)(void*)) noexcept {
+void release(void* p, std::size_t size, void (*fn)(void*)) noexcept {
   if (p == nullptr) return;
-  wipe_block(p);
+  wipe_block(p, size);
   if (process().complete) fn(p);
   else std::free(p);
 }
 
-void release_aligned(void* p, std::align_val_t a, void (*fn)(void*, std::align_val_t)) noexcept {
+void release_aligned(void* p, std::size_t size, std::align_val_t a, void (*fn)(void*, std::align_val_t)) noexcept {
   if (p == nullptr) return;
-  wipe_block(p);
+  wipe_block(p, size);
   if (process().complete) fn(p, a);
   else std::free(p);
 }
@@ -137,25 +150,25 @@ void* operator new[](std::size_t n, std::align_val_t a, const std::nothrow_t&) n
   }
 }
 
-void operator delete(void* p) noexcept { release(p, process().delete_); }
-void operator delete[](void* p) noexcept { release(p, process().delete_array); }
-void operator delete(void* p, std::size_t) noexcept { release(p, process().delete_); }
-void operator delete[](void* p, std::size_t) noexcept { release(p, process().delete_array); }
-void operator delete(void* p, const std::nothrow_t&) noexcept { release(p, process().delete_); }
-void operator delete[](void* p, const std::nothrow_t&) noexcept { release(p, process().delete_array); }
-void operator delete(void* p, std::align_val_t a) noexcept { release_aligned(p, a, process().delete_aligned); }
+void operator delete(void* p) noexcept { release(p, 0, process().delete_); }
+void operator delete[](void* p) noexcept { release(p, 0, process().delete_array); }
+void operator delete(void* p, std::size_t n) noexcept { release(p, n, process().delete_); }
+void operator delete[](void* p, std::size_t n) noexcept { release(p, n, process().delete_array); }
+void operator delete(void* p, const std::nothrow_t&) noexcept { release(p, 0, process().delete_); }
+void operator delete[](void* p, const std::nothrow_t&) noexcept { release(p, 0, process().delete_array); }
+void operator delete(void* p, std::align_val_t a) noexcept { release_aligned(p, 0, a, process().delete_aligned); }
 void operator delete[](void* p, std::align_val_t a) noexcept {
-  release_aligned(p, a, process().delete_array_aligned);
+  release_aligned(p, 0, a, process().delete_array_aligned);
 }
-void operator delete(void* p, std::size_t, std::align_val_t a) noexcept {
-  release_aligned(p, a, process().delete_aligned);
+void operator delete(void* p, std::size_t n, std::align_val_t a) noexcept {
+  release_aligned(p, n, a, process().delete_aligned);
 }
-void operator delete[](void* p, std::size_t, std::align_val_t a) noexcept {
-  release_aligned(p, a, process().delete_array_aligned);
+void operator delete[](void* p, std::size_t n, std::align_val_t a) noexcept {
+  release_aligned(p, n, a, process().delete_array_aligned);
 }
 void operator delete(void* p, std::align_val_t a, const std::nothrow_t&) noexcept {
-  release_aligned(p, a, process().delete_aligned);
+  release_aligned(p, 0, a, process().delete_aligned);
 }
 void operator delete[](void* p, std::align_val_t a, const std::nothrow_t&) noexcept {
-  release_aligned(p, a, process().delete_array_aligned);
+  release_aligned(p, 0, a, process().delete_array_aligned);
 }

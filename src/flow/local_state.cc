@@ -38,6 +38,7 @@ store::Store* LocalState::store() {
     helper_failure_ = sanitize(e.what(), 300);
     failed("cannot run the state helper", e);
   } catch (const std::exception& e) {
+    unusable_at_open_ = true;
     failed("cannot open the state file", e);
   }
   return store_.get();
@@ -45,10 +46,12 @@ store::Store* LocalState::store() {
 
 // Once per login: the first failure says what is off; later ones add nothing.
 void LocalState::failed(const std::string& what, const std::exception& e) {
-  if (!broken_)
-    log_.log(LOG_ERR, "state: " + what + ": " + sanitize(e.what(), 300) +
+  if (!broken_) {
+    failure_ = what + ": " + sanitize(e.what(), 300);
+    log_.log(LOG_ERR, "state: " + failure_ +
                           "; for this login no remembered login, recovery code or send limit applies "
                           "(pam-otp check shows the state file's health)");
+  }
   broken_ = true;
   store_.reset();
 }
@@ -109,9 +112,12 @@ std::optional<SendRefusal> LocalState::take_send(const std::string& user, const 
   for (const auto& row : config::kSendLimits)
     if (cfg_.send_limit[row.scope].on() && (row.scope == config::SendScope::User || !rhost.empty())) rows.push_back(&row);
   if (rows.empty()) return std::nullopt;
-  if (store() == nullptr)
-    return helper_failure_.empty() ? std::nullopt
-                                   : std::optional<SendRefusal>({"the state helper could not run: " + helper_failure_, 0, true});
+  auto refuse = [](std::string why) { return std::optional<SendRefusal>({std::move(why), 0, true}); };
+  if (store() == nullptr) {
+    if (!helper_failure_.empty()) return refuse("the state helper could not run: " + helper_failure_);
+    if (counted_sends_only_ && !unusable_at_open_) return refuse("the send cannot be counted (" + failure_ + ")");
+    return std::nullopt;
+  }
   std::vector<store::Limit> limits;
   std::vector<std::string> names;  // what each limit is, for the log
   try {
@@ -127,9 +133,13 @@ std::optional<SendRefusal> LocalState::take_send(const std::string& user, const 
                       (row->scope == config::SendScope::Rhost ? sanitize(rhost, 100) : user) +
                       (row->scope == config::SendScope::UserRhost ? " from " + sanitize(rhost, 100) : ""));
     }
-    if (auto reached = store_->take(limits, now)) return SendRefusal{names[reached->index], reached->retry_after};
+    if (auto reached = store_->take(limits, now)) {
+      if (reached->index >= names.size()) throw store::Error("the store named a limit it was not given");
+      return SendRefusal{names[reached->index], reached->retry_after};
+    }
   } catch (const std::exception& e) {
     failed("cannot count codes sent", e);
+    if (counted_sends_only_) return refuse("the send cannot be counted (" + failure_ + ")");
   }
   return std::nullopt;
 }

@@ -64,7 +64,12 @@ inline constexpr int kRecoveryTryWindow = 15 * 60;
 
 class LocalState {
  public:
-  LocalState(const config::Config& cfg, StoreOpener open, Logger& log) : cfg_(cfg), open_(std::move(open)), log_(log) {}
+  // counted_sends_only: a send that cannot be counted is refused (su and
+  // sudo, whose caller could otherwise make the counting fail) unless the
+  // store could not be opened at all (its file or directory is unusable:
+  // nothing the caller can cause).
+  LocalState(const config::Config& cfg, StoreOpener open, Logger& log, bool counted_sends_only = false)
+      : cfg_(cfg), open_(std::move(open)), log_(log), counted_sends_only_(counted_sends_only) {}
 
   // May this client skip the code (remember, remember_services, rhost)?
   bool remembered(const Client& client, std::int64_t now);
@@ -92,6 +97,9 @@ class LocalState {
   std::unique_ptr<store::Store> store_;
   bool broken_ = false;
   std::string helper_failure_;  // why the state helper could not run, if it could not
+  bool counted_sends_only_;
+  bool unusable_at_open_ = false;  // the store said it cannot be opened
+  std::string failure_;            // the first failure, for a refusal
 };
 
 }  // namespace otp::flow

@@ -54,6 +54,9 @@ struct Services {
   UserDirectory& users;
   TransportFactory transports;
   StoreOpener open_store = sqlite_store_opener();
+  // A send that cannot be counted is refused rather than sent uncounted
+  // (LocalState): where the caller can stop the process or limit it.
+  bool counted_sends_only = false;
   bool remember_logins = true;  // false for pam-otp test: a test is no login to remember
 };
 

@@ -68,6 +68,8 @@ struct Fixture {
   LoginRequest request{"alice", "sshd", "203.0.113.5", Secret("hunter2"), false, std::nullopt, std::nullopt, "", std::nullopt};
   int transports_made = 0;
   bool with_conversation = true;
+  std::optional<StoreOpener> opener;  // the state file through something else
+  bool counted_sends_only = false;
 
   Fixture() {
     directory.users["alice"] = {"users"};
@@ -86,6 +88,8 @@ struct Fixture {
                         ++transports_made;
                         return std::make_unique<testing::FakeTransport>([this](const SeenRequest& r) { return api(r); });
                       }};
+    if (opener) services.open_store = *opener;
+    services.counted_sends_only = counted_sends_only;
     return run_login({"config=" + path, "state_file=" + state_file()}, request, services);
   }
   std::string errors() const {
@@ -694,6 +698,45 @@ BOOST_AUTO_TEST_CASE(the_code_prompt_is_not_echoed_when_a_recovery_code_may_be_t
   conv.say("123456");
   login();
   BOOST_TEST(conv.echoes[0] == true);
+}
+
+// A store whose counting fails (a state helper that died or timed out):
+// where the caller can stop the process the send is refused, never made
+// uncounted; elsewhere the login goes on without its state, as before.
+BOOST_AUTO_TEST_CASE(a_send_that_cannot_be_counted_is_refused_where_the_caller_could_cause_it) {
+  struct FailingTake final : store::Store {
+    std::unique_ptr<store::Store> inner;
+    Secret hash_key() override { return inner->hash_key(); }
+    void set_recovery_codes(const std::string&, const std::string&, const std::vector<std::string>&, std::int64_t) override {}
+    std::optional<store::RecoveryBatch> recovery_codes(const std::string&) override { return std::nullopt; }
+    bool use_recovery_code(const std::string&, std::int64_t, const std::string&, std::int64_t, const std::string&) override {
+      return false;
+    }
+    void remember(const store::Remembered&) override {}
+    bool is_remembered(const std::string&, const std::string&, std::int64_t, std::int64_t) override { return false; }
+    std::vector<store::Remembered> remembered(const std::string&, std::int64_t) override { return {}; }
+    std::optional<store::LimitReached> take(const std::vector<store::Limit>&, std::int64_t) override {
+      throw store::Error("state helper: it did not answer within 2000 ms");
+    }
+    int count(const std::string&, const std::string&, std::int64_t) override { return 0; }
+    void forget(const std::string&) override {}
+    void forget_rhost(const std::string&) override {}
+  };
+  opener = [this](const std::string&) {
+    auto s = std::make_unique<FailingTake>();
+    s->inner = store::open_sqlite_store(state_file());
+    return std::unique_ptr<store::Store>(std::move(s));
+  };
+  counted_sends_only = true;
+  BOOST_TEST(result_name(login()) == "PAM_SERVICE_ERR");
+  BOOST_TEST(api.sends == 0);
+  BOOST_TEST(log.contains("the send cannot be counted"));
+  counted_sends_only = false;  // root's process: goes on, uncounted, and says so
+  fresh_login();
+  conv.say("123456");
+  BOOST_TEST(result_name(login()) == "PAM_SUCCESS");
+  BOOST_TEST(api.sends == 1);
+  BOOST_TEST(log.contains("state: cannot count codes sent"));
 }
 
 BOOST_AUTO_TEST_CASE(a_shorter_remember_applies_to_logins_remembered_before) {

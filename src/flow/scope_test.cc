@@ -98,6 +98,16 @@ BOOST_AUTO_TEST_CASE(groups_that_cannot_be_read_decide_nothing) {
   BOOST_TEST(decide().problems.empty());
   cfg.require_groups = {"mfa", "otp-users"};  // out of otp-users, but mfa cannot be read
   BOOST_TEST(decide().in_scope);
+  directory.broken.clear();
+  directory.groups_unlisted = true;  // her groups cannot be listed: a readable group she seems out of decides nothing
+  cfg.require_groups = {"otp-users"};
+  d = decide();
+  BOOST_TEST(d.in_scope);
+  BOOST_TEST(d.problems == std::vector<std::string>{"require_groups: group 'otp-users' cannot be read (the user's "
+                                                    "groups cannot be listed); treated as a group the user is in"},
+             boost::test_tools::per_element());
+  directory.groups_unlisted = false;
+  directory.broken = {"mfa", "wheel"};
   cfg.require_groups = {};
   cfg.exempt_groups = {"wheel"};  // alice is in wheel, which cannot be read now
   d = decide();

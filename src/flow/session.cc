@@ -302,8 +302,8 @@ std::optional<AuthResult> Session::refuse_over_send_limit() {
   const auto refused = c_.state->take_send(c_.owner, c_.rhost, c_.clock.unix_time());
   if (!refused) return std::nullopt;
   if (refused->local) {
-    c_.record.set(Result::ConfigError, refused->limit + "; nothing sent: a send that cannot be counted is refused "
-                                       "here (pam-otp check looks for the helper)");
+    c_.record.set(Result::ConfigError, refused->limit + "; nothing sent: where the caller can stop this process "
+                                       "(su, sudo) a send that cannot be counted is refused");
     tell_error(message("unavailable"));
     return AuthResult::ServiceErr;
   }

@@ -41,12 +41,14 @@ std::optional<UserInfo> SystemUserDirectory::find_user(const std::string& name) 
   return UserInfo{found->pw_name, found->pw_uid, found->pw_gid};
 }
 
-std::vector<gid_t> SystemUserDirectory::group_ids(const UserInfo& user) {
+std::optional<std::vector<gid_t>> SystemUserDirectory::group_ids(const UserInfo& user) {
   int count = 64;
   std::vector<gid_t> gids(static_cast<std::size_t>(count));
-  // Too small: getgrouplist says how many there are; they may grow between calls.
+  // Too small: getgrouplist says how many there are; they may grow between
+  // calls. (It cannot say that an NSS source failed: the member lists of the
+  // groups named in the configuration are looked at too.)
   for (int tries = 0; getgrouplist(user.name.c_str(), user.gid, gids.data(), &count) < 0; ++tries) {
-    if (tries == 3) return {user.gid};
+    if (tries == 3 || count <= static_cast<int>(gids.size())) return std::nullopt;
     gids.resize(static_cast<std::size_t>(count));
   }
   gids.resize(static_cast<std::size_t>(count));
@@ -77,12 +79,18 @@ GroupLookup SystemUserDirectory::find_group(const std::string& name) {
   return lookup;
 }
 
-std::optional<bool> is_member(UserDirectory& directory, const UserInfo& user, const std::vector<gid_t>& gids,
-                              const std::string& group, GroupLookup& lookup) {
+std::optional<bool> is_member(UserDirectory& directory, const UserInfo& user,
+                              const std::optional<std::vector<gid_t>>& gids, const std::string& group,
+                              GroupLookup& lookup) {
   lookup = directory.find_group(group);
   if (lookup.status != GroupLookup::Status::Found) return std::nullopt;
-  return lookup.gid == user.gid || std::find(gids.begin(), gids.end(), lookup.gid) != gids.end() ||
-         std::find(lookup.members.begin(), lookup.members.end(), user.name) != lookup.members.end();
+  if (lookup.gid == user.gid || (gids && std::find(gids->begin(), gids->end(), lookup.gid) != gids->end()) ||
+      std::find(lookup.members.begin(), lookup.members.end(), user.name) != lookup.members.end())
+    return true;
+  if (gids) return false;
+  lookup.status = GroupLookup::Status::Error;
+  lookup.error = "the user's groups cannot be listed";
+  return std::nullopt;
 }
 
 }  // namespace otp::flow

@@ -34,21 +34,24 @@ class UserDirectory {
  public:
   virtual ~UserDirectory() = default;
   virtual std::optional<UserInfo> find_user(const std::string& name) = 0;
-  // The gids of the user's primary and supplementary groups.
-  virtual std::vector<gid_t> group_ids(const UserInfo& user) = 0;
+  // The gids of the user's primary and supplementary groups; nullopt when
+  // they cannot be listed.
+  virtual std::optional<std::vector<gid_t>> group_ids(const UserInfo& user) = 0;
   virtual GroupLookup find_group(const std::string& name) = 0;
 };
 
 // Is the user in the group? By gid (primary, or in group_ids) or by the
-// group's member list: nullopt when the group could not be found or read
+// group's member list: nullopt when the group could not be found or read,
+// or the user is not in its list and their groups could not be listed
 // (lookup says why), which no scope rule may take as "not a member".
-std::optional<bool> is_member(UserDirectory& directory, const UserInfo& user, const std::vector<gid_t>& gids,
-                              const std::string& group, GroupLookup& lookup);
+std::optional<bool> is_member(UserDirectory& directory, const UserInfo& user,
+                              const std::optional<std::vector<gid_t>>& gids, const std::string& group,
+                              GroupLookup& lookup);
 
 class SystemUserDirectory final : public UserDirectory {
  public:
   std::optional<UserInfo> find_user(const std::string& name) override;
-  std::vector<gid_t> group_ids(const UserInfo& user) override;
+  std::optional<std::vector<gid_t>> group_ids(const UserInfo& user) override;
   GroupLookup find_group(const std::string& name) override;
 };
 

@@ -161,22 +161,26 @@ bool local_failure(CURLcode code, long os_error, std::string_view error) {
   }
 }
 
+enum class ProxyKind { None, Http, Other };  // Other: SOCKS
+
 // Did the exchange fail after the TCP connection to the provider was made
-// and before its TLS session was verified? Through a proxy, the connection
-// counts once the proxy has opened the tunnel.
-bool failed_in_handshake(CURL* c, bool via_proxy) {
+// and before its TLS session was verified? Through an HTTP proxy the
+// connection counts once the proxy has opened the tunnel (a 2xx to
+// CONNECT); through a SOCKS proxy once it connected (its own failures are
+// CURLE_PROXY, taken apart before).
+bool failed_in_handshake(CURL* c, ProxyKind proxy) {
   curl_off_t connected = 0, tls_done = 0;
   curl_easy_getinfo(c, CURLINFO_CONNECT_TIME_T, &connected);
   curl_easy_getinfo(c, CURLINFO_APPCONNECT_TIME_T, &tls_done);
   if (connected == 0 || tls_done != 0) return false;
   long tunnel = 0;
   curl_easy_getinfo(c, CURLINFO_HTTP_CONNECTCODE, &tunnel);
-  return !via_proxy || tunnel == 200;
+  return proxy != ProxyKind::Http || tunnel / 100 == 2;
 }
 
 // What a failed exchange means, from libcurl's code and what it knows of
 // the connection (docs/design.md, "What a failed exchange means").
-Failure classify(CURL* c, CURLcode code, const Sink& sink, bool https, bool via_proxy, std::string_view error) {
+Failure classify(CURL* c, CURLcode code, const Sink& sink, bool https, ProxyKind proxy, std::string_view error) {
   if (sink.too_large) return Failure::TooLarge;
   if (code == CURLE_OK) return Failure::None;
   long os_error = 0;
@@ -186,9 +190,10 @@ Failure classify(CURL* c, CURLcode code, const Sink& sink, bool https, bool via_
   // outage: a hung server's kernel still accepts, and whoever could hold a
   // handshake could as well drop the connection before it.
   if (code == CURLE_OPERATION_TIMEDOUT) return Failure::Timeout;
+  if (code == CURLE_PROXY || code == CURLE_COULDNT_RESOLVE_PROXY) return Failure::Connect;  // the proxy's own
   long verify = X509_V_OK;
   curl_easy_getinfo(c, CURLINFO_SSL_VERIFYRESULT, &verify);
-  if (https && (verify != X509_V_OK || failed_in_handshake(c, via_proxy))) return Failure::Untrusted;
+  if (https && (verify != X509_V_OK || failed_in_handshake(c, proxy))) return Failure::Untrusted;
   switch (code) {
     case CURLE_COULDNT_RESOLVE_HOST:
     case CURLE_COULDNT_RESOLVE_PROXY:
@@ -385,6 +390,11 @@ Response CurlTransport::perform(const Request& request) {
     response.error = "cannot configure libcurl (this libcurl may be older than pam_otp needs)";
     return response;
   }
+  // libcurl keeps the last connection's errno across transfers (and from
+  // an address it tried before one that worked): only a new one is this
+  // transfer's.
+  long os_error_before = 0;
+  curl_easy_getinfo(c, CURLINFO_OS_ERRNO, &os_error_before);
   const CURLcode code = curl_easy_perform(c);
   curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &response.status);
   curl_off_t total_us = 0;
@@ -394,17 +404,20 @@ Response CurlTransport::perform(const Request& request) {
   curl_easy_getinfo(c, CURLINFO_NUM_CONNECTS, &connects);
   response.new_connection = connects > 0;
   const std::string_view said = error_buffer[0] != '\0' ? error_buffer : curl_easy_strerror(code);
-  const bool via_proxy = !options_.proxy.empty() && !is_loopback_host(url.host);
-  response.failure = classify(c, code, sink, url.scheme == "https", via_proxy, said);
+  const ProxyKind proxy = options_.proxy.empty() || is_loopback_host(url.host) ? ProxyKind::None
+                          : options_.proxy.find("://") == std::string::npos || options_.proxy.rfind("http", 0) == 0
+                              ? ProxyKind::Http
+                              : ProxyKind::Other;
+  response.failure = classify(c, code, sink, url.scheme == "https", proxy, said);
   if (response.failure != Failure::None) {
     response.error = said;
     if (response.failure == Failure::Refused)
       response.error = "this machine could not make the exchange (" + std::string(said) + ")";
-    if (response.failure == Failure::Connect) {
-      long os_error = 0;
-      curl_easy_getinfo(c, CURLINFO_OS_ERRNO, &os_error);
+    long os_error = 0;
+    curl_easy_getinfo(c, CURLINFO_OS_ERRNO, &os_error);
+    // The errno of this transfer's own connection to the provider, or 0.
+    if (code == CURLE_COULDNT_CONNECT && proxy == ProxyKind::None && os_error != os_error_before)
       response.os_error = static_cast<int>(os_error);
-    }
     if (response.failure == Failure::TooLarge)  // our cap, or libcurl's from Content-Length
       response.error = "response body larger than " + std::to_string(options_.max_body_bytes) + " bytes";
     response.body.clear();

@@ -55,7 +55,10 @@ std::optional<std::string> find_header(const Headers& headers, std::string_view 
 struct Response {
   Failure failure = Failure::None;
   std::string error;  // libcurl's explanation, for the log
-  int os_error = 0;   // Connect: the connection's errno (ECONNREFUSED, ...), 0 when unknown
+  // Connect: the errno of this transfer's own failed connection to the
+  // provider (ECONNREFUSED, ...); 0 when unknown, through a proxy, or the
+  // same as libcurl kept from before.
+  int os_error = 0;
   long status = 0;
   Headers headers;
   std::string body;

@@ -90,7 +90,10 @@ int authenticate(pam_handle_t* pamh, int flags, int argc, const char** argv) {
                           plugin_transport};
   // A caller who can stop this process must not hold the state file's locks
   // through it: the store is then a helper of its own (docs/design.md).
-  if (request.caller_can_signal) services.open_store = flow::helper_store_opener(beside_module("state-helper"));
+  if (request.caller_can_signal) {
+    services.open_store = flow::helper_store_opener(beside_module("state-helper"));
+    services.counted_sends_only = true;
+  }
   return to_pam(flow::run_login(args, request, services));
 }
 

@@ -5,6 +5,7 @@
 #include <sched.h>
 #include <signal.h>
 #include <sys/personality.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -14,6 +15,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <thread>
 
@@ -46,12 +48,17 @@ constexpr LimitReset kLimits[] = {
 // become the helper.
 [[noreturn]] void become_helper(int fd, const char* const* argv, uid_t uid, gid_t gid) {
   static const char* const kEnvironment[] = {"PATH=/usr/sbin:/usr/bin:/sbin:/bin", nullptr};
-  const int null = ::open("/dev/null", O_WRONLY | O_CLOEXEC);
-  if (::dup2(fd, 0) < 0 || ::dup2(fd, 1) < 0 || null < 0 || ::dup2(null, 2) < 0) _exit(126);
-  ::syscall(SYS_close_range, 3U, ~0U, 0U);
-  sigset_t none;
-  sigemptyset(&none);
-  ::sigprocmask(SIG_SETMASK, &none, nullptr);
+  // Nothing of the host's signal handling until exec: every signal blocked
+  // first (the caller shares our real uid until the uids change below),
+  // then every disposition back to the default (an ignored signal would
+  // stay ignored across exec).
+  sigset_t all;
+  sigfillset(&all);
+  ::sigprocmask(SIG_SETMASK, &all, nullptr);
+  struct sigaction default_action {};
+  default_action.sa_handler = SIG_DFL;
+  for (int sig = 1; sig < NSIG; ++sig)
+    if (sig != SIGKILL && sig != SIGSTOP) ::sigaction(sig, &default_action, nullptr);
   // Out of the caller's session and process group: no terminal signals.
   ::setsid();
   // Every uid the module's effective one (root): the caller, whose real uid
@@ -60,6 +67,14 @@ constexpr LimitReset kLimits[] = {
   // does not have.
   if (uid == 0 && ::syscall(SYS_setgroups, 0, nullptr) != 0) _exit(126);
   if (::syscall(SYS_setresgid, gid, gid, gid) != 0 || ::syscall(SYS_setresuid, uid, uid, uid) != 0) _exit(126);
+  // The socket on 0 and 1 and /dev/null on 2, from descriptors above them
+  // (dup2 onto itself would keep close-on-exec), and nothing else.
+  const int sock = ::fcntl(fd, F_DUPFD, 3);
+  const int null_fd = ::open("/dev/null", O_WRONLY);
+  const int null = null_fd >= 0 && null_fd < 3 ? ::fcntl(null_fd, F_DUPFD, 3) : null_fd;
+  if (sock < 0 || null < 0 || ::dup2(sock, 0) < 0 || ::dup2(sock, 1) < 0 || ::dup2(null, 2) < 0) _exit(126);
+  if (::syscall(SYS_close_range, 3U, ~0U, 0U) != 0)  // (kernels before 5.9)
+    for (int other = 3; other < 65536; ++other) ::close(other);
   for (const auto& l : kLimits) {
     const auto resource = static_cast<__rlimit_resource_t>(l.resource);
     rlimit limit{l.value, l.value};
@@ -70,27 +85,78 @@ constexpr LimitReset kLimits[] = {
       ::setrlimit(resource, &limit);
     }
   }
+  // What the caller could have set to slow it: priority, scheduling, I/O
+  // class, CPUs, timer slack; and the address space layout.
   ::setpriority(PRIO_PROCESS, 0, 0);
   const sched_param normal{};
   ::sched_setscheduler(0, SCHED_OTHER, &normal);
   ::syscall(SYS_ioprio_set, 1 /* IOPRIO_WHO_PROCESS */, 0, 0 /* the default class */);
+  cpu_set_t cpus;
+  CPU_ZERO(&cpus);
+  for (int cpu = 0; cpu < CPU_SETSIZE; ++cpu) CPU_SET(cpu, &cpus);
+  ::sched_setaffinity(0, sizeof cpus, &cpus);
+  ::prctl(PR_SET_TIMERSLACK, 0UL, 0UL, 0UL, 0UL);
   ::personality(PER_LINUX);
   ::umask(077);
   if (::chdir("/") != 0) _exit(126);
+  sigset_t none;
+  sigemptyset(&none);
+  ::sigprocmask(SIG_SETMASK, &none, nullptr);
   ::execve(argv[0], const_cast<char* const*>(argv), const_cast<char* const*>(kEnvironment));
   _exit(126);
 }
 
+struct Child {
+  pid_t pid = -1;
+  int fd = -1;  // the module's end of the helper's socket
+};
+
+// Starts the helper program on the state file. Throws HelperUnavailable.
+Child spawn_helper(const std::string& path, const HelperOptions& options) {
+  struct stat st {};
+  errno = 0;
+  // (AT_EACCESS: as the effective uid, root, will run it; a setuid host's
+  // real uid is the caller's.)
+  if (options.helper.empty() || options.helper[0] != '/' || ::stat(options.helper.c_str(), &st) != 0 ||
+      !S_ISREG(st.st_mode) || ::faccessat(AT_FDCWD, options.helper.c_str(), X_OK, AT_EACCESS) != 0)
+    throw HelperUnavailable("the state helper " + options.helper + " cannot be run: " +
+                            (errno != 0 ? std::strerror(errno) : "not an executable file"));
+  int pair[2];
+  if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair) != 0)
+    throw HelperUnavailable(std::string("cannot start the state helper: socketpair: ") + std::strerror(errno));
+  // Everything the child needs, made before the fork.
+  const std::string budget = std::to_string(options.wait_budget.count());
+  const std::string idle = std::to_string(options.idle_seconds);
+  const char* const argv[] = {options.helper.c_str(), path.c_str(), budget.c_str(), idle.c_str(), nullptr};
+  const uid_t uid = ::geteuid();
+  // Root's group with root's uid: su and sudo are setuid, not setgid.
+  const gid_t gid = uid == 0 ? 0 : ::getegid();
+  const pid_t pid = ::fork();
+  if (pid == 0) become_helper(pair[1], argv, uid, gid);
+  const int saved = errno;
+  ::close(pair[1]);
+  if (pid < 0) {
+    ::close(pair[0]);
+    throw HelperUnavailable(std::string("cannot start the state helper: fork: ") + std::strerror(saved));
+  }
+  return {pid, pair[0]};
+}
+
 class HelperStore final : public Store {
  public:
-  HelperStore(std::string helper, pid_t pid, int fd, const HelperOptions& options)
-      : helper_(std::move(helper)), pid_(pid), fd_(fd), options_(options) {}
+  HelperStore(std::string path, const HelperOptions& options) : path_(std::move(path)), options_(options) {}
   HelperStore(const HelperStore&) = delete;
   HelperStore& operator=(const HelperStore&) = delete;
   ~HelperStore() override { stop(); }
 
-  // The helper's first answer: the store is open (or why not).
-  void wait_until_ready() {
+  // Starts the helper and waits for its first answer: the store is open
+  // (or the helper's words why not, as Error).
+  void start() {
+    const Child child = spawn_helper(path_, options_);
+    pid_ = child.pid;
+    fd_ = child.fd;
+    ready_ = false;
+    buffer_.clear();
     protocol::result_of(read_answer(steady_clock::now() + per_call()));
     ready_ = true;
   }
@@ -137,6 +203,12 @@ class HelperStore final : public Store {
 
   Json::Value call(const Json::Value& request) {
     if (fd_ < 0) throw Error("the state helper is gone (" + why_gone_ + ")");
+    // A helper that ended while idle (after 5 minutes without a request: a
+    // login left at its prompt) took nothing of this request: a new one.
+    if (ended_while_idle()) {
+      stop();
+      start();
+    }
     const auto deadline = steady_clock::now() + per_call();
     const std::string line = json::to_string(request) + "\n";
     for (std::size_t sent = 0; sent < line.size();) {
@@ -169,16 +241,26 @@ class HelperStore final : public Store {
     }
   }
 
-  // Waits until the socket is ready for `events`, or gives the helper up at the deadline.
+  // Waits until the socket is ready for `events`, or gives the helper up at
+  // the deadline (after a last look: this process may have been stopped
+  // while the answer arrived).
   void wait_for(short events, steady_clock::time_point deadline) {
     for (;;) {
-      const auto left = std::chrono::duration_cast<milliseconds>(deadline - steady_clock::now()).count();
-      if (left <= 0) give_up("it did not answer within " + std::to_string(per_call().count()) + " ms");
+      const auto left = std::max<long>(0, std::chrono::duration_cast<milliseconds>(deadline - steady_clock::now()).count());
       pollfd p{fd_, events, 0};
       const int rc = ::poll(&p, 1, static_cast<int>(left));
       if (rc > 0) return;
       if (rc < 0 && errno != EINTR) give_up(std::string("poll: ") + std::strerror(errno));
+      if (rc == 0 && left == 0) give_up("it did not answer within " + std::to_string(per_call().count()) + " ms");
     }
+  }
+
+  // Has the helper closed its end with no request pending?
+  bool ended_while_idle() const {
+    if (!buffer_.empty()) return false;
+    pollfd p{fd_, POLLIN, 0};
+    char byte;
+    return ::poll(&p, 1, 0) > 0 && ::recv(fd_, &byte, 1, MSG_PEEK | MSG_DONTWAIT) == 0;
   }
 
   [[noreturn]] void give_up(const std::string& why) {
@@ -187,8 +269,8 @@ class HelperStore final : public Store {
     std::string exit;
     if (WIFEXITED(status)) exit = " (it exited with status " + std::to_string(WEXITSTATUS(status)) + ")";
     // Until it has answered once it has not shown it is a working helper.
-    if (!ready_) throw HelperUnavailable("the state helper " + helper_ + " did not start: " + why + exit);
-    throw Error("state helper " + helper_ + ": " + why + exit);
+    if (!ready_) throw HelperUnavailable("the state helper " + options_.helper + " did not start: " + why + exit);
+    throw Error("state helper " + options_.helper + ": " + why + exit);
   }
 
   // Ends the helper (at once with kill, else by closing its input) and
@@ -198,7 +280,15 @@ class HelperStore final : public Store {
     fd_ = -1;
     if (pid_ <= 0) return -1;
     int status = -1;
-    if (kill) ::kill(pid_, SIGKILL);
+    if (kill) {
+      // (Not when it is gone already: its pid may be another's by now.)
+      const pid_t done = ::waitpid(pid_, &status, WNOHANG);
+      if (done != 0) {
+        pid_ = -1;
+        return done > 0 ? status : -1;
+      }
+      ::kill(pid_, SIGKILL);
+    }
     for (int i = 0; i < 100; ++i) {  // it exits at the end of its input
       const pid_t done = ::waitpid(pid_, &status, WNOHANG);
       if (done == pid_ || (done < 0 && errno != EINTR)) {
@@ -215,10 +305,10 @@ class HelperStore final : public Store {
     return status;
   }
 
-  std::string helper_;
-  pid_t pid_;
-  int fd_;
+  std::string path_;
   HelperOptions options_;
+  pid_t pid_ = -1;
+  int fd_ = -1;
   std::string buffer_;
   std::string why_gone_;
   bool ready_ = false;
@@ -227,29 +317,8 @@ class HelperStore final : public Store {
 }  // namespace
 
 std::unique_ptr<Store> open_helper_store(const std::string& path, const HelperOptions& options) {
-  struct stat st {};
-  if (options.helper.empty() || options.helper[0] != '/' || ::stat(options.helper.c_str(), &st) != 0 ||
-      !S_ISREG(st.st_mode) || ::access(options.helper.c_str(), X_OK) != 0)
-    throw HelperUnavailable("the state helper " + options.helper + " cannot be run: " +
-                            (errno != 0 ? std::strerror(errno) : "not an executable file"));
-  int pair[2];
-  if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair) != 0)
-    throw HelperUnavailable(std::string("cannot start the state helper: socketpair: ") + std::strerror(errno));
-  // Everything the child needs, made before the fork.
-  const std::string budget = std::to_string(options.wait_budget.count());
-  const char* const argv[] = {options.helper.c_str(), path.c_str(), budget.c_str(), nullptr};
-  const uid_t uid = ::geteuid();
-  const gid_t gid = ::getegid();
-  const pid_t pid = ::fork();
-  if (pid == 0) become_helper(pair[1], argv, uid, gid);
-  const int saved = errno;
-  ::close(pair[1]);
-  if (pid < 0) {
-    ::close(pair[0]);
-    throw HelperUnavailable(std::string("cannot start the state helper: fork: ") + std::strerror(saved));
-  }
-  auto store = std::make_unique<HelperStore>(options.helper, pid, pair[0], options);
-  store->wait_until_ready();
+  auto store = std::make_unique<HelperStore>(path, options);
+  store->start();
   return store;
 }
 
@@ -294,10 +363,12 @@ bool write_line(int fd, Json::Value answer) {
 
 }  // namespace
 
-int run_state_helper(int argc, char** argv, int idle_seconds) {
+int run_state_helper(int argc, char** argv) {
   ::signal(SIGPIPE, SIG_IGN);
-  if (argc != 3) {
-    static const char kUsage[] = "usage: state-helper STATE_FILE WAIT_BUDGET_MS (pam_otp runs it; see pam_otp(8))\n";
+  const int idle_seconds = argc == 4 ? static_cast<int>(std::strtol(argv[3], nullptr, 10)) : 0;
+  if (argc != 4 || idle_seconds < 1) {
+    static const char kUsage[] =
+        "usage: state-helper STATE_FILE WAIT_BUDGET_MS IDLE_SECONDS (pam_otp runs it; see pam_otp(8))\n";
     (void)!::write(2, kUsage, sizeof kUsage - 1);
     return 2;
   }

@@ -33,6 +33,9 @@ struct HelperOptions {
   // allows each call beyond it before it gives the helper up.
   std::chrono::milliseconds wait_budget{1000};
   std::chrono::milliseconds slack{1000};
+  // How long the helper waits for a request before it ends (a login left
+  // at its prompt; the next call starts a new one).
+  int idle_seconds = 300;
 };
 
 // Starts the helper on the SQLite file at path and waits for it to open
@@ -42,7 +45,7 @@ std::unique_ptr<Store> open_helper_store(const std::string& path, const HelperOp
 
 // The helper program's main loop, over stdin and stdout: opens the store at
 // argv[1] (wait budget argv[2] ms), answers "ready", then one request per
-// line until end of input or idle_seconds without one. Its exit status.
-int run_state_helper(int argc, char** argv, int idle_seconds = 300);
+// line until end of input or argv[3] seconds without one. Its exit status.
+int run_state_helper(int argc, char** argv);
 
 }  // namespace otp::store

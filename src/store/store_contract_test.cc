@@ -167,6 +167,18 @@ BOOST_AUTO_TEST_CASE(a_helper_that_does_not_answer_is_given_up_within_the_budget
   BOOST_TEST((std::chrono::steady_clock::now() - started < std::chrono::seconds(5)));
 }
 
+// A login left at its prompt outlives its helper (5 minutes idle): the
+// next call starts a new one.
+BOOST_AUTO_TEST_CASE(a_helper_that_ended_while_idle_is_started_again) {
+  HelperOptions options{PAM_OTP_STATE_HELPER_PATH};
+  options.idle_seconds = 1;
+  auto store = open_helper_store(path, options);
+  BOOST_TEST(!store->take({{kSendUser, "alice", 5, 900}}, 1000));
+  ::usleep(1500000);
+  BOOST_TEST(!store->take({{kSendUser, "alice", 5, 900}}, 1001));
+  BOOST_TEST(store->count(kSendUser, "alice", 0) == 2);
+}
+
 BOOST_AUTO_TEST_CASE(requests_that_make_no_sense_get_an_error_not_a_crash) {
   auto store = open_sqlite_store(path);
   for (const char* text : {"null", "{}", R"({"op":"take"})", R"({"op":"take","limits":"x","now":1})",

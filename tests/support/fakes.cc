@@ -48,7 +48,8 @@ std::optional<gid_t> FakeUserDirectory::gid_of(const std::string& group) const {
   return static_cast<gid_t>(5000 + std::distance(all.begin(), it));
 }
 
-std::vector<gid_t> FakeUserDirectory::group_ids(const flow::UserInfo& user) {
+std::optional<std::vector<gid_t>> FakeUserDirectory::group_ids(const flow::UserInfo& user) {
+  if (groups_unlisted) return std::nullopt;
   std::vector<gid_t> gids{user.gid};
   for (const auto& g : users[user.name])
     if (auto gid = gid_of(g)) gids.push_back(*gid);

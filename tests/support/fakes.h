@@ -72,8 +72,9 @@ class FakeUserDirectory final : public flow::UserDirectory {
  public:
   std::map<std::string, std::vector<std::string>> users;  // name -> groups
   std::set<std::string> broken;
+  bool groups_unlisted = false;  // group_ids() fails
   std::optional<flow::UserInfo> find_user(const std::string& name) override;
-  std::vector<gid_t> group_ids(const flow::UserInfo& user) override;
+  std::optional<std::vector<gid_t>> group_ids(const flow::UserInfo& user) override;
   flow::GroupLookup find_group(const std::string& name) override;
 
  private:
