@@ -156,6 +156,11 @@ BOOST_AUTO_TEST_CASE(stopped_while_the_code_is_sent) {
 // cannot open a socket: that is this machine's failure, a refusal.
 BOOST_AUTO_TEST_CASE(too_few_descriptors) {
   if (skipped_without_root()) return;
+  if (sanitized_build()) {  // (valgrind's build runs it: its otp-login is native)
+    BOOST_TEST_MESSAGE("skipped in the sanitizer build: with so few descriptors its runtime fails in otp-login "
+                       "before the module does; the other builds run this");
+    return;
+  }
   // Without a send limit the exchange is the first to need descriptors;
   // with one, the state helper is (and keeps one open for the login).
   for (const bool counted : {false, true}) {

@@ -42,6 +42,14 @@ double slowdown() {
 }
 
 int short_timeout() { return slowdown() > 1 ? 10 : 2; }
+bool sanitized_build() {
+#ifdef PAM_OTP_SANITIZED
+  return true;
+#else
+  return false;
+#endif
+}
+
 int short_connect_timeout() { return slowdown() > 1 ? short_timeout() : short_timeout() / 2; }
 
 std::chrono::milliseconds within(std::chrono::milliseconds limit) {

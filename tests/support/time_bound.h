@@ -25,4 +25,8 @@ int short_timeout();
 // of it in a slow one (where the handshake is the slow part).
 int short_connect_timeout();
 
+// Is this program (and so every program of the same build) built with a
+// sanitizer, whose runtime opens files of its own when it must?
+bool sanitized_build();
+
 }  // namespace otp::testing
