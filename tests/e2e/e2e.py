@@ -20,6 +20,7 @@ import ssl
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import unittest
 import urllib.request
@@ -336,19 +337,39 @@ class Syslog:
         os.chmod(os.path.join(self.dir, "log"), 0o666)
         self.socket.setblocking(False)
         self.text = ""
+        # A datagram socket queues only net.unix.max_dgram_qlen (10)
+        # messages; a logger blocks on the next one until it is read. So a
+        # thread reads them as they come, not only when the test asks.
+        self.lock = threading.Lock()
+        self.closing = threading.Event()
+        self.reader = threading.Thread(target=self._drain_until_closed, daemon=True)
+        self.reader.start()
 
     def wrap(self, argv):
         return ["unshare", "--mount", "--propagation", "private", "sh", "-c", self.SCRIPT, "sh", self.dir, *argv]
 
+    def _drain(self):
+        with self.lock:
+            while True:
+                try:
+                    self.text += self.socket.recv(65536).decode(errors="replace") + "\n"
+                except BlockingIOError:
+                    return
+
+    def _drain_until_closed(self):
+        while not self.closing.is_set():
+            select.select([self.socket], [], [], 0.1)
+            self._drain()
+
     def read(self):
         """Everything logged so far, one message per line."""
-        while True:
-            try:
-                self.text += self.socket.recv(65536).decode(errors="replace") + "\n"
-            except BlockingIOError:
-                return self.text
+        self._drain()
+        with self.lock:
+            return self.text
 
     def close(self):
+        self.closing.set()
+        self.reader.join()
         self.socket.close()
 
 
