@@ -22,6 +22,7 @@ const std::vector<MessageDefault>& default_messages() {
       {"expired", "The code has expired. Press Enter to get a new one."},
       {"expired_final", "The code has expired."},
       {"locked", "Too many attempts."},
+      {"disabled", "Your one-time code token is disabled. Ask your administrator."},
       {"rate_limited", "Too many codes requested."},
       {"retry_in", "Try again in {minutes} minutes."},
       {"unavailable", "The code service is unavailable."},

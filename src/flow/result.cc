@@ -29,7 +29,7 @@ struct ResultRow {
   int priority;
 };
 
-constexpr std::array<ResultRow, 22> kResults = {{
+constexpr std::array<ResultRow, 24> kResults = {{
     {Result::Error, "error", LOG_NOTICE},
     {Result::Success, "success", LOG_INFO},
     {Result::Remembered, "remembered", LOG_INFO},
@@ -43,6 +43,8 @@ constexpr std::array<ResultRow, 22> kResults = {{
     {Result::Expired, "expired", LOG_NOTICE},
     {Result::Rejected, "rejected", LOG_NOTICE},
     {Result::Locked, "locked", LOG_NOTICE},
+    {Result::Disabled, "disabled", LOG_NOTICE},
+    {Result::WrongPin, "wrong_pin", LOG_ERR},
     {Result::RateLimited, "rate_limited", LOG_NOTICE},
     {Result::SendLimited, "send_limited", LOG_NOTICE},
     {Result::Unavailable, "unavailable", LOG_NOTICE},

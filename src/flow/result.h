@@ -39,6 +39,8 @@ enum class Result {
   Expired,
   Rejected,             // the provider refused the user or the code
   Locked,
+  Disabled,             // the provider says the user's token is disabled
+  WrongPin,             // the provider refused the PIN that starts its challenge
   RateLimited,
   SendLimited,          // our own send limit
   Unavailable,

@@ -1,5 +1,9 @@
 #include "flow/session.h"
 
+#include <algorithm>
+#include <chrono>
+#include <optional>
+
 #include "base/json.h"
 #include "base/text.h"
 #include "config/messages.h"
@@ -14,6 +18,9 @@ using provider::Phase;
 using provider::PhaseResult;
 
 constexpr std::size_t kMaxAnswer = 256;
+// Taken off a validity the provider states, for the way there and back:
+// a code typed this close to its end is treated as expired.
+constexpr std::chrono::seconds kExpiryMargin{2};
 
 // What a message's {seconds}/{minutes} (one wait; minutes rounded up) and
 // {count} placeholders show.
@@ -41,6 +48,7 @@ class Session {
   std::optional<AuthResult> send();
   std::optional<AuthResult> on_empty_answer();
   std::optional<AuthResult> on_code(const Secret& code);
+  std::optional<AuthResult> on_expired(const std::string& why);
   std::optional<AuthResult> refuse_locally();
   std::optional<AuthResult> on_recovery_code(const Secret& code, bool outage);
   std::optional<AuthResult> spend_on_wrong_recovery_code(const std::string& why);
@@ -67,6 +75,8 @@ class Session {
   bool code_sent_ = false;  // failmode applies only until the first code is sent
   bool expired_ = false;
   std::chrono::steady_clock::time_point last_send_{};
+  // When the provider says the code expires (valid_until in its answer).
+  std::optional<std::chrono::steady_clock::time_point> valid_until_;
 };
 
 // The provider's own masked form when it gives one (masked by us if it came
@@ -139,6 +149,9 @@ std::optional<AuthResult> Session::send() {
       last_send_ = c_.clock.now();
       code_sent_ = true;
       expired_ = false;
+      valid_until_.reset();
+      if (r.valid_for) valid_until_ = last_send_ + std::max(std::chrono::seconds(*r.valid_for) - kExpiryMargin,
+                                                            std::chrono::seconds(*r.valid_for) / 2);
       show_provider_message();
       return std::nullopt;
     case Outcome::Accepted:
@@ -148,6 +161,8 @@ std::optional<AuthResult> Session::send() {
     case Outcome::WrongOrExpired:
     case Outcome::Expired:
     case Outcome::Locked:
+    case Outcome::Disabled:
+    case Outcome::WrongPin:
     case Outcome::RateLimited:
     case Outcome::UnknownUser:
     case Outcome::ConfigError:
@@ -189,6 +204,10 @@ std::optional<AuthResult> Session::refuse_locally() {
 }
 
 std::optional<AuthResult> Session::on_code(const Secret& code) {
+  // Checking a code the provider already let expire only raises its fail
+  // counter (privacyIDEA): it is not sent.
+  if (valid_until_ && c_.clock.now() >= *valid_until_)
+    return on_expired("the code was typed after the expiry time the provider gave at send; it was not sent");
   c_.vars.set_builtin_secret("code", code);
   const PhaseResult r = c_.client.run(Phase::Verify, c_.vars);
   c_.vars.unset_builtin("code");
@@ -211,20 +230,12 @@ std::optional<AuthResult> Session::on_code(const Secret& code) {
       return AuthResult::MaxTries;
     }
     case Outcome::Expired:
-      // Every code the provider checks costs an attempt, or typing codes at an
-      // expired one would ask the provider more than `attempts` times.
-      expired_ = true;
-      spend_attempt();
-      if (resends_left_ > 0 && attempts_left_ > 0) {
-        tell_error(message("expired"));
-        return std::nullopt;
-      }
-      tell_error(message("expired_final"));
-      c_.record.set(Result::Expired, resends_left_ > 0 ? "the code expired and no attempt is left" : "the code expired and no resend is left");
-      return AuthResult::AuthErr;
+      return on_expired("the provider says the code expired");
     case Outcome::Sent:
     case Outcome::NotRequired:
     case Outcome::Locked:
+    case Outcome::Disabled:
+    case Outcome::WrongPin:
     case Outcome::RateLimited:
     case Outcome::UnknownUser:
     case Outcome::ConfigError:
@@ -234,6 +245,21 @@ std::optional<AuthResult> Session::on_code(const Secret& code) {
       return on_failure(r, "verify");
   }
   return on_failure(r, "verify");  // not reached: every outcome has its case
+}
+
+// Every expired code costs an attempt, whether the provider checked it or
+// not, so that typing codes at an expired one prompts a bounded number of
+// times.
+std::optional<AuthResult> Session::on_expired(const std::string& why) {
+  expired_ = true;
+  spend_attempt();
+  if (resends_left_ > 0 && attempts_left_ > 0) {
+    tell_error(message("expired"));
+    return std::nullopt;
+  }
+  tell_error(message("expired_final"));
+  c_.record.set(Result::Expired, why + (resends_left_ > 0 ? "; no attempt is left" : "; no resend is left"));
+  return AuthResult::AuthErr;
 }
 
 // No code was verified, so this is never a success: before any code was
@@ -256,6 +282,16 @@ AuthResult Session::on_failure(const PhaseResult& r, const char* phase) {
     case Outcome::WrongCode:
     case Outcome::Expired:
       c_.record.set(Result::Rejected, where + (r.reason.empty() ? "" : " (" + r.reason + ")"));
+      tell_error(message("failed"));
+      return AuthResult::AuthErr;
+    case Outcome::Disabled:
+      c_.record.set(Result::Disabled, where + (r.reason.empty() ? "" : " (" + r.reason + ")") +
+                        " - the user's token is disabled at the provider; an administrator there can enable it");
+      tell_error(message("disabled"));
+      return AuthResult::AuthErr;
+    case Outcome::WrongPin:
+      c_.record.set(Result::WrongPin, where + (r.reason.empty() ? "" : " (" + r.reason + ")") +
+                        " - the provider refused the PIN pam_otp sent to start the challenge; nothing was sent");
       tell_error(message("failed"));
       return AuthResult::AuthErr;
     case Outcome::Unavailable:

@@ -203,6 +203,11 @@ ProviderClient::Verdict ProviderClient::interpret(const Step& step, const http::
   PhaseResult result{verdict->outcome, verdict->reason, verdict->show_reason, verdict->retry_after,
                      status + " -> " + std::string(outcome_name(verdict->outcome)) + " (rule at " + verdict->rule->where + ")" +
                          (verdict->rule->hint.empty() ? "" : ": " + verdict->rule->hint)};
+  if (verdict->outcome == Outcome::Sent && step.expiry.enabled() && doc) {
+    const Validity validity = code_validity(*doc, step.expiry);
+    result.valid_for = validity.seconds;
+    result.detail += "; " + validity.why;
+  }
   Verdict out{std::move(result), false, std::nullopt};
   if (verdict->outcome == Outcome::Accepted && step.jwt.enabled() && conditions_hold(step.jwt_when, vars)) {
     const Json::Value* token = doc ? json::resolve(*doc, step.jwt.token) : nullptr;

@@ -41,6 +41,8 @@ struct PhaseResult {
   // Nothing a local process's caller can produce by stopping the process or
   // lowering its limits (a timeout, a reset, a lookup that failed).
   bool remote = false;
+  // Sent: how long the code is valid, when the answer says (valid_until).
+  std::optional<long> valid_for = std::nullopt;
 };
 
 class ProviderClient {

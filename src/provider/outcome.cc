@@ -7,7 +7,7 @@
 namespace otp::provider {
 namespace {
 
-constexpr std::array<std::pair<Outcome, std::string_view>, 13> kNames = {{
+constexpr std::array<std::pair<Outcome, std::string_view>, 15> kNames = {{
     {Outcome::Sent, "sent"},
     {Outcome::Accepted, "accepted"},
     {Outcome::NotRequired, "not_required"},
@@ -15,6 +15,8 @@ constexpr std::array<std::pair<Outcome, std::string_view>, 13> kNames = {{
     {Outcome::WrongOrExpired, "wrong_or_expired"},
     {Outcome::Expired, "expired"},
     {Outcome::Locked, "locked"},
+    {Outcome::Disabled, "disabled"},
+    {Outcome::WrongPin, "wrong_pin"},
     {Outcome::RateLimited, "rate_limited"},
     {Outcome::UnknownUser, "unknown_user"},
     {Outcome::ConfigError, "config_error"},

@@ -16,6 +16,8 @@ enum class Outcome {
   WrongOrExpired,  // the provider cannot tell a wrong code from an expired one
   Expired,
   Locked,
+  Disabled,      // the provider disabled the user's token or device (an administrator's act)
+  WrongPin,      // the provider refused the PIN sent to start the challenge; nothing sent
   RateLimited,
   UnknownUser,   // the provider rejects the user or the destination
   ConfigError,   // the provider rejects our credentials; or our description is wrong

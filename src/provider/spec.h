@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "base/regex.h"
+#include "provider/expiry.h"
 #include "provider/jwt.h"
 #include "provider/rules.h"
 #include "provider/template.h"
@@ -62,6 +63,9 @@ struct Step {
   // provider's published keys (validate_jwt = { ... }), when jwt_when holds.
   JwtCheck jwt;
   std::vector<Condition> jwt_when;
+  // A send step's answer says when the code expires (valid_until = { ... }):
+  // a code typed after that is not sent to the provider.
+  ExpirySource expiry;
 };
 
 enum class Phase { Send, Verify };

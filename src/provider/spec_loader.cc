@@ -36,7 +36,8 @@ const std::map<std::string, SchemeInfo, std::less<>> kSchemes = {
     {"blockid", {Auth::Scheme::BlockId, {"license_key", "community_public_key", "app_id", "private_key"}, 3}},
 };
 const KeySet kStepKeys = {
-    "method", "url", "headers", "auth", "body", "form", "when", "save", "rules", "validate_jwt"};
+    "method", "url", "headers", "auth", "body", "form", "when", "save", "rules", "validate_jwt", "valid_until"};
+const KeySet kExpiryKeys = {"local_time", "server_time"};
 const KeySet kJwtKeys = {"token", "keys_url", "subject", "when"};
 const std::set<std::string, std::less<>> kMethods = {"GET", "POST", "PUT", "PATCH", "DELETE"};
 
@@ -62,7 +63,9 @@ class Loader {
   void load_when(const toml::table& t, Step& step, const std::string& path);
   void load_choices(const toml::table& t, ProviderSpec& spec, const std::string& path);
   void load_save(const toml::table& t, Step& step, const std::string& path);
+  std::string required_pointer(const toml::table& t, const char* key, const std::string& item);
   void load_jwt(const toml::table& t, Step& step, const std::string& path, Phase phase);
+  void load_expiry(const toml::table& t, Step& step, const std::string& path, Phase phase);
   Step load_step(const toml::table& t, const std::string& path, Phase phase);
   std::vector<Step> load_steps(const toml::table& t, std::string_view key, const std::string& path, Phase phase);
   std::optional<std::string> resolve_base_url(const std::string& url, const ProviderSpec& spec,
@@ -223,6 +226,17 @@ void Loader::load_save(const toml::table& t, Step& step, const std::string& path
   }
 }
 
+// A required key of table `item` whose value is a non-empty JSON Pointer.
+std::string Loader::required_pointer(const toml::table& t, const char* key, const std::string& item) {
+  const auto v = get_.string(t, key, item + "." + key);
+  if (!v) {
+    if (t.get(key) == nullptr) get_.problem(t, item + "." + key, "is required");
+    return std::string();
+  }
+  if (!json::valid_pointer(*v) || v->empty()) get_.problem(*t.get(key), item + "." + key, "must be a JSON Pointer");
+  return *v;
+}
+
 // validate_jwt = { token = "/sessionJwt", keys_url = "/v2/keys/${project_id}",
 // subject = "/user/userId" }: pointers into the answer, and the keys' URL.
 void Loader::load_jwt(const toml::table& t, Step& step, const std::string& path, Phase phase) {
@@ -232,17 +246,8 @@ void Loader::load_jwt(const toml::table& t, Step& step, const std::string& path,
   if (phase != Phase::Verify) get_.problem(*jwt, item, "only a verify step can check a session token");
   for (const auto& [key, value] : *jwt)
     if (!kJwtKeys.count(key.str())) get_.problem(value, item + "." + std::string(key.str()), "unknown key");
-  auto pointer = [&](const char* key) {
-    const auto v = get_.string(*jwt, key, item + "." + key);
-    if (!v) {
-      if (jwt->get(key) == nullptr) get_.problem(*jwt, item + "." + key, "is required");
-      return std::string();
-    }
-    if (!json::valid_pointer(*v) || v->empty()) get_.problem(*jwt->get(key), item + "." + key, "must be a JSON Pointer");
-    return *v;
-  };
-  step.jwt.token = pointer("token");
-  step.jwt.subject = pointer("subject");
+  step.jwt.token = required_pointer(*jwt, "token", item);
+  step.jwt.subject = required_pointer(*jwt, "subject", item);
   if (const auto* when = get_.table(*jwt, "when", item + ".when")) step.jwt_when = load_conditions(*when, item + ".when");
   if (auto url = get_.string(*jwt, "keys_url", item + ".keys_url")) {
     check_template(*jwt->get("keys_url"), item + ".keys_url", *url, true);
@@ -250,6 +255,19 @@ void Loader::load_jwt(const toml::table& t, Step& step, const std::string& path,
   } else if (jwt->get("keys_url") == nullptr) {
     get_.problem(*jwt, item + ".keys_url", "is required");
   }
+}
+
+// valid_until = { local_time = "/detail/multi_challenge/*/attributes/valid_until",
+// server_time = "/time" }: pointers into a send's answer.
+void Loader::load_expiry(const toml::table& t, Step& step, const std::string& path, Phase phase) {
+  const auto* table = get_.table(t, "valid_until", path + ".valid_until");
+  if (table == nullptr) return;
+  const std::string item = path + ".valid_until";
+  if (phase != Phase::Send) get_.problem(*table, item, "only a send step's answer says when its code expires");
+  for (const auto& [key, value] : *table)
+    if (!kExpiryKeys.count(key.str())) get_.problem(value, item + "." + std::string(key.str()), "unknown key");
+  step.expiry.local_time = required_pointer(*table, "local_time", item);
+  step.expiry.server_time = required_pointer(*table, "server_time", item);
 }
 
 Step Loader::load_step(const toml::table& t, const std::string& path, Phase phase) {
@@ -271,6 +289,7 @@ Step Loader::load_step(const toml::table& t, const std::string& path, Phase phas
   load_when(t, step, path);
   load_save(t, step, path);
   load_jwt(t, step, path, phase);
+  load_expiry(t, step, path, phase);
   if (const auto* r = get_.array(t, "rules", path + ".rules")) step.rules = load_rules(*r, get_, path + ".rules");
   const bool send = phase == Phase::Send;
   for (const auto& rule : step.rules) {

@@ -223,4 +223,28 @@ BOOST_AUTO_TEST_CASE(password_use_is_detected) {
   BOOST_TEST(spec->uses_password);
 }
 
+BOOST_AUTO_TEST_CASE(valid_until_belongs_to_send_steps_and_needs_both_pointers) {
+  const std::string head = "[provider.x]\nbase_url = \"https://x.example\"\n"
+                           "[[provider.x.verify]]\nurl = \"/v\"\nrules = [{ outcome = \"accepted\" }]\n";
+  Problems good;
+  const auto spec = load_text(head + "[[provider.x.send]]\nurl = \"/s\"\nrules = [{ outcome = \"sent\" }]\n"
+                                     "valid_until = { local_time = \"/c/*/until\", server_time = \"/time\" }\n", good, "x");
+  BOOST_TEST_INFO(messages(good));
+  BOOST_REQUIRE(spec.has_value());
+  BOOST_TEST(spec->send[0].expiry.local_time == "/c/*/until");
+  BOOST_TEST(spec->send[0].expiry.server_time == "/time");
+
+  Problems bad;
+  BOOST_TEST(!load_text("[provider.x]\nbase_url = \"https://x.example\"\n"
+                        "[[provider.x.send]]\nurl = \"/s\"\nrules = [{ outcome = \"sent\" }]\n"
+                        "valid_until = { local_time = \"until\", zone = 1 }\n"
+                        "[[provider.x.verify]]\nurl = \"/v\"\nrules = [{ outcome = \"accepted\" }]\n"
+                        "valid_until = { local_time = \"/u\", server_time = \"/t\" }\n", bad, "x"));
+  const std::string text = messages(bad);
+  BOOST_TEST(text.find("send[0].valid_until.local_time': must be a JSON Pointer") != std::string::npos, text);
+  BOOST_TEST(text.find("send[0].valid_until.server_time': is required") != std::string::npos, text);
+  BOOST_TEST(text.find("send[0].valid_until.zone': unknown key") != std::string::npos, text);
+  BOOST_TEST(text.find("verify[0].valid_until': only a send step's answer says when its code expires") != std::string::npos, text);
+}
+
 BOOST_AUTO_TEST_SUITE_END()
