@@ -1,6 +1,8 @@
 #include "flow/login.h"
 
 #include <algorithm>
+#include <utility>
+#include <vector>
 
 #include "base/json.h"
 #include "base/text.h"
@@ -9,6 +11,7 @@
 #include "flow/scope.h"
 #include "flow/session.h"
 #include "flow/ssh_auth_info.h"
+#include "provider/channels.h"
 #include "provider/client.h"
 #include "provider/variables.h"
 
@@ -35,6 +38,8 @@ void set_login_variables(provider::Variables& vars, const config::Config& cfg, c
 }
 
 namespace {
+
+std::string joined_channels(const Json::Value& names);
 
 // The user's password: PAM_AUTHTOK when an earlier module left one, else,
 // for a provider that logs in with it (Baanx), asked for. It is also what
@@ -94,13 +99,29 @@ AuthResult run_provider(const config::Config& cfg, const config::UserEntry& entr
   // What was sent where, as far as the provider's answer says (privacyIDEA
   // sends to every token the user has: sms+email).
   if (auto sent = vars.lookup("sent_channels"); sent && sent->isArray() && !sent->empty()) {
-    std::string channels;
-    for (const auto& c : *sent)
-      if (c.isString() && channels.find(c.asString()) == std::string::npos)
-        channels += (channels.empty() ? "" : "+") + sanitize(c.asString(), 20);
+    const std::string channels = joined_channels(*sent);
     if (!channels.empty()) record.channel = channels;
   }
   return result;
+}
+
+// The channels a provider names, each once, in the order of our channel
+// list (sms+email, whichever order privacyIDEA's challenges come in);
+// names we do not know after them.
+std::string joined_channels(const Json::Value& names) {
+  std::vector<std::pair<std::size_t, std::string>> found;
+  for (const auto& c : names) {
+    if (!c.isString()) continue;
+    const std::string name = sanitize(c.asString(), 20);
+    std::size_t rank = provider::channels().size();
+    for (std::size_t i = 0; i < provider::channels().size(); ++i)
+      if (provider::channels()[i].name == name) rank = i;
+    if (std::find(found.begin(), found.end(), std::make_pair(rank, name)) == found.end()) found.emplace_back(rank, name);
+  }
+  std::sort(found.begin(), found.end());
+  std::string out;
+  for (const auto& [rank, name] : found) out += (out.empty() ? "" : "+") + name;
+  return out;
 }
 
 // The methods SSH_AUTH_INFO_0 lists, without their keys: "publickey, password" or "no method".

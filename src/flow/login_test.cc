@@ -943,6 +943,18 @@ BOOST_AUTO_TEST_CASE(expired_without_a_resend_ends_the_login) {
   BOOST_TEST(log.contains("typed after the expiry time the provider gave"));
 }
 
+BOOST_AUTO_TEST_CASE(sms_and_email_challenges_are_logged_in_our_order) {
+  serve = [this](const SeenRequest& r) {
+    if (r.body.find("transaction_id") != std::string::npos)
+      return json_response(200, R"({"detail":{},"result":{"authentication":"ACCEPT","status":true,"value":true}})");
+    return json_response(200, R"({"detail":{"transaction_id":"1","multi_challenge":[{"type":"email"},{"type":"sms"},)"
+                              R"({"type":"email"}]},"result":{"authentication":"CHALLENGE","status":true,"value":false}})");
+  };
+  conv.say(code);
+  BOOST_TEST(result_name(login()) == "PAM_SUCCESS");
+  BOOST_TEST(log.contains("channel=sms+email "));
+}
+
 BOOST_AUTO_TEST_CASE(a_disabled_token_is_told_as_disabled) {
   first_leg_reject = "No active challenge response token found";
   BOOST_TEST(result_name(login()) == "PAM_AUTH_ERR");

@@ -102,6 +102,7 @@ BOOST_AUTO_TEST_CASE(presets_know_their_channels) {
   BOOST_TEST(!load_preset("blockid", kMinimalTables.at("blockid"), p)->supports_channel("voice"));
   BOOST_TEST(load_preset("privacyidea", kMinimalTables.at("privacyidea"), p)->destination_required == false);
   BOOST_TEST(load_preset("baanx", kMinimalTables.at("baanx"), p)->uses_password);
+  BOOST_TEST(!load_preset("privacyidea", kMinimalTables.at("privacyidea"), p)->uses_password);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -498,7 +498,7 @@ BOOST_AUTO_TEST_CASE(first_leg_rejects_are_classified) {
   const auto safe = login("alice", {});
   BOOST_TEST(safe.rc == PAM_SUCCESS);  // pam_matrix's, with pam_otp's PAM_IGNORE
   BOOST_TEST(safe.logged("result=failopen"));
-  // A disabled token: locked, in pam_otp's words.
+  // A disabled token: said to be disabled, not "too many attempts".
   configure([](otp::mock::Dialects& d) {
     d.privacyidea.gateway_down = false;
     d.privacyidea.users["alice"].disabled = true;
@@ -506,8 +506,9 @@ BOOST_AUTO_TEST_CASE(first_leg_rejects_are_classified) {
   use("preset = \"privacyidea\"\n");
   const auto disabled = login("alice", {});
   BOOST_TEST_INFO(disabled.describe());
-  BOOST_TEST(disabled.rc == PAM_MAXTRIES);
-  BOOST_TEST(disabled.errors.back() == "Too many attempts.");
+  BOOST_TEST(disabled.rc == PAM_AUTH_ERR);
+  BOOST_TEST(disabled.errors.back() == "Your one-time code token is disabled. Ask your administrator.");
+  BOOST_TEST(disabled.logged("result=disabled"));
   BOOST_TEST(disabled.logged("No active challenge response token found"));
   // No token at all: not enrolled at the provider.
   configure([](otp::mock::Dialects& d) {
@@ -543,7 +544,9 @@ BOOST_AUTO_TEST_CASE(unknown_user_and_wrong_pin) {
   BOOST_TEST_INFO(alice.describe());
   BOOST_TEST(alice.rc == PAM_AUTH_ERR);  // REJECT at the first leg: wrong PIN
   BOOST_TEST(alice.logged("the token PIN is not trigger_pass"));
+  BOOST_TEST(alice.logged("result=wrong_pin"));  // a PIN problem, not an unknown user
   BOOST_TEST(dave.logged("ERR904"));
+  BOOST_TEST(dave.logged("result=rejected"));
 }
 
 BOOST_AUTO_TEST_SUITE_END()
