@@ -5,7 +5,10 @@
 #include "config/module_args.h"
 #include "config/safe_file.h"
 #include "config/settings.h"
+#include "base/json.h"
+#include "provider/jwt.h"
 #include "provider/spec_loader.h"
+#include "provider/variables.h"
 
 namespace otp::config {
 namespace {
@@ -90,6 +93,42 @@ std::optional<std::string> selected_provider(const toml::table& doc, tomlu::Toml
   return std::nullopt;
 }
 
+// The keys that sign a provider's session tokens (validate_jwt's keys_file)
+// are read here, with the config, so that an answer can never bring its own
+// (docs/design.md, "The provider language"). keys_file may use only the
+// provider table's keys; an empty one is an error when the check applies.
+void load_session_keys(Config& cfg, const std::string& where, int line, Problems& problems) {
+  const std::string key = "provider." + cfg.provider_name + ".validate_jwt.keys_file";
+  for (auto& step : cfg.provider.verify) {
+    if (!step.jwt.enabled()) continue;
+    const provider::Variables vars(cfg.provider);
+    bool applies = true;  // unless its condition is known to be false
+    std::string path;
+    try {
+      applies = provider::conditions_hold(step.jwt_when, vars);
+    } catch (const provider::RequestBuildError&) {
+    }
+    try {
+      path = provider::expand_text(step.jwt.keys_file, vars);
+    } catch (const provider::RequestBuildError& e) {
+      problems.add(where, line, key, std::string("may use only the provider table's keys: ") + e.what());
+      continue;
+    }
+    if (path.empty()) {
+      if (applies)
+        problems.add(where, line, key, "session tokens are checked, but no key file is given (the descope preset's "
+                                       "session_keys: a JWKS file, see pam_otp.conf(5))");
+      continue;
+    }
+    auto file = read_safe_file(path, problems);
+    if (!file) continue;
+    auto keys = json::parse(file->text.reveal());
+    const auto why = keys ? provider::jwks_problem(*keys) : std::optional<std::string>("it is not JSON");
+    if (why) problems.add(path, 0, "", "not a key set (JWKS) for session tokens: " + *why);
+    else step.jwt.keys = std::move(*keys);
+  }
+}
+
 void load_provider_into(toml::table& doc, Config& cfg, tomlu::TomlReader& get, Problems& problems) {
   const auto name = selected_provider(doc, get);
   if (!name) return;
@@ -99,8 +138,12 @@ void load_provider_into(toml::table& doc, Config& cfg, tomlu::TomlReader& get, P
     return;
   }
   cfg.provider_name = *name;
-  if (auto spec = provider::load_provider(*name, std::move(*table->as_table()), problems, cfg.path))
+  const std::string where = tomlu::file_of(*table, get.file());
+  const int line = tomlu::line_of(*table);
+  if (auto spec = provider::load_provider(*name, std::move(*table->as_table()), problems, cfg.path)) {
     cfg.provider = std::move(*spec);
+    load_session_keys(cfg, where, line, problems);
+  }
 }
 
 }  // namespace

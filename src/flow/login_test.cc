@@ -972,6 +972,7 @@ BOOST_AUTO_TEST_CASE(a_wrong_pin_is_logged_as_a_pin_problem) {
 }
 
 BOOST_AUTO_TEST_CASE(with_admin_credentials_the_trigger_needs_no_pin) {
+  extra = "debug = true";  // the debug log shows no credential either
   provider_toml += "admin_user = \"pam-otp\"\nadmin_password = \"s3cret\"\ntrigger_pass = \"4711\"\n";
   conv.say(code);
   BOOST_TEST(result_name(login()) == "PAM_SUCCESS");

@@ -113,8 +113,8 @@ ProviderClient::Verdict ProviderClient::exchange(const Step& step, const std::st
   Verdict verdict = interpret(step, response, vars);
   wipe(response.body);  // it may carry tokens (a session JWT, ...)
   if (verdict.jwt) {
-    if (auto why = check_session(step, base, vars, *verdict.jwt)) verdict.result = unavailable("session token: " + *why);
-    wipe(verdict.jwt->first);
+    if (auto instead = check_session(step, vars, *verdict.jwt)) verdict.result = std::move(*instead);
+    wipe(*verdict.jwt);
   }
   verdict.result.detail = describe(step, request.url) + ": " + verdict.result.detail;
   if (debug_)
@@ -134,30 +134,22 @@ http::Response ProviderClient::timed(const http::Request& request) {
   return response;
 }
 
-// The provider's signature on its acceptance: the keys fetched over the
-// same transport (same TLS rules) once per login, then the token checked.
-std::optional<std::string> ProviderClient::check_session(const Step& step, const std::string& base,
-                                                         const Variables& vars,
-                                                         const std::pair<std::string, std::string>& jwt) {
-  if (!jwks_) {
-    if (remaining() <= milliseconds(0)) return "no provider time is left to fetch the keys";
-    http::Request request;
-    request.method = "GET";
-    try {
-      const std::string path = expand_text(step.jwt.keys_url, vars, Encoding::Url);
-      request.url = is_absolute_url(step.jwt.keys_url) ? path : base + path;
-    } catch (const RequestBuildError& e) {
-      return std::string("keys_url: ") + e.what();
-    }
-    const http::Response response = timed(request);
-    if (response.failure != http::Failure::None)
-      return "the keys cannot be fetched: " + std::string(http::failure_name(response.failure)) + ": " +
-             sanitize(response.error, 200);
-    auto keys = response.status == 200 ? json::parse(response.body) : std::nullopt;
-    if (!keys) return "the keys cannot be fetched: HTTP " + std::to_string(response.status);
-    jwks_ = std::move(*keys);
+// The provider's signature on its acceptance, by the keys of keys_file,
+// for the user this login is about: nullopt when it proves the acceptance,
+// else what the answer counts as instead (a token that fails: unavailable;
+// nothing to compare it with, such as a user without user_id: config_error).
+std::optional<PhaseResult> ProviderClient::check_session(const Step& step, const Variables& vars, const std::string& jwt) {
+  if (step.jwt.keys.isNull()) return unavailable("session token: no keys (keys_file was not read)");
+  std::string subject, issuer;
+  try {
+    subject = expand_text(step.jwt.subject, vars);
+    if (!step.jwt.issuer.empty()) issuer = expand_text(step.jwt.issuer, vars);
+  } catch (const RequestBuildError& e) {
+    return PhaseResult{Outcome::ConfigError, {}, true, std::nullopt,
+                       std::string("session token: nothing to compare its subject or issuer with (validate_session needs user_id on the user's line of the users file): ") + e.what()};
   }
-  return verify_jwt(jwt.first, *jwks_, jwt.second, std::time(nullptr));
+  if (auto why = verify_jwt(jwt, step.jwt.keys, subject, issuer, std::time(nullptr))) return unavailable("session token: " + *why);
+  return std::nullopt;
 }
 
 ProviderClient::Verdict ProviderClient::interpret(const Step& step, const http::Response& response,
@@ -211,9 +203,7 @@ ProviderClient::Verdict ProviderClient::interpret(const Step& step, const http::
   Verdict out{std::move(result), false, std::nullopt};
   if (verdict->outcome == Outcome::Accepted && step.jwt.enabled() && conditions_hold(step.jwt_when, vars)) {
     const Json::Value* token = doc ? json::resolve(*doc, step.jwt.token) : nullptr;
-    const Json::Value* subject = doc ? json::resolve(*doc, step.jwt.subject) : nullptr;
-    out.jwt = std::make_pair(token && token->isString() ? token->asString() : std::string(),
-                             subject && subject->isString() ? subject->asString() : std::string());
+    out.jwt = token && token->isString() ? token->asString() : std::string();
   }
   return out;
 }

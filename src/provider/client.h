@@ -57,17 +57,16 @@ class ProviderClient {
   struct Verdict {
     PhaseResult result;
     bool failover = false;  // try the next base URL
-    // For a step with validate_jwt that was accepted: the token and the
-    // subject it must name, taken from the answer before it is wiped.
-    std::optional<std::pair<std::string, std::string>> jwt = std::nullopt;
+    // For a step with validate_jwt that was accepted: the token, taken from
+    // the answer before it is wiped.
+    std::optional<std::string> jwt = std::nullopt;
   };
 
   PhaseResult run_step(const Step& step, Variables& vars);
   Verdict exchange(const Step& step, const std::string& base, Variables& vars);
   Verdict interpret(const Step& step, const http::Response& response, Variables& vars) const;
   std::chrono::milliseconds remaining() const;
-  std::optional<std::string> check_session(const Step& step, const std::string& base, const Variables& vars,
-                                           const std::pair<std::string, std::string>& jwt);
+  static std::optional<PhaseResult> check_session(const Step& step, const Variables& vars, const std::string& jwt);
   http::Response timed(const http::Request& request);
 
   const ProviderSpec& spec_;
@@ -77,7 +76,6 @@ class ProviderClient {
   bool debug_;
   std::size_t base_index_ = 0;  // the base URL that answered last
   std::chrono::microseconds spent_{0};
-  std::optional<Json::Value> jwks_;  // the provider's published keys, once fetched in this login
 };
 
 

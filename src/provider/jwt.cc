@@ -6,6 +6,7 @@
 #include <openssl/evp.h>
 #include <openssl/param_build.h>
 
+#include <algorithm>
 #include <memory>
 #include <vector>
 
@@ -127,22 +128,52 @@ std::optional<std::string> check_signature(const std::string& alg, const Json::V
   return std::nullopt;
 }
 
-std::optional<std::string> check_claims(const Json::Value& claims, std::string_view subject, std::time_t now) {
+// Descope's rule: the issuer is the project id, or a URL (or a path) whose
+// last or second-last segment is.
+bool issuer_names(const std::string& iss, std::string_view project) {
+  if (iss == project) return true;
+  std::string_view path = iss;
+  if (const auto scheme = path.find("://"); scheme != std::string_view::npos) {
+    path.remove_prefix(scheme + 3);
+    const auto slash = path.find('/');
+    path = slash == std::string_view::npos ? std::string_view() : path.substr(slash);
+  }
+  std::vector<std::string_view> segments;
+  for (std::size_t start = 0; start <= path.size();) {
+    const auto end = std::min(path.find('/', start), path.size());
+    if (end > start) segments.push_back(path.substr(start, end - start));
+    start = end + 1;
+  }
+  const std::size_t n = segments.size();
+  return (n >= 1 && segments[n - 1] == project) || (n >= 2 && segments[n - 2] == project);
+}
+
+std::optional<std::string> check_claims(const Json::Value& claims, std::string_view subject, std::string_view issuer,
+                                        std::time_t now) {
   if (!claims.isObject()) return "the claims are not a JSON object";
   const Json::Value& exp = claims["exp"];
   if (!exp.isNumeric()) return "it has no expiry (exp)";
   if (exp.asDouble() + kLeeway < static_cast<double>(now)) return "it has expired";
   if (claims.isMember("nbf") && claims["nbf"].isNumeric() && claims["nbf"].asDouble() - kLeeway > static_cast<double>(now))
     return "it is not valid yet (nbf)";
-  if (member(claims, "sub") != subject) return "its subject is not the user the answer names";
+  if (member(claims, "sub") != subject) return "its subject is not this user's id (user_id)";
+  if (!issuer.empty() && !issuer_names(member(claims, "iss"), issuer)) return "its issuer is not this project";
   return std::nullopt;
 }
 
 }  // namespace
 
+std::optional<std::string> jwks_problem(const Json::Value& jwks) {
+  if (!jwks.isObject() || !jwks["keys"].isArray() || jwks["keys"].empty()) return "it is not a key set (no \"keys\" array)";
+  for (const auto& key : jwks["keys"])
+    if (!key.isObject()) return "a key is not a JSON object";
+  return std::nullopt;
+}
+
 std::optional<std::string> verify_jwt(std::string_view token, const Json::Value& jwks, std::string_view subject,
-                                      std::time_t now) {
-  if (subject.empty()) return "the answer names no user to compare the subject with";
+                                      std::string_view issuer, std::time_t now) {
+  if (subject.empty()) return "this login has no user id to compare the subject with";
+  if (auto why = jwks_problem(jwks)) return "the keys: " + *why;
   const auto first = token.find('.');
   const auto second = first == std::string_view::npos ? first : token.find('.', first + 1);
   if (second == std::string_view::npos || token.find('.', second + 1) != std::string_view::npos)
@@ -156,7 +187,7 @@ std::optional<std::string> verify_jwt(std::string_view token, const Json::Value&
   const Json::Value* jwk = find_key(jwks, member(*header, "kid"));
   if (jwk == nullptr) return "no published key has its kid";
   if (auto why = check_signature(member(*header, "alg"), *jwk, token.substr(0, second), *signature)) return why;
-  return check_claims(*claims, subject, now);
+  return check_claims(*claims, subject, issuer, now);
 }
 
 }  // namespace otp::provider

@@ -31,19 +31,36 @@ BOOST_FIXTURE_TEST_SUITE(session_jwt, Keys)
 
 BOOST_AUTO_TEST_CASE(a_token_signed_by_a_published_key_for_the_user) {
   const std::string token = signer.sign(claims("U2alice", kNow + 600));
-  BOOST_TEST(!verify_jwt(token, jwks, "U2alice", kNow).has_value());
+  BOOST_TEST(!verify_jwt(token, jwks, "U2alice", "", kNow).has_value());
+  BOOST_TEST(!verify_jwt(token, jwks, "U2alice", "P2pamotpTEST0000000000000000", kNow).has_value());
+}
+
+// The issuer forms Descope's SDKs accept, and others they refuse.
+BOOST_AUTO_TEST_CASE(the_issuer_names_the_project) {
+  const std::string project = "P2pamotpTEST0000000000000000";
+  auto with_issuer = [&](const std::string& iss) {
+    Json::Value c = claims("U2alice", kNow + 600);
+    c["iss"] = iss;
+    return verify_jwt(signer.sign(c), jwks, "U2alice", project, kNow).value_or("");
+  };
+  for (const std::string& ok : {project, "https://api.descope.com/" + project, "https://api.descope.com/v1/" + project,
+                               "https://api.descope.com/" + project + "/tenant", project + "/x", "/a/" + project})
+    BOOST_TEST(with_issuer(ok).empty(), ok);
+  for (const std::string& bad : {std::string("P2other"), "https://" + project + "/", "https://api.descope.com/" + project + "/a/b",
+                                project + "x", std::string()})
+    BOOST_TEST(with_issuer(bad) == "its issuer is not this project", bad);
 }
 
 BOOST_AUTO_TEST_CASE(everything_else_is_refused) {
   const std::string good = signer.sign(claims("U2alice", kNow + 600));
   auto why = [&](const std::string& token, const Json::Value& keys = Json::Value(), const std::string& sub = "U2alice",
                  std::time_t now = kNow) {
-    return verify_jwt(token, keys.isNull() ? jwks : keys, sub, now).value_or("");
+    return verify_jwt(token, keys.isNull() ? jwks : keys, sub, "", now).value_or("");
   };
   BOOST_TEST(why(signer.sign(claims("U2alice", kNow - 120))) == "it has expired");
   BOOST_TEST(why(signer.sign(claims("U2alice", kNow - 30))).empty());  // within the leeway
-  BOOST_TEST(why(good, Json::Value(), "U2bob") == "its subject is not the user the answer names");
-  BOOST_TEST(why(good, Json::Value(), "") == "the answer names no user to compare the subject with");
+  BOOST_TEST(why(good, Json::Value(), "U2bob") == "its subject is not this user's id (user_id)");
+  BOOST_TEST(why(good, Json::Value(), "") == "this login has no user id to compare the subject with");
   // Another key's signature, with the same kid.
   mock::SessionSigner other;
   std::string forged = other.sign(claims("U2alice", kNow + 600));
@@ -64,7 +81,7 @@ BOOST_AUTO_TEST_CASE(everything_else_is_refused) {
   BOOST_TEST(why(hs) == "algorithm 'HS256' is not accepted");
   BOOST_TEST(why("not.a.jwt.at.all") == "it is not a JWT (three parts)");
   BOOST_TEST(why("a.b") == "it is not a JWT (three parts)");
-  BOOST_TEST(why(good, Json::Value(Json::objectValue)) == "no published key has its kid");
+  BOOST_TEST(why(good, Json::Value(Json::objectValue)) == "the keys: it is not a key set (no \"keys\" array)");
 }
 
 BOOST_AUTO_TEST_SUITE_END()

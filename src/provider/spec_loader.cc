@@ -38,7 +38,7 @@ const std::map<std::string, SchemeInfo, std::less<>> kSchemes = {
 const KeySet kStepKeys = {
     "method", "url", "headers", "auth", "body", "form", "when", "save", "rules", "validate_jwt", "valid_until"};
 const KeySet kExpiryKeys = {"local_time", "server_time"};
-const KeySet kJwtKeys = {"token", "keys_url", "subject", "when"};
+const KeySet kJwtKeys = {"token", "keys_file", "subject", "issuer", "when"};
 const std::set<std::string, std::less<>> kMethods = {"GET", "POST", "PUT", "PATCH", "DELETE"};
 
 // What the loader learns while reading: names used by templates, names
@@ -237,23 +237,31 @@ std::string Loader::required_pointer(const toml::table& t, const char* key, cons
   return *v;
 }
 
-// validate_jwt = { token = "/sessionJwt", keys_url = "/v2/keys/${project_id}",
-// subject = "/user/userId" }: pointers into the answer, and the keys' URL.
+// validate_jwt = { token = "/sessionJwt", keys_file = "${session_keys}",
+// subject = "${user_id}", issuer = "${project_id}" }: a pointer into the
+// answer, then templates.
 void Loader::load_jwt(const toml::table& t, Step& step, const std::string& path, Phase phase) {
   const auto* jwt = get_.table(t, "validate_jwt", path + ".validate_jwt");
   if (jwt == nullptr) return;
   const std::string item = path + ".validate_jwt";
   if (phase != Phase::Verify) get_.problem(*jwt, item, "only a verify step can check a session token");
-  for (const auto& [key, value] : *jwt)
-    if (!kJwtKeys.count(key.str())) get_.problem(value, item + "." + std::string(key.str()), "unknown key");
+  for (const auto& [key, value] : *jwt) {
+    if (key.str() == "keys_url")
+      get_.problem(value, item + ".keys_url", "the keys no longer come over the connection the answer came over: "
+                                              "give keys_file, a JWKS file (see validate_jwt in pam_otp.conf(5))");
+    else if (!kJwtKeys.count(key.str()))
+      get_.problem(value, item + "." + std::string(key.str()), "unknown key");
+  }
   step.jwt.token = required_pointer(*jwt, "token", item);
-  step.jwt.subject = required_pointer(*jwt, "subject", item);
   if (const auto* when = get_.table(*jwt, "when", item + ".when")) step.jwt_when = load_conditions(*when, item + ".when");
-  if (auto url = get_.string(*jwt, "keys_url", item + ".keys_url")) {
-    check_template(*jwt->get("keys_url"), item + ".keys_url", *url, true);
-    step.jwt.keys_url = *url;
-  } else if (jwt->get("keys_url") == nullptr) {
-    get_.problem(*jwt, item + ".keys_url", "is required");
+  for (auto [key, field] : {std::pair{"keys_file", &step.jwt.keys_file}, std::pair{"subject", &step.jwt.subject},
+                            std::pair{"issuer", &step.jwt.issuer}}) {
+    if (auto text = get_.string(*jwt, key, item + "." + key)) {
+      check_template(*jwt->get(key), item + "." + key, *text);
+      *field = *text;
+    } else if (jwt->get(key) == nullptr && std::string_view(key) != "issuer") {
+      get_.problem(*jwt, item + "." + key, "is required");
+    }
   }
 }
 

@@ -4,9 +4,12 @@
 // bad credentials, and the exact request compared with providers.md.
 #include <boost/test/unit_test.hpp>
 
+#include <httplib.h>
 #include <security/pam_appl.h>
+#include <sys/stat.h>
 
 #include <algorithm>
+#include <fstream>
 #include <map>
 
 #include "base/base64.h"
@@ -302,19 +305,41 @@ BOOST_AUTO_TEST_CASE(sign_up_or_in) {
   BOOST_TEST(requests().at(requests().size() - 2).path == "/v1/auth/otp/signup-in/sms");
 }
 
-// validate_session: an acceptance must carry a sessionJwt signed by the
-// project's published keys, unexpired, for the user the answer names;
+// The project's signing keys, as an administrator fetches them once
+// (curl .../v2/keys/<project id> -o FILE), into a root-owned file.
+std::string fetch_descope_keys(PresetFixture& f) {
+  httplib::SSLClient client("127.0.0.1", Shared::mock().port());
+  client.set_ca_cert_path(Shared::pki().ca_cert.c_str());
+  const auto answer = client.Get(("/v2/keys/" + f.dialects.descope.project_id).c_str());
+  BOOST_REQUIRE(answer && answer->status == 200);
+  const std::string path = f.pam.dir() + "/descope-keys.json";
+  std::ofstream(path) << answer->body;
+  ::chmod(path.c_str(), 0644);
+  Shared::mock().reset();  // forget the fetch: pam_otp's own requests are counted below
+  return path;
+}
+
+// validate_session: an acceptance must carry a sessionJwt signed by a key
+// of session_keys (read with the config: an answer never brings its own),
+// unexpired, issued for the project, for the user_id of the users file;
 // anything else is the service being unavailable, never a success.
 BOOST_AUTO_TEST_CASE(validate_session) {
-  configure([](otp::mock::Dialects& d) { d.descope.session = "signed"; });
-  use_descope(*this, "validate_session = true");
+  configure([](otp::mock::Dialects& d) {
+    d.descope.session = "signed";
+    d.descope.user_ids["+15551234567"] = "U2alice";
+  });
+  const std::string keys = fetch_descope_keys(*this);
+  pam.write_users("alice phone=+15551234567 user_id=U2alice\n");
+  use_descope(*this, "validate_session = true\nsession_keys = \"" + keys + "\"");
   const auto good = login("alice", {code_for(kAlicePhone)});
   BOOST_TEST_INFO(good.describe());
   BOOST_TEST(good.rc == PAM_SUCCESS);
-  std::size_t keys = 0;
-  for (const auto& r : requests()) keys += r.path == "/v2/keys/" + dialects.descope.project_id ? 1 : 0;
-  BOOST_TEST(keys == 1u);
-  for (const std::string bad : {"forged", "expired", "other_user"}) {
+  for (const auto& r : requests()) BOOST_TEST(r.path.find("/v2/keys") == std::string::npos, r.path);
+  // forged: another key; own_keys: another key that the answer's host also
+  // publishes; replayed: another user's valid session, the answer naming
+  // that user too; other_user: a subject not the user's; other_project:
+  // another issuer.
+  for (const std::string bad : {"forged", "own_keys", "expired", "other_user", "replayed", "other_project"}) {
     Shared::mock().reset();
     configure([&](otp::mock::Dialects& d) { d.descope.session = bad; });
     const auto r = login("alice", {code_for(kAlicePhone)});
@@ -323,11 +348,38 @@ BOOST_AUTO_TEST_CASE(validate_session) {
     BOOST_TEST(r.logged("session token:"));
     BOOST_TEST(!r.logged("result=success"));
   }
+  // A user without user_id: nothing to bind the session to.
+  configure([](otp::mock::Dialects& d) { d.descope.session = "signed"; });
+  pam.write_users("alice phone=+15551234567\n");
+  const auto unbound = login("alice", {code_for(kAlicePhone)});
+  BOOST_TEST_INFO(unbound.describe());
+  BOOST_TEST(unbound.rc == PAM_SERVICE_ERR);
+  BOOST_TEST(unbound.logged("result=config_error"));
+  BOOST_TEST(unbound.logged("user_id"));
   // Without validate_session the token is not looked at.
   configure([](otp::mock::Dialects& d) { d.descope.session = "opaque"; });
   use_descope(*this);
   const auto unchecked = login("alice", {code_for(kAlicePhone)});
   BOOST_TEST(unchecked.rc == PAM_SUCCESS);
+}
+
+// validate_session needs its keys: none, or a file that is no key set, is
+// a configuration error before anything is sent.
+BOOST_AUTO_TEST_CASE(validate_session_without_keys_is_a_config_error) {
+  pam.write_users("alice phone=+15551234567 user_id=U2alice\n");
+  use_descope(*this, "validate_session = true");
+  const auto none = login("alice", {code_for(kAlicePhone)});
+  BOOST_TEST_INFO(none.describe());
+  BOOST_TEST(none.rc == PAM_SERVICE_ERR);
+  BOOST_TEST(none.logged("validate_jwt.keys_file': session tokens are checked, but no key file is given"));
+  const std::string junk = pam.dir() + "/junk.json";
+  std::ofstream(junk) << "{\"keys\": []}";
+  ::chmod(junk.c_str(), 0644);
+  use_descope(*this, "validate_session = true\nsession_keys = \"" + junk + "\"");
+  const auto bad = login("alice", {code_for(kAlicePhone)});
+  BOOST_TEST(bad.rc == PAM_SERVICE_ERR);
+  BOOST_TEST(bad.logged("not a key set (JWKS) for session tokens"));
+  BOOST_TEST(requests().empty());
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -76,8 +76,10 @@ std::string mask_email(const std::string& email) {
   return email.substr(0, 1) + "***" + email.substr(at);
 }
 
-// Descope's user id for a login id (stable: "U2" and a digest of it).
-std::string user_id(const std::string& login_id) {
+// Descope's user id for a login id: the settings', else stable, "U2" and a
+// digest of it.
+std::string user_id(const DescopeSettings& s, const std::string& login_id) {
+  if (const auto it = s.user_ids.find(login_id); it != s.user_ids.end()) return it->second;
   std::size_t h = std::hash<std::string>{}(login_id);
   return "U2" + std::to_string(h);
 }
@@ -88,18 +90,20 @@ Reply session(const std::string& login_id, const DescopeSettings& s, const Sessi
   const auto now = std::chrono::duration_cast<std::chrono::seconds>(
                        std::chrono::system_clock::now().time_since_epoch()).count();
   Json::Value claims(Json::objectValue);
-  claims["sub"] = s.session == "other_user" ? user_id(login_id + "-other") : user_id(login_id);
-  claims["iss"] = s.project_id;
+  const bool replayed = s.session == "replayed";
+  const std::string subject = s.session == "other_user" || replayed ? user_id(s, login_id + "-other") : user_id(s, login_id);
+  claims["sub"] = subject;
+  claims["iss"] = s.session == "other_project" ? "https://api.descope.com/P2otherPROJECT000000000000000" : s.project_id;
   claims["iat"] = static_cast<Json::Int64>(now);
   claims["exp"] = static_cast<Json::Int64>(s.session == "expired" ? now - 3600 : now + 600);
   claims["drn"] = "DS";
   Json::Value v(Json::objectValue);
   v["sessionJwt"] = s.session == "opaque" ? "descope-session-" + random_hex(24)
-                                          : (s.session == "forged" ? other_key : key).sign(claims);
+                                          : (s.session == "forged" || s.session == "own_keys" ? other_key : key).sign(claims);
   v["refreshJwt"] = "descope-refresh-" + random_hex(24);
   v["firstSeen"] = false;
   Json::Value user(Json::objectValue);
-  user["userId"] = user_id(login_id);
+  user["userId"] = replayed ? subject : user_id(s, login_id);
   user["loginIds"].append(login_id);
   v["user"] = user;
   return json_reply(200, v);
@@ -157,7 +161,7 @@ std::optional<Reply> Descope::refusal(const Req& req, const DescopeSettings& s,
 Reply Descope::keys(const Req& req, DialectContext& ctx) const {
   if (std::string(req.matches[1]) != ctx.dialects().descope.project_id)
     return error(400, "E011003", "Request is invalid", "Unknown project");
-  return json_reply(200, key_.jwks());
+  return json_reply(200, (ctx.dialects().descope.session == "own_keys" ? other_key_ : key_).jwks());
 }
 
 Reply Descope::signin(const Req& req, DialectContext& ctx, bool sign_up) {
@@ -229,6 +233,7 @@ void apply_settings(const Json::Value& o, Dialects& d) {
   read_string(o, "session", d.descope.session);
   read_string_map(o, "phones", d.descope.phones);
   read_string_map(o, "emails", d.descope.emails);
+  read_string_map(o, "user_ids", d.descope.user_ids);
 }
 
 Json::Value settings_json(const Dialects& d) {
@@ -239,6 +244,7 @@ Json::Value settings_json(const Dialects& d) {
   v["known_login_ids"] = list_json(d.descope.known_login_ids);
   v["phones"] = map_json(d.descope.phones);
   v["emails"] = map_json(d.descope.emails);
+  v["user_ids"] = map_json(d.descope.user_ids);
   return v;
 }
 
@@ -248,7 +254,8 @@ void validate_settings(const Dialects& d) {
   for (const auto& [id, email] : d.descope.emails) require_field(is_email(email), "emails");
   const std::string& session = d.descope.session;
   require_field(session == "opaque" || session == "signed" || session == "forged" || session == "expired" ||
-                    session == "other_user",
+                    session == "other_user" || session == "replayed" || session == "own_keys" ||
+                    session == "other_project",
                 "session");
 }
 

@@ -28,10 +28,16 @@ struct DescopeSettings {
   // (sms, voice, whatsapp) or an e-mail (email).
   std::map<std::string, std::string> phones;  // login id -> E.164
   std::map<std::string, std::string> emails;  // login id -> e-mail
+  // Descope's user id of a login id; by default "U2" and a digest of it.
+  std::map<std::string, std::string> user_ids;
   // The sessionJwt a verify returns: "opaque" (random text, the default:
   // signing makes an RSA key, slow under valgrind), "signed" (RS256, the key
   // published at /v2/keys/<project id>), "forged" (another key), "expired",
-  // or "other_user" (a subject that is not the user the answer names).
+  // "other_user" (a subject that is not the user the answer names),
+  // "replayed" (another user's valid session, the answer naming that user
+  // too), "own_keys" (signed by another key, which /v2/keys then publishes:
+  // an answer's host that serves keys of its own), or "other_project" (an
+  // issuer that is another project).
   std::string session = "opaque";
 };
 
