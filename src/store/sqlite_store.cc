@@ -137,6 +137,9 @@ class BudgetVfs {
   Wrapped vfs_{};
 };
 
+// About 20 logins' sends (three pages each: the events and its two indexes).
+constexpr int kCheckpointFrames = 64;
+
 // One open database, and how long its calls have waited for other
 // processes' locks (at most the budget, summed over the calls).
 class Connection {
@@ -149,6 +152,13 @@ class Connection {
     if (rc != SQLITE_OK) throw Error(path_ + ": " + (db ? sqlite3_errmsg(db) : sqlite3_errstr(rc)));
     sqlite3_extended_result_codes(db, 1);
     sqlite3_busy_handler(db, &Connection::on_busy, this);
+    // Each login is a process with one short connection. Checkpointing at
+    // every close cost two fsyncs and deleting and re-creating the WAL a
+    // third and the directory's: about 1 ms per login (bench/README.md,
+    // "The state store"). The WAL is checkpointed (and truncated) once it
+    // holds kCheckpointFrames instead; a later open reads what is left.
+    sqlite3_db_config(db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, nullptr);
+    sqlite3_wal_hook(db, &Connection::after_commit, this);
   }
 
   sqlite3* db() const { return db_.get(); }
@@ -169,6 +179,19 @@ class Connection {
   // SQLite calls this while another connection holds the lock it needs.
   static int on_busy(void* self, int /*count*/) {
     return static_cast<Connection*>(self)->budget_.wait(milliseconds(2)) ? 1 : 0;
+  }
+
+  // After each commit in WAL mode. TRUNCATE, not PASSIVE: a checkpoint
+  // that leaves the WAL's frames in place is forgotten when the next
+  // process rebuilds the WAL index, so the WAL would only grow. It needs
+  // every other connection idle; it does not wait for them (no busy
+  // handler meanwhile) and is tried again at the next commit.
+  static int after_commit(void* self, sqlite3* db, const char* name, int frames) {
+    if (frames < kCheckpointFrames) return SQLITE_OK;
+    sqlite3_busy_handler(db, nullptr, nullptr);
+    sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_TRUNCATE, nullptr, nullptr);
+    sqlite3_busy_handler(db, &Connection::on_busy, self);
+    return SQLITE_OK;
   }
 
   std::string path_;
@@ -277,13 +300,14 @@ const char* const kMigrations[] = {
 static_assert(std::size(kMigrations) == kSchemaVersion);
 
 // Events older than this are gone whatever their limit (send_limit windows
-// are at most 30 days).
+// are at most 30 days). They are pruned by one send in kPruneEvery (by the
+// clock's second), not by each.
 constexpr std::int64_t kEventHorizon = 31 * 86400;
+constexpr std::int64_t kPruneEvery = 16;
 
 class SqliteStore final : public Store {
  public:
   SqliteStore(const std::string& path, const SqliteOptions& options) : c_(path, options.wait_budget) {
-    if (Statement(c_, "PRAGMA journal_mode").step_text() != "wal") Statement(c_, "PRAGMA journal_mode=WAL").step_text();
     // NORMAL: a power loss may lose the last commits (a send counted, a
     // login remembered), never the file; an fsync per commit would make 200
     // logins at once wait on each other's. A recovery code's use is synced
@@ -377,7 +401,8 @@ class SqliteStore final : public Store {
 
   std::optional<LimitReached> take(const std::vector<Limit>& limits, std::int64_t now) override {
     Transaction tx(c_);
-    Statement(c_, "DELETE FROM events WHERE typeof(at) <> 'integer' OR at <= ?").bind(1, now - kEventHorizon).run();
+    if (now % kPruneEvery == 0)
+      Statement(c_, "DELETE FROM events WHERE typeof(at) <> 'integer' OR at <= ?").bind(1, now - kEventHorizon).run();
     for (std::size_t i = 0; i < limits.size(); ++i) {
       const Limit& l = limits[i];
       Statement s(c_, "SELECT COUNT(*), MIN(at) FROM events WHERE kind = ? AND key = ? AND typeof(at) = 'integer' "
@@ -423,6 +448,9 @@ class SqliteStore final : public Store {
 
   void migrate() {
     if (user_version() == kSchemaVersion) return;
+    // WAL is a property of the file: set once, when it is made (not inside
+    // a transaction).
+    if (Statement(c_, "PRAGMA journal_mode").step_text() != "wal") Statement(c_, "PRAGMA journal_mode=WAL").step_text();
     Transaction tx(c_);
     const int version = user_version();  // another process may have migrated meanwhile
     if (version > kSchemaVersion)

@@ -6,7 +6,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <chrono>
+#include <string>
+
 #include "temp_dir.h"
+#include "time_bound.h"
 
 namespace otp::store {
 namespace {
@@ -108,6 +112,51 @@ BOOST_AUTO_TEST_CASE(damaged_rows_never_count_as_remembered_or_recent) {
   BOOST_TEST(store->remembered("", 1000).empty());
   BOOST_TEST(store->count("send_user", "alice", 0) == 0);
   BOOST_TEST(!store->take({{"send_user", "alice", 1, 900}}, 1000));
+}
+
+// Each login is a connection of its own, and none checkpoints at close
+// (an fsync or three per login); the WAL is checkpointed and truncated as
+// it fills instead, so it stays small and nothing is lost between them.
+BOOST_AUTO_TEST_CASE(one_connection_per_login_keeps_the_wal_small_and_every_send) {
+  for (int i = 0; i < 300; ++i) BOOST_REQUIRE(!open_sqlite_store(path)->take({{"send_user", "u" + std::to_string(i), 5, 3600}}, 1001 + 2 * i));
+  struct stat st {};
+  BOOST_REQUIRE(::stat((path + "-wal").c_str(), &st) == 0);
+  BOOST_TEST(st.st_size <= 80 * (4096 + 24) + 32, st.st_size);  // 64 frames and the last login's
+  BOOST_TEST(query(path, "SELECT COUNT(*) FROM events") == "300");
+}
+
+// The checkpoint needs every other connection idle; it must not wait for a
+// login that reads (its busy handler would wait the whole wait budget).
+BOOST_AUTO_TEST_CASE(a_checkpoint_never_waits_for_another_connection) {
+  open_sqlite_store(path);
+  sqlite3* reader = nullptr;
+  BOOST_REQUIRE(sqlite3_open(path.c_str(), &reader) == SQLITE_OK);
+  BOOST_REQUIRE(sqlite3_exec(reader, "BEGIN; SELECT COUNT(*) FROM events;", nullptr, nullptr, nullptr) == SQLITE_OK);
+  const auto bound = std::chrono::milliseconds(static_cast<long>(300 * testing::slowdown()));
+  for (int i = 0; i < 40; ++i) {  // past kCheckpointFrames
+    const auto start = std::chrono::steady_clock::now();
+    BOOST_REQUIRE(!open_sqlite_store(path)->take({{"send_user", "u" + std::to_string(i), 5, 3600}}, 1001 + 2 * i));
+    BOOST_TEST((std::chrono::steady_clock::now() - start < bound), "send " << i);
+  }
+  sqlite3_exec(reader, "COMMIT", nullptr, nullptr, nullptr);
+  sqlite3_close(reader);
+  BOOST_TEST(query(path, "SELECT COUNT(*) FROM events") == "40");
+}
+
+// Events past the horizon go with one send in 16 (by the clock's second).
+BOOST_AUTO_TEST_CASE(old_events_are_pruned_now_and_then) {
+  open_sqlite_store(path);
+  {
+    sqlite3* db = nullptr;
+    BOOST_REQUIRE(sqlite3_open(path.c_str(), &db) == SQLITE_OK);
+    BOOST_REQUIRE(sqlite3_exec(db, "INSERT INTO events VALUES('send_user', 'old', 5)", nullptr, nullptr, nullptr) == SQLITE_OK);
+    sqlite3_close(db);
+  }
+  const std::int64_t later = 40 * 86400;  // a multiple of 16
+  BOOST_REQUIRE(!open_sqlite_store(path)->take({{"send_user", "a", 5, 3600}}, later + 1));
+  BOOST_TEST(query(path, "SELECT COUNT(*) FROM events WHERE key = 'old'") == "1");
+  BOOST_REQUIRE(!open_sqlite_store(path)->take({{"send_user", "b", 5, 3600}}, later));
+  BOOST_TEST(query(path, "SELECT COUNT(*) FROM events WHERE key = 'old'") == "0");
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -18,7 +18,8 @@
 // end of pam_authenticate> <pam_authenticate's duration in us> <peak
 // resident memory of the process so far, KiB> <1 if libcurl is loaded in the
 // process, else 0>". OTP_LOGIN_RHOST=ADDR sets
-// PAM_RHOST (a remote login, as sshd's).
+// PAM_RHOST (a remote login, as sshd's). OTP_LOGIN_SMAPS=FILE copies
+// /proc/self/smaps to FILE after pam_authenticate (where the memory is).
 //
 // As su and sudo run, for tests of what their caller can do to the login:
 // OTP_LOGIN_REAL_UID=N makes N the process's real uid (its effective and
@@ -174,6 +175,10 @@ bool login_once(const char* service, const char* user, Login& login) {
   const int rc = pam_authenticate(ph, 0);
   const long long end = monotonic_ns();
   if (login.print_times) std::printf("login %lld %lld %ld %d\n", end, (end - start) / 1000, status_kib("VmHWM:"), libcurl_loaded() ? 1 : 0);
+  if (const char* copy = std::getenv("OTP_LOGIN_SMAPS")) {  // where the resident memory is, for bench analysis
+    std::ifstream in("/proc/self/smaps");
+    std::ofstream(copy) << in.rdbuf();
+  }
   if (rc != PAM_SUCCESS) std::fprintf(stderr, "otp-login %s: %s\n", user, pam_strerror(ph, rc));
   pam_end(ph, rc);
   return rc == PAM_SUCCESS;
