@@ -919,6 +919,14 @@ BOOST_AUTO_TEST_CASE(a_code_typed_after_valid_until_is_not_sent) {
   BOOST_TEST(log.contains("valid for 120 s"));
 }
 
+// A wrong code before the stated expiry is wrong, not "perhaps expired".
+BOOST_AUTO_TEST_CASE(a_wrong_code_in_time_is_called_wrong) {
+  conv.say("111111");
+  conv.say(code);
+  BOOST_TEST(result_name(login()) == "PAM_SUCCESS");
+  BOOST_TEST(errors() == "Incorrect code, 2 attempts left.\n");
+}
+
 BOOST_AUTO_TEST_CASE(a_code_typed_in_time_is_sent) {
   validity = 120;
   conv.answers.push_back([this](const std::string&) {

@@ -222,7 +222,9 @@ std::optional<AuthResult> Session::on_code(const Secret& code) {
       // Where the provider cannot tell a wrong code from an expired one
       // (privacyIDEA), the user is told it may have expired, and Enter then
       // gets a new code at once.
-      const bool maybe_expired = r.outcome == Outcome::WrongOrExpired && resends_left_ > 0;
+      // When the provider said how long the code is valid, and that time has
+      // not passed (on_code checked), the code was wrong, not expired.
+      const bool maybe_expired = r.outcome == Outcome::WrongOrExpired && !valid_until_ && resends_left_ > 0;
       if (maybe_expired) expired_ = true;
       tell_error(message(attempts_left_ <= 0 ? "wrong_code_final" : maybe_expired ? "wrong_or_expired" : "wrong_code"));
       if (attempts_left_ > 0) return std::nullopt;

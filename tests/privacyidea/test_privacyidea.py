@@ -219,7 +219,8 @@ class PrivacyIdea(unittest.TestCase):
         serial = server.enrol("pi02")
         r = Login(self).run("pi02", *[code("pi02", wrong=True)] * 3)
         self.assertEqual(r.status, "PAM_MAXTRIES", r)
-        self.assertIn("Incorrect or expired code, 2 attempts left", r.shown())
+        # privacyIDEA gave the challenge's validity, which has not passed: wrong, not expired.
+        self.assertIn("Incorrect code, 2 attempts left.", r.shown())
         self.assertIn("result=max_tries", r.log)
         self.assertEqual(server.failcount(serial), 3)
         self.assertEqual(sum(1 for a in server.audit("pi02") if "did not match" in a["info"]), 3)
