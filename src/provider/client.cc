@@ -46,7 +46,7 @@ std::string describe(const Step& step, const std::string& url) {
 
 ProviderClient::ProviderClient(const ProviderSpec& spec, http::Transport& transport, Limits limits, Logger& log,
                                bool debug)
-    : spec_(spec), transport_(transport), limits_(limits), log_(log), debug_(debug) {}
+    : spec_(spec), transport_(transport), limits_(limits), log_(log), debug_(debug), started_(std::time(nullptr)) {}
 
 milliseconds ProviderClient::remaining() const {
   return std::max(milliseconds(0), limits_.deadline - duration_cast<milliseconds>(spent_));
@@ -138,7 +138,8 @@ http::Response ProviderClient::timed(const http::Request& request) {
 // for the user this login is about: nullopt when it proves the acceptance,
 // else what the answer counts as instead (a token that fails: unavailable;
 // nothing to compare it with, such as a user without user_id: config_error).
-std::optional<PhaseResult> ProviderClient::check_session(const Step& step, const Variables& vars, const std::string& jwt) {
+std::optional<PhaseResult> ProviderClient::check_session(const Step& step, const Variables& vars,
+                                                        const std::string& jwt) const {
   if (step.jwt.keys.isNull()) return unavailable("session token: no keys (keys_file was not read)");
   std::string subject, issuer;
   try {
@@ -148,7 +149,8 @@ std::optional<PhaseResult> ProviderClient::check_session(const Step& step, const
     return PhaseResult{Outcome::ConfigError, {}, true, std::nullopt,
                        std::string("session token: nothing to compare its subject or issuer with (validate_session needs user_id on the user's line of the users file): ") + e.what()};
   }
-  if (auto why = verify_jwt(jwt, step.jwt.keys, subject, issuer, std::time(nullptr))) return unavailable("session token: " + *why);
+  if (auto why = verify_jwt(jwt, step.jwt.keys, {subject, issuer, started_, std::time(nullptr)}))
+    return unavailable("session token: " + *why);
   return std::nullopt;
 }
 

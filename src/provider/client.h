@@ -5,6 +5,7 @@
 #pragma once
 
 #include <chrono>
+#include <ctime>
 #include <optional>
 #include <string>
 
@@ -66,7 +67,7 @@ class ProviderClient {
   Verdict exchange(const Step& step, const std::string& base, Variables& vars);
   Verdict interpret(const Step& step, const http::Response& response, Variables& vars) const;
   std::chrono::milliseconds remaining() const;
-  static std::optional<PhaseResult> check_session(const Step& step, const Variables& vars, const std::string& jwt);
+  std::optional<PhaseResult> check_session(const Step& step, const Variables& vars, const std::string& jwt) const;
   http::Response timed(const http::Request& request);
 
   const ProviderSpec& spec_;
@@ -76,6 +77,7 @@ class ProviderClient {
   bool debug_;
   std::size_t base_index_ = 0;  // the base URL that answered last
   std::chrono::microseconds spent_{0};
+  std::time_t started_;  // a session token must be issued after this (less leeway)
 };
 
 

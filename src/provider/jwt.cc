@@ -148,16 +148,20 @@ bool issuer_names(const std::string& iss, std::string_view project) {
   return (n >= 1 && segments[n - 1] == project) || (n >= 2 && segments[n - 2] == project);
 }
 
-std::optional<std::string> check_claims(const Json::Value& claims, std::string_view subject, std::string_view issuer,
-                                        std::time_t now) {
+std::optional<std::string> check_claims(const Json::Value& claims, const JwtExpectations& expected) {
+  const auto now = static_cast<double>(expected.now);
   if (!claims.isObject()) return "the claims are not a JSON object";
   const Json::Value& exp = claims["exp"];
   if (!exp.isNumeric()) return "it has no expiry (exp)";
-  if (exp.asDouble() + kLeeway < static_cast<double>(now)) return "it has expired";
-  if (claims.isMember("nbf") && claims["nbf"].isNumeric() && claims["nbf"].asDouble() - kLeeway > static_cast<double>(now))
+  if (exp.asDouble() + kLeeway < now) return "it has expired";
+  if (claims.isMember("nbf") && claims["nbf"].isNumeric() && claims["nbf"].asDouble() - kLeeway > now)
     return "it is not valid yet (nbf)";
-  if (member(claims, "sub") != subject) return "its subject is not this user's id (user_id)";
-  if (!issuer.empty() && !issuer_names(member(claims, "iss"), issuer)) return "its issuer is not this project";
+  const Json::Value& iat = claims["iat"];
+  if (!iat.isNumeric()) return "it has no issue time (iat)";
+  if (iat.asDouble() + kLeeway < static_cast<double>(expected.issued_since)) return "it was issued before this login";
+  if (member(claims, "sub") != expected.subject) return "its subject is not this user's id (user_id)";
+  if (!expected.issuer.empty() && !issuer_names(member(claims, "iss"), expected.issuer))
+    return "its issuer is not this project";
   return std::nullopt;
 }
 
@@ -170,9 +174,8 @@ std::optional<std::string> jwks_problem(const Json::Value& jwks) {
   return std::nullopt;
 }
 
-std::optional<std::string> verify_jwt(std::string_view token, const Json::Value& jwks, std::string_view subject,
-                                      std::string_view issuer, std::time_t now) {
-  if (subject.empty()) return "this login has no user id to compare the subject with";
+std::optional<std::string> verify_jwt(std::string_view token, const Json::Value& jwks, const JwtExpectations& expected) {
+  if (expected.subject.empty()) return "this login has no user id to compare the subject with";
   if (auto why = jwks_problem(jwks)) return "the keys: " + *why;
   const auto first = token.find('.');
   const auto second = first == std::string_view::npos ? first : token.find('.', first + 1);
@@ -187,7 +190,7 @@ std::optional<std::string> verify_jwt(std::string_view token, const Json::Value&
   const Json::Value* jwk = find_key(jwks, member(*header, "kid"));
   if (jwk == nullptr) return "no published key has its kid";
   if (auto why = check_signature(member(*header, "alg"), *jwk, token.substr(0, second), *signature)) return why;
-  return check_claims(*claims, subject, issuer, now);
+  return check_claims(*claims, expected);
 }
 
 }  // namespace otp::provider

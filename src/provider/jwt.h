@@ -28,11 +28,18 @@ struct JwtCheck {
 // nullopt when the token is signed (RS256, RS384, RS512, ES256, ES384) by a
 // key of `jwks` whose "kid" it names (or the only key, when it names none),
 // is not expired (exp, and nbf if present, against now with 60 s of leeway),
-// its "sub" equals `subject` and, when `issuer` is not empty, its "iss" names
+// was issued (iat) no earlier than `issued_since` less the leeway (the
+// login's start: a session from an earlier login is not this one's), its
+// "sub" equals `subject` and, when `issuer` is not empty, its "iss" names
 // that project (the id itself, or a URL or path whose last or second-last
 // segment it is, as Descope's SDKs accept); otherwise why not.
-std::optional<std::string> verify_jwt(std::string_view token, const Json::Value& jwks, std::string_view subject,
-                                      std::string_view issuer, std::time_t now);
+struct JwtExpectations {
+  std::string_view subject;
+  std::string_view issuer;
+  std::time_t issued_since = 0;
+  std::time_t now = 0;
+};
+std::optional<std::string> verify_jwt(std::string_view token, const Json::Value& jwks, const JwtExpectations& expected);
 
 // Is `jwks` a key set verify_jwt can use (an object whose "keys" is a
 // non-empty array of objects)? nullopt when it is, else why not.

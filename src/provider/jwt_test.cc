@@ -31,8 +31,20 @@ BOOST_FIXTURE_TEST_SUITE(session_jwt, Keys)
 
 BOOST_AUTO_TEST_CASE(a_token_signed_by_a_published_key_for_the_user) {
   const std::string token = signer.sign(claims("U2alice", kNow + 600));
-  BOOST_TEST(!verify_jwt(token, jwks, "U2alice", "", kNow).has_value());
-  BOOST_TEST(!verify_jwt(token, jwks, "U2alice", "P2pamotpTEST0000000000000000", kNow).has_value());
+  BOOST_TEST(!verify_jwt(token, jwks, {"U2alice", "", kNow - 5, kNow}).has_value());
+  BOOST_TEST(!verify_jwt(token, jwks, {"U2alice", "P2pamotpTEST0000000000000000", kNow - 5, kNow}).has_value());
+}
+
+// A session of this user from before this login (captured, replayed) is
+// not this login's.
+BOOST_AUTO_TEST_CASE(the_token_is_issued_during_this_login) {
+  Json::Value old = claims("U2alice", kNow + 600);
+  old["iat"] = static_cast<Json::Int64>(kNow - 300);
+  BOOST_TEST(verify_jwt(signer.sign(old), jwks, {"U2alice", "", kNow - 30, kNow}).value_or("") == "it was issued before this login");
+  old["iat"] = static_cast<Json::Int64>(kNow - 80);  // within the leeway of a login that began 30 s ago
+  BOOST_TEST(!verify_jwt(signer.sign(old), jwks, {"U2alice", "", kNow - 30, kNow}).has_value());
+  old.removeMember("iat");
+  BOOST_TEST(verify_jwt(signer.sign(old), jwks, {"U2alice", "", kNow - 30, kNow}).value_or("") == "it has no issue time (iat)");
 }
 
 // The issuer forms Descope's SDKs accept, and others they refuse.
@@ -41,7 +53,7 @@ BOOST_AUTO_TEST_CASE(the_issuer_names_the_project) {
   auto with_issuer = [&](const std::string& iss) {
     Json::Value c = claims("U2alice", kNow + 600);
     c["iss"] = iss;
-    return verify_jwt(signer.sign(c), jwks, "U2alice", project, kNow).value_or("");
+    return verify_jwt(signer.sign(c), jwks, {"U2alice", project, kNow - 5, kNow}).value_or("");
   };
   for (const std::string& ok : {project, "https://api.descope.com/" + project, "https://api.descope.com/v1/" + project,
                                "https://api.descope.com/" + project + "/tenant", project + "/x", "/a/" + project})
@@ -55,7 +67,7 @@ BOOST_AUTO_TEST_CASE(everything_else_is_refused) {
   const std::string good = signer.sign(claims("U2alice", kNow + 600));
   auto why = [&](const std::string& token, const Json::Value& keys = Json::Value(), const std::string& sub = "U2alice",
                  std::time_t now = kNow) {
-    return verify_jwt(token, keys.isNull() ? jwks : keys, sub, "", now).value_or("");
+    return verify_jwt(token, keys.isNull() ? jwks : keys, {sub, "", now - 5, now}).value_or("");
   };
   BOOST_TEST(why(signer.sign(claims("U2alice", kNow - 120))) == "it has expired");
   BOOST_TEST(why(signer.sign(claims("U2alice", kNow - 30))).empty());  // within the leeway

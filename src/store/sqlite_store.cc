@@ -175,6 +175,10 @@ class Connection {
     if (sqlite3_exec(db_.get(), sql.c_str(), nullptr, nullptr, nullptr) != SQLITE_OK) fail(sql.substr(0, 40));
   }
 
+  // A TRUNCATE checkpoint now, if no other connection is in the way; it
+  // never waits for them.
+  void checkpoint_now() { after_commit(this, db_.get(), "main", kCheckpointFrames); }
+
  private:
   // SQLite calls this while another connection holds the lock it needs.
   static int on_busy(void* self, int /*count*/) {
@@ -308,6 +312,9 @@ constexpr std::int64_t kPruneEvery = 16;
 class SqliteStore final : public Store {
  public:
   SqliteStore(const std::string& path, const SqliteOptions& options) : c_(path, options.wait_budget) {
+    // WAL is a property of the file, but a copy restored in another mode
+    // keeps that mode: set on every open (a read when it already is).
+    if (Statement(c_, "PRAGMA journal_mode").step_text() != "wal") Statement(c_, "PRAGMA journal_mode=WAL").step_text();
     // NORMAL: a power loss may lose the last commits (a send counted, a
     // login remembered), never the file; an fsync per commit would make 200
     // logins at once wait on each other's. A recovery code's use is synced
@@ -367,7 +374,11 @@ class SqliteStore final : public Store {
     Statement s(c_, "UPDATE recovery_codes SET used_at = ?, used_by = ? "
                     "WHERE id = ? AND user = ? AND hash = ? AND used_at IS NULL");
     s.bind(1, now).bind(2, service).bind(3, id).bind(4, user).bind_blob(5, hash).run();
-    return sqlite3_changes(c_.db()) == 1;
+    const bool used = sqlite3_changes(c_.db()) == 1;
+    // And into the main file at once when no other login is using it, so
+    // that a copy of state.db alone (without its -wal) still has it used.
+    if (used) c_.checkpoint_now();
+    return used;
   }
 
   void remember(const Remembered& login) override {
@@ -448,9 +459,6 @@ class SqliteStore final : public Store {
 
   void migrate() {
     if (user_version() == kSchemaVersion) return;
-    // WAL is a property of the file: set once, when it is made (not inside
-    // a transaction).
-    if (Statement(c_, "PRAGMA journal_mode").step_text() != "wal") Statement(c_, "PRAGMA journal_mode=WAL").step_text();
     Transaction tx(c_);
     const int version = user_version();  // another process may have migrated meanwhile
     if (version > kSchemaVersion)

@@ -56,6 +56,7 @@ class Server:
         with open(os.path.join(self.dir, "env")) as f:
             self.env = dict(line.strip().split("=", 1) for line in f if "=" in line)
         self.url = self.env["PI_URL"]
+        self.sms_url = f"http://127.0.0.1:{self.env['PI_SMS_GATEWAY']}/sms"
         self.tls = ssl.create_default_context(cafile=self.env["PI_CA"])
         self.jwt = self.call("POST", "/auth", username="admin", password=self.env["PI_ADMIN_PASSWORD"])["token"]
 
@@ -105,6 +106,13 @@ class Server:
     def stop(self):
         subprocess.run([os.path.join(os.path.dirname(START), "stop"), self.dir], timeout=60)
         self.kill("pi.pid")
+
+
+# The SMS gateway as ../shared/privacyidea/start configures it (its URL
+# aside), for changing it and back.
+GATEWAY = {"name": "sinkgw", "module": "privacyidea.lib.smsprovider.HttpSMSProvider.HttpSMSProvider",
+           "option.HTTP_METHOD": "POST", "option.CHECK_SSL": "no", "option.RETURN_SUCCESS": "OK",
+           "option.TIMEOUT": "3", "option.phone": "{phone}", "option.text": "{otp}"}
 
 
 def phone(user):
@@ -267,12 +275,13 @@ class PrivacyIdea(unittest.TestCase):
 
     def test_with_admin_user_a_token_pin_costs_nothing(self):
         serial = server.enrol("pi06", pin="4711")
-        r = Login(self, admin_lines()).run("pi06", code("pi06"))
+        r = Login(self, admin_lines(), top="debug = true").run("pi06", code("pi06"))  # the debug log shows no secret either
         self.assertEqual(r.status, "PAM_SUCCESS", r)
         self.assertEqual(server.failcount(serial), 0)
         actions = [a["action"] for a in server.audit("pi06")]
         self.assertIn("POST /validate/triggerchallenge", actions)
         self.assertNotIn("wrong otp pin", json.dumps(server.audit("pi06")))
+        self.assertIn("exchange POST", r.log)  # the debug lines are there
         self.assertNotIn(server.env["PI_ADMIN_PASSWORD"], r.log)
         # Twice more: a fresh administrator's token each login.
         for _ in range(2):
@@ -307,6 +316,24 @@ class PrivacyIdea(unittest.TestCase):
         self.assertIn("channel=sms+email", r.log)
         with open(server.env["PI_SMS_LOG"]) as f:
             self.assertIn(phone("pi09"), f.read())
+
+    def test_a_code_goes_out_when_only_one_of_two_tokens_fails(self):
+        """The SMS gateway fails, the e-mail goes out: privacyIDEA answers a
+        CHALLENGE whose message says the SMS could not be sent. That is a
+        code sent, never an outage (which failmode = "safe" would open)."""
+        server.enrol("pi11", "sms")
+        server.enrol("pi11", "email")
+        broken = dict(GATEWAY, **{"option.URL": "http://127.0.0.1:9/sms"})
+        server.call("POST", "/smsgateway", **broken)
+        try:
+            for extra in ("", admin_lines()):
+                with self.subTest(admin=bool(extra)):
+                    r = Login(self, extra, top='failmode = "safe"').run("pi11", mail_code("pi11"))
+                    self.assertEqual(r.status, "PAM_SUCCESS", r)
+                    self.assertIn("result=success", r.log)
+                    self.assertNotIn("failopen", r.log)
+        finally:
+            server.call("POST", "/smsgateway", **dict(GATEWAY, **{"option.URL": server.sms_url}))
 
     def test_a_user_privacyidea_does_not_know_is_refused(self):
         r = Login(self).run("nopi", "123456")

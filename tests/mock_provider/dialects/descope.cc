@@ -94,7 +94,7 @@ Reply session(const std::string& login_id, const DescopeSettings& s, const Sessi
   const std::string subject = s.session == "other_user" || replayed ? user_id(s, login_id + "-other") : user_id(s, login_id);
   claims["sub"] = subject;
   claims["iss"] = s.session == "other_project" ? "https://api.descope.com/P2otherPROJECT000000000000000" : s.project_id;
-  claims["iat"] = static_cast<Json::Int64>(now);
+  claims["iat"] = static_cast<Json::Int64>(s.session == "stale" ? now - 3600 : now);
   claims["exp"] = static_cast<Json::Int64>(s.session == "expired" ? now - 3600 : now + 600);
   claims["drn"] = "DS";
   Json::Value v(Json::objectValue);
@@ -255,7 +255,7 @@ void validate_settings(const Dialects& d) {
   const std::string& session = d.descope.session;
   require_field(session == "opaque" || session == "signed" || session == "forged" || session == "expired" ||
                     session == "other_user" || session == "replayed" || session == "own_keys" ||
-                    session == "other_project",
+                    session == "other_project" || session == "stale",
                 "session");
 }
 

@@ -36,8 +36,9 @@ struct DescopeSettings {
   // "other_user" (a subject that is not the user the answer names),
   // "replayed" (another user's valid session, the answer naming that user
   // too), "own_keys" (signed by another key, which /v2/keys then publishes:
-  // an answer's host that serves keys of its own), or "other_project" (an
-  // issuer that is another project).
+  // an answer's host that serves keys of its own), "other_project" (an
+  // issuer that is another project), or "stale" (the user's valid session,
+  // issued an hour ago: replayed from an earlier login).
   std::string session = "opaque";
 };
 
