@@ -952,7 +952,7 @@ BOOST_AUTO_TEST_CASE(expired_without_a_resend_ends_the_login) {
 }
 
 BOOST_AUTO_TEST_CASE(sms_and_email_challenges_are_logged_in_our_order) {
-  serve = [this](const SeenRequest& r) {
+  serve = [](const SeenRequest& r) {
     if (r.body.find("transaction_id") != std::string::npos)
       return json_response(200, R"({"detail":{},"result":{"authentication":"ACCEPT","status":true,"value":true}})");
     return json_response(200, R"({"detail":{"transaction_id":"1","multi_challenge":[{"type":"email"},{"type":"sms"},)"
