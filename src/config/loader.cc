@@ -99,9 +99,9 @@ std::optional<std::string> selected_provider(const toml::table& doc, tomlu::Toml
 // provider table's keys; an empty one is an error when the check applies.
 void load_session_keys(Config& cfg, const std::string& where, int line, Problems& problems) {
   const std::string key = "provider." + cfg.provider_name + ".validate_jwt.keys_file";
+  const provider::Variables vars(cfg.provider);  // the provider table's keys alone
   for (auto& step : cfg.provider.verify) {
     if (!step.jwt.enabled()) continue;
-    const provider::Variables vars(cfg.provider);
     bool applies = true;  // unless its condition is known to be false
     std::string path;
     try {

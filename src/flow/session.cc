@@ -275,7 +275,8 @@ AuthResult Session::no_code_needed(const PhaseResult& r) {
 }
 
 AuthResult Session::on_failure(const PhaseResult& r, const char* phase) {
-  const std::string where = std::string(phase) + ": " + r.detail;
+  // What happened, with the provider's own words when it gave some.
+  const std::string said = std::string(phase) + ": " + r.detail + (r.reason.empty() ? "" : " (" + r.reason + ")");
   switch (r.outcome) {
     case Outcome::Locked:
     case Outcome::RateLimited:
@@ -283,17 +284,17 @@ AuthResult Session::on_failure(const PhaseResult& r, const char* phase) {
     case Outcome::UnknownUser:
     case Outcome::WrongCode:
     case Outcome::Expired:
-      c_.record.set(Result::Rejected, where + (r.reason.empty() ? "" : " (" + r.reason + ")"));
+      c_.record.set(Result::Rejected, said);
       tell_error(message("failed"));
       return AuthResult::AuthErr;
     case Outcome::Disabled:
-      c_.record.set(Result::Disabled, where + (r.reason.empty() ? "" : " (" + r.reason + ")") +
-                        " - the user's token is disabled at the provider; an administrator there can enable it");
+      c_.record.set(Result::Disabled,
+                    said + " - the user's token is disabled at the provider; an administrator there can enable it");
       tell_error(message("disabled"));
       return AuthResult::AuthErr;
     case Outcome::WrongPin:
-      c_.record.set(Result::WrongPin, where + (r.reason.empty() ? "" : " (" + r.reason + ")") +
-                        " - the provider refused the PIN pam_otp sent to start the challenge; nothing was sent");
+      c_.record.set(Result::WrongPin,
+                    said + " - the provider refused the PIN pam_otp sent to start the challenge; nothing was sent");
       tell_error(message("failed"));
       return AuthResult::AuthErr;
     case Outcome::Unavailable:
@@ -307,9 +308,9 @@ AuthResult Session::on_failure(const PhaseResult& r, const char* phase) {
     case Outcome::WrongOrExpired:
     case Outcome::Retry:
     case Outcome::Continue:
-      c_.record.set(Result::ConfigError, where + (r.reason.empty() ? "" : " (" + r.reason + ")") +
-                        (r.local ? " - refused on this machine"
-                                 : " - the provider rejected our credentials or the provider description is wrong"));
+      c_.record.set(Result::ConfigError,
+                    said + (r.local ? " - refused on this machine"
+                                    : " - the provider rejected our credentials or the provider description is wrong"));
       tell_error(message("unavailable"));
       return AuthResult::ServiceErr;
   }

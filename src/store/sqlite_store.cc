@@ -175,9 +175,17 @@ class Connection {
     if (sqlite3_exec(db_.get(), sql.c_str(), nullptr, nullptr, nullptr) != SQLITE_OK) fail(sql.substr(0, 40));
   }
 
-  // A TRUNCATE checkpoint now, if no other connection is in the way; it
-  // never waits for them.
-  void checkpoint_now() { after_commit(this, db_.get(), "main", kCheckpointFrames); }
+  // Moves the WAL into the main file and empties it, if no other connection
+  // is in the way. TRUNCATE, not PASSIVE: a checkpoint that leaves the WAL's
+  // frames in place is forgotten when the next process rebuilds the WAL
+  // index, so the WAL would only grow. It needs every other connection idle
+  // and does not wait for them (no busy handler meanwhile); after_commit
+  // tries again at the next commit.
+  void truncate_wal() {
+    sqlite3_busy_handler(db_.get(), nullptr, nullptr);
+    sqlite3_wal_checkpoint_v2(db_.get(), "main", SQLITE_CHECKPOINT_TRUNCATE, nullptr, nullptr);
+    sqlite3_busy_handler(db_.get(), &Connection::on_busy, this);
+  }
 
  private:
   // SQLite calls this while another connection holds the lock it needs.
@@ -185,16 +193,9 @@ class Connection {
     return static_cast<Connection*>(self)->budget_.wait(milliseconds(2)) ? 1 : 0;
   }
 
-  // After each commit in WAL mode. TRUNCATE, not PASSIVE: a checkpoint
-  // that leaves the WAL's frames in place is forgotten when the next
-  // process rebuilds the WAL index, so the WAL would only grow. It needs
-  // every other connection idle; it does not wait for them (no busy
-  // handler meanwhile) and is tried again at the next commit.
-  static int after_commit(void* self, sqlite3* db, const char* name, int frames) {
-    if (frames < kCheckpointFrames) return SQLITE_OK;
-    sqlite3_busy_handler(db, nullptr, nullptr);
-    sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_TRUNCATE, nullptr, nullptr);
-    sqlite3_busy_handler(db, &Connection::on_busy, self);
+  // After each commit in WAL mode (only the main database has one).
+  static int after_commit(void* self, sqlite3* /*db*/, const char* /*name*/, int frames) {
+    if (frames >= kCheckpointFrames) static_cast<Connection*>(self)->truncate_wal();
     return SQLITE_OK;
   }
 
@@ -377,7 +378,7 @@ class SqliteStore final : public Store {
     const bool used = sqlite3_changes(c_.db()) == 1;
     // And into the main file at once when no other login is using it, so
     // that a copy of state.db alone (without its -wal) still has it used.
-    if (used) c_.checkpoint_now();
+    if (used) c_.truncate_wal();
     return used;
   }
 
