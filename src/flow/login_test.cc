@@ -857,6 +857,13 @@ struct PrivacyIdea : Fixture {
     provider_toml = "[provider.pi]\npreset = \"privacyidea\"\nbase_url = \"https://pi.example\"\n";
     serve = [this](const SeenRequest& r) { return answer(r); };
   }
+  // The user answers the right code after `seconds` at the prompt.
+  void answer_after(long seconds) {
+    conv.answers.push_back([this, seconds](const std::string&) {
+      clock.advance(std::chrono::seconds(seconds));
+      return code;
+    });
+  }
   std::vector<std::string> paths() const {
     std::vector<std::string> out;
     for (const auto& r : api.seen) out.push_back(r.method + " " + r.url.substr(std::string("https://pi.example").size()));
@@ -905,10 +912,7 @@ BOOST_FIXTURE_TEST_SUITE(privacyidea_flow, PrivacyIdea)
 BOOST_AUTO_TEST_CASE(a_code_typed_after_valid_until_is_not_sent) {
   extra = "debug = true";
   validity = 120;
-  conv.answers.push_back([this](const std::string&) {
-    clock.advance(std::chrono::seconds(119));  // 120 s less the 2 s margin: too late
-    return code;
-  });
+  answer_after(119);  // 120 s less the 2 s margin: too late
   conv.say("");
   conv.say(code);
   BOOST_TEST(result_name(login()) == "PAM_SUCCESS");
@@ -929,10 +933,7 @@ BOOST_AUTO_TEST_CASE(a_wrong_code_in_time_is_called_wrong) {
 
 BOOST_AUTO_TEST_CASE(a_code_typed_in_time_is_sent) {
   validity = 120;
-  conv.answers.push_back([this](const std::string&) {
-    clock.advance(std::chrono::seconds(117));
-    return code;
-  });
+  answer_after(117);
   BOOST_TEST(result_name(login()) == "PAM_SUCCESS");
   BOOST_TEST(api.verifies == 1);
 }
@@ -940,10 +941,7 @@ BOOST_AUTO_TEST_CASE(a_code_typed_in_time_is_sent) {
 BOOST_AUTO_TEST_CASE(expired_without_a_resend_ends_the_login) {
   extra = "resends = 0";
   validity = 60;
-  conv.answers.push_back([this](const std::string&) {
-    clock.advance(std::chrono::seconds(600));
-    return code;
-  });
+  answer_after(600);
   BOOST_TEST(result_name(login()) == "PAM_AUTH_ERR");
   BOOST_TEST(api.verifies == 0);
   BOOST_TEST(errors() == "The code has expired.\n");

@@ -36,6 +36,16 @@ std::string query(const std::string& path, const std::string& sql) {
   return value;
 }
 
+// SQL run straight on the file, with SQLite itself (what a damaged or
+// hand-edited file may hold).
+void execute(const std::string& path, const char* sql) {
+  sqlite3* db = nullptr;
+  BOOST_REQUIRE(sqlite3_open(path.c_str(), &db) == SQLITE_OK);
+  const int rc = sqlite3_exec(db, sql, nullptr, nullptr, nullptr);
+  sqlite3_close(db);
+  BOOST_REQUIRE(rc == SQLITE_OK);
+}
+
 std::string error_of(const std::string& path) {
   try {
     open_sqlite_store(path);
@@ -82,12 +92,7 @@ BOOST_AUTO_TEST_CASE(refuses_links_foreign_modes_and_newer_schemas) {
   BOOST_TEST(error_of(path).find("is writable by group or others (mode 0775)") != std::string::npos);
   BOOST_REQUIRE(::chmod((dir.path() + "/state").c_str(), 0700) == 0);
   BOOST_TEST(error_of("state.db").find("must be an absolute path") != std::string::npos);
-  {
-    sqlite3* db = nullptr;
-    BOOST_REQUIRE(sqlite3_open(path.c_str(), &db) == SQLITE_OK);
-    BOOST_REQUIRE(sqlite3_exec(db, "PRAGMA user_version = 99", nullptr, nullptr, nullptr) == SQLITE_OK);
-    sqlite3_close(db);
-  }
+  execute(path, "PRAGMA user_version = 99");
   BOOST_TEST(error_of(path).find("schema version 99, newer than this pam_otp's") != std::string::npos);
 }
 
@@ -100,15 +105,9 @@ BOOST_AUTO_TEST_CASE(health_never_creates_anything) {
 // row's text expiry read as "never expires".
 BOOST_AUTO_TEST_CASE(damaged_rows_never_count_as_remembered_or_recent) {
   auto store = open_sqlite_store(path);
-  {
-    sqlite3* db = nullptr;
-    BOOST_REQUIRE(sqlite3_open(path.c_str(), &db) == SQLITE_OK);
-    BOOST_REQUIRE(sqlite3_exec(db,
-                               "INSERT INTO remembered VALUES('alice', 'k', 'sshd', 0, 'forever');"
-                               "INSERT INTO events VALUES('send_user', 'alice', 'now');",
-                               nullptr, nullptr, nullptr) == SQLITE_OK);
-    sqlite3_close(db);
-  }
+  execute(path,
+          "INSERT INTO remembered VALUES('alice', 'k', 'sshd', 0, 'forever');"
+          "INSERT INTO events VALUES('send_user', 'alice', 'now');");
   BOOST_TEST(!store->is_remembered("alice", "k", 1000, 0));
   BOOST_TEST(store->remembered("", 1000).empty());
   BOOST_TEST(store->count("send_user", "alice", 0) == 0);
@@ -150,12 +149,7 @@ BOOST_AUTO_TEST_CASE(a_checkpoint_never_waits_for_another_connection) {
 // Events past the horizon go with one send in 16 (by the clock's second).
 BOOST_AUTO_TEST_CASE(old_events_are_pruned_now_and_then) {
   open_sqlite_store(path);
-  {
-    sqlite3* db = nullptr;
-    BOOST_REQUIRE(sqlite3_open(path.c_str(), &db) == SQLITE_OK);
-    BOOST_REQUIRE(sqlite3_exec(db, "INSERT INTO events VALUES('send_user', 'old', 5)", nullptr, nullptr, nullptr) == SQLITE_OK);
-    sqlite3_close(db);
-  }
+  execute(path, "INSERT INTO events VALUES('send_user', 'old', 5)");
   const std::int64_t later = 40 * 86400;  // a multiple of 16
   BOOST_REQUIRE(!open_sqlite_store(path)->take({{"send_user", "a", 5, 3600}}, later + 1));
   BOOST_TEST(query(path, "SELECT COUNT(*) FROM events WHERE key = 'old'") == "1");
