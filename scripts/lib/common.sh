@@ -22,6 +22,8 @@ PAM_OTP_PACKAGES=(
   openssh-server openssh-client sudo python3 valgrind
   scdoc mandoc man-db
   debhelper lintian rpm libpam-duo
+  # systemd-analyze and systemd-socket-activate: the state service's units.
+  systemd
 )
 
 say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }

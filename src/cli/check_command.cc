@@ -24,6 +24,7 @@
 #include "http/plugin.h"
 #include "http/url_policy.h"
 #include "store/sqlite_store.h"
+#include "store/state_service.h"
 
 namespace otp::cli {
 namespace {
@@ -155,6 +156,25 @@ void check_state(const config::Config& cfg, Problems& problems) {
   const auto& [file, line] = it != cfg.origin.end() ? it->second : std::pair<std::string, int>{cfg.path, 0};
   if (needed) problems.add(file, line, "state_file", message);
   else problems.warn(file, line, "state_file", message);
+}
+
+// A service that is there but that logins cannot use (another file, not
+// root's, its file unusable) is worth a word; no service is the default.
+void check_state_service(const config::Config& cfg, Problems& problems) {
+  if (cfg.state_service.empty()) return;
+  std::string why;
+  try {
+    store::open_service_store(cfg.state_service, cfg.state_file)->hash_key();
+    return;
+  } catch (const store::ServiceAbsent&) {
+    return;
+  } catch (const std::exception& e) {
+    why = e.what();
+  }
+  const auto it = cfg.origin.find("state_service");
+  const auto& [file, line] = it != cfg.origin.end() ? it->second : std::pair<std::string, int>{cfg.path, 0};
+  problems.warn(file, line, "state_service",
+                "logins cannot use the state service: " + why + "; each opens the state file itself");
 }
 
 }  // namespace
@@ -291,6 +311,7 @@ std::unique_ptr<config::Loaded> check_configuration(const std::vector<std::strin
                  "is the try-out provider's CA: logins need `pam-otp try-out` running; configure your provider "
                  "and remove ca_file before enabling pam_otp");
     check_state(loaded->config, problems);
+    check_state_service(loaded->config, problems);
     check_send_limits(loaded->config, problems);
     if (!offline) check_reachable(loaded->config, problems);
   }

@@ -88,6 +88,8 @@ struct Config {
   std::map<std::string, std::string, std::less<>> messages;  // every key present (defaults filled in)
   // Local state (docs/design.md, "Local state").
   std::string state_file = "/var/lib/pam_otp/state.db";
+  // The state service's socket (store/state_service.h); "" for none.
+  std::string state_service = "/run/pam_otp/state.sock";
   RecoveryUse recovery = RecoveryUse::Outage;
   int remember = 0;  // seconds; 0: off
   std::vector<std::string> remember_services = {"sshd"};

@@ -319,6 +319,7 @@ const std::vector<Setting>& settings() {
          out.insert(key, std::move(messages));
        })},
       {"state_file", text(&Config::state_file)},
+      {"state_service", text(&Config::state_service)},
       {"recovery", one_of(&Config::recovery, {RecoveryUse::Off, RecoveryUse::Outage, RecoveryUse::Always})},
       {"remember", integer(&Config::remember, 0, 90 * 86400)},
       {"remember_services", list(&Config::remember_services)},
@@ -372,7 +373,8 @@ void apply_settings(const toml::table& doc, Config& cfg, tomlu::TomlReader& get)
   // A relative path would be resolved against the PAM application's working
   // directory, which under sudo is the invoking user's.
   for (const auto& [key, path] : {std::pair<const char*, const std::string*>{"users_file", &cfg.users_file},
-                                  {"secrets_file", &cfg.secrets_file}, {"state_file", &cfg.state_file}})
+                                  {"secrets_file", &cfg.secrets_file}, {"state_file", &cfg.state_file},
+                                  {"state_service", &cfg.state_service}})
     if (!path->empty() && (*path)[0] != '/') get.problem(*doc.get(key), key, "must be an absolute path");
   if (const toml::node* where = doc.get("failmode");
       where != nullptr && cfg.failmode == FailMode::Recovery && cfg.recovery == RecoveryUse::Off)

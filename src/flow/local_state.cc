@@ -9,6 +9,7 @@
 #include "store/keyed_hash.h"
 #include "store/recovery_codes.h"
 #include "store/sqlite_store.h"
+#include "store/state_service.h"
 
 namespace otp::flow {
 
@@ -32,9 +33,11 @@ std::string ssh_keys_of(const std::optional<std::string>& auth_info) {
 
 store::Store* LocalState::store() {
   if (store_ || broken_) return store_.get();
+  if (use_service_ && !cfg_.state_service.empty()) store_ = through_service();
+  if (store_) return store_.get();
   try {
     store_ = open_(cfg_.state_file);
-  } catch (const store::HelperUnavailable& e) {
+  } catch (const store::PeerUnavailable& e) {
     helper_failure_ = sanitize(e.what(), 300);
     failed("cannot run the state helper", e);
   } catch (const std::exception& e) {
@@ -42,6 +45,22 @@ store::Store* LocalState::store() {
     failed("cannot open the state file", e);
   }
   return store_.get();
+}
+
+// The service when it is there; nullptr (said, unless it is simply not
+// there) to open the file instead.
+std::unique_ptr<store::Store> LocalState::through_service() {
+  try {
+    auto store = store::open_service_store(cfg_.state_service, cfg_.state_file);
+    if (cfg_.debug) log_.log(LOG_DEBUG, "state: through the state service at " + cfg_.state_service);
+    return store;
+  } catch (const store::ServiceAbsent& e) {
+    if (cfg_.debug) log_.log(LOG_DEBUG, "state: no state service (" + sanitize(e.what(), 300) + ")");
+  } catch (const std::exception& e) {
+    log_.log(LOG_WARNING, "state: not using the state service: " + sanitize(e.what(), 300) +
+                              "; this login opens the state file itself");
+  }
+  return nullptr;
 }
 
 // Once per login: the first failure says what is off; later ones add nothing.

@@ -67,9 +67,13 @@ class LocalState {
   // counted_sends_only: a send that cannot be counted is refused (su and
   // sudo, whose caller could otherwise make the counting fail) unless the
   // store could not be opened at all (its file or directory is unusable:
-  // nothing the caller can cause).
-  LocalState(const config::Config& cfg, StoreOpener open, Logger& log, bool counted_sends_only = false)
-      : cfg_(cfg), open_(std::move(open)), log_(log), counted_sends_only_(counted_sends_only) {}
+  // nothing the caller can cause). use_service: first try the state service
+  // at cfg.state_service (store/state_service.h); open only when it is not
+  // there or not usable.
+  LocalState(const config::Config& cfg, StoreOpener open, Logger& log, bool counted_sends_only = false,
+             bool use_service = false)
+      : cfg_(cfg), open_(std::move(open)), log_(log), counted_sends_only_(counted_sends_only),
+        use_service_(use_service) {}
 
   // May this client skip the code (remember, remember_services, rhost)?
   bool remembered(const Client& client, std::int64_t now);
@@ -89,6 +93,7 @@ class LocalState {
 
  private:
   std::string keyed_hash(const std::string& purpose, const std::string& text);
+  std::unique_ptr<store::Store> through_service();
   void failed(const std::string& what, const std::exception& e);
 
   const config::Config& cfg_;
@@ -98,6 +103,7 @@ class LocalState {
   bool broken_ = false;
   std::string helper_failure_;  // why the state helper could not run, if it could not
   bool counted_sends_only_;
+  bool use_service_;
   bool unusable_at_open_ = false;  // the store said it cannot be opened
   std::string failure_;            // the first failure, for a refusal
 };

@@ -57,6 +57,8 @@ struct Services {
   // A send that cannot be counted is refused rather than sent uncounted
   // (LocalState): where the caller can stop the process or limit it.
   bool counted_sends_only = false;
+  // Try the state service (config state_service) before open_store.
+  bool use_state_service = false;
   bool remember_logins = true;  // false for pam-otp test: a test is no login to remember
 };
 

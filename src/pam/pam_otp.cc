@@ -88,8 +88,11 @@ int authenticate(pam_handle_t* pamh, int flags, int argc, const char** argv) {
   flow::SystemUserDirectory users;
   flow::Services services{has_conversation(pamh) ? &conversation : nullptr, clock, log, users,
                           plugin_transport};
-  // A caller who can stop this process must not hold the state file's locks
-  // through it: the store is then a helper of its own (docs/design.md).
+  // The state service when the machine runs one (docs/design.md, "The
+  // state service"); else a caller who can stop this process must not hold
+  // the state file's locks through it: the store is then a helper of its
+  // own (docs/design.md, "The state helper").
+  services.use_state_service = true;
   if (request.caller_can_signal) {
     services.open_store = flow::helper_store_opener(beside_module("state-helper"));
     services.counted_sends_only = true;

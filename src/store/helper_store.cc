@@ -21,6 +21,7 @@
 
 #include "base/json.h"
 #include "store/helper_protocol.h"
+#include "store/link_store.h"
 
 namespace otp::store {
 namespace {
@@ -111,7 +112,7 @@ struct Child {
   int fd = -1;  // the module's end of the helper's socket
 };
 
-// Starts the helper program on the state file. Throws HelperUnavailable.
+// Starts the helper program on the state file. Throws PeerUnavailable.
 Child spawn_helper(const std::string& path, const HelperOptions& options) {
   struct stat st {};
   errno = 0;
@@ -119,11 +120,11 @@ Child spawn_helper(const std::string& path, const HelperOptions& options) {
   // real uid is the caller's.)
   if (options.helper.empty() || options.helper[0] != '/' || ::stat(options.helper.c_str(), &st) != 0 ||
       !S_ISREG(st.st_mode) || ::faccessat(AT_FDCWD, options.helper.c_str(), X_OK, AT_EACCESS) != 0)
-    throw HelperUnavailable("the state helper " + options.helper + " cannot be run: " +
+    throw PeerUnavailable("the state helper " + options.helper + " cannot be run: " +
                             (errno != 0 ? std::strerror(errno) : "not an executable file"));
   int pair[2];
   if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair) != 0)
-    throw HelperUnavailable(std::string("cannot start the state helper: socketpair: ") + std::strerror(errno));
+    throw PeerUnavailable(std::string("cannot start the state helper: socketpair: ") + std::strerror(errno));
   // Everything the child needs, made before the fork.
   const std::string budget = std::to_string(options.wait_budget.count());
   const std::string idle = std::to_string(options.idle_seconds);
@@ -137,147 +138,36 @@ Child spawn_helper(const std::string& path, const HelperOptions& options) {
   ::close(pair[1]);
   if (pid < 0) {
     ::close(pair[0]);
-    throw HelperUnavailable(std::string("cannot start the state helper: fork: ") + std::strerror(saved));
+    throw PeerUnavailable(std::string("cannot start the state helper: fork: ") + std::strerror(saved));
   }
   return {pid, pair[0]};
 }
 
-class HelperStore final : public Store {
+// The helper as a Peer: started by open(), ended by close().
+class HelperPeer final : public Peer {
  public:
-  HelperStore(std::string path, const HelperOptions& options) : path_(std::move(path)), options_(options) {}
-  HelperStore(const HelperStore&) = delete;
-  HelperStore& operator=(const HelperStore&) = delete;
-  ~HelperStore() override { stop(); }
+  HelperPeer(std::string path, const HelperOptions& options) : path_(std::move(path)), options_(options) {}
+  ~HelperPeer() override { close(false); }
 
-  // Starts the helper and waits for its first answer: the store is open
-  // (or the helper's words why not, as Error).
-  void start() {
+  std::string name() const override { return "the state helper " + options_.helper; }
+  int open() override {
     const Child child = spawn_helper(path_, options_);
     pid_ = child.pid;
-    fd_ = child.fd;
-    ready_ = false;
-    buffer_.clear();
-    protocol::result_of(read_answer(steady_clock::now() + per_call()));
-    ready_ = true;
+    return child.fd;
   }
+  void check_ready(const Json::Value& /*result*/) override {}
 
-  Secret hash_key() override {
-    Json::Value answer = call(protocol::hash_key_request());
-    const json::WipeOnExit wipe(answer);
-    return protocol::read_hash_key(protocol::result_of(answer));
-  }
-  void set_recovery_codes(const std::string& user, const std::string& salt, const std::vector<std::string>& hashes,
-                          std::int64_t now) override {
-    protocol::result_of(call(protocol::set_recovery_codes_request(user, salt, hashes, now)));
-  }
-  std::optional<RecoveryBatch> recovery_codes(const std::string& user) override {
-    return protocol::read_recovery_batch(protocol::result_of(call(protocol::recovery_codes_request(user))));
-  }
-  bool use_recovery_code(const std::string& user, std::int64_t id, const std::string& hash, std::int64_t now,
-                         const std::string& service) override {
-    return protocol::read_bool(
-        protocol::result_of(call(protocol::use_recovery_code_request(user, id, hash, now, service))));
-  }
-  void remember(const Remembered& login) override { protocol::result_of(call(protocol::remember_request(login))); }
-  bool is_remembered(const std::string& user, const std::string& key_hash, std::int64_t now,
-                     std::int64_t not_before) override {
-    return protocol::read_bool(
-        protocol::result_of(call(protocol::is_remembered_request(user, key_hash, now, not_before))));
-  }
-  std::vector<Remembered> remembered(const std::string& user, std::int64_t now) override {
-    return protocol::read_remembered(protocol::result_of(call(protocol::remembered_request(user, now))));
-  }
-  std::optional<LimitReached> take(const std::vector<Limit>& limits, std::int64_t now) override {
-    return protocol::read_limit_reached(protocol::result_of(call(protocol::take_request(limits, now))));
-  }
-  int count(const std::string& kind, const std::string& key, std::int64_t since) override {
-    return protocol::read_int(protocol::result_of(call(protocol::count_request(kind, key, since))));
-  }
-  void forget(const std::string& user) override { protocol::result_of(call(protocol::forget_request(user))); }
-  void forget_rhost(const std::string& rhost_hash) override {
-    protocol::result_of(call(protocol::forget_rhost_request(rhost_hash)));
+  // Ends the helper (at once with kill, else its input is closed and it
+  // exits) and reaps it; words about how it ended.
+  std::string close(bool kill) override {
+    const int status = reap(kill);
+    if (status >= 0 && WIFEXITED(status)) return " (it exited with status " + std::to_string(WEXITSTATUS(status)) + ")";
+    return "";
   }
 
  private:
-  milliseconds per_call() const { return options_.wait_budget + options_.slack; }
-
-  Json::Value call(const Json::Value& request) {
-    if (fd_ < 0) throw Error("the state helper is gone (" + why_gone_ + ")");
-    // A helper that ended while idle (after 5 minutes without a request: a
-    // login left at its prompt) took nothing of this request: a new one.
-    if (ended_while_idle()) {
-      stop();
-      start();
-    }
-    const auto deadline = steady_clock::now() + per_call();
-    const std::string line = json::to_string(request) + "\n";
-    for (std::size_t sent = 0; sent < line.size();) {
-      wait_for(POLLOUT, deadline);
-      const ssize_t n = ::send(fd_, line.data() + sent, line.size() - sent, MSG_NOSIGNAL);
-      if (n < 0 && errno == EINTR) continue;
-      if (n <= 0) give_up(std::string("cannot write to it: ") + std::strerror(errno));
-      sent += static_cast<std::size_t>(n);
-    }
-    return read_answer(deadline);
-  }
-
-  Json::Value read_answer(steady_clock::time_point deadline) {
-    for (;;) {
-      if (const auto end = buffer_.find('\n'); end != std::string::npos) {
-        auto answer = json::parse(std::string_view(buffer_).substr(0, end));
-        wipe_bytes(buffer_.data(), end + 1);  // (the hash key passes through here)
-        buffer_.erase(0, end + 1);
-        if (!answer) give_up("it answered something that is not JSON");
-        return std::move(*answer);
-      }
-      if (buffer_.size() > kMaxLine) give_up("its answer is too long");
-      wait_for(POLLIN, deadline);
-      char chunk[4096];
-      const ssize_t n = ::recv(fd_, chunk, sizeof chunk, 0);
-      if (n < 0 && errno == EINTR) continue;
-      if (n <= 0) give_up(n == 0 ? "it ended" : std::string("cannot read from it: ") + std::strerror(errno));
-      buffer_.append(chunk, static_cast<std::size_t>(n));
-      wipe_bytes(chunk, static_cast<std::size_t>(n));
-    }
-  }
-
-  // Waits until the socket is ready for `events`, or gives the helper up at
-  // the deadline (after a last look: this process may have been stopped
-  // while the answer arrived).
-  void wait_for(short events, steady_clock::time_point deadline) {
-    for (;;) {
-      const auto left = std::max<long>(0, std::chrono::duration_cast<milliseconds>(deadline - steady_clock::now()).count());
-      pollfd p{fd_, events, 0};
-      const int rc = ::poll(&p, 1, static_cast<int>(left));
-      if (rc > 0) return;
-      if (rc < 0 && errno != EINTR) give_up(std::string("poll: ") + std::strerror(errno));
-      if (rc == 0 && left == 0) give_up("it did not answer within " + std::to_string(per_call().count()) + " ms");
-    }
-  }
-
-  // Has the helper closed its end with no request pending?
-  bool ended_while_idle() const {
-    if (!buffer_.empty()) return false;
-    pollfd p{fd_, POLLIN, 0};
-    char byte;
-    return ::poll(&p, 1, 0) > 0 && ::recv(fd_, &byte, 1, MSG_PEEK | MSG_DONTWAIT) == 0;
-  }
-
-  [[noreturn]] void give_up(const std::string& why) {
-    why_gone_ = why;
-    const int status = stop(true);
-    std::string exit;
-    if (WIFEXITED(status)) exit = " (it exited with status " + std::to_string(WEXITSTATUS(status)) + ")";
-    // Until it has answered once it has not shown it is a working helper.
-    if (!ready_) throw HelperUnavailable("the state helper " + options_.helper + " did not start: " + why + exit);
-    throw Error("state helper " + options_.helper + ": " + why + exit);
-  }
-
-  // Ends the helper (at once with kill, else by closing its input) and
-  // reaps it; its wait status, or -1 when another reaped it.
-  int stop(bool kill = false) {
-    if (fd_ >= 0) ::close(fd_);
-    fd_ = -1;
+  // Its wait status, or -1 when another reaped it.
+  int reap(bool kill) {
     if (pid_ <= 0) return -1;
     int status = -1;
     if (kill) {
@@ -308,18 +198,12 @@ class HelperStore final : public Store {
   std::string path_;
   HelperOptions options_;
   pid_t pid_ = -1;
-  int fd_ = -1;
-  std::string buffer_;
-  std::string why_gone_;
-  bool ready_ = false;
 };
 
 }  // namespace
 
 std::unique_ptr<Store> open_helper_store(const std::string& path, const HelperOptions& options) {
-  auto store = std::make_unique<HelperStore>(path, options);
-  store->start();
-  return store;
+  return open_link_store(std::make_unique<HelperPeer>(path, options), {options.wait_budget + options.slack});
 }
 
 namespace {

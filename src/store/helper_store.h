@@ -13,19 +13,11 @@
 #include <memory>
 #include <string>
 
+#include "store/link_store.h"
 #include "store/sqlite_store.h"
 #include "store/store.h"
 
 namespace otp::store {
-
-// The helper could not be started or did not answer as a helper does (it
-// is missing, not executable, or this machine is out of processes or
-// memory): this machine's failure, which the login refuses rather than
-// going on without a send limit.
-class HelperUnavailable : public Error {
- public:
-  using Error::Error;
-};
 
 struct HelperOptions {
   std::string helper;  // the state helper program
@@ -39,8 +31,11 @@ struct HelperOptions {
 };
 
 // Starts the helper on the SQLite file at path and waits for it to open
-// the store. Throws HelperUnavailable when the helper cannot be run, Error
-// (the helper's words) when it cannot open the store.
+// the store. Throws PeerUnavailable when the helper cannot be run or does
+// not answer as a helper does (it is missing, not executable, or this
+// machine is out of processes or memory: this machine's failure, which the
+// login refuses rather than going on without a send limit), Error (the
+// helper's words) when it cannot open the store.
 std::unique_ptr<Store> open_helper_store(const std::string& path, const HelperOptions& options);
 
 // The helper program's main loop, over stdin and stdout: opens the store at

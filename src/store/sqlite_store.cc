@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <cstring>
 #include <thread>
+#include <unordered_map>
 
 
 namespace otp::store {
@@ -32,9 +33,11 @@ std::string owner_problem(const struct stat& st) {
          (::geteuid() == 0 ? std::string("root") : "uid " + std::to_string(::geteuid()));
 }
 
+}  // namespace
+
 // The directory must be a real one of ours that nobody else can write to,
 // so that nobody else can put a file or a link in the database's place.
-void check_directory(const std::string& dir, bool create) {
+void check_state_directory(const std::string& dir, bool create) {
   struct stat st {};
   if (::lstat(dir.c_str(), &st) != 0 && errno == ENOENT && create) {
     if (::mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST)
@@ -47,6 +50,8 @@ void check_directory(const std::string& dir, bool create) {
   if ((st.st_mode & 022) != 0)
     throw Error(dir + " is writable by group or others (mode " + mode_text(st.st_mode) + "); chmod 0700 " + dir);
 }
+
+namespace {
 
 // The file: created 0600 here (SQLite would use 0644 less the umask), then
 // checked like the secrets file. Its -wal and -shm files inherit its mode.
@@ -89,6 +94,7 @@ class WaitBudget {
     return true;
   }
   milliseconds budget() const { return std::chrono::duration_cast<milliseconds>(budget_); }
+  void renew() { waited_ = steady_clock::duration(0); }
 
  private:
   steady_clock::duration budget_;
@@ -144,7 +150,8 @@ constexpr int kCheckpointFrames = 64;
 // processes' locks (at most the budget, summed over the calls).
 class Connection {
  public:
-  Connection(std::string path, milliseconds budget) : path_(std::move(path)), budget_(budget), vfs_(budget_) {
+  Connection(std::string path, milliseconds budget, bool budget_per_call)
+      : path_(std::move(path)), budget_(budget), budget_per_call_(budget_per_call), vfs_(budget_) {
     sqlite3* db = nullptr;
     const int rc = sqlite3_open_v2(path_.c_str(), &db,
                                    SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOFOLLOW | SQLITE_OPEN_NOMUTEX, vfs_.name());
@@ -161,8 +168,34 @@ class Connection {
     sqlite3_wal_hook(db, &Connection::after_commit, this);
   }
 
+  Connection(const Connection&) = delete;
+  Connection& operator=(const Connection&) = delete;
+  ~Connection() {
+    for (auto& [sql, cached] : statements_) sqlite3_finalize(cached.stmt);
+  }
+
   sqlite3* db() const { return db_.get(); }
   const std::string& path() const { return path_; }
+
+  // The statement for `sql` (a string literal: its address is the key),
+  // prepared once per connection: a state service runs the same few for
+  // months, and preparing is most of a short call's time. nullptr when
+  // the cached one is in use (the caller prepares its own).
+  sqlite3_stmt* cached(const char* sql) {
+    auto [it, added] = statements_.try_emplace(sql);
+    if (added && sqlite3_prepare_v3(db_.get(), sql, -1, SQLITE_PREPARE_PERSISTENT, &it->second.stmt, nullptr) != SQLITE_OK) {
+      statements_.erase(it);
+      fail("prepare");
+    }
+    if (it->second.in_use) return nullptr;
+    it->second.in_use = true;
+    return it->second.stmt;
+  }
+  void release(const char* sql) { statements_[sql].in_use = false; }
+  // At the start of each Store call: a long-lived store's budget is per call.
+  void begin_call() {
+    if (budget_per_call_) budget_.renew();
+  }
 
   [[noreturn]] void fail(const std::string& what) const {
     const int code = sqlite3_extended_errcode(db_.get()) & 0xff;
@@ -199,21 +232,42 @@ class Connection {
     return SQLITE_OK;
   }
 
+  struct Cached {
+    sqlite3_stmt* stmt = nullptr;
+    bool in_use = false;
+  };
+
   std::string path_;
+  std::unordered_map<const char*, Cached> statements_;
   WaitBudget budget_;
+  bool budget_per_call_;
   BudgetVfs vfs_;
   std::unique_ptr<sqlite3, CloseDb> db_;  // closed before its VFS goes
 };
 
-// A prepared statement, finalized on every path.
+// A prepared statement, the connection's cached one (reset and unbound
+// after use) or, when that one is in use, one of its own (finalized).
 class Statement {
  public:
-  Statement(Connection& c, const char* sql) : c_(c) {
-    if (sqlite3_prepare_v2(c.db(), sql, -1, &stmt_, nullptr) != SQLITE_OK) c.fail("prepare");
+  Statement(Connection& c, const char* sql) : c_(c), sql_(sql), stmt_(c.cached(sql)) {
+    if (stmt_ != nullptr) return;
+    own_ = true;
+    if (sqlite3_prepare_v2(c.db(), sql, -1, &stmt_, nullptr) != SQLITE_OK) {
+      sqlite3_finalize(stmt_);
+      c.fail("prepare");
+    }
   }
   Statement(const Statement&) = delete;
   Statement& operator=(const Statement&) = delete;
-  ~Statement() { sqlite3_finalize(stmt_); }
+  ~Statement() {
+    if (own_) {
+      sqlite3_finalize(stmt_);
+      return;
+    }
+    sqlite3_reset(stmt_);
+    sqlite3_clear_bindings(stmt_);
+    c_.release(sql_);
+  }
 
   Statement& bind(int i, const std::string& text) {
     return check(sqlite3_bind_text(stmt_, i, text.data(), static_cast<int>(text.size()), SQLITE_TRANSIENT));
@@ -264,7 +318,9 @@ class Statement {
     return *this;
   }
   Connection& c_;
+  const char* sql_;
   sqlite3_stmt* stmt_ = nullptr;
+  bool own_ = false;
 };
 
 // BEGIN IMMEDIATE (takes the write lock up front, so a writer never fails
@@ -312,7 +368,7 @@ constexpr std::int64_t kPruneEvery = 16;
 
 class SqliteStore final : public Store {
  public:
-  SqliteStore(const std::string& path, const SqliteOptions& options) : c_(path, options.wait_budget) {
+  SqliteStore(const std::string& path, const SqliteOptions& options) : c_(path, options.wait_budget, options.budget_per_call) {
     // WAL is a property of the file, but a copy restored in another mode
     // keeps that mode: set on every open (a read when it already is).
     if (Statement(c_, "PRAGMA journal_mode").step_text() != "wal") Statement(c_, "PRAGMA journal_mode=WAL").step_text();
@@ -325,6 +381,7 @@ class SqliteStore final : public Store {
   }
 
   Secret hash_key() override {
+    c_.begin_call();
     if (key_.empty()) {
       Statement s(c_, "SELECT value FROM meta WHERE name = 'hash_key'");
       if (s.step()) key_ = s.secret_blob(0);
@@ -335,7 +392,9 @@ class SqliteStore final : public Store {
 
   void set_recovery_codes(const std::string& user, const std::string& salt, const std::vector<std::string>& hashes,
                           std::int64_t now) override {
+    c_.begin_call();
     Transaction tx(c_);
+
     Statement(c_, "DELETE FROM recovery_codes WHERE user = ?").bind(1, user).run();
     Statement(c_, "DELETE FROM recovery_batches WHERE user = ?").bind(1, user).run();
     if (!hashes.empty()) {
@@ -348,6 +407,7 @@ class SqliteStore final : public Store {
   }
 
   std::optional<RecoveryBatch> recovery_codes(const std::string& user) override {
+    c_.begin_call();
     Transaction tx(c_, false);  // one snapshot for both reads
     Statement batch(c_, "SELECT salt, issued_at FROM recovery_batches WHERE user = ?");
     if (!batch.bind(1, user).step()) return std::nullopt;
@@ -365,6 +425,7 @@ class SqliteStore final : public Store {
 
   bool use_recovery_code(const std::string& user, std::int64_t id, const std::string& hash, std::int64_t now,
                          const std::string& service) override {
+    c_.begin_call();
     // Synced (FULL) for this commit alone: a used code stays used after a
     // power loss.
     c_.exec("PRAGMA synchronous=FULL");
@@ -383,6 +444,7 @@ class SqliteStore final : public Store {
   }
 
   void remember(const Remembered& login) override {
+    c_.begin_call();
     Transaction tx(c_);
     Statement(c_, "DELETE FROM remembered WHERE expires_at <= ?").bind(1, login.created_at).run();
     Statement(c_, "INSERT OR REPLACE INTO remembered(user, key_hash, service, created_at, expires_at) "
@@ -394,6 +456,7 @@ class SqliteStore final : public Store {
 
   bool is_remembered(const std::string& user, const std::string& key_hash, std::int64_t now,
                      std::int64_t not_before) override {
+    c_.begin_call();
     // typeof: in SQLite's order any text is greater than any number, so a
     // damaged row's "expires_at" of text must never read as "not expired".
     Statement s(c_, "SELECT 1 FROM remembered WHERE user = ? AND key_hash = ? AND typeof(expires_at) = 'integer' "
@@ -402,6 +465,7 @@ class SqliteStore final : public Store {
   }
 
   std::vector<Remembered> remembered(const std::string& user, std::int64_t now) override {
+    c_.begin_call();
     Statement s(c_, "SELECT user, key_hash, service, created_at, expires_at FROM remembered "
                        "WHERE (?1 = '' OR user = ?1) AND typeof(expires_at) = 'integer' AND expires_at > ?2 "
                        "ORDER BY user, expires_at");
@@ -412,6 +476,7 @@ class SqliteStore final : public Store {
   }
 
   std::optional<LimitReached> take(const std::vector<Limit>& limits, std::int64_t now) override {
+    c_.begin_call();
     Transaction tx(c_);
     if (now % kPruneEvery == 0)
       Statement(c_, "DELETE FROM events WHERE typeof(at) <> 'integer' OR at <= ?").bind(1, now - kEventHorizon).run();
@@ -432,12 +497,14 @@ class SqliteStore final : public Store {
   }
 
   int count(const std::string& kind, const std::string& key, std::int64_t since) override {
+    c_.begin_call();
     Statement s(c_, "SELECT COUNT(*) FROM events WHERE kind = ? AND key = ? AND typeof(at) = 'integer' AND at > ?");
     s.bind(1, kind).bind(2, key).bind(3, since).step();
     return static_cast<int>(s.integer(0));
   }
 
   void forget(const std::string& user) override {
+    c_.begin_call();
     Transaction tx(c_);
     Statement(c_, "DELETE FROM remembered WHERE user = ?").bind(1, user).run();
     Statement(c_, "DELETE FROM events WHERE key = ?1 AND kind IN (?2, ?3)")
@@ -449,6 +516,7 @@ class SqliteStore final : public Store {
   }
 
   void forget_rhost(const std::string& rhost_hash) override {
+    c_.begin_call();
     Transaction tx(c_);
     Statement(c_, "DELETE FROM events WHERE (kind = ?1 AND key = ?2) OR (kind = ?3 AND substr(key, 1, 65) = ?2 || ':')")
         .bind(1, std::string(kSendRhost)).bind(2, rhost_hash).bind(3, std::string(kSendUserRhost)).run();
@@ -485,7 +553,7 @@ class SqliteStore final : public Store {
 std::unique_ptr<Store> open_sqlite_store(const std::string& path, const SqliteOptions& options) {
   if (path.empty() || path[0] != '/') throw Error("state_file '" + path + "' must be an absolute path");
   const auto slash = path.find_last_of('/');
-  check_directory(slash == 0 ? "/" : path.substr(0, slash), options.create);
+  check_state_directory(slash == 0 ? "/" : path.substr(0, slash), options.create);
   check_file(path, options.create);
   return std::make_unique<SqliteStore>(path, options);
 }
@@ -497,7 +565,7 @@ std::string sqlite_store_health(const std::string& path) {
     const std::string dir = slash == 0 ? "/" : path.substr(0, slash);
     if (::lstat(dir.c_str(), &st) == 0) {
       try {
-        check_directory(dir, false);
+        check_state_directory(dir, false);
       } catch (const Error& e) {
         return e.what();
       }

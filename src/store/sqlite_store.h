@@ -19,6 +19,9 @@ struct SqliteOptions {
   std::chrono::milliseconds wait_budget{1000};
   // Create the directory (0700) and the file (0600) when they are missing.
   bool create = true;
+  // The budget applies to each call instead of to all of them: a store
+  // that outlives one login (the state service).
+  bool budget_per_call = false;
 };
 
 // Opens (creating and migrating as needed) the database at path, after
@@ -27,6 +30,11 @@ struct SqliteOptions {
 // the file readable by nobody else. Throws Error naming the file and the
 // broken rule.
 std::unique_ptr<Store> open_sqlite_store(const std::string& path, const SqliteOptions& options = {});
+
+// Checks that dir is a real directory (not a symbolic link) owned by the
+// effective user and writable by nobody else, creating it (0700) when it is
+// missing and `create`. Throws Error naming it and the broken rule.
+void check_state_directory(const std::string& dir, bool create);
 
 // What `pam-otp check` says about the store: empty when healthy (or not
 // created yet and creatable), else why not. Never creates the directory or

@@ -1,23 +1,52 @@
 // The Store contract, the same tests for every backend: the SQLite file in
-// this process, and the same file through the state helper process
-// (helper_store.h), which logins use when their caller could stop them.
+// this process, the same file through the state helper process
+// (helper_store.h), which logins use when their caller could stop them, and
+// through the state service (state_service.h), one process for every login.
 #include <boost/test/data/test_case.hpp>
 #include <boost/test/unit_test.hpp>
 
+#include <signal.h>
+#include <sqlite3.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
+#include <cstring>
+#include <fstream>
 #include <functional>
+#include <map>
 #include <string>
+#include <thread>
 
 #include "base/json.h"
 #include "store/helper_protocol.h"
 #include "store/helper_store.h"
 #include "store/sqlite_store.h"
+#include "store/state_service.h"
+#include "state_service_process.h"
 #include "temp_dir.h"
 
 namespace otp::store {
 namespace {
+
+using std::chrono::milliseconds;
+
+// One service per state file a test opens through the "service" backend,
+// ended with the test.
+std::map<std::string, std::unique_ptr<testing::StateServiceProcess>>& services() {
+  static std::map<std::string, std::unique_ptr<testing::StateServiceProcess>> running;
+  return running;
+}
+
+std::string socket_for(const std::string& path) { return path.substr(0, path.rfind('/')) + "-run/state.sock"; }
+
+std::unique_ptr<Store> open_through_service(const std::string& path) {
+  auto& running = services()[path];
+  if (!running) running = std::make_unique<testing::StateServiceProcess>(path, socket_for(path));
+  return open_service_store(socket_for(path), path);
+}
 
 struct Backend {
   const char* name;
@@ -28,9 +57,11 @@ std::ostream& operator<<(std::ostream& out, const Backend& b) { return out << b.
 const Backend kBackends[] = {
     {"sqlite", [](const std::string& path) { return open_sqlite_store(path); }},
     {"helper", [](const std::string& path) { return open_helper_store(path, {PAM_OTP_STATE_HELPER_PATH}); }},
+    {"service", open_through_service},
 };
 
 struct Fixture {
+  ~Fixture() { services().clear(); }
   testing::TempDir dir;
   std::string path = dir.path() + "/state/state.db";
 };
@@ -137,7 +168,7 @@ BOOST_DATA_TEST_CASE(a_store_that_cannot_be_opened_says_why, boost::unit_test::d
   try {
     backend.open(dir.path() + "/open/state.db");
     BOOST_FAIL("opened a store in a directory anyone can write to");
-  } catch (const HelperUnavailable&) {
+  } catch (const PeerUnavailable&) {
     BOOST_FAIL("the helper ran, and its store said no: not the helper's failure");
   } catch (const Error& e) {
     BOOST_TEST(std::string(e.what()).find("is writable by group or others") != std::string::npos, e.what());
@@ -152,11 +183,11 @@ BOOST_FIXTURE_TEST_SUITE(state_helper, Fixture)
 BOOST_AUTO_TEST_CASE(a_helper_that_cannot_run_is_this_machines_failure) {
   for (const std::string& helper : {dir.path() + "/missing", std::string("relative/helper"), dir.path()}) {
     BOOST_TEST_CONTEXT(helper) {
-      BOOST_CHECK_THROW(open_helper_store(path, {helper}), HelperUnavailable);
+      BOOST_CHECK_THROW(open_helper_store(path, {helper}), PeerUnavailable);
     }
   }
   // A program that is no helper: it ends without answering.
-  BOOST_CHECK_THROW(open_helper_store(path, {"/bin/true"}), HelperUnavailable);
+  BOOST_CHECK_THROW(open_helper_store(path, {"/bin/true"}), PeerUnavailable);
 }
 
 BOOST_AUTO_TEST_CASE(a_helper_that_does_not_answer_is_given_up_within_the_budget) {
@@ -207,6 +238,197 @@ BOOST_AUTO_TEST_CASE(answers_that_make_no_sense_are_errors) {
   BOOST_CHECK_THROW(protocol::read_hash_key(Json::Value(42)), Error);
   BOOST_CHECK_THROW(protocol::read_bool(Json::Value("true")), Error);
   BOOST_CHECK_THROW(protocol::read_limit_reached(*json::parse(R"({"index":-1,"retry_after":5})")), Error);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+// The service itself: whom it trusts, who trusts it, and what it does when
+// a login stops reading or the file is replaced under it.
+BOOST_FIXTURE_TEST_SUITE(state_service, Fixture)
+
+BOOST_AUTO_TEST_CASE(no_service_is_absent_not_broken) {
+  const std::string socket = dir.path() + "/run/state.sock";
+  BOOST_CHECK_THROW(open_service_store(socket, path), ServiceAbsent);  // no socket file
+  {
+    testing::StateServiceProcess service(path, socket);
+    service.stop();  // its socket file stays, and nobody listens
+  }
+  BOOST_CHECK_THROW(open_service_store(socket, path), ServiceAbsent);
+  BOOST_CHECK_THROW(open_service_store("relative.sock", path), PeerUnavailable);
+}
+
+BOOST_AUTO_TEST_CASE(a_service_that_keeps_another_file_is_not_used) {
+  const std::string socket = dir.path() + "/run/state.sock";
+  testing::StateServiceProcess service(dir.path() + "/other/state.db", socket);
+  try {
+    open_service_store(socket, path);
+    BOOST_FAIL("used a service that keeps another file");
+  } catch (const ServiceAbsent&) {
+    BOOST_FAIL("a service that is there is not absent");
+  } catch (const PeerUnavailable& e) {
+    BOOST_TEST(std::string(e.what()).find("keeps " + dir.path() + "/other/state.db, not " + path) != std::string::npos,
+               e.what());
+  }
+  BOOST_TEST(::access(path.c_str(), F_OK) != 0);  // nothing written to either
+}
+
+// Many connections at once, one of them never reading its answers (its
+// login stopped): the others are answered, and that one is dropped.
+BOOST_AUTO_TEST_CASE(a_client_that_stops_reading_holds_up_nobody) {
+  const std::string socket = dir.path() + "/run/state.sock";
+  testing::StateServiceProcess service(path, socket);
+  auto stuck = open_service_store(socket, path);  // connected, then never heard from
+  std::vector<std::unique_ptr<Store>> logins;
+  for (int i = 0; i < 50; ++i) logins.push_back(open_service_store(socket, path));
+  for (int i = 0; i < 50; ++i) BOOST_TEST(!logins[i]->take({{kSendUser, "alice", 100, 900}}, 1000 + i));
+  BOOST_TEST(logins[0]->count(kSendUser, "alice", 0) == 50);
+  // A raw client that sends requests and never reads: its answers fill the
+  // socket, and the service drops it instead of waiting.
+  const int raw = ::socket(AF_UNIX, SOCK_STREAM, 0);
+  sockaddr_un address{};
+  address.sun_family = AF_UNIX;
+  std::strcpy(address.sun_path, socket.c_str());
+  BOOST_REQUIRE(::connect(raw, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0);
+  const std::string request = R"({"op":"remembered","user":"","now":1})" "\n";
+  std::string many;
+  for (int i = 0; i < 20000; ++i) many += request;
+  (void)!::send(raw, many.data(), many.size(), MSG_DONTWAIT | MSG_NOSIGNAL);
+  const auto started = std::chrono::steady_clock::now();
+  BOOST_TEST(!logins[1]->take({{kSendUser, "bob", 100, 900}}, 2000));
+  BOOST_TEST((std::chrono::steady_clock::now() - started < std::chrono::seconds(2)));
+  ::close(raw);
+  BOOST_TEST(stuck->count(kSendUser, "bob", 0) == 1);  // the idle one is still served
+}
+
+// Each request has the whole wait budget: a service runs for months.
+BOOST_AUTO_TEST_CASE(the_wait_budget_is_per_request) {
+  const std::string socket = dir.path() + "/run/state.sock";
+  testing::StateServiceProcess service(path, socket, {"--wait-budget", "500"});
+  auto store = open_service_store(socket, path);
+  BOOST_TEST(!store->take({{kSendUser, "alice", 100, 900}}, 1000));
+  for (int round = 0; round < 3; ++round) {
+    sqlite3* db = nullptr;
+    BOOST_REQUIRE(sqlite3_open(path.c_str(), &db) == SQLITE_OK);
+    BOOST_REQUIRE(sqlite3_exec(db, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr) == SQLITE_OK);
+    std::thread release([db] {
+      std::this_thread::sleep_for(milliseconds(300));
+      sqlite3_exec(db, "COMMIT", nullptr, nullptr, nullptr);
+    });
+    // Waits its 300 ms each time: 900 ms in all, beyond one 500 ms budget.
+    BOOST_TEST(!store->take({{kSendUser, "alice", 100, 900}}, 1001 + round));
+    release.join();
+    sqlite3_close(db);
+  }
+  BOOST_TEST(store->count(kSendUser, "alice", 0) == 4);
+}
+
+// An administrator restores the file from a backup, or deletes it: the
+// service uses what is at the path now, as a new login would.
+BOOST_AUTO_TEST_CASE(a_replaced_file_is_opened_again) {
+  const std::string socket = dir.path() + "/run/state.sock";
+  testing::StateServiceProcess service(path, socket);
+  auto store = open_service_store(socket, path);
+  const Secret key = store->hash_key();
+  BOOST_TEST(!store->take({{kSendUser, "alice", 100, 900}}, 1000));
+  for (const char* suffix : {"", "-wal", "-shm"}) ::unlink((path + suffix).c_str());
+  BOOST_TEST(store->count(kSendUser, "alice", 0) == 0);
+  BOOST_TEST(store->hash_key().reveal() != key.reveal());
+  BOOST_TEST(open_sqlite_store(path)->hash_key().reveal() == store->hash_key().reveal());
+}
+
+// A login left at its prompt past the service's idle time: the next call
+// connects again.
+BOOST_AUTO_TEST_CASE(a_connection_closed_while_idle_is_made_again) {
+  const std::string socket = dir.path() + "/run/state.sock";
+  testing::StateServiceProcess service(path, socket, {"--idle", "1"});
+  auto store = open_service_store(socket, path);
+  BOOST_TEST(!store->take({{kSendUser, "alice", 5, 900}}, 1000));
+  ::usleep(2500000);
+  BOOST_TEST(!store->take({{kSendUser, "alice", 5, 900}}, 1001));
+  BOOST_TEST(store->count(kSendUser, "alice", 0) == 2);
+}
+
+BOOST_AUTO_TEST_CASE(its_socket_directory_is_checked_like_the_state_directory) {
+  BOOST_REQUIRE(::mkdir((dir.path() + "/open").c_str(), 0777) == 0);
+  ::chmod((dir.path() + "/open").c_str(), 0777);
+  const std::string helper = PAM_OTP_STATE_HELPER_PATH;
+  const std::string command = helper + " --serve " + path + " --socket " + dir.path() + "/open/state.sock 2>" +
+                              dir.path() + "/err";
+  const int status = std::system(command.c_str());
+  BOOST_TEST(WIFEXITED(status));
+  BOOST_TEST(WEXITSTATUS(status) == 1);
+  std::ifstream err(dir.path() + "/err");
+  const std::string said((std::istreambuf_iterator<char>(err)), std::istreambuf_iterator<char>());
+  BOOST_TEST(said.find("is writable by group or others") != std::string::npos, said);
+  BOOST_TEST(std::system((helper + " --serve 2>/dev/null").c_str()) != 0);
+  BOOST_TEST(std::system((helper + " --serve " + path + " --socket 2>/dev/null").c_str()) != 0);
+  BOOST_TEST(std::system((helper + " --serve " + path + " --idle 0 --socket /x 2>/dev/null").c_str()) != 0);
+}
+
+// Under systemd it serves the socket systemd made and passed as descriptor
+// 3 (LISTEN_FDS, LISTEN_PID), as pam-otp-state.socket does.
+BOOST_AUTO_TEST_CASE(it_serves_the_socket_systemd_passes) {
+  const std::string socket = dir.path() + "/run.sock";
+  const int listener = ::socket(AF_UNIX, SOCK_STREAM, 0);
+  sockaddr_un address{};
+  address.sun_family = AF_UNIX;
+  std::strcpy(address.sun_path, socket.c_str());
+  BOOST_REQUIRE(::bind(listener, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0);
+  BOOST_REQUIRE(::listen(listener, 16) == 0);
+  // (sh gives the pid it execs the service with as $$.)
+  const std::string command = "exec 3<&" + std::to_string(listener) + "; sh -c 'LISTEN_PID=$$ LISTEN_FDS=1 exec " +
+                              PAM_OTP_STATE_HELPER_PATH + " --serve " + path + "' & echo $! > " + dir.path() + "/pid";
+  BOOST_REQUIRE(std::system(command.c_str()) == 0);
+  ::close(listener);
+  auto store = open_service_store(socket, path);
+  BOOST_TEST(!store->take({{kSendUser, "alice", 5, 900}}, 1000));
+  BOOST_TEST(open_sqlite_store(path)->count(kSendUser, "alice", 0) == 1);
+  std::ifstream pid_file(dir.path() + "/pid");
+  pid_t pid = 0;
+  pid_file >> pid;
+  BOOST_REQUIRE(pid > 0);
+  ::kill(pid, SIGTERM);
+}
+
+// Run by another user, it is not trusted; connected to by another user, it
+// says nothing. Needs root (CI is root).
+BOOST_AUTO_TEST_CASE(only_root_serves_and_only_root_is_served) {
+  if (::geteuid() != 0) {
+    BOOST_TEST_MESSAGE("skipped: running a service as another user needs root (CI runs as root)");
+    return;
+  }
+  const std::string nobody_dir = dir.path() + "/nobody";
+  BOOST_REQUIRE(::mkdir(nobody_dir.c_str(), 0700) == 0);
+  BOOST_REQUIRE(::chown(nobody_dir.c_str(), 65534, 65534) == 0);
+  ::chmod(dir.path().c_str(), 0755);
+  const std::string socket = nobody_dir + "/run/state.sock";
+  const std::string command = "exec /usr/bin/setpriv --reuid=65534 --regid=65534 --clear-groups " +
+                              std::string(PAM_OTP_STATE_HELPER_PATH) + " --serve " + nobody_dir +
+                              "/state/state.db --socket " + socket + " 2>/dev/null & echo $! > " + dir.path() + "/pid";
+  BOOST_REQUIRE(std::system(command.c_str()) == 0);
+  for (int i = 0; i < 2000 && ::access(socket.c_str(), F_OK) != 0; ++i) std::this_thread::sleep_for(milliseconds(5));
+  try {
+    open_service_store(socket, nobody_dir + "/state/state.db");
+    BOOST_FAIL("trusted a service run by nobody");
+  } catch (const PeerUnavailable& e) {
+    BOOST_TEST(std::string(e.what()).find("is run by uid 65534, not by root") != std::string::npos, e.what());
+  }
+  std::ifstream pid_file(dir.path() + "/pid");
+  pid_t pid = 0;
+  pid_file >> pid;
+  if (pid > 0) ::kill(pid, SIGTERM);
+  // Root's service, its socket opened to all: nobody connects and hears nothing.
+  const std::string root_socket = dir.path() + "/run/state.sock";
+  testing::StateServiceProcess service(path, root_socket);
+  ::chmod((dir.path() + "/run").c_str(), 0755);
+  ::chmod(root_socket.c_str(), 0666);
+  const std::string probe = "/usr/bin/setpriv --reuid=65534 --regid=65534 --clear-groups /usr/bin/python3 -c '"
+                            "import socket; s = socket.socket(socket.AF_UNIX); s.settimeout(5); s.connect(\"" +
+                            root_socket + "\"); print(repr(s.recv(100)))' > " + dir.path() + "/heard 2>&1";
+  BOOST_TEST(std::system(probe.c_str()) == 0);
+  std::ifstream heard_file(dir.path() + "/heard");
+  const std::string heard((std::istreambuf_iterator<char>(heard_file)), std::istreambuf_iterator<char>());
+  BOOST_TEST(heard == "b''\n");
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -22,6 +22,7 @@
 #include "store/sqlite_store.h"
 #include "example_provider.h"
 #include "pam_harness.h"
+#include "state_service_process.h"
 #include "time_bound.h"
 
 using namespace otp::testing;
@@ -104,6 +105,18 @@ struct CallerFixture {
     int status = 0;
     BOOST_REQUIRE(::waitpid(login.pid, &status, 0) == login.pid);
     return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  }
+
+  // alice logs in while the first login is stopped: the send limit the
+  // first one counted refuses her send, with no word about the state and
+  // within the store's 1 s.
+  void another_login_is_limited_in_time() {
+    const auto other = pam.authenticate("alice", {say("alice-password"), code_for(kPhone)});
+    BOOST_TEST_INFO(other.describe());
+    BOOST_TEST(other.rc == PAM_MAXTRIES);
+    BOOST_TEST(other.logged("result=send_limited"));
+    BOOST_TEST(!other.logged("state:"));
+    BOOST_TEST(other.elapsed < within(milliseconds(1000)));
   }
 
   static bool sent() {
@@ -219,12 +232,7 @@ BOOST_AUTO_TEST_CASE(stopped_while_it_writes_the_state) {
   BOOST_TEST_MESSAGE("the first login " << (stopped_in_write ? "stopped holding the write lock" : "wrote through its helper"));
   // Another login for alice: its send is refused by the limit the first one
   // counted, and the store answers within its 1 s.
-  const auto other = pam.authenticate("alice", {say("alice-password"), code_for(kPhone)});
-  BOOST_TEST_INFO(other.describe());
-  BOOST_TEST(other.rc == PAM_MAXTRIES);
-  BOOST_TEST(other.logged("result=send_limited"));
-  BOOST_TEST(!other.logged("state:"));
-  BOOST_TEST(other.elapsed < within(milliseconds(1000)));
+  another_login_is_limited_in_time();
   if (stopped_in_write) BOOST_REQUIRE(signal_as_caller(stopped.pid, SIGCONT));
   finish(stopped);
 }
@@ -264,6 +272,32 @@ BOOST_AUTO_TEST_CASE(the_state_helper_is_out_of_the_callers_reach) {
   BOOST_TEST(signal_as_caller(login.pid, 0));      // while the login itself is the caller's to signal
   BOOST_TEST(finish(login) == 0, read_file(login.out));
   BOOST_TEST(::kill(helper, 0) != 0);  // gone with its login
+}
+
+// Where the machine runs the state service, a login the caller controls
+// starts no helper: the service, root's and started by no caller, keeps
+// the state; stopping the login at its prompt holds nothing others wait on.
+BOOST_AUTO_TEST_CASE(with_the_state_service_no_helper_is_started) {
+  if (skipped_without_root()) return;
+  const std::string socket = pam.dir() + "/run/state.sock";
+  StateServiceProcess service(pam.state_path(), socket);
+  configure(pam.mock_url(), "send_limit = { user = \"1/15m\" }\nstate_service = \"" + socket + "\"");
+  otp::mock::Fault slow;  // the login waits for its send
+  slow.delay_ms = 2000;
+  Shared::mock().set_fault(slow);
+  const Login login = start({}, "service");
+  const auto deadline = std::chrono::steady_clock::now() + within(milliseconds(20000));
+  while (!sent() && std::chrono::steady_clock::now() < deadline) std::this_thread::sleep_for(milliseconds(5));
+  BOOST_REQUIRE(sent());  // its send counted: the store was used
+  BOOST_TEST(read_file("/proc/" + std::to_string(login.pid) + "/task/" + std::to_string(login.pid) + "/children") ==
+             "");
+  BOOST_REQUIRE(signal_as_caller(login.pid, SIGSTOP));
+  Shared::mock().clear_fault();
+  // Another login for alice meanwhile: refused by the limit the first one
+  // counted, within the store's budget.
+  another_login_is_limited_in_time();
+  BOOST_REQUIRE(signal_as_caller(login.pid, SIGCONT));
+  BOOST_TEST(finish(login) == 0, read_file(login.out));
 }
 
 // Whatever another process holds (here: every WAL read slot, as a writer

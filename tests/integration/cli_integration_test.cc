@@ -23,6 +23,7 @@
 #include "child_process.h"
 #include "example_provider.h"
 #include "pam_harness.h"
+#include "state_service_process.h"
 
 using namespace otp::testing;
 
@@ -607,6 +608,24 @@ BOOST_AUTO_TEST_CASE(check_reports_the_state_files_health) {
   BOOST_TEST(failed.has("failmode = \"recovery\" would refuse everyone while the provider is down"));
   pam.write_config(pam.default_config("failmode = \"recovery\"\nrecovery = \"off\""));
   BOOST_TEST(run("check --offline " + config_arg()).has("key 'failmode': \"recovery\" lets users in with a recovery code"));
+}
+
+// check says when a state service is there that logins cannot use, and
+// nothing when there is none or it serves them.
+BOOST_AUTO_TEST_CASE(check_reports_a_state_service_logins_pass_by) {
+  const std::string socket = pam.dir() + "/run/state.sock";
+  pam.write_config(pam.default_config("state_service = \"" + socket + "\""));
+  BOOST_TEST(!run("check --offline " + config_arg()).has("state_service"));
+  {
+    StateServiceProcess other(pam.dir() + "/other/state.db", socket);
+    const auto r = run("check --offline " + config_arg());
+    BOOST_TEST(r.status == 0);
+    BOOST_TEST(r.has("warning: key 'state_service': logins cannot use the state service: the state service at " +
+                     socket + " keeps " + pam.dir() + "/other/state.db, not " + pam.state_path()),
+               r.output);
+  }
+  StateServiceProcess service(pam.state_path(), socket);
+  BOOST_TEST(!run("check --offline " + config_arg()).has("state_service"));
 }
 
 // The module sshd's stack names needs the HTTP plugin of its own build

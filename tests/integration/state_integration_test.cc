@@ -1,7 +1,8 @@
 // The local state through real libpam (pam_wrapper, pam_matrix, pam_otp.so,
 // the mock over TLS) and a real SQLite file: recovery codes with failmode =
 // "recovery", remembered logins, the send limit across logins, the caller's
-// code for su, and the store under SIGKILL.
+// code for su, the store under SIGKILL, and the same through the state
+// service.
 #include <boost/test/unit_test.hpp>
 
 #include <security/pam_appl.h>
@@ -17,6 +18,7 @@
 
 #include "child_process.h"
 #include "pam_harness.h"
+#include "state_service_process.h"
 #include "store/keyed_hash.h"
 #include "store/recovery_codes.h"
 #include "store/sqlite_store.h"
@@ -260,6 +262,78 @@ BOOST_AUTO_TEST_CASE(sigkill_during_writes_leaves_a_consistent_store) {
   BOOST_TEST(std::string(reinterpret_cast<const char*>(sqlite3_column_text(stmt, 0))) == "ok");
   sqlite3_finalize(stmt);
   sqlite3_close(db);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+// The same state through the state service (state-helper --serve), as a
+// machine that runs pam-otp-state.socket has it.
+BOOST_FIXTURE_TEST_SUITE(state_service, Fixture)
+
+BOOST_AUTO_TEST_CASE(logins_keep_their_state_through_the_service) {
+  const std::string socket = pam.dir() + "/run/state.sock";
+  StateServiceProcess service(pam.state_path(), socket);
+  config("debug = true\nstate_service = \"" + socket + "\"\nremember = 3600\nremember_services = [\"" + pam.service + "\"]\nsend_limit = { user = \"2/15m\" }");
+  const auto first = pam.authenticate("alice", {say("alice-password"), code_for(kAlicePhone)});
+  BOOST_TEST(first.rc == PAM_SUCCESS, first.describe());
+  BOOST_TEST(first.logged("state: through the state service at " + socket));
+  // Remembered: the second login from the same address asks no code.
+  const auto second = pam.authenticate("alice", {say("alice-password")});
+  BOOST_TEST(second.rc == PAM_SUCCESS, second.describe());
+  BOOST_TEST(second.logged("result=remembered"));
+  pam.rhost = "203.0.113.6";
+  BOOST_TEST(pam.authenticate("alice", {say("alice-password"), code_for(kAlicePhone)}).rc == PAM_SUCCESS);
+  pam.rhost = "203.0.113.7";
+  const auto limited = pam.authenticate("alice", {say("alice-password"), code_for(kAlicePhone)});
+  BOOST_TEST(limited.rc == PAM_MAXTRIES, limited.describe());
+  BOOST_TEST(limited.logged("send_limit.user 2/15m reached for alice"));
+  // In the file itself, as any other process reads it.
+  BOOST_TEST(otp::store::open_sqlite_store(pam.state_path())->count(otp::store::kSendUser, "alice", 0) == 2);
+  BOOST_TEST(otp::store::open_sqlite_store(pam.state_path())->remembered("alice", std::time(nullptr)).size() == 2u);
+}
+
+// A service that keeps another file (another configuration's) is not used,
+// and the log says so; the login counts in its own file.
+BOOST_AUTO_TEST_CASE(a_service_that_keeps_another_file_is_passed_by) {
+  const std::string socket = pam.dir() + "/run/state.sock";
+  StateServiceProcess service(pam.dir() + "/other/state.db", socket);
+  config("state_service = \"" + socket + "\"\nsend_limit = { user = \"2/15m\" }");
+  const auto r = pam.authenticate("alice", {say("alice-password"), code_for(kAlicePhone)});
+  BOOST_TEST(r.rc == PAM_SUCCESS, r.describe());
+  BOOST_TEST(r.logged_at(LOG_WARNING, "state: not using the state service: the state service at " + socket +
+                                          " keeps " + pam.dir() + "/other/state.db, not " + pam.state_path()));
+  BOOST_TEST(otp::store::open_sqlite_store(pam.state_path())->count(otp::store::kSendUser, "alice", 0) == 1);
+}
+
+// No service at the configured socket (the default on a machine without
+// one): the login opens the file itself and says nothing about it.
+BOOST_AUTO_TEST_CASE(no_service_is_no_news) {
+  config("state_service = \"" + pam.dir() + "/run/state.sock\"\nsend_limit = { user = \"2/15m\" }");
+  const auto r = pam.authenticate("alice", {say("alice-password"), code_for(kAlicePhone)});
+  BOOST_TEST(r.rc == PAM_SUCCESS, r.describe());
+  BOOST_TEST(!r.logged("state"));
+  BOOST_TEST(otp::store::open_sqlite_store(pam.state_path())->count(otp::store::kSendUser, "alice", 0) == 1);
+}
+
+// The service stopped after the login connected: the send cannot be
+// counted, and a root login goes on without its state (one LOG_ERR), as
+// with a file that cannot be written.
+BOOST_AUTO_TEST_CASE(a_service_gone_mid_login_is_a_store_failure) {
+  const std::string socket = pam.dir() + "/run/state.sock";
+  StateServiceProcess service(pam.state_path(), socket);
+  config("state_service = \"" + socket + "\"\nremember = 3600\nremember_services = [\"" + pam.service + "\"]\nsend_limit = { user = \"2/15m\" }");
+  otp::mock::Fault slow;  // the login waits for its send; the service is stopped meanwhile
+  slow.delay_ms = 500;
+  Shared::mock().set_fault(slow);
+  std::thread stopper([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    service.stop();
+  });
+  const auto r = pam.authenticate("alice", {say("alice-password"), code_for(kAlicePhone)});
+  stopper.join();
+  BOOST_TEST(r.rc == PAM_SUCCESS, r.describe());
+  BOOST_TEST(r.logged_at(LOG_ERR, "state: "));
+  BOOST_TEST(r.logged("the state service at " + socket));
 }
 
 BOOST_AUTO_TEST_SUITE_END()

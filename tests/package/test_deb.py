@@ -40,6 +40,9 @@ MODULE = f"/lib/{e2e.MULTIARCH}/security/pam_otp.so"
 HTTP_PLUGIN = f"/lib/{e2e.MULTIARCH}/security/pam_otp/http.so"  # loaded by the module to send
 STATE_HELPER = f"/lib/{e2e.MULTIARCH}/security/pam_otp/state-helper"  # run for su and sudo
 TRY_OUT_DIR = "/var/lib/pam_otp/try-out"
+UNITS = ("/lib/systemd/system/pam-otp-state.socket", "/lib/systemd/system/pam-otp-state.service")
+ENABLED_SOCKET = "/etc/systemd/system/sockets.target.wants/pam-otp-state.socket"
+STATE_SOCKET_DIR = "/run/pam_otp"  # ListenStream= of the socket unit
 TRY_OUT_SERVER = "/usr/libexec/pam-otp/otp-mock"
 # alice's line in the shipped users file (conf/pam_otp.users).
 ALICE_PHONE = "+15551234567"
@@ -207,6 +210,7 @@ class DebianPackage(unittest.TestCase):
         self.assertEqual([f for f in files if os.path.lexists(f)], [], "files left after purge")
         self.assertEqual(snapshot(WATCHED), self.before, "purge did not restore " + ", ".join(WATCHED))
         self.assertFalse(os.path.exists(os.path.dirname(TRY_OUT_DIR)), "purge left " + TRY_OUT_DIR)
+        self.assertFalse(os.path.lexists(ENABLED_SOCKET), "purge left the socket enabled")
 
     # ---- the try-out path, as README.Debian tells it ----------------------
 
@@ -443,6 +447,13 @@ class DebianPackage(unittest.TestCase):
             name, section = page.rsplit(".", 1)
             found = run(["man", "-w", section, name]).stdout.strip()
             self.assertEqual(found, f"/usr/share/man/man{section}/{page}.gz")
+        # The state service's units, valid, the socket enabled (systemd
+        # starts nothing in a container without it; a real system listens).
+        for unit in UNITS:
+            self.assertTrue(os.path.isfile(unit), unit)
+        self.assertTrue(os.path.islink(ENABLED_SOCKET), ENABLED_SOCKET)
+        verify = run(["systemd-analyze", "verify", "--man=no", *UNITS])
+        self.assertEqual((verify.returncode, verify.stdout + verify.stderr), (0, ""))
         version = run(["/usr/bin/pam-otp", "--version"]).stdout
         self.assertIn(run(["dpkg-query", "-W", "-f=${Version}", PACKAGE]).stdout, version)
 
@@ -498,8 +509,33 @@ class DebianPackage(unittest.TestCase):
         # "pam_otp.so" by name: libpam finds it in the system's module directory.
         with open(os.path.join(services, "otp-installed"), "w") as f:
             f.write(f"auth requisite /usr/lib/{e2e.MULTIARCH}/pam_wrapper/pam_matrix.so passdb={passdb}\n"
-                    f"auth required pam_otp.so {' '.join(self.installed_overrides(mock))}\n")
-        env = {**os.environ,
+                    f"auth required pam_otp.so debug {' '.join(self.installed_overrides(mock))}\n")
+        # The installed service as systemd runs it at the socket's first
+        # connection: the unit's own command line, on the unit's socket.
+        with open(UNITS[1]) as f:
+            exec_start = re.search(r"(?m)^ExecStart=(.+)$", f.read()).group(1).split()
+        os.makedirs(STATE_SOCKET_DIR, mode=0o700)
+        service = subprocess.Popen(["systemd-socket-activate", "-l", STATE_SOCKET_DIR + "/state.sock", *exec_start],
+                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            output = self.log_in(mock, services, passdb)
+        finally:
+            service.terminate()
+            service.wait()
+            shutil.rmtree(STATE_SOCKET_DIR)
+        # Through the default state_service, and into the package's state file.
+        self.assertIn("state: through the state service at /run/pam_otp/state.sock", output)
+        state = os.stat("/var/lib/pam_otp/state.db")
+        self.assertEqual((oct(state.st_mode & 0o777), state.st_uid), ("0o600", 0), "the state file")
+
+    def log_in(self, mock, services, passdb):
+        """alice's login through pamtester and the installed module (debug
+        on); pamtester's output with pam_wrapper's log lines."""
+        for _ in range(200):  # the service's socket, bound by systemd-socket-activate
+            if os.path.exists(STATE_SOCKET_DIR + "/state.sock"):
+                break
+            time.sleep(0.05)
+        env = {**os.environ, "PAM_WRAPPER_DEBUGLEVEL": "2",
                "LD_PRELOAD": f"{e2e.PAM_WRAPPER}:/usr/lib/{e2e.MULTIARCH}/libnss_wrapper.so",
                "PAM_WRAPPER": "1", "PAM_WRAPPER_SERVICE_DIR": services,
                "NSS_WRAPPER_PASSWD": os.path.join(self.work, "passwd"),
@@ -522,9 +558,7 @@ class DebianPackage(unittest.TestCase):
         self.assertIn("successfully authenticated", output)
         outbox = mock.outbox()
         self.assertEqual([m["to"] for m in outbox], [ALICE_PHONE])
-        # The login counted its send in the package's state file (send_limit).
-        state = os.stat("/var/lib/pam_otp/state.db")
-        self.assertEqual((oct(state.st_mode & 0o777), state.st_uid), ("0o600", 0), "the state file")
+        return output
 
 
 if __name__ == "__main__":

@@ -16,7 +16,8 @@ BUILD = os.environ.get("PAM_OTP_BUILD_DIR", "")
 SOURCE = os.environ.get("PAM_OTP_SOURCE_DIR", "")
 SPEC = os.path.join(SOURCE, "packaging", "rpm", "pam_otp.spec")
 FEDORA = {"_libdir": "/usr/lib64", "_sysconfdir": "/etc", "_bindir": "/usr/bin", "_prefix": "/usr",
-          "_mandir": "/usr/share/man", "_docdir": "/usr/share/doc", "dist": ".fc40"}
+          "_mandir": "/usr/share/man", "_docdir": "/usr/share/doc", "dist": ".fc40",
+          "_unitdir": "/usr/lib/systemd/system"}
 
 
 def parse_spec():

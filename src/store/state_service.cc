@@ -1,0 +1,337 @@
+#include "store/state_service.h"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <iostream>
+#include <optional>
+#include <vector>
+
+#include "base/json.h"
+#include "store/helper_protocol.h"
+#include "store/sqlite_store.h"
+
+namespace otp::store {
+namespace {
+
+using std::chrono::milliseconds;
+using std::chrono::steady_clock;
+
+constexpr std::size_t kMaxLine = 1 << 20;
+
+std::optional<sockaddr_un> socket_address(const std::string& path) {
+  sockaddr_un address{};
+  address.sun_family = AF_UNIX;
+  if (path.empty() || path[0] != '/' || path.size() >= sizeof address.sun_path) return std::nullopt;
+  std::memcpy(address.sun_path, path.c_str(), path.size() + 1);
+  return address;
+}
+
+// Root, or whoever this process runs as (tests): nobody else may be the
+// service a login trusts, or a login the service answers.
+bool trusted_peer(int fd, uid_t* uid) {
+  ucred cred{};
+  socklen_t size = sizeof cred;
+  if (::getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &size) != 0) return false;
+  *uid = cred.uid;
+  return cred.uid == 0 || cred.uid == ::geteuid();
+}
+
+// The module's side.
+class ServicePeer final : public Peer {
+ public:
+  ServicePeer(std::string socket, std::string path) : socket_(std::move(socket)), path_(std::move(path)) {}
+
+  std::string name() const override { return "the state service at " + socket_; }
+
+  int open() override {
+    const auto address = socket_address(socket_);
+    if (!address) throw PeerUnavailable(name() + ": not an absolute socket path that fits");
+    const int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    if (fd < 0) throw PeerUnavailable(name() + ": socket: " + std::strerror(errno));
+    // Non-blocking: a service whose queue is full answers EAGAIN at once.
+    if (::connect(fd, reinterpret_cast<const sockaddr*>(&*address), sizeof *address) != 0) {
+      const int error = errno;
+      ::close(fd);
+      const std::string why = name() + ": " + std::strerror(error);
+      if (error == ENOENT || error == ECONNREFUSED) throw ServiceAbsent(why);
+      throw PeerUnavailable(why);
+    }
+    uid_t uid = 0;
+    if (!trusted_peer(fd, &uid)) {
+      ::close(fd);
+      throw PeerUnavailable(name() + " is run by uid " + std::to_string(uid) + ", not by root");
+    }
+    return fd;
+  }
+
+  // It must keep the file this login's configuration names.
+  void check_ready(const Json::Value& result) override {
+    const Json::Value& file = result.isObject() ? result["state_file"] : Json::Value::nullSingleton();
+    if (!file.isString()) throw PeerUnavailable(name() + " did not say which state file it keeps");
+    if (file.asString() != path_)
+      throw PeerUnavailable(name() + " keeps " + file.asString() + ", not " + path_ + " (state_file)");
+  }
+
+  std::string close(bool /*kill*/) override { return ""; }
+
+ private:
+  std::string socket_;
+  std::string path_;
+};
+
+}  // namespace
+
+std::unique_ptr<Store> open_service_store(const std::string& socket, const std::string& path,
+                                          const ServiceClientOptions& options) {
+  return open_link_store(std::make_unique<ServicePeer>(socket, path), {options.per_call});
+}
+
+namespace {
+
+struct ServiceOptions {
+  std::string state_file;
+  std::string socket;
+  milliseconds wait_budget{1000};  // for each request
+  int idle_seconds = 300;          // a connection idle this long is closed
+  std::size_t max_clients = 256;
+};
+
+// The state file, opened once and again whenever the file at its path is
+// another (restored from a backup, or deleted and made anew).
+class ServedStore {
+ public:
+  explicit ServedStore(const ServiceOptions& options) : options_(options) {}
+
+  // The store, or nullptr with why() when it cannot be opened.
+  Store* get() {
+    struct stat st {};
+    const bool same = store_ && ::stat(options_.state_file.c_str(), &st) == 0 && st.st_dev == dev_ && st.st_ino == ino_;
+    if (same) return store_.get();
+    store_.reset();
+    try {
+      store_ = open_sqlite_store(options_.state_file, {options_.wait_budget, true, true});
+      if (::stat(options_.state_file.c_str(), &st) != 0) throw Error(options_.state_file + ": " + std::strerror(errno));
+      dev_ = st.st_dev;
+      ino_ = st.st_ino;
+      why_.clear();
+    } catch (const std::exception& e) {
+      store_.reset();
+      if (why_ != e.what()) std::cerr << "state service: " << e.what() << "\n";
+      why_ = e.what();
+    }
+    return store_.get();
+  }
+  const std::string& why() const { return why_; }
+
+ private:
+  const ServiceOptions& options_;
+  std::unique_ptr<Store> store_;
+  dev_t dev_ = 0;
+  ino_t ino_ = 0;
+  std::string why_;
+};
+
+struct Client {
+  int fd = -1;
+  std::string input;
+  steady_clock::time_point last_heard;
+};
+
+// One answer, whole or not at all: a client that does not read its answers
+// (its login stopped) is dropped, never waited for.
+bool send_line(int fd, Json::Value answer) {
+  const json::WipeOnExit wipe_answer(answer);
+  std::string line = json::to_string(answer) + "\n";
+  const ssize_t n = ::send(fd, line.data(), line.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+  const bool whole = n == static_cast<ssize_t>(line.size());
+  otp::wipe(line);
+  return whole;
+}
+
+Json::Value ready_answer(ServedStore& served, const std::string& path) {
+  Json::Value ready(Json::objectValue);
+  const bool open = served.get() != nullptr;
+  ready["ok"] = open;
+  if (open) ready["result"]["state_file"] = path;
+  else ready["error"] = served.why();
+  return ready;
+}
+
+class Server {
+ public:
+  Server(int listener, const ServiceOptions& options) : listener_(listener), options_(options), served_(options_) {
+    served_.get();  // said at once when the file cannot be opened
+  }
+
+  [[noreturn]] void run() {
+    for (;;) {
+      std::vector<pollfd> fds;
+      fds.push_back({listener_, static_cast<short>(clients_.size() < options_.max_clients ? POLLIN : 0), 0});
+      for (const auto& c : clients_) fds.push_back({c.fd, POLLIN, 0});
+      if (::poll(fds.data(), fds.size(), 1000) < 0 && errno != EINTR) {
+        std::cerr << "state service: poll: " << std::strerror(errno) << "\n";
+        std::exit(1);
+      }
+      // Clients first (their indices match fds before any is accepted).
+      for (std::size_t i = clients_.size(); i-- > 0;)
+        if (fds[i + 1].revents != 0 && !serve(clients_[i])) drop(i);
+      if ((fds[0].revents & POLLIN) != 0) accept_all();
+      drop_idle();
+    }
+  }
+
+ private:
+  void accept_all() {
+    while (clients_.size() < options_.max_clients) {
+      const int fd = ::accept4(listener_, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
+      if (fd < 0) return;  // EAGAIN, or a connection already gone
+      uid_t uid = 0;
+      if (!trusted_peer(fd, &uid) || !send_line(fd, ready_answer(served_, options_.state_file))) {
+        ::close(fd);
+        continue;
+      }
+      clients_.push_back({fd, "", steady_clock::now()});
+    }
+  }
+
+  // Reads what the client sent and answers each whole line; false when the
+  // client is done or misbehaves.
+  bool serve(Client& c) {
+    char chunk[4096];
+    for (;;) {
+      const ssize_t n = ::recv(c.fd, chunk, sizeof chunk, MSG_DONTWAIT);
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0 && errno == EAGAIN) break;
+      if (n <= 0) return false;
+      c.input.append(chunk, static_cast<std::size_t>(n));
+      wipe_bytes(chunk, static_cast<std::size_t>(n));
+      if (c.input.size() > kMaxLine) return false;
+    }
+    c.last_heard = steady_clock::now();
+    for (auto end = c.input.find('\n'); end != std::string::npos; end = c.input.find('\n')) {
+      const auto request = json::parse(std::string_view(c.input).substr(0, end));
+      wipe_bytes(c.input.data(), end + 1);
+      c.input.erase(0, end + 1);
+      Store* store = served_.get();
+      Json::Value answer = store == nullptr ? error_answer(served_.why())
+                                            : protocol::serve(*store, request ? *request : Json::Value());
+      if (!send_line(c.fd, std::move(answer))) return false;
+    }
+    return true;
+  }
+
+  static Json::Value error_answer(const std::string& why) {
+    Json::Value answer(Json::objectValue);
+    answer["ok"] = false;
+    answer["error"] = why;
+    return answer;
+  }
+
+  void drop(std::size_t i) {
+    ::close(clients_[i].fd);
+    wipe(clients_[i].input);
+    clients_.erase(clients_.begin() + static_cast<std::ptrdiff_t>(i));
+  }
+
+  void drop_idle() {
+    const auto oldest = steady_clock::now() - std::chrono::seconds(options_.idle_seconds);
+    for (std::size_t i = clients_.size(); i-- > 0;)
+      if (clients_[i].last_heard < oldest) drop(i);
+  }
+
+  int listener_;
+  const ServiceOptions& options_;
+  ServedStore served_;
+  std::vector<Client> clients_;
+};
+
+// The socket systemd passed (LISTEN_FDS=1, LISTEN_PID ours), or -1.
+int systemd_socket() {
+  const char* pid = std::getenv("LISTEN_PID");
+  const char* fds = std::getenv("LISTEN_FDS");
+  if (pid == nullptr || fds == nullptr || std::strtol(pid, nullptr, 10) != ::getpid()) return -1;
+  if (std::strcmp(fds, "1") != 0) throw Error("systemd passed " + std::string(fds) + " sockets; one is expected");
+  int listening = 0;
+  socklen_t size = sizeof listening;
+  if (::getsockopt(3, SOL_SOCKET, SO_ACCEPTCONN, &listening, &size) != 0 || listening == 0)
+    throw Error("the socket systemd passed is not a listening socket");
+  ::fcntl(3, F_SETFD, FD_CLOEXEC);
+  return 3;
+}
+
+// A socket of our own at path, in a directory checked like the state
+// file's (a login trusts what answers there).
+int own_socket(const std::string& path) {
+  const auto address = socket_address(path);
+  if (!address) throw Error("--socket " + path + ": not an absolute path shorter than " +
+                            std::to_string(sizeof address->sun_path) + " bytes");
+  const auto slash = path.find_last_of('/');
+  check_state_directory(slash == 0 ? "/" : path.substr(0, slash), true);
+  struct stat st {};
+  if (::lstat(path.c_str(), &st) == 0) {
+    if (!S_ISSOCK(st.st_mode)) throw Error(path + " exists and is not a socket");
+    ::unlink(path.c_str());  // one a stopped service left behind
+  }
+  const int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) throw Error(std::string("socket: ") + std::strerror(errno));
+  const mode_t old = ::umask(077);
+  const int rc = ::bind(fd, reinterpret_cast<const sockaddr*>(&*address), sizeof *address);
+  ::umask(old);
+  if (rc != 0 || ::listen(fd, 128) != 0) throw Error(path + ": " + std::strerror(errno));
+  return fd;
+}
+
+std::optional<ServiceOptions> parse_options(int argc, char** argv) {
+  ServiceOptions o;
+  if (argc < 3) return std::nullopt;
+  o.state_file = argv[2];
+  for (int i = 3; i + 1 < argc; i += 2) {
+    const std::string key = argv[i];
+    const char* value = argv[i + 1];
+    char* end = nullptr;
+    const long n = std::strtol(value, &end, 10);
+    const bool number = *value != '\0' && *end == '\0' && n > 0 && n <= 1000000;
+    if (key == "--socket") o.socket = value;
+    else if (key == "--wait-budget" && number) o.wait_budget = milliseconds(n);
+    else if (key == "--idle" && number) o.idle_seconds = static_cast<int>(n);
+    else if (key == "--max-clients" && number) o.max_clients = static_cast<std::size_t>(n);
+    else return std::nullopt;
+  }
+  if (argc % 2 == 0) return std::nullopt;  // a key without its value
+  return o;
+}
+
+}  // namespace
+
+int run_state_service(int argc, char** argv) {
+  ::signal(SIGPIPE, SIG_IGN);
+  const auto options = parse_options(argc, argv);
+  if (!options) {
+    std::cerr << "usage: state-helper --serve STATE_FILE [--socket PATH] [--wait-budget MS] [--idle SECONDS]"
+                 " [--max-clients N]\n(see pam_otp(8), \"The state service\")\n";
+    return 2;
+  }
+  try {
+    int listener = systemd_socket();
+    if (listener < 0) {
+      if (options->socket.empty()) throw Error("no socket: systemd passed none and --socket is not given");
+      listener = own_socket(options->socket);
+    }
+    ::fcntl(listener, F_SETFL, ::fcntl(listener, F_GETFL) | O_NONBLOCK);
+    Server(listener, *options).run();
+  } catch (const std::exception& e) {
+    std::cerr << "state service: " << e.what() << "\n";
+    return 1;
+  }
+}
+
+}  // namespace otp::store
