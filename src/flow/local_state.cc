@@ -1,6 +1,8 @@
 #include "flow/local_state.h"
 
 #include <algorithm>
+#include <functional>
+#include <type_traits>
 
 #include "base/text.h"
 #include "config/cidr.h"
@@ -33,7 +35,7 @@ std::string ssh_keys_of(const std::optional<std::string>& auth_info) {
 
 store::Store* LocalState::store() {
   if (store_ || broken_) return store_.get();
-  if (use_service_ && !cfg_.state_service.empty()) store_ = through_service();
+  store_ = through_service();
   if (store_) return store_.get();
   try {
     store_ = open_(cfg_.state_file);
@@ -47,20 +49,100 @@ store::Store* LocalState::store() {
   return store_.get();
 }
 
-// The service when it is there; nullptr (said, unless it is simply not
-// there) to open the file instead.
+namespace {
+
+// The state service's store, whose first call carries the hello (one round
+// trip less than asking first): when that call finds the service unusable
+// (another file, gone, not root's), nothing of it ran there, and it and
+// every later call go to the store `open_file` gives instead.
+class ServiceThenFile final : public store::Store {
+ public:
+  using Fallback = std::function<std::unique_ptr<store::Store>()>;
+  using Said = std::function<void(const std::exception&)>;
+  ServiceThenFile(std::unique_ptr<store::Store> service, Fallback open_file, Said said)
+      : current_(std::move(service)), open_file_(std::move(open_file)), said_(std::move(said)) {}
+
+  Secret hash_key() override { return run([&](Store& s) { return s.hash_key(); }); }
+  void set_recovery_codes(const std::string& user, const std::string& salt, const std::vector<std::string>& hashes,
+                          std::int64_t now) override {
+    run([&](Store& s) { return s.set_recovery_codes(user, salt, hashes, now), true; });
+  }
+  std::optional<store::RecoveryBatch> recovery_codes(const std::string& user) override {
+    return run([&](Store& s) { return s.recovery_codes(user); });
+  }
+  bool use_recovery_code(const std::string& user, std::int64_t id, const std::string& hash, std::int64_t now,
+                         const std::string& service) override {
+    return run([&](Store& s) { return s.use_recovery_code(user, id, hash, now, service); });
+  }
+  void remember(const store::Remembered& login) override { run([&](Store& s) { return s.remember(login), true; }); }
+  bool is_remembered(const std::string& user, const std::string& key_hash, std::int64_t now,
+                     std::int64_t not_before) override {
+    return run([&](Store& s) { return s.is_remembered(user, key_hash, now, not_before); });
+  }
+  std::vector<store::Remembered> remembered(const std::string& user, std::int64_t now) override {
+    return run([&](Store& s) { return s.remembered(user, now); });
+  }
+  std::optional<store::LimitReached> take(const std::vector<store::Limit>& limits, std::int64_t now) override {
+    return run([&](Store& s) { return s.take(limits, now); });
+  }
+  int count(const std::string& kind, const std::string& key, std::int64_t since) override {
+    return run([&](Store& s) { return s.count(kind, key, since); });
+  }
+  void forget(const std::string& user) override { run([&](Store& s) { return s.forget(user), true; }); }
+  void forget_rhost(const std::string& rhost_hash) override {
+    run([&](Store& s) { return s.forget_rhost(rhost_hash), true; });
+  }
+
+ private:
+  template <class Call>
+  std::invoke_result_t<Call, Store&> run(Call call) {
+    if (open_file_) {
+      try {
+        auto result = call(*current_);
+        open_file_ = nullptr;  // the service answered: it is the store
+        return result;
+      } catch (const store::PeerUnavailable& e) {
+        said_(e);
+        current_.reset();
+        const Fallback open_file = std::move(open_file_);
+        open_file_ = nullptr;
+        current_ = open_file();
+      }
+    }
+    return call(*current_);
+  }
+
+  std::unique_ptr<store::Store> current_;
+  Fallback open_file_;  // empty once the service has answered or been given up
+  Said said_;
+};
+
+}  // namespace
+
+// The service when something listens at state_service (its first call
+// tells whether it is usable); nullptr (said, unless nothing listens) to
+// open the file instead.
 std::unique_ptr<store::Store> LocalState::through_service() {
+  if (!use_service_ || cfg_.state_service.empty()) return nullptr;
   try {
-    auto store = store::open_service_store(cfg_.state_service, cfg_.state_file);
+    auto service = store::open_service_store(cfg_.state_service, cfg_.state_file, {.hello_with_first_call = true});
     if (cfg_.debug) log_.log(LOG_DEBUG, "state: through the state service at " + cfg_.state_service);
-    return store;
-  } catch (const store::ServiceAbsent& e) {
-    if (cfg_.debug) log_.log(LOG_DEBUG, "state: no state service (" + sanitize(e.what(), 300) + ")");
+    return std::make_unique<ServiceThenFile>(
+        std::move(service), [this] { return open_(cfg_.state_file); },
+        [this](const std::exception& e) { service_failed(e); });
   } catch (const std::exception& e) {
-    log_.log(LOG_WARNING, "state: not using the state service: " + sanitize(e.what(), 300) +
-                              "; this login opens the state file itself");
+    service_failed(e);
   }
   return nullptr;
+}
+
+void LocalState::service_failed(const std::exception& e) {
+  if (dynamic_cast<const store::ServiceAbsent*>(&e) != nullptr) {
+    if (cfg_.debug) log_.log(LOG_DEBUG, "state: no state service (" + sanitize(e.what(), 300) + ")");
+    return;
+  }
+  log_.log(LOG_WARNING, "state: not using the state service: " + sanitize(e.what(), 300) +
+                            "; this login opens the state file itself");
 }
 
 // Once per login: the first failure says what is off; later ones add nothing.

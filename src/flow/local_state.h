@@ -94,6 +94,7 @@ class LocalState {
  private:
   std::string keyed_hash(const std::string& purpose, const std::string& text);
   std::unique_ptr<store::Store> through_service();
+  void service_failed(const std::exception& e);
   void failed(const std::string& what, const std::exception& e);
 
   const config::Config& cfg_;

@@ -26,15 +26,17 @@ class LinkStore final : public Store {
   LinkStore& operator=(const LinkStore&) = delete;
   ~LinkStore() override { stop(false); }
 
-  // Opens the link and waits for its first answer: the store is open (or
-  // the peer's words why not, as Error).
+  // Opens the link and, unless the hello goes with the first call, waits
+  // for its first answer: the store is open (or the peer's words why not,
+  // as Error).
   void start() {
     fd_ = peer_->open();
     ready_ = false;
     buffer_.clear();
-    const Json::Value first = read_answer(steady_clock::now() + options_.per_call);
-    peer_->check_ready(protocol::result_of(first));
-    ready_ = true;
+    if (options_.hello_with_first_call) return;
+    const auto deadline = steady_clock::now() + options_.per_call;
+    send_line(peer_->hello(), deadline);
+    await_ready(deadline);
   }
 
   Secret hash_key() override {
@@ -79,12 +81,27 @@ class LinkStore final : public Store {
     if (fd_ < 0) throw Error(peer_->name() + " is gone (" + why_gone_ + ")");
     // A peer that ended the link while idle (a login left at its prompt
     // past the peer's idle time) took nothing of this request: a new link.
-    if (ended_while_idle()) {
+    if (ready_ && ended_while_idle()) {
       stop(false);
       start();
     }
     const auto deadline = steady_clock::now() + options_.per_call;
-    const std::string line = json::to_string(request) + "\n";
+    const bool greet = !ready_;  // (the hello with this call)
+    send_line((greet ? peer_->hello() : "") + json::to_string(request) + "\n", deadline);
+    if (greet) {
+      try {
+        await_ready(deadline);
+      } catch (const PeerUnavailable&) {
+        throw;
+      } catch (const Error& e) {  // its words: it cannot open the store
+        stop(false);
+        throw PeerUnavailable(e.what());
+      }
+    }
+    return read_answer(deadline);
+  }
+
+  void send_line(const std::string& line, steady_clock::time_point deadline) {
     for (std::size_t sent = 0; sent < line.size();) {
       wait_for(POLLOUT, deadline);
       const ssize_t n = ::send(fd_, line.data() + sent, line.size() - sent, MSG_NOSIGNAL | MSG_DONTWAIT);
@@ -92,7 +109,12 @@ class LinkStore final : public Store {
       if (n <= 0) give_up(std::string("cannot write to it: ") + std::strerror(errno));
       sent += static_cast<std::size_t>(n);
     }
-    return read_answer(deadline);
+  }
+
+  void await_ready(steady_clock::time_point deadline) {
+    const Json::Value first = read_answer(deadline);
+    peer_->check_ready(protocol::result_of(first));
+    ready_ = true;
   }
 
   Json::Value read_answer(steady_clock::time_point deadline) {

@@ -29,6 +29,9 @@ class Peer {
   virtual std::string name() const = 0;
   // A connected socket (non-blocking or not); throws PeerUnavailable.
   virtual int open() = 0;
+  // The line that asks for the first answer ("" when the peer answers
+  // unasked, as the helper does).
+  virtual std::string hello() const { return ""; }
   // Checks the first answer's result; throws PeerUnavailable.
   virtual void check_ready(const Json::Value& result) = 0;
   // Ends it after its socket is closed (at once when `kill`); words to add
@@ -40,11 +43,16 @@ struct LinkOptions {
   // How long each call may take before the peer is given up (its own wait
   // for locks plus slack).
   std::chrono::milliseconds per_call{2000};
+  // The hello goes out with the first call instead of at once: one round
+  // trip less. That call then throws PeerUnavailable when the first answer
+  // is not what it should be (nothing of the call was run).
+  bool hello_with_first_call = false;
 };
 
-// Opens the link (Peer::open, then the first answer) and returns the store.
-// Throws PeerUnavailable when that fails, Error when the peer answers that
-// it cannot open the store (its words).
+// Opens the link (Peer::open, then the first answer, unless it comes with
+// the first call) and returns the store. Throws PeerUnavailable when that
+// fails, Error when the peer answers that it cannot open the store (its
+// words).
 std::unique_ptr<Store> open_link_store(std::unique_ptr<Peer> peer, const LinkOptions& options);
 
 }  // namespace otp::store

@@ -62,7 +62,9 @@ class ServicePeer final : public Peer {
       const int error = errno;
       ::close(fd);
       const std::string why = name() + ": " + std::strerror(error);
-      if (error == ENOENT || error == ECONNREFUSED) throw ServiceAbsent(why);
+      // (EACCES: a login that does not run as root, a screen locker: root's
+      // service is not for it.)
+      if (error == ENOENT || error == ECONNREFUSED || error == EACCES) throw ServiceAbsent(why);
       throw PeerUnavailable(why);
     }
     uid_t uid = 0;
@@ -71,6 +73,16 @@ class ServicePeer final : public Peer {
       throw PeerUnavailable(name() + " is run by uid " + std::to_string(uid) + ", not by root");
     }
     return fd;
+  }
+
+  // The first line names the file this login keeps its state in: a
+  // service that keeps another answers and hangs up, running nothing more
+  // this login sent.
+  std::string hello() const override {
+    Json::Value hello(Json::objectValue);
+    hello["op"] = "hello";
+    hello["state_file"] = path_;
+    return json::to_string(hello) + "\n";
   }
 
   // It must keep the file this login's configuration names.
@@ -92,7 +104,8 @@ class ServicePeer final : public Peer {
 
 std::unique_ptr<Store> open_service_store(const std::string& socket, const std::string& path,
                                           const ServiceClientOptions& options) {
-  return open_link_store(std::make_unique<ServicePeer>(socket, path), {options.per_call});
+  return open_link_store(std::make_unique<ServicePeer>(socket, path),
+                         {options.per_call, options.hello_with_first_call});
 }
 
 namespace {
@@ -144,6 +157,7 @@ struct Client {
   int fd = -1;
   std::string input;
   steady_clock::time_point last_heard;
+  bool greeted = false;  // its hello named our file
 };
 
 // One answer, whole or not at all: a client that does not read its answers
@@ -157,13 +171,19 @@ bool send_line(int fd, Json::Value answer) {
   return whole;
 }
 
-Json::Value ready_answer(ServedStore& served, const std::string& path) {
-  Json::Value ready(Json::objectValue);
-  const bool open = served.get() != nullptr;
-  ready["ok"] = open;
-  if (open) ready["result"]["state_file"] = path;
-  else ready["error"] = served.why();
-  return ready;
+// The answer to a connection's first line, which must be {"op": "hello",
+// "state_file": ...}: the file this service keeps (the module compares),
+// or why it cannot open it. greeted: the hello named that file.
+Json::Value hello_answer(ServedStore& served, const std::string& path, const std::optional<Json::Value>& hello,
+                         bool* greeted) {
+  Json::Value answer(Json::objectValue);
+  const bool is_hello = hello && hello->isObject() && (*hello)["op"] == "hello" && (*hello)["state_file"].isString();
+  const bool open = is_hello && served.get() != nullptr;
+  answer["ok"] = open;
+  if (open) answer["result"]["state_file"] = path;
+  else answer["error"] = is_hello ? served.why() : "malformed request: the first must be hello";
+  *greeted = open && (*hello)["state_file"].asString() == path;
+  return answer;
 }
 
 class Server {
@@ -175,7 +195,7 @@ class Server {
   [[noreturn]] void run() {
     for (;;) {
       std::vector<pollfd> fds;
-      fds.push_back({listener_, static_cast<short>(clients_.size() < options_.max_clients ? POLLIN : 0), 0});
+      fds.push_back({listener_, POLLIN, 0});
       for (const auto& c : clients_) fds.push_back({c.fd, POLLIN, 0});
       if (::poll(fds.data(), fds.size(), 1000) < 0 && errno != EINTR) {
         std::cerr << "state service: poll: " << std::strerror(errno) << "\n";
@@ -190,16 +210,23 @@ class Server {
   }
 
  private:
+  // Every waiting connection. At the limit, the connection heard from
+  // least recently makes room (a login stopped at its prompt; when it goes
+  // on it connects again), so that a caller who stops many logins cannot
+  // make the others wait.
   void accept_all() {
-    while (clients_.size() < options_.max_clients) {
+    for (;;) {
       const int fd = ::accept4(listener_, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
       if (fd < 0) return;  // EAGAIN, or a connection already gone
+      if (clients_.size() >= options_.max_clients) drop(least_recently_heard());
       uid_t uid = 0;
-      if (!trusted_peer(fd, &uid) || !send_line(fd, ready_answer(served_, options_.state_file))) {
+      if (!trusted_peer(fd, &uid)) {
         ::close(fd);
         continue;
       }
-      clients_.push_back({fd, "", steady_clock::now()});
+      clients_.push_back({fd, "", steady_clock::now(), false});
+      // Its hello may be there already.
+      if (!serve(clients_.back())) drop(clients_.size() - 1);
     }
   }
 
@@ -221,6 +248,12 @@ class Server {
       const auto request = json::parse(std::string_view(c.input).substr(0, end));
       wipe_bytes(c.input.data(), end + 1);
       c.input.erase(0, end + 1);
+      if (!c.greeted) {
+        // (A hello for another file is answered, then the connection ends.)
+        if (!send_line(c.fd, hello_answer(served_, options_.state_file, request, &c.greeted)) || !c.greeted)
+          return false;
+        continue;
+      }
       Store* store = served_.get();
       Json::Value answer = store == nullptr ? error_answer(served_.why())
                                             : protocol::serve(*store, request ? *request : Json::Value());
@@ -236,10 +269,22 @@ class Server {
     return answer;
   }
 
+  // Closed with nothing left unread, so that the login reads the answers
+  // sent before the end (a socket closed with unread input resets its peer).
   void drop(std::size_t i) {
+    char chunk[4096];
+    while (::recv(clients_[i].fd, chunk, sizeof chunk, MSG_DONTWAIT) > 0) {
+    }
     ::close(clients_[i].fd);
     wipe(clients_[i].input);
     clients_.erase(clients_.begin() + static_cast<std::ptrdiff_t>(i));
+  }
+
+  std::size_t least_recently_heard() const {
+    std::size_t oldest = 0;
+    for (std::size_t i = 1; i < clients_.size(); ++i)
+      if (clients_[i].last_heard < clients_[oldest].last_heard) oldest = i;
+    return oldest;
   }
 
   void drop_idle() {

@@ -26,15 +26,20 @@ class ServiceAbsent : public PeerUnavailable {
 
 struct ServiceClientOptions {
   std::chrono::milliseconds per_call{2000};  // the service's wait budget plus slack
+  // Connect now; ask which file it keeps with the first call (one round
+  // trip less), which then throws PeerUnavailable when it keeps another or
+  // cannot open it (LinkOptions).
+  bool hello_with_first_call = false;
 };
 
 // Connects to the service at `socket` and checks that it runs as root (or
 // as this process's effective user) and keeps the state file at `path`.
 // Throws ServiceAbsent when nothing listens there, PeerUnavailable when
 // something does that is not such a service, Error (its words) when it
-// cannot open the file.
+// cannot open the file (unless the hello goes with the first call).
 std::unique_ptr<Store> open_service_store(const std::string& socket, const std::string& path,
                                           const ServiceClientOptions& options = {});
+
 
 // `state-helper --serve STATE_FILE [--socket PATH] [--wait-budget MS]
 // [--idle SECONDS] [--max-clients N]`: serves until killed, on the socket

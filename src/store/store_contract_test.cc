@@ -40,6 +40,27 @@ std::map<std::string, std::unique_ptr<testing::StateServiceProcess>>& services()
   return running;
 }
 
+// A connection to the service at `socket` of the test's own, speaking the
+// protocol by hand; -1 when it cannot connect.
+int connect_raw(const std::string& socket) {
+  const int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_un address{};
+  address.sun_family = AF_UNIX;
+  std::strcpy(address.sun_path, socket.c_str());
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0) return fd;
+  ::close(fd);
+  return -1;
+}
+
+// Everything the service says until it hangs up; closes fd.
+std::string read_to_end(int fd) {
+  std::string heard;
+  char chunk[512];
+  for (ssize_t n; (n = ::recv(fd, chunk, sizeof chunk, 0)) > 0;) heard.append(chunk, static_cast<std::size_t>(n));
+  ::close(fd);
+  return heard;
+}
+
 std::string socket_for(const std::string& path) { return path.substr(0, path.rfind('/')) + "-run/state.sock"; }
 
 std::unique_ptr<Store> open_through_service(const std::string& path) {
@@ -270,6 +291,44 @@ BOOST_AUTO_TEST_CASE(a_service_that_keeps_another_file_is_not_used) {
                e.what());
   }
   BOOST_TEST(::access(path.c_str(), F_OK) != 0);  // nothing written to either
+  // A login sends its first request right behind its hello: the service
+  // answers the hello and hangs up, and runs nothing more.
+  const int raw = connect_raw(socket);
+  BOOST_REQUIRE(raw >= 0);
+  const std::string lines = R"({"op":"hello","state_file":")" + path + "\"}\n" +
+                            R"({"op":"take","limits":[{"kind":"send_user","key":"alice","max":5,"window":900}],"now":1000})" "\n";
+  BOOST_REQUIRE(::send(raw, lines.data(), lines.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(lines.size()));
+  const std::string heard = read_to_end(raw);
+  BOOST_TEST(heard == R"({"ok":true,"result":{"state_file":")" + dir.path() + "/other/state.db\"}}\n");
+  BOOST_TEST(open_sqlite_store(dir.path() + "/other/state.db")->count(kSendUser, "alice", 0) == 0);
+}
+
+// A login sends its hello with its first call: against a service that
+// keeps another file that call fails as the service's, having run nothing.
+BOOST_AUTO_TEST_CASE(the_hello_can_go_with_the_first_call) {
+  const std::string socket = dir.path() + "/run/state.sock";
+  const std::string other = dir.path() + "/other/state.db";
+  {
+    testing::StateServiceProcess service(other, socket);
+    auto store = open_service_store(socket, path, {.hello_with_first_call = true});  // no answer waited for
+    BOOST_CHECK_THROW(store->take({{kSendUser, "alice", 5, 900}}, 1000), PeerUnavailable);
+    BOOST_TEST(open_sqlite_store(other)->count(kSendUser, "alice", 0) == 0);
+  }
+  testing::StateServiceProcess service(path, socket);
+  auto store = open_service_store(socket, path, {.hello_with_first_call = true});
+  BOOST_TEST(!store->take({{kSendUser, "alice", 5, 900}}, 1000));
+  BOOST_TEST(store->count(kSendUser, "alice", 0) == 1);
+}
+
+BOOST_AUTO_TEST_CASE(the_first_line_must_be_hello) {
+  const std::string socket = dir.path() + "/run/state.sock";
+  testing::StateServiceProcess service(path, socket);
+  const int raw = connect_raw(socket);
+  BOOST_REQUIRE(raw >= 0);
+  const std::string line = R"({"op":"count","kind":"send_user","key":"alice","since":0})" "\n";
+  BOOST_REQUIRE(::send(raw, line.data(), line.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(line.size()));
+  const std::string heard = read_to_end(raw);
+  BOOST_TEST(heard == "{\"error\":\"malformed request: the first must be hello\",\"ok\":false}\n");
 }
 
 // Many connections at once, one of them never reading its answers (its
@@ -284,13 +343,10 @@ BOOST_AUTO_TEST_CASE(a_client_that_stops_reading_holds_up_nobody) {
   BOOST_TEST(logins[0]->count(kSendUser, "alice", 0) == 50);
   // A raw client that sends requests and never reads: its answers fill the
   // socket, and the service drops it instead of waiting.
-  const int raw = ::socket(AF_UNIX, SOCK_STREAM, 0);
-  sockaddr_un address{};
-  address.sun_family = AF_UNIX;
-  std::strcpy(address.sun_path, socket.c_str());
-  BOOST_REQUIRE(::connect(raw, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0);
+  const int raw = connect_raw(socket);
+  BOOST_REQUIRE(raw >= 0);
   const std::string request = R"({"op":"remembered","user":"","now":1})" "\n";
-  std::string many;
+  std::string many = R"({"op":"hello","state_file":")" + path + "\"}\n";
   for (int i = 0; i < 20000; ++i) many += request;
   (void)!::send(raw, many.data(), many.size(), MSG_DONTWAIT | MSG_NOSIGNAL);
   const auto started = std::chrono::steady_clock::now();
@@ -298,6 +354,23 @@ BOOST_AUTO_TEST_CASE(a_client_that_stops_reading_holds_up_nobody) {
   BOOST_TEST((std::chrono::steady_clock::now() - started < std::chrono::seconds(2)));
   ::close(raw);
   BOOST_TEST(stuck->count(kSendUser, "bob", 0) == 1);  // the idle one is still served
+}
+
+// At its limit of connections, the one heard from least recently makes
+// room: logins a caller stopped cannot keep others out, and a dropped
+// login connects again when it goes on.
+BOOST_AUTO_TEST_CASE(the_least_recently_heard_connection_makes_room) {
+  const std::string socket = dir.path() + "/run/state.sock";
+  testing::StateServiceProcess service(path, socket, {"--max-clients", "2"});
+  auto first = open_service_store(socket, path);
+  auto second = open_service_store(socket, path);
+  BOOST_TEST(!second->take({{kSendUser, "bob", 5, 900}}, 1000));
+  const auto started = std::chrono::steady_clock::now();
+  auto third = open_service_store(socket, path);  // first, never heard from since, is closed
+  BOOST_TEST((std::chrono::steady_clock::now() - started < std::chrono::seconds(1)));
+  BOOST_TEST(!third->take({{kSendUser, "carol", 5, 900}}, 1000));
+  BOOST_TEST(!first->take({{kSendUser, "alice", 5, 900}}, 1000));  // connected again
+  BOOST_TEST(third->count(kSendUser, "alice", 0) + third->count(kSendUser, "bob", 0) == 2);
 }
 
 // Each request has the whole wait budget: a service runs for months.
@@ -417,7 +490,9 @@ BOOST_AUTO_TEST_CASE(only_root_serves_and_only_root_is_served) {
   pid_t pid = 0;
   pid_file >> pid;
   if (pid > 0) ::kill(pid, SIGTERM);
-  // Root's service, its socket opened to all: nobody connects and hears nothing.
+  // Root's service, its socket opened to all: nobody connects and the
+  // service hangs up at once (a service that waited for a hello would let
+  // the probe's 5 s run out instead).
   const std::string root_socket = dir.path() + "/run/state.sock";
   testing::StateServiceProcess service(path, root_socket);
   ::chmod((dir.path() + "/run").c_str(), 0755);

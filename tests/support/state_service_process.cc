@@ -2,10 +2,13 @@
 
 #include <signal.h>
 #include <spawn.h>
-#include <sys/stat.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
 #include <sys/wait.h>
 
 #include <chrono>
+#include <cstring>
 #include <stdexcept>
 #include <thread>
 
@@ -14,9 +17,16 @@ extern char** environ;
 namespace otp::testing {
 namespace {
 
-bool is_socket(const std::string& path) {
-  struct stat st {};
-  return ::stat(path.c_str(), &st) == 0 && S_ISSOCK(st.st_mode);
+// Something listens at path (a socket file alone may be a stopped one's).
+bool listening(const std::string& path) {
+  const int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_un address{};
+  address.sun_family = AF_UNIX;
+  if (fd < 0 || path.size() >= sizeof address.sun_path) return false;
+  std::memcpy(address.sun_path, path.c_str(), path.size() + 1);
+  const bool connected = ::connect(fd, reinterpret_cast<const sockaddr*>(&address), sizeof address) == 0;
+  ::close(fd);
+  return connected;
 }
 
 }  // namespace
@@ -31,8 +41,8 @@ StateServiceProcess::StateServiceProcess(const std::string& state_file, const st
   argv.push_back(nullptr);
   if (::posix_spawn(&pid_, argv[0], nullptr, nullptr, argv.data(), environ) != 0)
     throw std::runtime_error("cannot run " + words[0]);
-  for (int i = 0; i < 2000 && !is_socket(socket_); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  if (!is_socket(socket_)) {
+  for (int i = 0; i < 2000 && !listening(socket_); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  if (!listening(socket_)) {
     stop();
     throw std::runtime_error("the state service did not start at " + socket_);
   }

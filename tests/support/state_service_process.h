@@ -12,7 +12,7 @@ namespace otp::testing {
 class StateServiceProcess {
  public:
   // Starts it on `state_file` at `socket` with `args` added, and waits until
-  // the socket is there; throws std::runtime_error when it is not in 10 s.
+  // it accepts connections; throws std::runtime_error when it does not in 10 s.
   StateServiceProcess(const std::string& state_file, const std::string& socket, std::vector<std::string> args = {});
   StateServiceProcess(const StateServiceProcess&) = delete;
   StateServiceProcess& operator=(const StateServiceProcess&) = delete;
