@@ -78,16 +78,23 @@ class LinkStore final : public Store {
 
  private:
   Json::Value call(const Json::Value& request) {
-    if (fd_ < 0) throw Error(peer_->name() + " is gone (" + why_gone_ + ")");
-    // A peer that ended the link while idle (a login left at its prompt
-    // past the peer's idle time) took nothing of this request: a new link.
-    if (ready_ && ended_while_idle()) {
-      stop(false);
-      start();
+    if (options_.connection_per_call) {
+      if (fd_ < 0) start();  // (the first call's is open()'s)
+    } else {
+      if (fd_ < 0) throw Error(peer_->name() + " is gone (" + why_gone_ + ")");
+      // A peer that ended the link while idle (a login left at its prompt
+      // past the peer's idle time) took nothing of this request: a new link.
+      if (ready_ && ended_while_idle()) {
+        stop(false);
+        start();
+      }
     }
     const auto deadline = steady_clock::now() + options_.per_call;
     const bool greet = !ready_;  // (the hello with this call)
     send_line((greet ? peer_->hello() : "") + json::to_string(request) + "\n", deadline);
+    // Nothing more on this connection: the peer answers and hangs up, in
+    // one wake-up.
+    if (options_.connection_per_call) ::shutdown(fd_, SHUT_WR);
     if (greet) {
       try {
         await_ready(deadline);
@@ -98,7 +105,12 @@ class LinkStore final : public Store {
         throw PeerUnavailable(e.what());
       }
     }
-    return read_answer(deadline);
+    Json::Value answer = read_answer(deadline);
+    if (options_.connection_per_call) {
+      stop(false);
+      ready_ = false;
+    }
+    return answer;
   }
 
   void send_line(const std::string& line, steady_clock::time_point deadline) {

@@ -47,6 +47,10 @@ struct LinkOptions {
   // trip less. That call then throws PeerUnavailable when the first answer
   // is not what it should be (nothing of the call was run).
   bool hello_with_first_call = false;
+  // Each call on a connection of its own, ended by the peer after its
+  // answer (its hello with it): one wake-up of the peer per call, where a
+  // kept connection costs one more for its close.
+  bool connection_per_call = false;
 };
 
 // Opens the link (Peer::open, then the first answer, unless it comes with

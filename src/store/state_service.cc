@@ -105,7 +105,7 @@ class ServicePeer final : public Peer {
 std::unique_ptr<Store> open_service_store(const std::string& socket, const std::string& path,
                                           const ServiceClientOptions& options) {
   return open_link_store(std::make_unique<ServicePeer>(socket, path),
-                         {options.per_call, options.hello_with_first_call});
+                         {options.per_call, options.hello_with_first_call, options.hello_with_first_call});
 }
 
 namespace {
@@ -231,14 +231,20 @@ class Server {
   }
 
   // Reads what the client sent and answers each whole line; false when the
-  // client is done or misbehaves.
+  // client is done (it sent everything it will: a login's one request,
+  // then its end) or misbehaves.
   bool serve(Client& c) {
     char chunk[4096];
+    bool ended = false;
     for (;;) {
       const ssize_t n = ::recv(c.fd, chunk, sizeof chunk, MSG_DONTWAIT);
       if (n < 0 && errno == EINTR) continue;
       if (n < 0 && errno == EAGAIN) break;
-      if (n <= 0) return false;
+      if (n < 0) return false;
+      if (n == 0) {
+        ended = true;
+        break;
+      }
       c.input.append(chunk, static_cast<std::size_t>(n));
       wipe_bytes(chunk, static_cast<std::size_t>(n));
       if (c.input.size() > kMaxLine) return false;
@@ -259,7 +265,7 @@ class Server {
                                             : protocol::serve(*store, request ? *request : Json::Value());
       if (!send_line(c.fd, std::move(answer))) return false;
     }
-    return true;
+    return !ended;
   }
 
   static Json::Value error_answer(const std::string& why) {

@@ -28,7 +28,8 @@ struct ServiceClientOptions {
   std::chrono::milliseconds per_call{2000};  // the service's wait budget plus slack
   // Connect now; ask which file it keeps with the first call (one round
   // trip less), which then throws PeerUnavailable when it keeps another or
-  // cannot open it (LinkOptions).
+  // cannot open it; and each call on a connection of its own, the hello
+  // with it (LinkOptions): what a login does.
   bool hello_with_first_call = false;
 };
 
