@@ -197,7 +197,9 @@ class Server {
       std::vector<pollfd> fds;
       fds.push_back({listener_, POLLIN, 0});
       for (const auto& c : clients_) fds.push_back({c.fd, POLLIN, 0});
-      if (::poll(fds.data(), fds.size(), 1000) < 0 && errno != EINTR) {
+      // (Once a second while connections are open, for the idle ones;
+      // never when there are none.)
+      if (::poll(fds.data(), fds.size(), clients_.empty() ? -1 : 1000) < 0 && errno != EINTR) {
         std::cerr << "state service: poll: " << std::strerror(errno) << "\n";
         std::exit(1);
       }
