@@ -52,15 +52,17 @@ store::Store* LocalState::store() {
 namespace {
 
 // The state service's store, whose first call carries the hello (one round
-// trip less than asking first): when that call finds the service unusable
-// (another file, gone, not root's), nothing of it ran there, and it and
-// every later call go to the store `open_file` gives instead.
+// trip less than asking first): when the service refuses that hello
+// (another file, or it cannot open it; PeerUnavailable), nothing of the call
+// ran there, and it and every later call go to the store `open_file` gives
+// instead. (A first call whose answers never came is a store failure: it
+// may have run.)
 class ServiceThenFile final : public store::Store {
  public:
   using Fallback = std::function<std::unique_ptr<store::Store>()>;
   using Said = std::function<void(const std::exception&)>;
-  ServiceThenFile(std::unique_ptr<store::Store> service, Fallback open_file, Said said)
-      : current_(std::move(service)), open_file_(std::move(open_file)), said_(std::move(said)) {}
+  ServiceThenFile(std::unique_ptr<store::Store> service, Fallback open_file, Said said, std::function<void()> used)
+      : current_(std::move(service)), open_file_(std::move(open_file)), said_(std::move(said)), used_(std::move(used)) {}
 
   Secret hash_key() override { return run([&](Store& s) { return s.hash_key(); }); }
   void set_recovery_codes(const std::string& user, const std::string& salt, const std::vector<std::string>& hashes,
@@ -100,6 +102,7 @@ class ServiceThenFile final : public store::Store {
       try {
         auto result = call(*current_);
         open_file_ = nullptr;  // the service answered: it is the store
+        used_();
         return result;
       } catch (const store::PeerUnavailable& e) {
         said_(e);
@@ -115,6 +118,7 @@ class ServiceThenFile final : public store::Store {
   std::unique_ptr<store::Store> current_;
   Fallback open_file_;  // empty once the service has answered or been given up
   Said said_;
+  std::function<void()> used_;
 };
 
 }  // namespace
@@ -126,10 +130,12 @@ std::unique_ptr<store::Store> LocalState::through_service() {
   if (!use_service_ || cfg_.state_service.empty()) return nullptr;
   try {
     auto service = store::open_service_store(cfg_.state_service, cfg_.state_file, {.hello_with_first_call = true});
-    if (cfg_.debug) log_.log(LOG_DEBUG, "state: through the state service at " + cfg_.state_service);
     return std::make_unique<ServiceThenFile>(
         std::move(service), [this] { return open_(cfg_.state_file); },
-        [this](const std::exception& e) { service_failed(e); });
+        [this](const std::exception& e) { service_failed(e); },
+        [this] {
+          if (cfg_.debug) log_.log(LOG_DEBUG, "state: through the state service at " + cfg_.state_service);
+        });
   } catch (const std::exception& e) {
     service_failed(e);
   }

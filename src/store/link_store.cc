@@ -96,14 +96,22 @@ class LinkStore final : public Store {
     // one wake-up.
     if (options_.connection_per_call) ::shutdown(fd_, SHUT_WR);
     if (greet) {
+      // The request has gone: from here, a failure to hear the first answer
+      // leaves its fate unknown (a plain Error, never "not run"); only the
+      // peer's own refusal in that answer says nothing of it ran.
+      Json::Value first;
       try {
-        await_ready(deadline);
-      } catch (const PeerUnavailable&) {
-        throw;
-      } catch (const Error& e) {  // its words: it cannot open the store
+        first = read_answer(deadline);
+      } catch (const PeerUnavailable& e) {
+        throw Error(e.what());
+      }
+      try {
+        peer_->check_ready(protocol::result_of(first));
+      } catch (const std::exception& e) {  // another file, or its words: it cannot open it
         stop(false);
         throw PeerUnavailable(e.what());
       }
+      ready_ = true;
     }
     Json::Value answer = read_answer(deadline);
     if (options_.connection_per_call) {

@@ -62,9 +62,9 @@ class ServicePeer final : public Peer {
       const int error = errno;
       ::close(fd);
       const std::string why = name() + ": " + std::strerror(error);
-      // (EACCES: a login that does not run as root, a screen locker: root's
-      // service is not for it.)
-      if (error == ENOENT || error == ECONNREFUSED || error == EACCES) throw ServiceAbsent(why);
+      // (EACCES for a login that does not run as root, a screen locker:
+      // root's service is not for it. For root it is a denial, said.)
+      if (error == ENOENT || error == ECONNREFUSED || (error == EACCES && ::geteuid() != 0)) throw ServiceAbsent(why);
       throw PeerUnavailable(why);
     }
     uid_t uid = 0;
@@ -219,13 +219,20 @@ class Server {
   void accept_all() {
     for (;;) {
       const int fd = ::accept4(listener_, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
+      if (fd < 0 && (errno == EMFILE || errno == ENFILE)) {
+        // Out of descriptors (a limit below --max-clients): make room, or
+        // wait a little rather than spin on the listener.
+        if (clients_.empty()) ::poll(nullptr, 0, 10);
+        else drop(least_recently_heard());
+        continue;
+      }
       if (fd < 0) return;  // EAGAIN, or a connection already gone
-      if (clients_.size() >= options_.max_clients) drop(least_recently_heard());
       uid_t uid = 0;
       if (!trusted_peer(fd, &uid)) {
         ::close(fd);
         continue;
       }
+      if (clients_.size() >= options_.max_clients) drop(least_recently_heard());
       clients_.push_back({fd, "", steady_clock::now(), false});
       // Its hello may be there already.
       if (!serve(clients_.back())) drop(clients_.size() - 1);
@@ -236,6 +243,10 @@ class Server {
   // client is done (it sent everything it will: a login's one request,
   // then its end) or misbehaves.
   bool serve(Client& c) {
+    // A login that gave up (its time ran out) has closed its end entirely,
+    // not only its input: what it asked is not run for nobody.
+    pollfd gone{c.fd, 0, 0};
+    if (::poll(&gone, 1, 0) > 0 && (gone.revents & (POLLHUP | POLLERR)) != 0) return false;
     char chunk[4096];
     bool ended = false;
     for (;;) {

@@ -5,6 +5,7 @@
 #include <boost/test/data/test_case.hpp>
 #include <boost/test/unit_test.hpp>
 
+#include <poll.h>
 #include <signal.h>
 #include <sqlite3.h>
 #include <sys/socket.h>
@@ -63,10 +64,10 @@ std::string read_to_end(int fd) {
 
 std::string socket_for(const std::string& path) { return path.substr(0, path.rfind('/')) + "-run/state.sock"; }
 
-std::unique_ptr<Store> open_through_service(const std::string& path) {
+std::unique_ptr<Store> open_through_service(const std::string& path, const ServiceClientOptions& options) {
   auto& running = services()[path];
   if (!running) running = std::make_unique<testing::StateServiceProcess>(path, socket_for(path));
-  return open_service_store(socket_for(path), path);
+  return open_service_store(socket_for(path), path, options);
 }
 
 struct Backend {
@@ -78,7 +79,11 @@ std::ostream& operator<<(std::ostream& out, const Backend& b) { return out << b.
 const Backend kBackends[] = {
     {"sqlite", [](const std::string& path) { return open_sqlite_store(path); }},
     {"helper", [](const std::string& path) { return open_helper_store(path, {PAM_OTP_STATE_HELPER_PATH}); }},
-    {"service", open_through_service},
+    // As a tool (pam-otp check) uses it: one connection, the hello first.
+    {"service", [](const std::string& path) { return open_through_service(path, {}); }},
+    // As a login uses it: a connection per call, the hello with each.
+    {"service_per_call",
+     [](const std::string& path) { return open_through_service(path, {.hello_with_first_call = true}); }},
 };
 
 struct Fixture {
@@ -187,12 +192,14 @@ BOOST_DATA_TEST_CASE(a_store_that_cannot_be_opened_says_why, boost::unit_test::d
   BOOST_REQUIRE(::mkdir((dir.path() + "/open").c_str(), 0777) == 0);
   ::chmod((dir.path() + "/open").c_str(), 0777);
   try {
-    backend.open(dir.path() + "/open/state.db");
+    backend.open(dir.path() + "/open/state.db")->hash_key();  // (a login's first call carries its hello)
     BOOST_FAIL("opened a store in a directory anyone can write to");
-  } catch (const PeerUnavailable&) {
-    BOOST_FAIL("the helper ran, and its store said no: not the helper's failure");
   } catch (const Error& e) {
     BOOST_TEST(std::string(e.what()).find("is writable by group or others") != std::string::npos, e.what());
+    // The helper ran and its store said no: not the helper's failure. (A
+    // login's first call to the service says PeerUnavailable: its file then.)
+    const bool peer_failure = dynamic_cast<const PeerUnavailable*>(&e) != nullptr;
+    BOOST_TEST(peer_failure == (std::string(backend.name) == "service_per_call"));
   }
 }
 
@@ -320,6 +327,28 @@ BOOST_AUTO_TEST_CASE(the_hello_can_go_with_the_first_call) {
   BOOST_TEST(store->count(kSendUser, "alice", 0) == 1);
 }
 
+// A first call that was sent and never answered may have run: a store
+// failure, not the service's refusal that would send it to the file too.
+BOOST_AUTO_TEST_CASE(a_first_call_never_answered_is_no_refusal) {
+  const std::string socket = dir.path() + "/mute.sock";
+  const int listener = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_un address{};
+  address.sun_family = AF_UNIX;
+  std::strcpy(address.sun_path, socket.c_str());
+  BOOST_REQUIRE(::bind(listener, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0);
+  BOOST_REQUIRE(::listen(listener, 4) == 0);  // connections wait in its queue, never answered
+  auto store = open_service_store(socket, path, {milliseconds(300), true});
+  try {
+    store->take({{kSendUser, "alice", 5, 900}}, 1000);
+    BOOST_FAIL("a mute service answered");
+  } catch (const PeerUnavailable& e) {
+    BOOST_FAIL(std::string("read as a refusal: ") + e.what());
+  } catch (const Error& e) {
+    BOOST_TEST(std::string(e.what()).find("did not answer within 300 ms") != std::string::npos, e.what());
+  }
+  ::close(listener);
+}
+
 BOOST_AUTO_TEST_CASE(the_first_line_must_be_hello) {
   const std::string socket = dir.path() + "/run/state.sock";
   testing::StateServiceProcess service(path, socket);
@@ -362,15 +391,30 @@ BOOST_AUTO_TEST_CASE(a_client_that_stops_reading_holds_up_nobody) {
 BOOST_AUTO_TEST_CASE(the_least_recently_heard_connection_makes_room) {
   const std::string socket = dir.path() + "/run/state.sock";
   testing::StateServiceProcess service(path, socket, {"--max-clients", "2"});
-  auto first = open_service_store(socket, path);
-  auto second = open_service_store(socket, path);
-  BOOST_TEST(!second->take({{kSendUser, "bob", 5, 900}}, 1000));
-  const auto started = std::chrono::steady_clock::now();
-  auto third = open_service_store(socket, path);  // first, never heard from since, is closed
-  BOOST_TEST((std::chrono::steady_clock::now() - started < std::chrono::seconds(1)));
-  BOOST_TEST(!third->take({{kSendUser, "carol", 5, 900}}, 1000));
-  BOOST_TEST(!first->take({{kSendUser, "alice", 5, 900}}, 1000));  // connected again
-  BOOST_TEST(third->count(kSendUser, "alice", 0) + third->count(kSendUser, "bob", 0) == 2);
+  const std::string hello = R"({"op":"hello","state_file":")" + path + "\"}\n";
+  // Two connections, each greeted; the first then says nothing more.
+  int raw[3];
+  for (int i = 0; i < 2; ++i) {
+    raw[i] = connect_raw(socket);
+    BOOST_REQUIRE(raw[i] >= 0);
+    BOOST_REQUIRE(::send(raw[i], hello.data(), hello.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(hello.size()));
+    char answer[256];
+    BOOST_REQUIRE(::recv(raw[i], answer, sizeof answer, 0) > 0);
+    std::this_thread::sleep_for(milliseconds(20));  // (heard at different times)
+  }
+  // A third: the first is closed (it reads its end at once) to make room.
+  raw[2] = connect_raw(socket);
+  BOOST_REQUIRE(raw[2] >= 0);
+  BOOST_REQUIRE(::send(raw[2], hello.data(), hello.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(hello.size()));
+  pollfd first{raw[0], POLLIN, 0};
+  BOOST_REQUIRE(::poll(&first, 1, 5000) == 1);
+  BOOST_TEST(read_to_end(raw[0]) == "");
+  pollfd second{raw[1], POLLIN, 0};
+  BOOST_TEST(::poll(&second, 1, 200) == 0);  // still open, nothing to read
+  ::close(raw[1]);
+  ::close(raw[2]);
+  // And a store's calls go on through the room made.
+  BOOST_TEST(!open_service_store(socket, path)->take({{kSendUser, "carol", 5, 900}}, 1000));
 }
 
 // Each request has the whole wait budget: a service runs for months.

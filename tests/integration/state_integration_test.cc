@@ -277,6 +277,7 @@ BOOST_AUTO_TEST_CASE(logins_keep_their_state_through_the_service) {
   const auto first = pam.authenticate("alice", {say("alice-password"), code_for(kAlicePhone)});
   BOOST_TEST(first.rc == PAM_SUCCESS, first.describe());
   BOOST_TEST(first.logged("state: through the state service at " + socket));
+  BOOST_TEST(!first.logged("not using the state service"));
   // Remembered: the second login from the same address asks no code.
   const auto second = pam.authenticate("alice", {say("alice-password")});
   BOOST_TEST(second.rc == PAM_SUCCESS, second.describe());

@@ -525,6 +525,7 @@ class DebianPackage(unittest.TestCase):
             shutil.rmtree(STATE_SOCKET_DIR)
         # Through the default state_service, and into the package's state file.
         self.assertIn("state: through the state service at /run/pam_otp/state.sock", output)
+        self.assertNotIn("not using the state service", output)
         state = os.stat("/var/lib/pam_otp/state.db")
         self.assertEqual((oct(state.st_mode & 0o777), state.st_uid), ("0o600", 0), "the state file")
 
