@@ -19,6 +19,7 @@
 #include "child_process.h"
 #include "pam_harness.h"
 #include "state_service_process.h"
+#include "time_bound.h"
 #include "store/keyed_hash.h"
 #include "store/recovery_codes.h"
 #include "store/sqlite_store.h"
@@ -324,10 +325,12 @@ BOOST_AUTO_TEST_CASE(a_service_gone_mid_login_is_a_store_failure) {
   StateServiceProcess service(pam.state_path(), socket);
   config("state_service = \"" + socket + "\"\nremember = 3600\nremember_services = [\"" + pam.service + "\"]\nsend_limit = { user = \"2/15m\" }");
   otp::mock::Fault slow;  // the login waits for its send; the service is stopped meanwhile
-  slow.delay_ms = 500;
+  slow.delay_ms = 1000;
   Shared::mock().set_fault(slow);
-  std::thread stopper([&] {
-    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  std::thread stopper([&] {  // once the send has reached the mock: its count went through the service
+    const auto deadline = std::chrono::steady_clock::now() + within(std::chrono::milliseconds(20000));
+    while (sends() == 0 && std::chrono::steady_clock::now() < deadline)
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
     service.stop();
   });
   const auto r = pam.authenticate("alice", {say("alice-password"), code_for(kAlicePhone)});
