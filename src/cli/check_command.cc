@@ -171,10 +171,8 @@ void check_state_service(const config::Config& cfg, Problems& problems) {
   } catch (const std::exception& e) {
     why = e.what();
   }
-  const auto it = cfg.origin.find("state_service");
-  const auto& [file, line] = it != cfg.origin.end() ? it->second : std::pair<std::string, int>{cfg.path, 0};
-  problems.warn(file, line, "state_service",
-                "logins cannot use the state service: " + why + "; each opens the state file itself");
+  warn_where(problems, cfg, "state_service",
+             "logins cannot use the state service: " + why + "; each opens the state file itself");
 }
 
 }  // namespace

@@ -109,9 +109,10 @@ class ServiceThenFile final : public store::Store {
         current_.reset();
         const Fallback open_file = std::move(open_file_);
         open_file_ = nullptr;
-        current_ = open_file();
+        current_ = open_file();  // (when it throws, current_ stays empty: below)
       }
     }
+    if (!current_) throw store::Error("the state service refused this login and the state file could not be opened");
     return call(*current_);
   }
 
