@@ -19,9 +19,11 @@ struct SqliteOptions {
   std::chrono::milliseconds wait_budget{1000};
   // Create the directory (0700) and the file (0600) when they are missing.
   bool create = true;
-  // The budget applies to each call instead of to all of them: a store
-  // that outlives one login (the state service).
-  bool budget_per_call = false;
+  // A store that outlives one login (the state service): the budget
+  // applies to each call instead of to all of them, and the WAL is
+  // checkpointed less often and kept in place (docs/design.md, "The state
+  // service").
+  bool long_lived = false;
 };
 
 // Opens (creating and migrating as needed) the database at path, after

@@ -124,14 +124,17 @@ class ServedStore {
  public:
   explicit ServedStore(const ServiceOptions& options) : options_(options) {}
 
-  // The store, or nullptr with why() when it cannot be opened.
+  // The store, or nullptr with why() when it cannot be opened. The path
+  // is looked at once per wake-up (a login's hello and request come in one).
   Store* get() {
+    if (looked_) return store_.get();
+    looked_ = true;
     struct stat st {};
     const bool same = store_ && ::stat(options_.state_file.c_str(), &st) == 0 && st.st_dev == dev_ && st.st_ino == ino_;
     if (same) return store_.get();
     store_.reset();
     try {
-      store_ = open_sqlite_store(options_.state_file, {options_.wait_budget, true, true});
+      store_ = open_sqlite_store(options_.state_file, {options_.wait_budget, true, /*long_lived=*/true});
       if (::stat(options_.state_file.c_str(), &st) != 0) throw Error(options_.state_file + ": " + std::strerror(errno));
       dev_ = st.st_dev;
       ino_ = st.st_ino;
@@ -144,9 +147,12 @@ class ServedStore {
     return store_.get();
   }
   const std::string& why() const { return why_; }
+  // Called at each wake-up: the next get() looks at the path again.
+  void look_again() { looked_ = false; }
 
  private:
   const ServiceOptions& options_;
+  bool looked_ = false;
   std::unique_ptr<Store> store_;
   dev_t dev_ = 0;
   ino_t ino_ = 0;
@@ -160,16 +166,36 @@ struct Client {
   bool greeted = false;  // its hello named our file
 };
 
-// One answer, whole or not at all: a client that does not read its answers
-// (its login stopped) is dropped, never waited for.
-bool send_line(int fd, Json::Value answer) {
-  const json::WipeOnExit wipe_answer(answer);
-  std::string line = json::to_string(answer) + "\n";
-  const ssize_t n = ::send(fd, line.data(), line.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
-  const bool whole = n == static_cast<ssize_t>(line.size());
-  otp::wipe(line);
-  return whole;
-}
+// The answers to what one read brought (a login's hello and request), sent
+// together: the login wakes once. Whole or not at all: a client that does
+// not read its answers (its login stopped) is dropped, never waited for.
+class Answers {
+ public:
+  Answers(const Answers&) = delete;
+  Answers& operator=(const Answers&) = delete;
+  explicit Answers(int fd) : fd_(fd) {}
+  ~Answers() { otp::wipe(text_); }
+
+  // false when the client did not take what was already due.
+  bool add(Json::Value answer) {
+    const json::WipeOnExit wipe_answer(answer);
+    text_ += json::to_string(answer) + "\n";
+    return text_.size() < kFlushAt || send();
+  }
+  bool send() {
+    if (text_.empty()) return true;
+    const ssize_t n = ::send(fd_, text_.data(), text_.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+    const bool whole = n == static_cast<ssize_t>(text_.size());
+    otp::wipe(text_);
+    text_.clear();
+    return whole;
+  }
+
+ private:
+  static constexpr std::size_t kFlushAt = 64 * 1024;  // many requests at once: not all their answers kept
+  int fd_;
+  std::string text_;
+};
 
 // The answer to a connection's first line, which must be {"op": "hello",
 // "state_file": ...}: the file this service keeps (the module compares),
@@ -203,6 +229,7 @@ class Server {
         std::cerr << "state service: poll: " << std::strerror(errno) << "\n";
         std::exit(1);
       }
+      served_.look_again();
       // Clients first (their indices match fds before any is accepted).
       for (std::size_t i = clients_.size(); i-- > 0;)
         if (fds[i + 1].revents != 0 && !serve(clients_[i])) drop(i);
@@ -263,22 +290,26 @@ class Server {
       if (c.input.size() > kMaxLine) return false;
     }
     c.last_heard = steady_clock::now();
+    Answers answers(c.fd);
     for (auto end = c.input.find('\n'); end != std::string::npos; end = c.input.find('\n')) {
       const auto request = json::parse(std::string_view(c.input).substr(0, end));
       wipe_bytes(c.input.data(), end + 1);
       c.input.erase(0, end + 1);
       if (!c.greeted) {
         // (A hello for another file is answered, then the connection ends.)
-        if (!send_line(c.fd, hello_answer(served_, options_.state_file, request, &c.greeted)) || !c.greeted)
+        if (!answers.add(hello_answer(served_, options_.state_file, request, &c.greeted))) return false;
+        if (!c.greeted) {
+          answers.send();
           return false;
+        }
         continue;
       }
       Store* store = served_.get();
-      Json::Value answer = store == nullptr ? error_answer(served_.why())
-                                            : protocol::serve(*store, request ? *request : Json::Value());
-      if (!send_line(c.fd, std::move(answer))) return false;
+      if (!answers.add(store == nullptr ? error_answer(served_.why())
+                                        : protocol::serve(*store, request ? *request : Json::Value())))
+        return false;
     }
-    return !ended;
+    return answers.send() && !ended;
   }
 
   static Json::Value error_answer(const std::string& why) {
