@@ -13,11 +13,24 @@
 
 namespace otp::json {
 
+namespace {
+
+// Made once: building the settings costs more than parsing a short
+// document (each of a login's state service calls parses two).
+const Json::CharReaderBuilder& strict_reader() {
+  static const Json::CharReaderBuilder builder = [] {
+    Json::CharReaderBuilder b;
+    Json::CharReaderBuilder::strictMode(&b.settings_);
+    b.settings_["stackLimit"] = 64;
+    return b;
+  }();
+  return builder;
+}
+
+}  // namespace
+
 std::optional<Json::Value> parse(std::string_view text) {
-  Json::CharReaderBuilder builder;
-  Json::CharReaderBuilder::strictMode(&builder.settings_);
-  builder.settings_["stackLimit"] = 64;
-  const std::unique_ptr<Json::CharReader> reader(builder.newCharReader());
+  const std::unique_ptr<Json::CharReader> reader(strict_reader().newCharReader());
   Json::Value out;
   std::string errors;
   try {
@@ -58,10 +71,13 @@ bool all_utf8(const Json::Value& v) {
 
 namespace {
 
-Json::StreamWriterBuilder compact_writer() {
-  Json::StreamWriterBuilder builder;
-  builder["indentation"] = "";
-  builder["emitUTF8"] = true;
+const Json::StreamWriterBuilder& compact_writer() {
+  static const Json::StreamWriterBuilder builder = [] {
+    Json::StreamWriterBuilder b;
+    b["indentation"] = "";
+    b["emitUTF8"] = true;
+    return b;
+  }();
   return builder;
 }
 
