@@ -4,6 +4,7 @@
 #include <functional>
 #include <type_traits>
 
+#include "base/stopwatch.h"
 #include "base/text.h"
 #include "config/cidr.h"
 #include "flow/ssh_auth_info.h"
@@ -221,6 +222,7 @@ std::optional<SendRefusal> LocalState::take_send(const std::string& user, const 
     if (cfg_.send_limit[row.scope].on() && (row.scope == config::SendScope::User || !rhost.empty())) rows.push_back(&row);
   if (rows.empty()) return std::nullopt;
   auto refuse = [](std::string why) { return std::optional<SendRefusal>({std::move(why), 0, true}); };
+  const Stopwatch watch;
   if (store() == nullptr) {
     if (!helper_failure_.empty()) return refuse("the state helper could not run: " + helper_failure_);
     if (counted_sends_only_ && !unusable_at_open_) return refuse("the send cannot be counted (" + failure_ + ")");
@@ -241,7 +243,9 @@ std::optional<SendRefusal> LocalState::take_send(const std::string& user, const 
                       (row->scope == config::SendScope::Rhost ? sanitize(rhost, 100) : user) +
                       (row->scope == config::SendScope::UserRhost ? " from " + sanitize(rhost, 100) : ""));
     }
-    if (auto reached = store_->take(limits, now)) {
+    auto reached = store_->take(limits, now);
+    if (cfg_.debug) log_.log(LOG_DEBUG, "state: send limits checked in the state store (" + watch.text() + ")");
+    if (reached) {
       if (reached->index >= names.size()) throw store::Error("the store named a limit it was not given");
       return SendRefusal{names[reached->index], reached->retry_after};
     }
