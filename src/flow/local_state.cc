@@ -88,6 +88,11 @@ class ServiceThenFile final : public store::Store {
   std::optional<store::LimitReached> take(const std::vector<store::Limit>& limits, std::int64_t now) override {
     return run([&](Store& s) { return s.take(limits, now); });
   }
+  // (To whichever store is current: when the service then refuses the
+  // hello that went with it, take() sends it to the file, as above.)
+  void take_ahead(const std::vector<store::Limit>& limits, std::int64_t now) override {
+    if (current_) current_->take_ahead(limits, now);
+  }
   int count(const std::string& kind, const std::string& key, std::int64_t since) override {
     return run([&](Store& s) { return s.count(kind, key, since); });
   }
@@ -215,39 +220,66 @@ std::string_view event_kind(config::SendScope scope) {
 
 }  // namespace
 
-std::optional<SendRefusal> LocalState::take_send(const std::string& user, const std::string& rhost, std::int64_t now) {
-  // The limits that apply: those on, and per address only with one.
+// The limits that apply to a send: those on, and per address only with one.
+std::vector<const config::SendLimitRow*> LocalState::send_limit_rows(const std::string& rhost) const {
   std::vector<const config::SendLimitRow*> rows;
   for (const auto& row : config::kSendLimits)
     if (cfg_.send_limit[row.scope].on() && (row.scope == config::SendScope::User || !rhost.empty())) rows.push_back(&row);
-  if (rows.empty()) return std::nullopt;
+  return rows;
+}
+
+// Each limit's kind, key and size, and what it is for the log. May throw
+// (the rhost's keyed hash needs the store's key).
+LocalState::SendCount LocalState::send_count(const std::string& user, const std::string& rhost, std::int64_t now) {
+  SendCount count{user, rhost, now, {}, {}};
+  // The address is stored as a keyed hash, whose key is in the store.
+  const std::string rhost_hash = rhost.empty() ? std::string() : keyed_hash("rhost", config::canonical_address(rhost));
+  for (const auto* row : send_limit_rows(rhost)) {
+    const config::RateLimit& limit = cfg_.send_limit[row->scope];
+    std::string key = row->scope == config::SendScope::User    ? user
+                      : row->scope == config::SendScope::Rhost ? rhost_hash
+                                                               : store::user_rhost_key(rhost_hash, user);
+    count.limits.push_back({std::string(event_kind(row->scope)), std::move(key), limit.max, limit.window});
+    count.names.push_back("send_limit." + std::string(row->key) + " " + config::rate_limit_text(limit) + " reached for " +
+                          (row->scope == config::SendScope::Rhost ? sanitize(rhost, 100) : user) +
+                          (row->scope == config::SendScope::UserRhost ? " from " + sanitize(rhost, 100) : ""));
+  }
+  return count;
+}
+
+void LocalState::take_send_ahead(const std::string& user, const std::string& rhost, std::int64_t now) {
+  if (send_limit_rows(rhost).empty() || store() == nullptr) return;
+  try {
+    ahead_ = send_count(user, rhost, now);
+    store_->take_ahead(ahead_->limits, now);
+  } catch (const std::exception& e) {
+    ahead_.reset();
+    failed("cannot count codes sent", e);  // (what take_send would say; it then says no more)
+  }
+}
+
+std::optional<SendRefusal> LocalState::take_send(const std::string& user, const std::string& rhost, std::int64_t now) {
+  if (send_limit_rows(rhost).empty()) return std::nullopt;
   auto refuse = [](std::string why) { return std::optional<SendRefusal>({std::move(why), 0, true}); };
   const Stopwatch watch;
+  // The count sent ahead for this send, if any (its time is the count's).
+  std::optional<SendCount> ahead = std::move(ahead_);
+  ahead_.reset();
+  if (ahead && (ahead->user != user || ahead->rhost != rhost)) ahead.reset();
   if (store() == nullptr) {
     if (!helper_failure_.empty()) return refuse("the state helper could not run: " + helper_failure_);
     if (counted_sends_only_ && !unusable_at_open_) return refuse("the send cannot be counted (" + failure_ + ")");
     return std::nullopt;
   }
-  std::vector<store::Limit> limits;
-  std::vector<std::string> names;  // what each limit is, for the log
   try {
-    // The address is stored as a keyed hash, whose key is in the store.
-    const std::string rhost_hash = rhost.empty() ? std::string() : keyed_hash("rhost", config::canonical_address(rhost));
-    for (const auto* row : rows) {
-      const config::RateLimit& limit = cfg_.send_limit[row->scope];
-      std::string key = row->scope == config::SendScope::User    ? user
-                        : row->scope == config::SendScope::Rhost ? rhost_hash
-                                                                 : store::user_rhost_key(rhost_hash, user);
-      limits.push_back({std::string(event_kind(row->scope)), std::move(key), limit.max, limit.window});
-      names.push_back("send_limit." + std::string(row->key) + " " + config::rate_limit_text(limit) + " reached for " +
-                      (row->scope == config::SendScope::Rhost ? sanitize(rhost, 100) : user) +
-                      (row->scope == config::SendScope::UserRhost ? " from " + sanitize(rhost, 100) : ""));
-    }
-    auto reached = store_->take(limits, now);
-    if (cfg_.debug) log_.log(LOG_DEBUG, "state: send limits checked in the state store (" + watch.text() + ")");
+    const SendCount count = ahead ? std::move(*ahead) : send_count(user, rhost, now);
+    auto reached = store_->take(count.limits, count.now);
+    if (cfg_.debug)
+      log_.log(LOG_DEBUG, "state: send limits checked in the state store (" + watch.text() +
+                              (ahead ? "; sent ahead" : "") + ")");
     if (reached) {
-      if (reached->index >= names.size()) throw store::Error("the store named a limit it was not given");
-      return SendRefusal{names[reached->index], reached->retry_after};
+      if (reached->index >= count.names.size()) throw store::Error("the store named a limit it was not given");
+      return SendRefusal{count.names[reached->index], reached->retry_after};
     }
   } catch (const std::exception& e) {
     failed("cannot count codes sent", e);

@@ -82,6 +82,12 @@ class LocalState {
   // Counts a send for `user` (the destination's owner) and the rhost, or
   // says which limit refuses it.
   std::optional<SendRefusal> take_send(const std::string& user, const std::string& rhost, std::int64_t now);
+  // Starts that count before the work that precedes the first send
+  // (loading the HTTP plugin), where the store can run it meanwhile (the
+  // state service, the helper): the next take_send() for the same user and
+  // rhost reads its answer instead of waiting for a count it starts then.
+  // A login that ends before it sends has counted a send.
+  void take_send_ahead(const std::string& user, const std::string& rhost, std::int64_t now);
   // Does the user have unused recovery codes? false when the store fails too.
   bool has_recovery_codes(const std::string& user);
   // A typed recovery code (normalized), checked and, when right, used up.
@@ -92,6 +98,14 @@ class LocalState {
   store::Store* store();
 
  private:
+  struct SendCount {
+    std::string user, rhost;
+    std::int64_t now = 0;
+    std::vector<store::Limit> limits;
+    std::vector<std::string> names;  // what each limit is, for the log
+  };
+  std::vector<const config::SendLimitRow*> send_limit_rows(const std::string& rhost) const;
+  SendCount send_count(const std::string& user, const std::string& rhost, std::int64_t now);
   std::string keyed_hash(const std::string& purpose, const std::string& text);
   std::unique_ptr<store::Store> through_service();
   void service_failed(const std::exception& e);
@@ -101,6 +115,7 @@ class LocalState {
   StoreOpener open_;
   Logger& log_;
   std::unique_ptr<store::Store> store_;
+  std::optional<SendCount> ahead_;  // a count sent ahead, not read yet
   bool broken_ = false;
   std::string helper_failure_;  // why the state helper could not run, if it could not
   bool counted_sends_only_;

@@ -82,13 +82,16 @@ void log_result(Logger& log, const config::Config& cfg, const LoginRequest& requ
 AuthResult run_provider(const config::Config& cfg, const config::UserEntry& entry, const LoginRequest& request,
                         const Destination& dest, int attempts_used, Services& services, LocalState& state,
                         LoginRecord& record) {
-  const auto transport = services.transports(cfg.tls);
-  const provider::Limits limits = config::limits(cfg);
-  provider::ProviderClient client(cfg.provider, *transport, limits, services.log, cfg.debug);
   provider::Variables vars(cfg.provider);
   set_login_variables(vars, cfg, entry, request, dest);
   std::optional<Secret> password;
   if (const auto ended = ensure_password(cfg, request, vars, *services.conversation, record, password)) return *ended;
+  // The session's first step is the send, whose count the store can run
+  // while the HTTP plugin loads (docs/design.md, "The state service").
+  state.take_send_ahead(request.user, request.rhost, services.clock.unix_time());
+  const auto transport = services.transports(cfg.tls);
+  const provider::Limits limits = config::limits(cfg);
+  provider::ProviderClient client(cfg.provider, *transport, limits, services.log, cfg.debug);
   SessionContext context{cfg,           client, vars,   *services.conversation, services.clock,
                          services.log,  request.silent, masked(dest), record, attempts_used,
                          password ? &*password : nullptr, &state, request.user, request.rhost, request.service,

@@ -747,6 +747,61 @@ BOOST_AUTO_TEST_CASE(a_send_that_cannot_be_counted_is_refused_where_the_caller_c
   BOOST_TEST(log.contains("state: cannot count codes sent"));
 }
 
+// The first send's count goes to the store before the HTTP plugin is
+// loaded (where the store runs it meanwhile), and the send reads that
+// count: one count, the same limits, nothing counted twice.
+BOOST_AUTO_TEST_CASE(the_first_count_is_sent_before_the_plugin_loads_and_read_by_the_send) {
+  struct Recording final : store::Store {
+    std::unique_ptr<store::Store> inner;
+    const int* transports_made = nullptr;
+    std::vector<std::string>* calls = nullptr;  // "ahead@N" / "take@N": N transports made by then
+    std::vector<std::vector<store::Limit>>* limits = nullptr;
+    Secret hash_key() override { return inner->hash_key(); }
+    void set_recovery_codes(const std::string& u, const std::string& s, const std::vector<std::string>& h,
+                            std::int64_t n) override { inner->set_recovery_codes(u, s, h, n); }
+    std::optional<store::RecoveryBatch> recovery_codes(const std::string& u) override { return inner->recovery_codes(u); }
+    bool use_recovery_code(const std::string& u, std::int64_t id, const std::string& h, std::int64_t n,
+                           const std::string& s) override { return inner->use_recovery_code(u, id, h, n, s); }
+    void remember(const store::Remembered& r) override { inner->remember(r); }
+    bool is_remembered(const std::string& u, const std::string& k, std::int64_t n, std::int64_t b) override {
+      return inner->is_remembered(u, k, n, b);
+    }
+    std::vector<store::Remembered> remembered(const std::string& u, std::int64_t n) override { return inner->remembered(u, n); }
+    void take_ahead(const std::vector<store::Limit>& l, std::int64_t) override {
+      calls->push_back("ahead@" + std::to_string(*transports_made));
+      limits->push_back(l);
+    }
+    std::optional<store::LimitReached> take(const std::vector<store::Limit>& l, std::int64_t n) override {
+      calls->push_back("take@" + std::to_string(*transports_made));
+      limits->push_back(l);
+      return inner->take(l, n);
+    }
+    int count(const std::string& k, const std::string& key, std::int64_t n) override { return inner->count(k, key, n); }
+    void forget(const std::string& u) override { inner->forget(u); }
+    void forget_rhost(const std::string& r) override { inner->forget_rhost(r); }
+  };
+  std::vector<std::string> calls;
+  std::vector<std::vector<store::Limit>> limits;
+  opener = [&](const std::string&) {
+    auto s = std::make_unique<Recording>();
+    s->inner = store::open_sqlite_store(state_file());
+    s->transports_made = &transports_made;
+    s->calls = &calls;
+    s->limits = &limits;
+    return std::unique_ptr<store::Store>(std::move(s));
+  };
+  extra = "send_limit = { user = \"5/15m\", rhost = \"10/1h\" }";
+  conv.say("123456");
+  BOOST_TEST(result_name(login()) == "PAM_SUCCESS");
+  BOOST_TEST(calls == (std::vector<std::string>{"ahead@0", "take@1"}), boost::test_tools::per_element());
+  BOOST_REQUIRE(limits.size() == 2u);
+  BOOST_TEST(limits[0].size() == 2u);
+  BOOST_TEST(limits[0].size() == limits[1].size());
+  for (std::size_t i = 0; i < limits[0].size() && i < limits[1].size(); ++i) BOOST_TEST(limits[0][i].key == limits[1][i].key);
+  BOOST_TEST(store::open_sqlite_store(state_file())->count(store::kSendUser, "alice", 0) == 1);
+  BOOST_TEST(api.sends == 1);
+}
+
 BOOST_AUTO_TEST_CASE(a_shorter_remember_applies_to_logins_remembered_before) {
   extra = "remember = 3600";
   conv.say("123456");

@@ -7,6 +7,8 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <exception>
+#include <optional>
 
 #include "base/json.h"
 #include "store/helper_protocol.h"
@@ -68,6 +70,17 @@ class LinkStore final : public Store {
   std::optional<LimitReached> take(const std::vector<Limit>& limits, std::int64_t now) override {
     return protocol::read_limit_reached(protocol::result_of(call(protocol::take_request(limits, now))));
   }
+  // Sends it now; take() reads the answer, or throws what sending it threw
+  // (as a take() that sent it itself would have: not tried twice).
+  void take_ahead(const std::vector<Limit>& limits, std::int64_t now) override {
+    const Json::Value request = protocol::take_request(limits, now);
+    ahead_ = Ahead{{}, nullptr, json::to_string(request)};
+    try {
+      ahead_->sent = send_request(request);
+    } catch (const std::exception&) {
+      ahead_->error = std::current_exception();
+    }
+  }
   int count(const std::string& kind, const std::string& key, std::int64_t since) override {
     return protocol::read_int(protocol::result_of(call(protocol::count_request(kind, key, since))));
   }
@@ -77,7 +90,29 @@ class LinkStore final : public Store {
   }
 
  private:
+  // A request sent, whose answers are still to be read.
+  struct Sent {
+    bool greet = false;  // the hello went with it
+  };
+  struct Ahead {
+    Sent sent;
+    std::exception_ptr error;  // what sending it threw
+    std::string line;          // the request, to check the call that reads it
+  };
+
   Json::Value call(const Json::Value& request) {
+    if (ahead_) {
+      const Ahead ahead = std::move(*ahead_);
+      ahead_.reset();
+      // (It ran, or will: reading another call's answer would be wrong.)
+      if (ahead.line != json::to_string(request)) throw Error(peer_->name() + ": a call other than the one sent ahead");
+      if (ahead.error) std::rethrow_exception(ahead.error);
+      return read_result(ahead.sent);
+    }
+    return read_result(send_request(request));
+  }
+
+  Sent send_request(const Json::Value& request) {
     if (options_.connection_per_call) {
       if (fd_ < 0) start();  // (the first call's is open()'s)
     } else {
@@ -95,7 +130,12 @@ class LinkStore final : public Store {
     // Nothing more on this connection: the peer answers and hangs up, in
     // one wake-up.
     if (options_.connection_per_call) ::shutdown(fd_, SHUT_WR);
-    if (greet) {
+    return {greet};
+  }
+
+  Json::Value read_result(Sent sent) {
+    const auto deadline = steady_clock::now() + options_.per_call;
+    if (sent.greet) {
       // The request has gone: from here, a failure to hear the first answer
       // leaves its fate unknown (a plain Error, never "not run"); only the
       // peer's own refusal in that answer says nothing of it ran.
@@ -206,6 +246,7 @@ class LinkStore final : public Store {
   std::string buffer_;
   std::string why_gone_;
   bool ready_ = false;
+  std::optional<Ahead> ahead_;
 };
 
 }  // namespace

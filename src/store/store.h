@@ -101,6 +101,11 @@ class Store {
   // Records one event under each limit's kind and key, unless one of them
   // is reached; then records nothing and says which. Atomic.
   virtual std::optional<LimitReached> take(const std::vector<Limit>& limits, std::int64_t now) = 0;
+  // Starts that take() where the backend can overlap it with the caller's
+  // work (a process on the other end runs it meanwhile); the next call must
+  // be the take() with the same arguments, which reads its answer. The
+  // default does nothing: take() does it all.
+  virtual void take_ahead(const std::vector<Limit>& /*limits*/, std::int64_t /*now*/) {}
   // Events of kind under key since `since`.
   virtual int count(const std::string& kind, const std::string& key, std::int64_t since) = 0;
 

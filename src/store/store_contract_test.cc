@@ -171,6 +171,27 @@ BOOST_DATA_TEST_CASE(take_counts_against_every_limit_or_records_nothing, boost::
   BOOST_TEST(store->count("send_rhost", "r1", 0) == 3);  // per address, not the user's
 }
 
+// A take sent ahead (a login sends it before loading its HTTP plugin) is
+// the take that reads it: counted once, refused as a take is.
+BOOST_DATA_TEST_CASE(a_take_sent_ahead_counts_once, boost::unit_test::data::make(kBackends), backend) {
+  auto store = backend.open(path);
+  const std::vector<Limit> limits = {{"send_user", "alice", 2, 900}};
+  for (std::int64_t now : {1000, 1100}) {
+    store->take_ahead(limits, now);
+    BOOST_TEST(!store->take(limits, now));
+  }
+  store->take_ahead(limits, 1200);
+  const auto reached = store->take(limits, 1200);
+  BOOST_REQUIRE(reached);
+  BOOST_TEST(reached->retry_after == 700);
+  BOOST_TEST(store->count("send_user", "alice", 0) == 2);
+  // Where it went ahead (to another process), another call than it would
+  // read its answer: an error. (SQLite runs it in the take.)
+  store->take_ahead(limits, 2000);
+  if (std::string(backend.name) != "sqlite") BOOST_CHECK_THROW(store->take({{"send_user", "bob", 2, 900}}, 2000), Error);
+  else BOOST_TEST(!store->take({{"send_user", "bob", 2, 900}}, 2000));
+}
+
 BOOST_DATA_TEST_CASE(an_address_or_a_user_can_be_forgotten, boost::unit_test::data::make(kBackends), backend) {
   auto store = backend.open(path);
   const std::string r1(64, 'a'), r2(64, 'b');
@@ -318,6 +339,13 @@ BOOST_AUTO_TEST_CASE(the_hello_can_go_with_the_first_call) {
   {
     testing::StateServiceProcess service(other, socket);
     auto store = open_service_store(socket, path, {.hello_with_first_call = true});  // no answer waited for
+    BOOST_CHECK_THROW(store->take({{kSendUser, "alice", 5, 900}}, 1000), PeerUnavailable);
+    BOOST_TEST(open_sqlite_store(other)->count(kSendUser, "alice", 0) == 0);
+  }
+  {
+    testing::StateServiceProcess service(other, socket);  // the same, the call sent ahead
+    auto store = open_service_store(socket, path, {.hello_with_first_call = true});
+    store->take_ahead({{kSendUser, "alice", 5, 900}}, 1000);
     BOOST_CHECK_THROW(store->take({{kSendUser, "alice", 5, 900}}, 1000), PeerUnavailable);
     BOOST_TEST(open_sqlite_store(other)->count(kSendUser, "alice", 0) == 0);
   }
