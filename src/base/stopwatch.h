@@ -17,13 +17,17 @@ class Stopwatch {
 
   // "0.37 ms, 0.12 ms of CPU": the wall time, and this thread's CPU time
   // (not another process's that worked for it).
-  std::string text() const {
-    const double wall = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - wall_).count();
-    const double cpu = (thread_cpu() - cpu_) / 1e6;
+  std::string text() const { return text(wall_ms(), cpu_ms()); }
+  // The same for times added up from several stopwatches.
+  static std::string text(double wall_ms, double cpu_ms) {
     char out[64];
-    std::snprintf(out, sizeof out, "%.2f ms, %.2f ms of CPU", wall, cpu);
+    std::snprintf(out, sizeof out, "%.2f ms, %.2f ms of CPU", wall_ms, cpu_ms);
     return out;
   }
+  double wall_ms() const {
+    return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - wall_).count();
+  }
+  double cpu_ms() const { return (thread_cpu() - cpu_) / 1e6; }
 
  private:
   static long long thread_cpu() {

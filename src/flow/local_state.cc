@@ -248,10 +248,13 @@ LocalState::SendCount LocalState::send_count(const std::string& user, const std:
 }
 
 void LocalState::take_send_ahead(const std::string& user, const std::string& rhost, std::int64_t now) {
+  const Stopwatch watch;
   if (send_limit_rows(rhost).empty() || store() == nullptr) return;
   try {
     ahead_ = send_count(user, rhost, now);
     store_->take_ahead(ahead_->limits, now);
+    ahead_->ahead_wall_ms = watch.wall_ms();
+    ahead_->ahead_cpu_ms = watch.cpu_ms();
   } catch (const std::exception& e) {
     ahead_.reset();
     failed("cannot count codes sent", e);  // (what take_send would say; it then says no more)
@@ -262,7 +265,8 @@ std::optional<SendRefusal> LocalState::take_send(const std::string& user, const 
   if (send_limit_rows(rhost).empty()) return std::nullopt;
   auto refuse = [](std::string why) { return std::optional<SendRefusal>({std::move(why), 0, true}); };
   const Stopwatch watch;
-  // The count sent ahead for this send, if any (its time is the count's).
+  // The count sent ahead for this send, if any (its time, not the work
+  // it overlapped, is added to the count's).
   std::optional<SendCount> ahead = std::move(ahead_);
   ahead_.reset();
   if (ahead && (ahead->user != user || ahead->rhost != rhost)) ahead.reset();
@@ -275,7 +279,8 @@ std::optional<SendRefusal> LocalState::take_send(const std::string& user, const 
     const SendCount count = ahead ? std::move(*ahead) : send_count(user, rhost, now);
     auto reached = store_->take(count.limits, count.now);
     if (cfg_.debug)
-      log_.log(LOG_DEBUG, "state: send limits checked in the state store (" + watch.text() +
+      log_.log(LOG_DEBUG, "state: send limits checked in the state store (" +
+                              Stopwatch::text(watch.wall_ms() + count.ahead_wall_ms, watch.cpu_ms() + count.ahead_cpu_ms) +
                               (ahead ? "; sent ahead" : "") + ")");
     if (reached) {
       if (reached->index >= count.names.size()) throw store::Error("the store named a limit it was not given");

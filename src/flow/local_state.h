@@ -103,6 +103,7 @@ class LocalState {
     std::int64_t now = 0;
     std::vector<store::Limit> limits;
     std::vector<std::string> names;  // what each limit is, for the log
+    double ahead_wall_ms = 0, ahead_cpu_ms = 0;  // what sending it ahead cost the login
   };
   std::vector<const config::SendLimitRow*> send_limit_rows(const std::string& rhost) const;
   SendCount send_count(const std::string& user, const std::string& rhost, std::int64_t now);

@@ -8,6 +8,7 @@
 #include <ctime>
 #include <functional>
 #include <limits>
+#include <thread>
 
 #include "base/json.h"
 #include "example_provider.h"
@@ -770,6 +771,7 @@ BOOST_AUTO_TEST_CASE(the_first_count_is_sent_before_the_plugin_loads_and_read_by
     void take_ahead(const std::vector<store::Limit>& l, std::int64_t) override {
       calls->push_back("ahead@" + std::to_string(*transports_made));
       limits->push_back(l);
+      std::this_thread::sleep_for(std::chrono::milliseconds(30));  // the login's time, for the debug line
     }
     std::optional<store::LimitReached> take(const std::vector<store::Limit>& l, std::int64_t n) override {
       calls->push_back("take@" + std::to_string(*transports_made));
@@ -790,10 +792,15 @@ BOOST_AUTO_TEST_CASE(the_first_count_is_sent_before_the_plugin_loads_and_read_by
     s->limits = &limits;
     return std::unique_ptr<store::Store>(std::move(s));
   };
-  extra = "send_limit = { user = \"5/15m\", rhost = \"10/1h\" }";
+  extra = "send_limit = { user = \"5/15m\", rhost = \"10/1h\" }\ndebug = true";
   conv.say("123456");
   BOOST_TEST(result_name(login()) == "PAM_SUCCESS");
   BOOST_TEST(calls == (std::vector<std::string>{"ahead@0", "take@1"}), boost::test_tools::per_element());
+  // The debug line's time is the login's: the 30 ms spent sending ahead too.
+  double wall = -1;
+  for (const auto& [priority, line] : log.lines)
+    if (line.rfind("state: send limits checked in the state store (", 0) == 0) wall = std::stod(line.substr(line.find('(') + 1));
+  BOOST_TEST(wall >= 30.0);
   BOOST_REQUIRE(limits.size() == 2u);
   BOOST_TEST(limits[0].size() == 2u);
   BOOST_TEST(limits[0].size() == limits[1].size());
