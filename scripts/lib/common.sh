@@ -24,6 +24,9 @@ PAM_OTP_PACKAGES=(
   debhelper lintian rpm libpam-duo
   # systemd-analyze and systemd-socket-activate: the state service's units.
   systemd
+  # The shared state store (PostgreSQL): libpq for the store plugin, and a
+  # server (and pgbouncer) that the tests and the benchmark start themselves.
+  libpq-dev postgresql-15 pgbouncer
 )
 
 say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }

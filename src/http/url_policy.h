@@ -6,6 +6,8 @@
 #include <string>
 #include <string_view>
 
+#include "base/address.h"
+
 namespace otp::http {
 
 struct UrlParts {
@@ -19,17 +21,14 @@ struct UrlParts {
 // checks that it does before it connects. nullopt when it is not such a URL.
 std::optional<UrlParts> parse_url(std::string_view url);
 
-bool is_loopback_host(std::string_view host);
-
 // The URL with any user information ("user:password@") replaced by
 // "<redacted>@", for showing and logging, whether or not the URL parses;
 // text without an '@' is returned unchanged.
 std::string redact_url(std::string_view url);
 
-// The first port any user may bind (the kernel's
-// net.ipv4.ip_unprivileged_port_start, which covers IPv6 too; 1024 when it
-// cannot be read).
-int unprivileged_port_start();
+// (base/address.h, where the store's connection policy finds them too.)
+using ::otp::is_loopback_host;
+using ::otp::unprivileged_port_start;
 
 // nullopt when the URL is allowed, otherwise why not. http:// must go to
 // loopback and to a port below unprivileged_start.

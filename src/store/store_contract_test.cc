@@ -1,7 +1,9 @@
 // The Store contract, the same tests for every backend: the SQLite file in
 // this process, the same file through the state helper process
-// (helper_store.h), which logins use when their caller could stop them, and
-// through the state service (state_service.h), one process for every login.
+// (helper_store.h), which logins use when their caller could stop them,
+// through the state service (state_service.h), one process for every login,
+// and the shared store in a real PostgreSQL 15 (pg_store.h), a database of
+// its own for each test's "path".
 #include <boost/test/data/test_case.hpp>
 #include <boost/test/unit_test.hpp>
 
@@ -14,6 +16,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cstring>
 #include <fstream>
 #include <functional>
@@ -24,8 +27,10 @@
 #include "base/json.h"
 #include "store/helper_protocol.h"
 #include "store/helper_store.h"
+#include "store/pg_store.h"
 #include "store/sqlite_store.h"
 #include "store/state_service.h"
+#include "postgres_server.h"
 #include "state_service_process.h"
 #include "temp_dir.h"
 
@@ -70,21 +75,55 @@ std::unique_ptr<Store> open_through_service(const std::string& path, const Servi
   return open_service_store(socket_for(path), path, options);
 }
 
+// The test program's PostgreSQL server, started at the first test that
+// needs it, and the database each state path stands for.
+testing::PostgresServer& postgres() {
+  static testing::PostgresServer server;
+  return server;
+}
+std::map<std::string, std::string>& databases() {
+  static std::map<std::string, std::string> by_path;
+  return by_path;
+}
+
+std::unique_ptr<Store> open_postgres(const std::string& path) {
+  auto& db = databases()[path];
+  if (db.empty()) db = postgres().new_store_database();
+  // (A budget for sanitizer and valgrind builds too: the budget is tested on its own.)
+  return open_pg_store(postgres().login("pam_otp_login", testing::PostgresServer::login_password(), db),
+                       std::chrono::seconds(10));
+}
+
 struct Backend {
   const char* name;
   std::function<std::unique_ptr<Store>(const std::string& path)> open;
+  bool file = true;          // the SQLite file at path, one way or another
+  bool runs_in_take = true;  // take_ahead leaves the count to take()
 };
 std::ostream& operator<<(std::ostream& out, const Backend& b) { return out << b.name; }
 
 const Backend kBackends[] = {
     {"sqlite", [](const std::string& path) { return open_sqlite_store(path); }},
-    {"helper", [](const std::string& path) { return open_helper_store(path, {PAM_OTP_STATE_HELPER_PATH}); }},
+    {"helper", [](const std::string& path) { return open_helper_store(path, {PAM_OTP_STATE_HELPER_PATH}); }, true,
+     false},
     // As a tool (pam-otp check) uses it: one connection, the hello first.
-    {"service", [](const std::string& path) { return open_through_service(path, {}); }},
+    {"service", [](const std::string& path) { return open_through_service(path, {}); }, true, false},
     // As a login uses it: a connection per call, the hello with each.
     {"service_per_call",
-     [](const std::string& path) { return open_through_service(path, {.hello_with_first_call = true}); }},
+     [](const std::string& path) { return open_through_service(path, {.hello_with_first_call = true}); }, true, false},
+    {"postgresql", open_postgres, false, true},
 };
+
+// Backends this machine cannot run are skipped, saying why (PostgreSQL
+// needs root, to run it as the postgres user).
+bool skipped(const Backend& backend) {
+  if (backend.file) return false;
+  if (const auto why = testing::PostgresServer::unavailable()) {
+    BOOST_TEST_MESSAGE("skipped the " << backend.name << " backend: " << *why);
+    return true;
+  }
+  return false;
+}
 
 struct Fixture {
   ~Fixture() { services().clear(); }
@@ -97,13 +136,15 @@ struct Fixture {
 BOOST_FIXTURE_TEST_SUITE(store_contract, Fixture)
 
 BOOST_DATA_TEST_CASE(the_hash_key_is_made_once, boost::unit_test::data::make(kBackends), backend) {
+  if (skipped(backend)) return;
   const Secret key = backend.open(path)->hash_key();
   BOOST_TEST(key.size() == 32u);
   BOOST_TEST(backend.open(path)->hash_key().reveal() == key.reveal());
-  BOOST_TEST(open_sqlite_store(path)->hash_key().reveal() == key.reveal());  // one file, one key
+  if (backend.file) BOOST_TEST(open_sqlite_store(path)->hash_key().reveal() == key.reveal());  // one file, one key
 }
 
 BOOST_DATA_TEST_CASE(a_recovery_code_is_used_once, boost::unit_test::data::make(kBackends), backend) {
+  if (skipped(backend)) return;
   auto store = backend.open(path);
   BOOST_TEST(!store->recovery_codes("alice"));
   store->set_recovery_codes("alice", "salt", {"h1", "h2"}, 1000);
@@ -135,6 +176,7 @@ BOOST_DATA_TEST_CASE(a_recovery_code_is_used_once, boost::unit_test::data::make(
 
 BOOST_DATA_TEST_CASE(a_remembered_login_expires_and_can_be_forgotten, boost::unit_test::data::make(kBackends),
                      backend) {
+  if (skipped(backend)) return;
   auto store = backend.open(path);
   store->remember({"alice", "k1", "sshd", 1000, 2000});
   store->remember({"bob", "k2", "sshd", 1000, 1500});
@@ -153,6 +195,7 @@ BOOST_DATA_TEST_CASE(a_remembered_login_expires_and_can_be_forgotten, boost::uni
 
 BOOST_DATA_TEST_CASE(take_counts_against_every_limit_or_records_nothing, boost::unit_test::data::make(kBackends),
                      backend) {
+  if (skipped(backend)) return;
   auto store = backend.open(path);
   const std::vector<Limit> limits = {{"send_user", "alice", 2, 900}, {"send_rhost", "r1", 3, 3600}};
   BOOST_TEST(!store->take(limits, 1000));
@@ -174,6 +217,7 @@ BOOST_DATA_TEST_CASE(take_counts_against_every_limit_or_records_nothing, boost::
 // A take sent ahead (a login sends it before loading its HTTP plugin) is
 // the take that reads it: counted once, refused as a take is.
 BOOST_DATA_TEST_CASE(a_take_sent_ahead_counts_once, boost::unit_test::data::make(kBackends), backend) {
+  if (skipped(backend)) return;
   auto store = backend.open(path);
   const std::vector<Limit> limits = {{"send_user", "alice", 2, 900}};
   for (std::int64_t now : {1000, 1100}) {
@@ -188,11 +232,12 @@ BOOST_DATA_TEST_CASE(a_take_sent_ahead_counts_once, boost::unit_test::data::make
   // Where it went ahead (to another process), another call than it would
   // read its answer: an error. (SQLite runs it in the take.)
   store->take_ahead(limits, 2000);
-  if (std::string(backend.name) != "sqlite") BOOST_CHECK_THROW(store->take({{"send_user", "bob", 2, 900}}, 2000), Error);
+  if (!backend.runs_in_take) BOOST_CHECK_THROW(store->take({{"send_user", "bob", 2, 900}}, 2000), Error);
   else BOOST_TEST(!store->take({{"send_user", "bob", 2, 900}}, 2000));
 }
 
 BOOST_DATA_TEST_CASE(an_address_or_a_user_can_be_forgotten, boost::unit_test::data::make(kBackends), backend) {
+  if (skipped(backend)) return;
   auto store = backend.open(path);
   const std::string r1(64, 'a'), r2(64, 'b');
   for (const auto& [rhost, user] : {std::pair{r1, "alice"}, std::pair{r1, "al:ice"}, std::pair{r2, "alice"}})
@@ -210,6 +255,7 @@ BOOST_DATA_TEST_CASE(an_address_or_a_user_can_be_forgotten, boost::unit_test::da
 }
 
 BOOST_DATA_TEST_CASE(a_store_that_cannot_be_opened_says_why, boost::unit_test::data::make(kBackends), backend) {
+  if (!backend.file) return;  // (the shared store's refusals: pg_store_test.cc)
   BOOST_REQUIRE(::mkdir((dir.path() + "/open").c_str(), 0777) == 0);
   ::chmod((dir.path() + "/open").c_str(), 0777);
   try {
@@ -222,6 +268,54 @@ BOOST_DATA_TEST_CASE(a_store_that_cannot_be_opened_says_why, boost::unit_test::d
     const bool peer_failure = dynamic_cast<const PeerUnavailable*>(&e) != nullptr;
     BOOST_TEST(peer_failure == (std::string(backend.name) == "service_per_call"));
   }
+}
+
+// Eight connections racing for one recovery code: exactly one wins, on
+// every backend (for the shared store: as hosts of a fleet would).
+BOOST_DATA_TEST_CASE(connections_racing_for_one_code_let_one_win, boost::unit_test::data::make(kBackends), backend) {
+  if (skipped(backend)) return;
+  backend.open(path)->set_recovery_codes("alice", "salt", {"h1"}, 1000);
+  const auto id = backend.open(path)->recovery_codes("alice")->codes.at(0).id;
+  std::vector<std::unique_ptr<Store>> stores;
+  for (int i = 0; i < 8; ++i) stores.push_back(backend.open(path));
+  std::atomic<int> wins{0}, errors{0};
+  std::vector<std::thread> racers;
+  for (auto& store : stores)
+    racers.emplace_back([&, s = store.get()] {
+      try {
+        if (s->use_recovery_code("alice", id, "h1", 1001, "sshd")) ++wins;
+      } catch (const Error&) {
+        ++errors;
+      }
+    });
+  for (auto& t : racers) t.join();
+  BOOST_TEST(wins.load() == 1);
+  BOOST_TEST(errors.load() == 0);
+}
+
+// Counting is atomic across connections: 8 at once, 5 takes each, against
+// a limit of 30: exactly 30 counted and 10 refused, nothing lost or doubled.
+BOOST_DATA_TEST_CASE(takes_at_once_count_exactly, boost::unit_test::data::make(kBackends), backend) {
+  if (skipped(backend)) return;
+  std::vector<std::unique_ptr<Store>> stores;
+  for (int i = 0; i < 8; ++i) stores.push_back(backend.open(path));
+  std::atomic<int> taken{0}, refused{0}, errors{0};
+  std::vector<std::thread> threads;
+  for (auto& store : stores)
+    threads.emplace_back([&, s = store.get()] {
+      for (int i = 0; i < 5; ++i) try {
+          if (s->take({{kSendUser, "alice", 30, 900}, {kSendRhost, "r", 100, 900}}, 1000)) ++refused;
+          else ++taken;
+        } catch (const Error&) {
+          ++errors;
+        }
+    });
+  for (auto& t : threads) t.join();
+  BOOST_TEST(errors.load() == 0);
+  BOOST_TEST(taken.load() == 30);
+  BOOST_TEST(refused.load() == 10);
+  BOOST_TEST(backend.open(path)->count(kSendUser, "alice", 0) == 30);
+  BOOST_TEST(backend.open(path)->count(kSendRhost, "r", 0) == 30);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -1,0 +1,53 @@
+#include "store/pg_admin.h"
+
+#include <openssl/rand.h>
+
+#include "store/pg_schema.h"
+
+namespace otp::store {
+namespace {
+
+// Serialises two `state init`s on one database (an arbitrary constant: the
+// first 8 bytes of "pam_otp\0").
+constexpr char kInitLock[] = "8097880116112000";
+
+std::string random_key_hex() {
+  unsigned char key[32];
+  if (RAND_bytes(key, sizeof key) != 1) throw Error("no random bytes for the hash key");
+  static const char digits[] = "0123456789abcdef";
+  std::string hex;
+  for (unsigned char c : key) hex += digits[c >> 4], hex += digits[c & 15];
+  return hex;
+}
+
+}  // namespace
+
+PgInitResult pg_init(const PgConnectOptions& admin, const std::string& grant_role, std::chrono::milliseconds budget) {
+  const auto deadline = PgClock::now() + budget;
+  PgConnection c(admin, deadline);
+  PgInitResult result;
+  result.connection = c.describe();
+  c.run("BEGIN", {}, deadline);
+  c.run("SELECT pg_advisory_xact_lock($1)", {kInitLock}, deadline);
+  const auto exists = c.run("SELECT to_regclass('pam_otp.meta') IS NOT NULL", {}, deadline);
+  if (!exists.empty() && exists[0][0] == std::optional<std::string>("t")) {
+    const auto rows = c.run("SELECT schema_version FROM pam_otp.meta", {}, deadline);
+    if (!rows.empty() && rows[0][0]) result.found_version = std::stoi(*rows[0][0]);
+  }
+  if (result.found_version > kPgSchemaVersion)
+    throw Error("the database has pam_otp schema version " + std::to_string(result.found_version) +
+                ", newer than this pam-otp's (" + std::to_string(kPgSchemaVersion) + "): use the newer pam-otp");
+  c.run(pg_schema_sql(), {}, deadline);
+  std::vector<std::string> params{std::to_string(kPgSchemaVersion), random_key_hex()};
+  const auto made = c.run(
+      "INSERT INTO pam_otp.meta(schema_version, hash_key) VALUES ($1, decode($2, 'hex')) "
+      "ON CONFLICT (one) DO UPDATE SET schema_version = excluded.schema_version RETURNING (xmax = 0)",
+      params, deadline);
+  wipe(params[1]);
+  result.key_made = !made.empty() && made[0][0] == std::optional<std::string>("t");
+  if (!grant_role.empty()) c.run(pg_grants_sql(c.quote_identifier(grant_role)), {}, deadline);
+  c.run("COMMIT", {}, deadline);
+  return result;
+}
+
+}  // namespace otp::store

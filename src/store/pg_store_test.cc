@@ -1,0 +1,205 @@
+// The shared store's own behaviour against a real PostgreSQL 15, beyond
+// the Store contract (store_contract_test.cc): what it refuses, how long it
+// waits, what an outage looks like.
+#include "store/pg_store.h"
+
+#include <boost/test/unit_test.hpp>
+
+#include <stdlib.h>
+
+#include <chrono>
+#include <thread>
+
+#include "postgres_server.h"
+#include "store/pg_admin.h"
+#include "time_bound.h"
+
+namespace otp::store {
+namespace {
+
+using std::chrono::milliseconds;
+
+testing::PostgresServer& server() {
+  static testing::PostgresServer s;
+  return s;
+}
+
+struct Fixture {
+  Fixture() {
+    if (auto why = testing::PostgresServer::unavailable()) skip = *why;
+    else db = server().new_store_database();
+  }
+  std::unique_ptr<Store> open(milliseconds budget = milliseconds(10000)) const {
+    return open_pg_store(server().login("pam_otp_login", testing::PostgresServer::login_password(), db), budget);
+  }
+  bool skipped() const {
+    if (!skip.empty()) BOOST_TEST_MESSAGE("skipped: " << skip);
+    return !skip.empty();
+  }
+  std::string skip, db;
+};
+
+long long ms_since(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration_cast<milliseconds>(std::chrono::steady_clock::now() - start).count();
+}
+
+std::string error_of(const std::function<void()>& f) {
+  try {
+    f();
+  } catch (const Error& e) {
+    return e.what();
+  }
+  return "";
+}
+
+}  // namespace
+
+BOOST_FIXTURE_TEST_SUITE(pg_store, Fixture)
+
+BOOST_AUTO_TEST_CASE(a_wrong_password_is_an_error_that_names_the_server_not_the_password) {
+  if (skipped()) return;
+  const std::string e = error_of([&] {
+    open_pg_store(server().login("pam_otp_login", "not-the-password", db), milliseconds(10000))->hash_key();
+  });
+  BOOST_TEST(e.find("password authentication failed") != std::string::npos, e);
+  BOOST_TEST(e.find("127.0.0.1") != std::string::npos, e);
+  BOOST_TEST(e.find("not-the-password") == std::string::npos, e);
+}
+
+BOOST_AUTO_TEST_CASE(a_server_certificate_from_another_ca_is_refused) {
+  if (skipped()) return;
+  PgConnectOptions o = server().login("pam_otp_login", testing::PostgresServer::login_password(), db);
+  o.target.sslrootcert = server().dir() + "/pki/untrusted.pem";  // a self-signed CA that did not sign it
+  const std::string e = error_of([&] { open_pg_store(o, milliseconds(10000))->hash_key(); });
+  BOOST_TEST(e.find("certificate verify failed") != std::string::npos, e);
+}
+
+BOOST_AUTO_TEST_CASE(a_server_that_accepts_and_says_nothing_costs_the_budget) {
+  if (skipped()) return;
+  auto store = open(milliseconds(400));
+  server().freeze();
+  const auto start = std::chrono::steady_clock::now();
+  const std::string e = error_of([&] { store->hash_key(); });
+  const long long took = ms_since(start);
+  server().thaw();
+  BOOST_TEST(e.find("budget") != std::string::npos, e);
+  BOOST_TEST(took >= 390);  // waited for it, not given up at once
+  BOOST_TEST(took < testing::within(milliseconds(400)).count());
+  // The rest of the budget is spent: the next call fails at once.
+  BOOST_TEST(error_of([&] { store->count(kSendUser, "alice", 0); }).find("spent") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(the_budget_is_for_all_calls_together) {
+  if (skipped()) return;
+  auto store = open(milliseconds(600));
+  BOOST_TEST(!store->take({{kSendUser, "alice", 5, 900}}, 1000));  // connects and counts, well within it
+  server().freeze();
+  const auto start = std::chrono::steady_clock::now();
+  BOOST_TEST(!error_of([&] { store->count(kSendUser, "alice", 0); }).empty());
+  server().thaw();
+  BOOST_TEST(ms_since(start) < 600);  // what was left, not 600 more
+}
+
+BOOST_AUTO_TEST_CASE(another_schema_version_is_not_used_and_says_so) {
+  if (skipped()) return;
+  server().sql("DROP FUNCTION pam_otp.hash_key_v1()", db);  // as a database of another version would lack it
+  const std::string e = error_of([&] { open()->hash_key(); });
+  BOOST_TEST(e.find("no pam_otp schema of version 1") != std::string::npos, e);
+  server().sql("UPDATE pam_otp.meta SET schema_version = 2", db);
+  const std::string newer = error_of([&] { pg_init(server().admin(db), "", milliseconds(10000)); });
+  BOOST_TEST(newer.find("newer than this pam-otp's") != std::string::npos, newer);
+}
+
+BOOST_AUTO_TEST_CASE(init_is_idempotent_keeps_the_key_and_grants_only_execute) {
+  if (skipped()) return;
+  const Secret key = open()->hash_key();
+  const auto again = pg_init(server().admin(db), "pam_otp_login", milliseconds(10000));
+  BOOST_TEST(again.found_version == 1);
+  BOOST_TEST(!again.key_made);
+  BOOST_TEST(open()->hash_key().reveal() == key.reveal());
+  // The login role reaches the tables only through the functions.
+  const auto direct = server().sql(
+      "SELECT has_table_privilege('pam_otp_login', 'pam_otp.recovery_codes', 'SELECT'),"
+      " has_table_privilege('pam_otp_login', 'pam_otp.events', 'INSERT'),"
+      " has_function_privilege('pam_otp_login', 'pam_otp.take_v1(text[],text[],integer[],bigint[],bigint,integer)', 'EXECUTE'),"
+      " has_function_privilege('public', 'pam_otp.take_v1(text[],text[],integer[],bigint[],bigint,integer)', 'EXECUTE')",
+      db);
+  BOOST_REQUIRE(direct.size() == 1u);
+  BOOST_TEST(*direct[0][0] == "f");
+  BOOST_TEST(*direct[0][1] == "f");
+  BOOST_TEST(*direct[0][2] == "t");
+  BOOST_TEST(*direct[0][3] == "f");
+}
+
+BOOST_AUTO_TEST_CASE(a_role_without_the_grants_is_told_so) {
+  if (skipped()) return;
+  server().sql("DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'pam_otp_other') THEN "
+               "CREATE ROLE pam_otp_other LOGIN PASSWORD 'other'; END IF; END $$");
+  const std::string e = error_of([&] { open_pg_store(server().login("pam_otp_other", "other", db), milliseconds(10000))->hash_key(); });
+  BOOST_TEST(e.find("refused this role") != std::string::npos, e);
+}
+
+BOOST_AUTO_TEST_CASE(names_with_quotes_and_backslashes_are_data) {
+  if (skipped()) return;
+  auto store = open();
+  const std::string user = "o'brien\\\"; DROP TABLE pam_otp.events; --{},";
+  BOOST_TEST(!store->take({{kSendUser, user, 1, 900}, {kSendRhost, "r\"}", 5, 900}}, 1000));
+  BOOST_TEST(store->take({{kSendUser, user, 1, 900}}, 1001).has_value());
+  BOOST_TEST(store->count(kSendUser, user, 0) == 1);
+  BOOST_TEST(store->count(kSendRhost, "r\"}", 0) == 1);
+  store->remember({user, "k", "sshd", 1000, 2000});
+  BOOST_TEST(store->is_remembered(user, "k", 1500, 0));
+  BOOST_TEST(store->remembered(user, 1500).at(0).user == user);
+}
+
+BOOST_AUTO_TEST_CASE(the_environment_libpq_would_obey_is_refused) {
+  if (skipped()) return;
+  ::setenv("PGOPTIONS", "-c default_transaction_isolation=serializable", 1);
+  const std::string e = error_of([&] { open()->hash_key(); });
+  ::unsetenv("PGOPTIONS");
+  BOOST_TEST(e.find("the environment sets PGOPTIONS") != std::string::npos, e);
+}
+
+BOOST_AUTO_TEST_CASE(counting_refuses_an_isolation_level_that_would_miss_counts) {
+  if (skipped()) return;
+  server().sql("ALTER ROLE pam_otp_login IN DATABASE " + db + " SET default_transaction_isolation = 'repeatable read'");
+  const std::string e = error_of([&] { open()->take({{kSendUser, "alice", 5, 900}}, 1000); });
+  server().sql("ALTER ROLE pam_otp_login IN DATABASE " + db + " RESET default_transaction_isolation");
+  BOOST_TEST(e.find("read committed") != std::string::npos, e);
+}
+
+BOOST_AUTO_TEST_CASE(a_lock_held_elsewhere_is_waited_for_within_the_budget_only) {
+  if (skipped()) return;
+  // Another session holds the key's lock in an open transaction (a host
+  // stuck mid-call): the count gives up within its budget.
+  store::PgConnection holder(server().admin(db), PgClock::now() + std::chrono::seconds(10));
+  const auto deadline = PgClock::now() + std::chrono::seconds(10);
+  holder.run("BEGIN", {}, deadline);
+  holder.run("SELECT pg_advisory_xact_lock(('x' || substr(md5('send_user' || chr(1) || 'alice'), 1, 16))::bit(64)::bigint)",
+             {}, deadline);
+  auto store = open(milliseconds(500));
+  const auto start = std::chrono::steady_clock::now();
+  const std::string e = error_of([&] { store->take({{kSendUser, "alice", 5, 900}}, 1000); });
+  const long long took = ms_since(start);
+  holder.run("ROLLBACK", {}, deadline);
+  BOOST_TEST(e.find("lock timeout") != std::string::npos, e);  // the server's lock_timeout, before ours
+  BOOST_TEST(took < testing::within(milliseconds(500)).count());
+  BOOST_TEST(!open()->take({{kSendUser, "alice", 5, 900}}, 1000));  // nothing left behind
+}
+
+BOOST_AUTO_TEST_CASE(a_restarted_server_has_lost_nothing) {
+  if (skipped()) return;
+  auto store = open();
+  store->set_recovery_codes("alice", "salt", {"h1", "h2"}, 1000);
+  BOOST_TEST(!store->take({{kSendUser, "alice", 5, 900}}, 1000));
+  server().stop_immediately();
+  BOOST_TEST(!error_of([&] { open(milliseconds(500))->hash_key(); }).empty());
+  server().start();
+  auto again = open();
+  BOOST_TEST(again->recovery_codes("alice")->codes.size() == 2u);
+  BOOST_TEST(again->count(kSendUser, "alice", 0) == 1);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+}  // namespace otp::store

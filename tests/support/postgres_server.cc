@@ -1,0 +1,274 @@
+#include "postgres_server.h"
+
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <pwd.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+#include <thread>
+
+#include "store/pg_admin.h"
+#include "test_pki.h"
+
+namespace otp::testing {
+namespace {
+
+constexpr char kBin[] = "/usr/lib/postgresql/15/bin/";
+
+std::runtime_error failure(const std::string& what) { return std::runtime_error("postgres for tests: " + what); }
+
+// Runs argv as the postgres user (setpriv: no PAM on the way), stdout and
+// stderr to `log`; returns its pid.
+pid_t spawn_as_postgres(const std::vector<std::string>& argv, const std::string& log) {
+  std::vector<std::string> full{"/usr/bin/setpriv", "--reuid=postgres", "--regid=postgres", "--init-groups"};
+  full.insert(full.end(), argv.begin(), argv.end());
+  std::vector<char*> args;
+  for (auto& a : full) args.push_back(a.data());
+  args.push_back(nullptr);
+  const pid_t pid = ::fork();
+  if (pid < 0) throw failure("fork failed");
+  if (pid == 0) {
+    const int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+    if (fd >= 0) {
+      ::dup2(fd, 1);
+      ::dup2(fd, 2);
+    }
+    ::setsid();  // a terminal's signals are not the server's
+    ::execv(args[0], args.data());
+    ::_exit(127);
+  }
+  return pid;
+}
+
+void run_as_postgres(const std::vector<std::string>& argv, const std::string& log) {
+  const pid_t pid = spawn_as_postgres(argv, log);
+  int status = 0;
+  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+    std::ifstream in(log);
+    std::stringstream text;
+    text << in.rdbuf();
+    throw failure(argv[0] + " failed: " + text.str());
+  }
+}
+
+int free_port() {
+  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof a;
+  if (fd < 0 || ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 ||
+      ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) != 0)
+    throw failure("no free port");
+  ::close(fd);
+  return ntohs(a.sin_port);
+}
+
+void write_owned(const std::string& path, const std::string& text, mode_t mode, const passwd* owner) {
+  std::ofstream(path) << text;
+  if (::chmod(path.c_str(), mode) != 0 || ::chown(path.c_str(), owner->pw_uid, owner->pw_gid) != 0)
+    throw failure("cannot set the owner of " + path);
+}
+
+std::string random_text() {
+  std::ifstream in("/dev/urandom", std::ios::binary);
+  std::string out;
+  for (int i = 0; i < 24; ++i) out += "abcdefghijklmnopqrstuvwxyz0123456789"[static_cast<unsigned char>(in.get()) % 36];
+  return out;
+}
+
+}  // namespace
+
+std::optional<std::string> PostgresServer::unavailable() {
+  if (::geteuid() != 0) return std::string("not root: PostgreSQL must be started as the postgres user");
+  if (::getpwnam("postgres") == nullptr) return std::string("no postgres user (is postgresql-15 installed?)");
+  return std::nullopt;
+}
+
+PostgresServer::PostgresServer(PostgresOptions options) : options_(std::move(options)) {
+  if (auto why = unavailable()) throw failure(*why);
+  const passwd* pg = ::getpwnam("postgres");
+  char name[] = "/tmp/otp-pg-XXXXXX";
+  if (::mkdtemp(name) == nullptr) throw failure("mkdtemp failed");
+  dir_ = name;
+  if (::chown(dir_.c_str(), pg->pw_uid, pg->pw_gid) != 0) throw failure("cannot chown " + dir_);
+  const mock::Pki pki = mock::make_pki(dir_ + "/pki");
+  ca_ = pki.ca_cert;
+  ::chmod((dir_ + "/pki").c_str(), 0755);
+  std::filesystem::copy_file(pki.server_cert, dir_ + "/server.pem");
+  std::filesystem::copy_file(pki.server_key, dir_ + "/server.key");
+  std::filesystem::copy_file(pki.ca_cert, dir_ + "/ca.pem");
+  for (const char* f : {"/server.pem", "/server.key", "/ca.pem"})
+    if (::chown((dir_ + f).c_str(), pg->pw_uid, pg->pw_gid) != 0) throw failure("cannot chown the TLS files");
+  ::chmod((dir_ + "/server.key").c_str(), 0600);
+  superuser_password_ = random_text();
+  write_owned(dir_ + "/pw", superuser_password_ + "\n", 0600, pg);
+  run_as_postgres({std::string(kBin) + "initdb", "-D", dir_ + "/data", "-U", "postgres", "--auth=scram-sha-256",
+                   "--pwfile=" + dir_ + "/pw", "-N", "--no-instructions", "-E", "UTF8", "--locale=C"},
+                  dir_ + "/initdb.log");
+  // TLS for every TCP login; the role pam_otp_cert by its certificate.
+  write_owned(dir_ + "/data/pg_hba.conf",
+              "hostssl all pam_otp_cert 0.0.0.0/0 cert\n"
+              "hostssl all all 0.0.0.0/0 scram-sha-256\n"
+              "hostssl all all ::1/128 scram-sha-256\n"
+              "host all all 0.0.0.0/0 reject\n"
+              "host all all ::1/128 reject\n",
+              0600, pg);
+  port_ = free_port();
+  start();
+}
+
+PostgresServer::~PostgresServer() {
+  try {
+    thaw();
+    stop();
+  } catch (...) {
+  }
+  std::error_code ec;
+  std::filesystem::remove_all(dir_, ec);
+}
+
+void PostgresServer::start() {
+  if (pid_ > 0) return;
+  std::vector<std::string> argv{std::string(kBin) + "postgres", "-D", dir_ + "/data",
+                                "-c", "listen_addresses=127.0.0.1",
+                                "-c", "port=" + std::to_string(port_),
+                                "-c", "unix_socket_directories=" + dir_,
+                                "-c", "ssl=on",
+                                "-c", "ssl_cert_file=" + dir_ + "/server.pem",
+                                "-c", "ssl_key_file=" + dir_ + "/server.key",
+                                "-c", "ssl_ca_file=" + dir_ + "/ca.pem",
+                                "-c", "max_connections=" + std::to_string(options_.max_connections),
+                                "-c", "fsync=off",
+                                "-c", "shared_buffers=16MB"};
+  for (const auto& s : options_.settings) argv.insert(argv.end(), {"-c", s});
+  pid_ = spawn_as_postgres(argv, dir_ + "/server.log");
+  wait_until_ready();
+}
+
+void PostgresServer::wait_until_ready() {
+  const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  std::string last;
+  while (std::chrono::steady_clock::now() < until) {
+    int status = 0;
+    if (::waitpid(pid_, &status, WNOHANG) == pid_) {
+      pid_ = -1;
+      throw failure("the server exited: " + log());
+    }
+    try {
+      store::PgConnection c(admin(), store::PgClock::now() + std::chrono::seconds(2));
+      return;
+    } catch (const std::exception& e) {
+      last = e.what();
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  throw failure("not ready within 30 s: " + last + "\n" + log());
+}
+
+void PostgresServer::stop() {
+  if (pid_ <= 0) return;
+  ::kill(pid_, SIGINT);  // fast shutdown
+  int status = 0;
+  while (::waitpid(pid_, &status, 0) < 0 && errno == EINTR) {
+  }
+  pid_ = -1;
+}
+
+void PostgresServer::stop_immediately() {
+  if (pid_ <= 0) return;
+  ::kill(pid_, SIGQUIT);  // immediate shutdown: no checkpoint, recovery at the next start
+  int status = 0;
+  while (::waitpid(pid_, &status, 0) < 0 && errno == EINTR) {
+  }
+  pid_ = -1;
+}
+
+std::vector<pid_t> PostgresServer::server_pids() const {
+  std::vector<pid_t> pids;
+  if (pid_ <= 0) return pids;
+  pids.push_back(pid_);
+  for (const auto& entry : std::filesystem::directory_iterator("/proc")) {
+    const std::string name = entry.path().filename();
+    if (name.find_first_not_of("0123456789") != std::string::npos) continue;
+    std::ifstream stat(entry.path() / "stat");
+    std::string text;
+    std::getline(stat, text);
+    const auto close = text.rfind(')');
+    if (close == std::string::npos) continue;
+    std::istringstream rest(text.substr(close + 2));
+    char state = 0;
+    pid_t parent = 0;
+    rest >> state >> parent;
+    if (parent == pid_) pids.push_back(std::stoi(name));
+  }
+  return pids;
+}
+
+void PostgresServer::freeze() {
+  for (pid_t p : server_pids()) ::kill(p, SIGSTOP);
+}
+
+void PostgresServer::thaw() {
+  for (pid_t p : server_pids()) ::kill(p, SIGCONT);
+}
+
+std::string PostgresServer::log() const {
+  std::ifstream in(dir_ + "/server.log");
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+store::PgConnectOptions PostgresServer::admin(const std::string& db) const {
+  store::PgConnectOptions o;
+  o.target.hosts = {{"127.0.0.1", port_}};
+  o.target.user = "postgres";
+  o.target.dbname = db;
+  o.target.sslrootcert = ca_;
+  o.password = Secret(superuser_password_);
+  return o;
+}
+
+store::PgConnectOptions PostgresServer::login(const std::string& role, const std::string& password,
+                                              const std::string& db) const {
+  store::PgConnectOptions o = admin(db);
+  o.target.user = role;
+  o.password = Secret(password);
+  return o;
+}
+
+std::string PostgresServer::uri(const std::string& role, const std::string& db) const {
+  return "postgresql://" + role + "@127.0.0.1:" + std::to_string(port_) + "/" + db + "?sslrootcert=" + ca_;
+}
+
+std::vector<store::PgRow> PostgresServer::sql(const std::string& statements, const std::string& db,
+                                              const std::vector<std::string>& params) const {
+  store::PgConnection c(admin(db), store::PgClock::now() + std::chrono::seconds(10));
+  return c.run(statements, params, store::PgClock::now() + std::chrono::seconds(30));
+}
+
+std::string PostgresServer::new_store_database() {
+  if (databases_ == 0)
+    sql("DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'pam_otp_login') THEN "
+        "CREATE ROLE pam_otp_login LOGIN PASSWORD '" + login_password() + "'; END IF; END $$");
+  const std::string db = "store" + std::to_string(++databases_);
+  sql("CREATE DATABASE " + db);
+  store::pg_init(admin(db), "pam_otp_login", std::chrono::seconds(30));
+  return db;
+}
+
+}  // namespace otp::testing

@@ -1,0 +1,72 @@
+// A real PostgreSQL 15 server for one test program: Debian's binaries,
+// initdb into a temporary directory as the postgres user (the server
+// refuses root), TLS with a CA made at test time, scram-sha-256 for every
+// TCP login and no login without TLS, on a free loopback port.
+#pragma once
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "store/pg_connection.h"
+
+namespace otp::testing {
+
+struct PostgresOptions {
+  int max_connections = 40;
+  std::vector<std::string> settings;  // more "-c name=value" for the server
+};
+
+class PostgresServer {
+ public:
+  // Why a server cannot be started here (not root, so no postgres user to
+  // run it as), or nullopt. A missing binary is not a reason: the tests
+  // then fail, since scripts/test installs it.
+  static std::optional<std::string> unavailable();
+
+  explicit PostgresServer(PostgresOptions options = {});
+  PostgresServer(const PostgresServer&) = delete;
+  PostgresServer& operator=(const PostgresServer&) = delete;
+  ~PostgresServer();
+
+  int port() const { return port_; }
+  const std::string& dir() const { return dir_; }
+  const std::string& ca_file() const { return ca_; }
+
+  // The superuser's options for database `db` (TLS, verify-full, password).
+  store::PgConnectOptions admin(const std::string& db = "postgres") const;
+  // A login role's: `role` with `password` on `db`.
+  store::PgConnectOptions login(const std::string& role, const std::string& password, const std::string& db) const;
+  // The URI a config file names for that login (without the password).
+  std::string uri(const std::string& role, const std::string& db) const;
+
+  // Runs statements as the superuser on `db`.
+  std::vector<store::PgRow> sql(const std::string& statements, const std::string& db = "postgres",
+                                const std::vector<std::string>& params = {}) const;
+  // A new database with pam_otp's schema (pam-otp state init's code),
+  // usable by the role `pam_otp_login` (password: login_password()).
+  std::string new_store_database();
+  static std::string login_password() { return "login-password-for-tests"; }
+
+  void start();
+  void stop();             // fast shutdown, waited for
+  void stop_immediately(); // as a crash: no shutdown checkpoint
+  void freeze();           // SIGSTOP to every server process: accepts (the kernel does), answers nothing
+  void thaw();
+  std::string log() const;
+
+ private:
+  void wait_until_ready();
+  std::vector<pid_t> server_pids() const;
+
+  PostgresOptions options_;
+  std::string dir_, ca_, superuser_password_;
+  int port_ = 0;
+  pid_t pid_ = -1;
+  int databases_ = 0;
+};
+
+}  // namespace otp::testing
