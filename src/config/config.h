@@ -9,9 +9,11 @@
 #include <vector>
 
 #include "base/regex.h"
+#include "base/secret.h"
 #include "http/tls_options.h"
 #include "provider/client.h"
 #include "provider/spec.h"
+#include "store/pg_target.h"
 
 namespace otp::config {
 
@@ -90,6 +92,13 @@ struct Config {
   std::string state_file = "/var/lib/pam_otp/state.db";
   // The state service's socket (store/state_service.h); "" for none.
   std::string state_service = "/run/pam_otp/state.sock";
+  // The shared store (docs/design.md, "The shared store"): a postgresql://
+  // URI; "" keeps everything in state_file.
+  std::string state_store;
+  std::optional<store::PgTarget> store_target;  // state_store, parsed
+  std::string state_password_file;
+  Secret state_password;  // its first line, loaded
+  int store_timeout_ms = 1000;  // all of a login's calls to the shared store together
   RecoveryUse recovery = RecoveryUse::Outage;
   int remember = 0;  // seconds; 0: off
   std::vector<std::string> remember_services = {"sshd"};

@@ -4,6 +4,9 @@
 
 #include <unistd.h>
 
+#include <sstream>
+
+#include "config/settings.h"
 #include "example_provider.h"
 #include "temp_dir.h"
 
@@ -189,6 +192,56 @@ BOOST_AUTO_TEST_CASE(secrets_file_merges_over_the_config) {
   dir.write("secrets", "[provider.mock]\napi_key = \"x\"\n", 0604);
   BOOST_TEST(!load_args({"config=" + config("secrets_file = \"" + secrets + "\"")}, readable));
   BOOST_TEST(all(readable).find(secrets + ": holds secrets and is readable by others") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(a_shared_store_is_read_with_its_password_and_files) {
+  const auto ca = dir.write("db-ca.pem", "not checked here: libpq reads it\n", 0644);
+  const auto password = dir.write("db-password", "s3cret-db\nignored\n", 0600);
+  Problems p;
+  const auto loaded = load_args({"config=" + config("state_store = \"postgresql://pam_otp@db.example/pam_otp?sslrootcert=" + ca +
+                                                   "\"\nstate_password_file = \"" + password + "\"\nstore_timeout = 0.5")},
+                                p);
+  BOOST_TEST_INFO(all(p));
+  BOOST_REQUIRE(loaded);
+  const Config& c = loaded->config;
+  BOOST_REQUIRE(c.store_target);
+  BOOST_TEST(c.store_target->hosts.at(0).name == "db.example");
+  BOOST_TEST(c.state_password.reveal() == "s3cret-db");
+  BOOST_TEST(c.store_timeout_ms == 500);
+  const std::string shown = [&] {
+    std::ostringstream out;
+    out << shown_settings(c);
+    return out.str();
+  }();
+  BOOST_TEST(shown.find("s3cret-db") == std::string::npos);
+  BOOST_TEST(shown.find("postgresql://pam_otp@db.example/pam_otp") != std::string::npos, shown);
+}
+
+BOOST_AUTO_TEST_CASE(a_shared_store_that_is_not_safe_is_a_config_error_naming_the_line) {
+  const auto ca = dir.write("db-ca.pem", "x\n", 0644);
+  const auto password = dir.write("db-password", "pw\n", 0644);  // readable by others
+  auto problems_of = [&](const std::string& top) {
+    Problems p;
+    BOOST_TEST(!load_args({"config=" + config(top)}, p));
+    return all(p);
+  };
+  const std::string uri = "\"postgresql://pam_otp@db.example/pam_otp?sslrootcert=" + ca + "\"";
+  std::string text = problems_of("state_store = " + uri + "\nstate_password_file = \"" + password + "\"");
+  BOOST_TEST(text.find("state_password_file") != std::string::npos, text);
+  BOOST_TEST(text.find("readable by others") != std::string::npos, text);
+  text = problems_of("state_store = " + uri);  // over TCP without a password or certificate
+  BOOST_TEST(text.find("needs state_password_file") != std::string::npos, text);
+  text = problems_of("\n\nstate_store = \"postgresql://pam_otp@db.example/pam_otp?sslmode=disable\"");
+  BOOST_TEST(text.find(":4:") != std::string::npos, text);  // the line (after users_file and a blank one)
+  BOOST_TEST(text.find("which is not loopback") != std::string::npos, text);
+  text = problems_of("state_store = \"postgresql://pam_otp:hunter2@db.example/pam_otp\"");
+  BOOST_TEST(text.find("state_password_file") != std::string::npos, text);
+  BOOST_TEST(text.find("hunter2") == std::string::npos, text);
+  text = problems_of("state_store = \"postgresql://pam_otp@db.example/pam_otp?sslrootcert=/nonexistent/ca.pem\"\n"
+                     "state_password_file = \"" + dir.write("pw2", "pw\n", 0600) + "\"");
+  BOOST_TEST(text.find("sslrootcert '/nonexistent/ca.pem'") != std::string::npos, text);
+  for (const char* bad : {"0.05", "31", "\"1s\"", "true"})
+    BOOST_TEST(problems_of(std::string("store_timeout = ") + bad).find("from 0.1 to 30") != std::string::npos, bad);
 }
 
 BOOST_AUTO_TEST_CASE(values_are_validated) {

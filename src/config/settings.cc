@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cmath>
 #include <filesystem>
 #include <functional>
 
@@ -193,6 +194,61 @@ void apply_pin(const toml::table& t, Config& c, tomlu::TomlReader& g, std::strin
   if (v->rfind("sha256//", 0) == 0) c.tls.pin = *v;
 }
 
+void apply_state_store(const toml::table& t, Config& c, tomlu::TomlReader& g, std::string_view key) {
+  const auto v = g.string(t, key, std::string(key));
+  if (!v || v->empty()) return;
+  std::string why;
+  c.store_target = store::parse_pg_uri(*v, &why);
+  if (!c.store_target) g.problem(*t.get(key), std::string(key), "'" + store::redact_pg_uri(*v) + "': " + why);
+  c.state_store = store::redact_pg_uri(*v);  // (a URI with a password is refused above)
+}
+
+// Seconds, whole or not: a budget below a second is a reasonable choice.
+void apply_store_timeout(const toml::table& t, Config& c, tomlu::TomlReader& g, std::string_view key) {
+  const toml::node* n = t.get(key);
+  if (n == nullptr) return;
+  const auto v = n->value<double>();  // an integer or a float
+  if (!v || !(*v >= 0.1 && *v <= 30)) return g.problem(*n, std::string(key), "must be a number of seconds from 0.1 to 30");
+  c.store_timeout_ms = static_cast<int>(std::lround(*v * 1000));
+}
+
+// The shared store's files: the password file with the secrets' rules, and
+// the files its URI names with the TLS files' (libpq reads those itself).
+void load_store_files(const toml::table& doc, Config& c, tomlu::TomlReader& g) {
+  if (!c.store_target) return;
+  const toml::node& at = *doc.get("state_store");
+  auto check = [&](const std::string& what, const std::string& path, bool secret, const toml::node& where,
+                   const char* key) -> std::optional<SafeFile> {
+    if (path.empty()) return std::nullopt;
+    std::string why;
+    auto file = read_safe_file(path, why);
+    if (file && secret)
+      if (auto problem = secret_mode_problem(*file, c.secrets_group)) why = *problem, file.reset();
+    if (!file) g.problem(where, key, what + " '" + path + "' " + why);
+    return file;
+  };
+  const store::PgTarget& t = *c.store_target;
+  check("sslrootcert", t.sslrootcert, false, at, "state_store");
+  check("sslcrl", t.sslcrl, false, at, "state_store");
+  check("sslcert", t.sslcert, false, at, "state_store");
+  check("sslkey", t.sslkey, true, at, "state_store");
+  if (!c.state_password_file.empty()) {
+    const toml::node& where = *doc.get("state_password_file");
+    if (c.state_password_file[0] != '/') return g.problem(where, "state_password_file", "must be an absolute path");
+    if (auto f = check("the file", c.state_password_file, true, where, "state_password_file")) {
+      const std::string_view text = f->text.reveal();
+      c.state_password = Secret(text.substr(0, text.find('\n')));
+      if (c.state_password.empty()) g.problem(where, "state_password_file", "'" + c.state_password_file + "' is empty");
+    }
+  }
+  const bool tcp = std::any_of(t.hosts.begin(), t.hosts.end(), [](const store::PgHost& h) { return !h.socket_dir(); });
+  if (tcp && c.state_password_file.empty() && !t.client_certificate())
+    g.problem(at, "state_store",
+              "a server over TCP needs state_password_file, or a client certificate (sslcert and sslkey in the URI)");
+  if (c.store_timeout_ms > c.deadline * 1000)
+    g.problem(at, "state_store", "store_timeout must fit in deadline (" + std::to_string(c.deadline) + " s)");
+}
+
 // The TLS files, read once with the config's rules (no symlink, a regular
 // file owned by root or the application's user, not writable by others; the
 // client key not readable by others), so the file checked is the file used.
@@ -320,6 +376,13 @@ const std::vector<Setting>& settings() {
        })},
       {"state_file", text(&Config::state_file)},
       {"state_service", text(&Config::state_service)},
+      {"state_store", custom(apply_state_store, [](const Config& c, toml::table& out, std::string_view key) {
+         if (!c.state_store.empty()) out.insert(key, store::redact_pg_uri(c.state_store));
+       })},
+      {"state_password_file", text(&Config::state_password_file, false)},
+      {"store_timeout", custom(apply_store_timeout, [](const Config& c, toml::table& out, std::string_view key) {
+         out.insert(key, c.store_timeout_ms / 1000.0);
+       })},
       {"recovery", one_of(&Config::recovery, {RecoveryUse::Off, RecoveryUse::Outage, RecoveryUse::Always})},
       {"remember", integer(&Config::remember, 0, 90 * 86400)},
       {"remember_services", list(&Config::remember_services)},
@@ -383,6 +446,7 @@ void apply_settings(const toml::table& doc, Config& cfg, tomlu::TomlReader& get)
                 "\"off\": set recovery = \"outage\" or \"always\"");
   load_trust_files(doc, cfg, get);
   check_ca_path(doc, cfg, get);
+  load_store_files(doc, cfg, get);
 }
 
 }  // namespace otp::config
