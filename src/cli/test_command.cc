@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <iostream>
 
+#include "store/pg_store.h"
 #include "cli/commands.h"
 #include "cli/terminal.h"
 #include "config/loader.h"
@@ -98,6 +99,9 @@ flow::AuthResult terminal_login(const config::Loaded& loaded, const flow::LoginR
   flow::SystemUserDirectory users;
   flow::Services services{&conversation, clock, log, users, http::make_curl_transport};
   services.remember_logins = false;  // a test is no login: nothing to skip the code for later
+  services.open_shared_store = [](const store::PgConnectOptions& options, std::chrono::milliseconds budget) {
+    return store::open_pg_store(options, budget);
+  };
   return flow::authenticate(loaded, request, services);
 }
 

@@ -170,8 +170,34 @@ void LocalState::failed(const std::string& what, const std::exception& e) {
   store_.reset();
 }
 
-std::string LocalState::keyed_hash(const std::string& purpose, const std::string& text) {
-  return store::keyed_hash(store_->hash_key(), purpose, text);
+store::Store* LocalState::shared() {
+  if (!cfg_.store_target || shared_broken_) return nullptr;
+  if (shared_) return shared_.get();
+  try {
+    if (!open_shared_) throw store::Error("this program cannot reach a shared store");
+    store::PgConnectOptions options{*cfg_.store_target, cfg_.state_password};
+    shared_ = open_shared_(options, std::chrono::milliseconds(cfg_.store_timeout_ms));
+  } catch (const std::exception& e) {
+    shared_failed("cannot open the shared store", e);
+  }
+  return shared_.get();
+}
+
+// Once per login, as failed() for the local store.
+void LocalState::shared_failed(const std::string& what, const std::exception& e) {
+  if (!shared_broken_)
+    log_.log(LOG_ERR, "state: " + what + " (" + store::describe(*cfg_.store_target) + "): " + sanitize(e.what(), 300) +
+                          "; for this login no remembered login is honoured, no recovery code is accepted, and the "
+                          "send limit is counted in the local state file (pam-otp check tests the shared store)");
+  shared_broken_ = true;
+  shared_.reset();
+}
+
+store::Store* LocalState::policy_store() { return cfg_.store_target ? shared() : store(); }
+
+void LocalState::policy_failed(const std::string& what, const std::exception& e) {
+  if (cfg_.store_target) shared_failed(what, e);
+  else failed(what, e);
 }
 
 namespace {
@@ -188,22 +214,27 @@ bool rememberable(const config::Config& cfg, const Client& c) {
 }  // namespace
 
 bool LocalState::remembered(const Client& client, std::int64_t now) {
-  if (!rememberable(cfg_, client) || store() == nullptr) return false;
+  if (!rememberable(cfg_, client)) return false;
+  store::Store* s = policy_store();
+  if (s == nullptr) return false;
   try {
-    return store_->is_remembered(client.user, keyed_hash("remember", client_key(client)), now, now - cfg_.remember);
+    return s->is_remembered(client.user, store::keyed_hash(s->hash_key(), "remember", client_key(client)), now,
+                            now - cfg_.remember);
   } catch (const std::exception& e) {
-    failed("cannot look up remembered logins", e);
+    policy_failed("cannot look up remembered logins", e);
     return false;
   }
 }
 
 void LocalState::remember(const Client& client, std::int64_t now) {
-  if (!rememberable(cfg_, client) || store() == nullptr) return;
+  if (!rememberable(cfg_, client)) return;
+  store::Store* s = policy_store();
+  if (s == nullptr) return;
   try {
-    store_->remember({client.user, keyed_hash("remember", client_key(client)), client.service, now,
-                      now + cfg_.remember});
+    s->remember({client.user, store::keyed_hash(s->hash_key(), "remember", client_key(client)), client.service, now,
+                 now + cfg_.remember});
   } catch (const std::exception& e) {
-    failed("cannot remember the login", e);
+    policy_failed("cannot remember the login", e);
   }
 }
 
@@ -230,10 +261,12 @@ std::vector<const config::SendLimitRow*> LocalState::send_limit_rows(const std::
 
 // Each limit's kind, key and size, and what it is for the log. May throw
 // (the rhost's keyed hash needs the store's key).
-LocalState::SendCount LocalState::send_count(const std::string& user, const std::string& rhost, std::int64_t now) {
+LocalState::SendCount LocalState::send_count(store::Store& in, const std::string& user, const std::string& rhost,
+                                             std::int64_t now) {
   SendCount count{user, rhost, now, {}, {}};
   // The address is stored as a keyed hash, whose key is in the store.
-  const std::string rhost_hash = rhost.empty() ? std::string() : keyed_hash("rhost", config::canonical_address(rhost));
+  const std::string rhost_hash =
+      rhost.empty() ? std::string() : store::keyed_hash(in.hash_key(), "rhost", config::canonical_address(rhost));
   for (const auto* row : send_limit_rows(rhost)) {
     const config::RateLimit& limit = cfg_.send_limit[row->scope];
     std::string key = row->scope == config::SendScope::User    ? user
@@ -249,9 +282,10 @@ LocalState::SendCount LocalState::send_count(const std::string& user, const std:
 
 void LocalState::take_send_ahead(const std::string& user, const std::string& rhost, std::int64_t now) {
   const Stopwatch watch;
-  if (send_limit_rows(rhost).empty() || store() == nullptr) return;
+  // (The shared store counts in take_send: it has nothing to overlap.)
+  if (send_limit_rows(rhost).empty() || shared() != nullptr || store() == nullptr) return;
   try {
-    ahead_ = send_count(user, rhost, now);
+    ahead_ = send_count(*store_, user, rhost, now);
     store_->take_ahead(ahead_->limits, now);
     ahead_->ahead_wall_ms = watch.wall_ms();
     ahead_->ahead_cpu_ms = watch.cpu_ms();
@@ -261,8 +295,27 @@ void LocalState::take_send_ahead(const std::string& user, const std::string& rho
   }
 }
 
+// The send counted in the shared store: its answer, or nullopt when the
+// shared store is not configured or cannot be used (then the local store counts).
+std::optional<std::optional<SendRefusal>> LocalState::take_shared_send(const std::string& user,
+                                                                       const std::string& rhost, std::int64_t now) {
+  if (shared() == nullptr) return std::nullopt;
+  const Stopwatch watch;
+  try {
+    const SendCount count = send_count(*shared_, user, rhost, now);
+    const auto reached = shared_->take(count.limits, count.now);
+    if (cfg_.debug) log_.log(LOG_DEBUG, "state: send limits checked in the shared store (" + watch.text() + ")");
+    if (!reached) return std::optional<SendRefusal>();
+    return std::optional<SendRefusal>(SendRefusal{count.names.at(reached->index), reached->retry_after});
+  } catch (const std::exception& e) {
+    shared_failed("cannot count codes sent in the shared store", e);
+    return std::nullopt;
+  }
+}
+
 std::optional<SendRefusal> LocalState::take_send(const std::string& user, const std::string& rhost, std::int64_t now) {
   if (send_limit_rows(rhost).empty()) return std::nullopt;
+  if (auto shared_answer = take_shared_send(user, rhost, now)) return *shared_answer;
   auto refuse = [](std::string why) { return std::optional<SendRefusal>({std::move(why), 0, true}); };
   const Stopwatch watch;
   // The count sent ahead for this send, if any (its time, not the work
@@ -276,7 +329,7 @@ std::optional<SendRefusal> LocalState::take_send(const std::string& user, const 
     return std::nullopt;
   }
   try {
-    const SendCount count = ahead ? std::move(*ahead) : send_count(user, rhost, now);
+    const SendCount count = ahead ? std::move(*ahead) : send_count(*store_, user, rhost, now);
     auto reached = store_->take(count.limits, count.now);
     if (cfg_.debug)
       log_.log(LOG_DEBUG, "state: send limits checked in the state store (" +
@@ -294,26 +347,28 @@ std::optional<SendRefusal> LocalState::take_send(const std::string& user, const 
 }
 
 bool LocalState::has_recovery_codes(const std::string& user) {
-  if (store() == nullptr) return false;
+  store::Store* s = policy_store();
+  if (s == nullptr) return false;
   try {
-    const auto batch = store_->recovery_codes(user);
+    const auto batch = s->recovery_codes(user);
     return batch && std::any_of(batch->codes.begin(), batch->codes.end(), [](const auto& c) { return !c.used_at; });
   } catch (const std::exception& e) {
-    failed("cannot read recovery codes", e);
+    policy_failed("cannot read recovery codes", e);
     return false;
   }
 }
 
 RecoveryAnswer LocalState::use_recovery_code(const std::string& user, const Secret& code, const std::string& service,
                                              std::int64_t now) {
-  if (store() == nullptr) return {};
+  store::Store* s = policy_store();
+  if (s == nullptr) return {};
   try {
     // Every code tried counts, before anything is looked at: logins racing
     // in parallel cannot try more than the limit between them, and a user
     // without codes costs the same tries as one with them.
     const store::Limit tries{store::kRecoveryTried, user, kRecoveryTries, kRecoveryTryWindow};
-    if (const auto reached = store_->take({tries}, now)) return {RecoveryCheck::Locked, 0, reached->retry_after};
-    const auto batch = store_->recovery_codes(user);
+    if (const auto reached = s->take({tries}, now)) return {RecoveryCheck::Locked, 0, reached->retry_after};
+    const auto batch = s->recovery_codes(user);
     const bool any = batch && std::any_of(batch->codes.begin(), batch->codes.end(), [](const auto& c) { return !c.used_at; });
     // Hashed either way, so that the time taken does not tell whoever has
     // the password whether the owner has recovery codes.
@@ -327,10 +382,10 @@ RecoveryAnswer LocalState::use_recovery_code(const std::string& user, const Secr
       if (!match && store::same_hash(c.hash, hash)) match = c.id;
       else ++left;
     }
-    if (match && store_->use_recovery_code(user, *match, hash, now, service)) return {RecoveryCheck::Accepted, left};
+    if (match && s->use_recovery_code(user, *match, hash, now, service)) return {RecoveryCheck::Accepted, left};
     return {RecoveryCheck::Wrong};
   } catch (const std::exception& e) {
-    failed("cannot check the recovery code", e);
+    policy_failed("cannot check the recovery code", e);
     return {};
   }
 }

@@ -5,6 +5,7 @@
 // at LOG_ERR. docs/design.md, "Local state".
 #pragma once
 
+#include <chrono>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -13,11 +14,16 @@
 #include "base/logger.h"
 #include "base/secret.h"
 #include "config/config.h"
+#include "store/pg_connection.h"
 #include "store/store.h"
 
 namespace otp::flow {
 
 using StoreOpener = std::function<std::unique_ptr<store::Store>(const std::string& path)>;
+// Opens the shared store (state_store): through its plugin in the module
+// (store/pg_plugin.h), directly in pam-otp and the tests (store/pg_store.h).
+using SharedStoreOpener =
+    std::function<std::unique_ptr<store::Store>(const store::PgConnectOptions& options, std::chrono::milliseconds budget)>;
 // The real one: the SQLite store at the path.
 StoreOpener sqlite_store_opener();
 // The same store through the state helper program at `helper`, for logins
@@ -70,10 +76,14 @@ class LocalState {
   // nothing the caller can cause). use_service: first try the state service
   // at cfg.state_service (store/state_service.h); open only when it is not
   // there or not usable.
+  // open_shared: the shared store, when the config names one (state_store);
+  // then remembered logins, recovery codes and the send limit live there,
+  // and only the send limit falls back to the local store when it cannot
+  // be used (docs/design.md, "The shared store").
   LocalState(const config::Config& cfg, StoreOpener open, Logger& log, bool counted_sends_only = false,
-             bool use_service = false)
-      : cfg_(cfg), open_(std::move(open)), log_(log), counted_sends_only_(counted_sends_only),
-        use_service_(use_service) {}
+             bool use_service = false, SharedStoreOpener open_shared = nullptr)
+      : cfg_(cfg), open_(std::move(open)), open_shared_(std::move(open_shared)), log_(log),
+        counted_sends_only_(counted_sends_only), use_service_(use_service) {}
 
   // May this client skip the code (remember, remember_services, rhost)?
   bool remembered(const Client& client, std::int64_t now);
@@ -94,8 +104,11 @@ class LocalState {
   RecoveryAnswer use_recovery_code(const std::string& user, const Secret& code, const std::string& service,
                                    std::int64_t now);
 
-  // The store, opened on first use; nullptr when it cannot be (logged once).
+  // The local store, opened on first use; nullptr when it cannot be (logged once).
   store::Store* store();
+  // The shared store, when configured and usable (opened on first use);
+  // nullptr otherwise (a failure logged once).
+  store::Store* shared();
 
  private:
   struct SendCount {
@@ -106,16 +119,25 @@ class LocalState {
     double ahead_wall_ms = 0, ahead_cpu_ms = 0;  // what sending it ahead cost the login
   };
   std::vector<const config::SendLimitRow*> send_limit_rows(const std::string& rhost) const;
-  SendCount send_count(const std::string& user, const std::string& rhost, std::int64_t now);
-  std::string keyed_hash(const std::string& purpose, const std::string& text);
+  SendCount send_count(store::Store& in, const std::string& user, const std::string& rhost, std::int64_t now);
+  std::optional<std::optional<SendRefusal>> take_shared_send(const std::string& user, const std::string& rhost,
+                                                             std::int64_t now);
+  // Where remembered logins and recovery codes live: the shared store when
+  // configured, else the local one; nullptr when it cannot be used.
+  store::Store* policy_store();
+  void policy_failed(const std::string& what, const std::exception& e);
+  void shared_failed(const std::string& what, const std::exception& e);
   std::unique_ptr<store::Store> through_service();
   void service_failed(const std::exception& e);
   void failed(const std::string& what, const std::exception& e);
 
   const config::Config& cfg_;
   StoreOpener open_;
+  SharedStoreOpener open_shared_;
   Logger& log_;
   std::unique_ptr<store::Store> store_;
+  std::unique_ptr<store::Store> shared_;
+  bool shared_broken_ = false;
   std::optional<SendCount> ahead_;  // a count sent ahead, not read yet
   bool broken_ = false;
   std::string helper_failure_;  // why the state helper could not run, if it could not

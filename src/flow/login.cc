@@ -262,7 +262,7 @@ AuthResult authenticate_user(const config::Loaded& loaded, const LoginRequest& t
 AuthResult authenticate(const config::Loaded& loaded, const LoginRequest& request, Services& services) {
   LoginRecord record;
   LocalState state(loaded.config, services.open_store, services.log, services.counted_sends_only,
-                   services.use_state_service);
+                   services.use_state_service, services.open_shared_store);
   const AuthResult result = authenticate_user(loaded, request, services, state, record);
   log_result(services.log, loaded.config, request, record);
   return result;

@@ -54,6 +54,9 @@ struct Services {
   UserDirectory& users;
   TransportFactory transports;
   StoreOpener open_store = sqlite_store_opener();
+  // The shared store (state_store); none: a config that names one logs that
+  // this program cannot reach it, and goes on as when it is down.
+  SharedStoreOpener open_shared_store = nullptr;
   // A send that cannot be counted is refused rather than sent uncounted
   // (LocalState): where the caller can stop the process or limit it.
   bool counted_sends_only = false;

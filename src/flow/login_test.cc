@@ -6,6 +6,7 @@
 
 #include <cctype>
 #include <ctime>
+#include <filesystem>
 #include <functional>
 #include <limits>
 #include <thread>
@@ -72,6 +73,7 @@ struct Fixture {
   int transports_made = 0;
   bool with_conversation = true;
   std::optional<StoreOpener> opener;  // the state file through something else
+  SharedStoreOpener shared_opener;    // the shared store (state_store), if any
   bool counted_sends_only = false;
   std::string provider_toml;  // instead of the mock's [provider.mock]
   std::function<http::Response(const SeenRequest&)> serve;  // instead of api
@@ -96,6 +98,7 @@ struct Fixture {
                             [this](const SeenRequest& r) { return serve ? serve(r) : api(r); });
                       }};
     if (opener) services.open_store = *opener;
+    services.open_shared_store = shared_opener;
     services.counted_sends_only = counted_sends_only;
     return run_login({"config=" + path, "state_file=" + state_file()}, request, services);
   }
@@ -807,6 +810,78 @@ BOOST_AUTO_TEST_CASE(the_first_count_is_sent_before_the_plugin_loads_and_read_by
   for (std::size_t i = 0; i < limits[0].size() && i < limits[1].size(); ++i) BOOST_TEST(limits[0][i].key == limits[1][i].key);
   BOOST_TEST(store::open_sqlite_store(state_file())->count(store::kSendUser, "alice", 0) == 1);
   BOOST_TEST(api.sends == 1);
+}
+
+// A config naming a shared store (the flow's part: the store itself is a
+// SQLite file here; the real PostgreSQL is the integration tests').
+std::string shared_store_config(const testing::TempDir& dir) {
+  return "state_store = \"postgresql://pam_otp@127.0.0.1:999/pam_otp?sslmode=disable\"\nstate_password_file = \"" +
+         dir.write("db-password", "pw\n") + "\"\n";
+}
+
+// Every call fails, as a database that is down or refuses this host.
+struct DownStore final : store::Store {
+  [[noreturn]] static void down() { throw store::Error("could not connect to 127.0.0.1 port 999: Connection refused"); }
+  Secret hash_key() override { down(); }
+  void set_recovery_codes(const std::string&, const std::string&, const std::vector<std::string>&, std::int64_t) override { down(); }
+  std::optional<store::RecoveryBatch> recovery_codes(const std::string&) override { down(); }
+  bool use_recovery_code(const std::string&, std::int64_t, const std::string&, std::int64_t, const std::string&) override { down(); }
+  void remember(const store::Remembered&) override { down(); }
+  bool is_remembered(const std::string&, const std::string&, std::int64_t, std::int64_t) override { down(); }
+  std::vector<store::Remembered> remembered(const std::string&, std::int64_t) override { down(); }
+  std::optional<store::LimitReached> take(const std::vector<store::Limit>&, std::int64_t) override { down(); }
+  int count(const std::string&, const std::string&, std::int64_t) override { down(); }
+  void forget(const std::string&) override { down(); }
+  void forget_rhost(const std::string&) override { down(); }
+};
+
+// With a shared store, remembered logins and the send limit live there,
+// and a login that can use it never opens the local file.
+BOOST_AUTO_TEST_CASE(the_shared_store_holds_the_state_and_the_local_file_stays_closed) {
+  const std::string shared = dir.path() + "/shared/state.db";
+  shared_opener = [&](const store::PgConnectOptions& o, std::chrono::milliseconds budget) {
+    BOOST_TEST(o.target.hosts.at(0).port == 999);
+    BOOST_TEST(o.password.reveal() == "pw");
+    BOOST_TEST(budget.count() == 700);
+    return store::open_sqlite_store(shared);
+  };
+  extra = shared_store_config(dir) + "store_timeout = 0.7\nremember = 3600";
+  conv.say("123456");
+  BOOST_TEST(result_name(login()) == "PAM_SUCCESS");
+  fresh_login();
+  BOOST_TEST(result_name(login()) == "PAM_SUCCESS");  // remembered: no code
+  BOOST_TEST(api.sends == 1);
+  BOOST_TEST(store::open_sqlite_store(shared)->count(store::kSendUser, "alice", 0) == 1);
+  BOOST_TEST(!std::filesystem::exists(state_file()));
+}
+
+// A shared store that cannot be used: a remembered client is asked for the
+// code, the send limit is counted in the local file, recovery codes are
+// unavailable (and the user is told); one LOG_ERR line says so.
+BOOST_AUTO_TEST_CASE(a_shared_store_that_is_down_is_handled_per_feature) {
+  shared_opener = [](const store::PgConnectOptions&, std::chrono::milliseconds) { return std::make_unique<DownStore>(); };
+  extra = shared_store_config(dir) + "remember = 3600\nrecovery = \"always\"\nsend_limit = { user = \"1/15m\" }";
+  conv.say("abcd-efgh-jkmn");  // a recovery code: cannot be checked
+  conv.say("123456");
+  BOOST_TEST(result_name(login()) == "PAM_SUCCESS");
+  BOOST_TEST(errors().find("Recovery codes cannot be checked now.") != std::string::npos, errors());
+  BOOST_TEST(log.contains("no remembered login is honoured, no recovery code is accepted, and the send limit is "
+                          "counted in the local state file"));
+  BOOST_TEST(store::open_sqlite_store(state_file())->count(store::kSendUser, "alice", 0) == 1);
+  fresh_login();
+  BOOST_TEST(result_name(login()) == "PAM_MAXTRIES");  // not remembered, and the local limit holds
+  BOOST_TEST(api.sends == 1);
+  BOOST_TEST(log.contains("send_limit.user 1/15m reached for alice"));
+}
+
+// pam-otp or a program that cannot reach a shared store (no opener) treats
+// a config naming one as a store that is down.
+BOOST_AUTO_TEST_CASE(a_program_without_the_shared_store_goes_on_as_when_it_is_down) {
+  extra = shared_store_config(dir);
+  conv.say("123456");
+  BOOST_TEST(result_name(login()) == "PAM_SUCCESS");
+  BOOST_TEST(log.contains("this program cannot reach a shared store"));
+  BOOST_TEST(store::open_sqlite_store(state_file())->count(store::kSendUser, "alice", 0) == 1);
 }
 
 BOOST_AUTO_TEST_CASE(a_shorter_remember_applies_to_logins_remembered_before) {

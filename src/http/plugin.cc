@@ -1,9 +1,9 @@
 #include "http/plugin.h"
 
-#include <dlfcn.h>
-
 #include <mutex>
 #include <utility>
+
+#include "base/plugin_loader.h"
 
 namespace otp::http {
 namespace {
@@ -22,30 +22,8 @@ class RefusingTransport final : public Transport {
   std::string why_;
 };
 
-// The entry point `symbol` of the plugin at `path`, or why there is none.
-// RTLD_NODELETE because a DNS lookup of libcurl's may outlive the login in a
-// detached thread whose code must stay mapped (curl_transport.cc). RTLD_NOW
-// binds libcurl's libraries too, also those linked without -z now (Kerberos,
-// LDAP, nghttp2): a symbol missing there after a partial upgrade fails the
-// load, which refuses the login, instead of killing the process in the middle
-// of it (a screen locker that dies may unlock the session). RTLD_LAZY would
-// save ~0.3 ms per login (bench/README.md, Analysis).
 PluginEntry open_plugin(const std::string& path, const char* symbol, std::string& why) {
-  if (path.empty() || path.front() != '/') {
-    why = "cannot find the HTTP plugin: the module's own path is unknown";
-    return nullptr;
-  }
-  void* handle = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL | RTLD_NODELETE);
-  if (handle == nullptr) {
-    const char* error = dlerror();
-    why = "cannot load the HTTP plugin: " + std::string(error != nullptr ? error : path);
-    return nullptr;
-  }
-  const auto entry = reinterpret_cast<PluginEntry>(dlsym(handle, symbol));
-  if (entry == nullptr)
-    why = "the HTTP plugin " + path + " is not from this build of pam_otp " PAM_OTP_VERSION
-          " (no " + std::string(symbol) + "): after an upgrade, restart the program that loaded pam_otp";
-  return entry;
+  return reinterpret_cast<PluginEntry>(load_plugin_symbol(path, symbol, "the HTTP plugin", why));
 }
 
 // The entry point of the plugin at `path`, or why there is none. Loaded once

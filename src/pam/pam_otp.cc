@@ -14,6 +14,7 @@
 
 #include "flow/login.h"
 #include "http/plugin.h"
+#include "store/pg_plugin.h"
 #include "pam/pam_adapters.h"
 
 namespace otp::pam {
@@ -97,6 +98,12 @@ int authenticate(pam_handle_t* pamh, int flags, int argc, const char** argv) {
     services.open_store = flow::helper_store_opener(beside_module("state-helper"));
     services.counted_sends_only = true;
   }
+  // The shared store runs in this process whoever the caller is: each of
+  // its calls is one statement that the server runs and commits by itself,
+  // so a stopped login holds no lock (docs/design.md, "The shared store").
+  services.open_shared_store = [](const store::PgConnectOptions& options, std::chrono::milliseconds budget) {
+    return store::plugin_pg_store(beside_module("pgstore.so"), options, budget);
+  };
   return to_pam(flow::run_login(args, request, services));
 }
 
