@@ -4,12 +4,17 @@
 
 #include <ctime>
 #include <iostream>
+#include <sstream>
 
 #include "base/text.h"
 #include "cli/commands.h"
 #include "config/cidr.h"
 #include "store/keyed_hash.h"
 #include "store/recovery_codes.h"
+#include "config/safe_file.h"
+#include "store/pg_admin.h"
+#include "store/pg_schema.h"
+#include "store/pg_store.h"
 #include "store/sqlite_store.h"
 
 namespace otp::cli {
@@ -38,6 +43,7 @@ Exit status: 0 done, 1 failed, 2 usage error.
 constexpr char kStateUsage[] = R"(Usage: pam-otp state list [USER] [--config PATH] [--arg KEY=VALUE]...
        pam-otp state forget USER
        pam-otp state forget --rhost ADDRESS
+       pam-otp state init [--store URI] [--password-file FILE] [--grant ROLE]
 
   list     the remembered logins (remember = SECONDS): user, service, when
            the code was verified and until when the client skips it; with
@@ -46,9 +52,17 @@ constexpr char kStateUsage[] = R"(Usage: pam-otp state list [USER] [--config PAT
            and their share of every address's); with --rhost, the
            send_limit counters of ADDRESS (as PAM_RHOST gives it: sshd's
            client address), its own and every user's share of it
+  init     create pam_otp's schema in the shared store (state_store), or
+           bring it up to this version; run again after an upgrade. With
+           --store, as the role that URI names (one that may create a schema;
+           its password from --password-file), else as the configured one;
+           --grant gives ROLE what a login needs (EXECUTE on pam_otp's
+           functions, nothing on its tables); with --store, ROLE defaults to
+           the configured state_store's user
 
-The state is the config's state_file (default /var/lib/pam_otp/state.db):
-run as root. Exit status: 0 done, 1 failed, 2 usage error.
+The state is the config's state_store when it names one, else its
+state_file (default /var/lib/pam_otp/state.db): run as root.
+Exit status: 0 done, 1 failed, 2 usage error.
 )";
 
 std::string when(std::int64_t unix_time) {
@@ -73,6 +87,7 @@ struct Parsed {
   std::vector<std::string> words;  // action, USER
   int count = 10;
   std::optional<std::string> rhost;  // state forget --rhost ADDRESS
+  std::optional<std::string> store, password_file, grant;  // state init
 };
 
 bool parse(const std::vector<std::string>& arguments, Parsed& p, const char* command, const char* usage,
@@ -94,6 +109,10 @@ bool parse(const std::vector<std::string>& arguments, Parsed& p, const char* com
         err << "pam-otp state: --rhost needs an address as PAM_RHOST gives it, not '" << sanitize(*p.rhost, 64) << "'\n";
         return false;
       }
+    } else if ((args[i] == "--store" || args[i] == "--password-file" || args[i] == "--grant") && i + 1 < args.size() &&
+               std::string(command) == "state") {
+      auto& field = args[i] == "--store" ? p.store : args[i] == "--grant" ? p.grant : p.password_file;
+      field = args[++i];
     } else if (!args[i].empty() && args[i][0] == '-') {
       err << "pam-otp " << command << ": unexpected argument '" << args[i] << "'\n" << usage;
       return false;
@@ -113,7 +132,10 @@ std::unique_ptr<store::Store> open_state(const CommonOptions& common, const char
     return nullptr;
   }
   try {
-    return store::open_sqlite_store(loaded->config.state_file);
+    const config::Config& c = loaded->config;
+    // An administrator's command may wait longer than a login.
+    if (c.store_target) return store::open_pg_store({*c.store_target, c.state_password}, std::chrono::seconds(30));
+    return store::open_sqlite_store(c.state_file);
   } catch (const std::exception& e) {
     err << "pam-otp " << command << ": " << e.what() << "\n";
     return nullptr;
@@ -149,6 +171,61 @@ int list_codes(store::Store& state, const std::string& user, std::ostream& out) 
     if (c.used_at) out << "  code " << number << ": used " << when(*c.used_at) << " (" << c.used_by << ")\n";
   }
   return kExitOk;
+}
+
+// The shared store to initialise, as whom, and whom to grant: from the
+// options, else the configuration; nullopt after saying why.
+std::optional<store::PgConnectOptions> init_target(const Parsed& p, const config::Config* c, std::string& grant,
+                                                   std::ostream& err) {
+  store::PgConnectOptions o;
+  if (p.store) {
+    std::string why;
+    auto target = store::parse_pg_uri(*p.store, &why);
+    if (!target) return err << "pam-otp state init: --store '" << store::redact_pg_uri(*p.store) << "': " << why << "\n", std::nullopt;
+    o.target = std::move(*target);
+    if (!p.grant && c != nullptr && c->store_target && c->store_target->user != o.target.user) grant = c->store_target->user;
+  } else if (c != nullptr && c->store_target) {
+    o = {*c->store_target, c->state_password};
+  } else {
+    return err << "pam-otp state init: the configuration names no state_store, and no --store was given\n", std::nullopt;
+  }
+  if (p.grant) grant = *p.grant;
+  if (p.password_file) {
+    std::string why;
+    auto file = config::read_safe_file(*p.password_file, why);
+    if (file)
+      if (auto problem = config::secret_mode_problem(*file, c != nullptr ? c->secrets_group : "")) why = *problem, file.reset();
+    if (!file) return err << "pam-otp state init: --password-file '" << *p.password_file << "' " << why << "\n", std::nullopt;
+    const std::string_view text = file->text.reveal();
+    o.password = Secret(text.substr(0, text.find('\n')));
+  }
+  return o;
+}
+
+int init_shared_store(const Parsed& p, std::ostream& out, std::ostream& err) {
+  std::ostringstream config_errors;
+  const auto loaded = load_or_report(p.common.module_args, config_errors);
+  if (!loaded && !p.store) {
+    err << config_errors.str() << "pam-otp state init: the configuration has errors (pam-otp check)\n";
+    return kExitFailed;
+  }
+  std::string grant;
+  const auto options = init_target(p, loaded ? &loaded->config : nullptr, grant, err);
+  if (!options) return kExitFailed;
+  try {
+    const auto done = store::pg_init(*options, grant, std::chrono::seconds(60));
+    const std::string where = store::describe(options->target);
+    if (done.found_version == 0) out << "Created pam_otp's schema (version " << store::kPgSchemaVersion << ") in " << where;
+    else if (done.found_version < store::kPgSchemaVersion)
+      out << "Upgraded pam_otp's schema from version " << done.found_version << " to " << store::kPgSchemaVersion << " in " << where;
+    else out << "pam_otp's schema in " << where << " is version " << store::kPgSchemaVersion << " (unchanged)";
+    out << " (" << done.connection << ")" << (done.key_made ? ", with a new hash key" : "") << ".\n";
+    if (!grant.empty()) out << "Granted " << grant << " what a login needs: EXECUTE on pam_otp's functions.\n";
+    return kExitOk;
+  } catch (const std::exception& e) {
+    err << "pam-otp state init: " << e.what() << "\n";
+    return kExitFailed;
+  }
 }
 
 }  // namespace
@@ -192,6 +269,8 @@ int run_state(const std::vector<std::string>& args, std::ostream& out, std::ostr
   const bool list = !p.words.empty() && p.words[0] == "list" && p.words.size() <= 2 && !p.rhost;
   const bool forget = p.words.size() == 2 && p.words[0] == "forget" && !p.rhost;
   const bool forget_rhost = p.words.size() == 1 && p.words[0] == "forget" && p.rhost;
+  const bool init = p.words.size() == 1 && p.words[0] == "init" && !p.rhost;
+  if (init) return init_shared_store(p, out, err);
   if (!list && !forget && !forget_rhost) {
     err << kStateUsage;
     return kExitUsage;

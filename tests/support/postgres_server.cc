@@ -2,7 +2,6 @@
 
 #include <fcntl.h>
 #include <netinet/in.h>
-#include <pwd.h>
 #include <signal.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -28,10 +27,32 @@ constexpr char kBin[] = "/usr/lib/postgresql/15/bin/";
 
 std::runtime_error failure(const std::string& what) { return std::runtime_error("postgres for tests: " + what); }
 
-// Runs argv as the postgres user (setpriv: no PAM on the way), stdout and
-// stderr to `log`; returns its pid.
+struct Ids {
+  uid_t uid;
+  gid_t gid;
+};
+
+// The postgres user's ids from /etc/passwd itself: the integration tests
+// run under nss_wrapper, whose passwd has only the test users.
+std::optional<Ids> postgres_ids() {
+  std::ifstream in("/etc/passwd");
+  for (std::string line; std::getline(in, line);) {
+    std::vector<std::string> f;
+    std::stringstream fields(line);
+    for (std::string x; std::getline(fields, x, ':');) f.push_back(x);
+    if (f.size() >= 4 && f[0] == "postgres") return Ids{static_cast<uid_t>(std::stoul(f[2])), static_cast<gid_t>(std::stoul(f[3]))};
+  }
+  return std::nullopt;
+}
+
+// Runs argv as the postgres user (setpriv, with numeric ids: no PAM and no
+// NSS on the way), in an environment of its own (none of the test's
+// preloaded wrappers), stdout and stderr to `log`; returns its pid.
 pid_t spawn_as_postgres(const std::vector<std::string>& argv, const std::string& log) {
-  std::vector<std::string> full{"/usr/bin/setpriv", "--reuid=postgres", "--regid=postgres", "--init-groups"};
+  const auto ids = postgres_ids();
+  if (!ids) throw failure("no postgres user in /etc/passwd (is postgresql-15 installed?)");
+  std::vector<std::string> full{"/usr/bin/setpriv", "--reuid=" + std::to_string(ids->uid),
+                                "--regid=" + std::to_string(ids->gid), "--clear-groups"};
   full.insert(full.end(), argv.begin(), argv.end());
   std::vector<char*> args;
   for (auto& a : full) args.push_back(a.data());
@@ -45,7 +66,10 @@ pid_t spawn_as_postgres(const std::vector<std::string>& argv, const std::string&
       ::dup2(fd, 2);
     }
     ::setsid();  // a terminal's signals are not the server's
-    ::execv(args[0], args.data());
+    char path[] = "PATH=/usr/bin:/bin";
+    char lang[] = "LC_ALL=C";
+    char* env[] = {path, lang, nullptr};
+    ::execve(args[0], args.data(), env);
     ::_exit(127);
   }
   return pid;
@@ -77,9 +101,9 @@ int free_port() {
   return ntohs(a.sin_port);
 }
 
-void write_owned(const std::string& path, const std::string& text, mode_t mode, const passwd* owner) {
+void write_owned(const std::string& path, const std::string& text, mode_t mode, const Ids& owner) {
   std::ofstream(path) << text;
-  if (::chmod(path.c_str(), mode) != 0 || ::chown(path.c_str(), owner->pw_uid, owner->pw_gid) != 0)
+  if (::chmod(path.c_str(), mode) != 0 || ::chown(path.c_str(), owner.uid, owner.gid) != 0)
     throw failure("cannot set the owner of " + path);
 }
 
@@ -94,17 +118,18 @@ std::string random_text() {
 
 std::optional<std::string> PostgresServer::unavailable() {
   if (::geteuid() != 0) return std::string("not root: PostgreSQL must be started as the postgres user");
-  if (::getpwnam("postgres") == nullptr) return std::string("no postgres user (is postgresql-15 installed?)");
   return std::nullopt;
 }
 
 PostgresServer::PostgresServer(PostgresOptions options) : options_(std::move(options)) {
   if (auto why = unavailable()) throw failure(*why);
-  const passwd* pg = ::getpwnam("postgres");
+  const auto ids = postgres_ids();
+  if (!ids) throw failure("no postgres user in /etc/passwd (is postgresql-15 installed?)");
+  const Ids pg = *ids;
   char name[] = "/tmp/otp-pg-XXXXXX";
   if (::mkdtemp(name) == nullptr) throw failure("mkdtemp failed");
   dir_ = name;
-  if (::chown(dir_.c_str(), pg->pw_uid, pg->pw_gid) != 0) throw failure("cannot chown " + dir_);
+  if (::chown(dir_.c_str(), pg.uid, pg.gid) != 0) throw failure("cannot chown " + dir_);
   const mock::Pki pki = mock::make_pki(dir_ + "/pki");
   ca_ = pki.ca_cert;
   ::chmod((dir_ + "/pki").c_str(), 0755);
@@ -112,7 +137,7 @@ PostgresServer::PostgresServer(PostgresOptions options) : options_(std::move(opt
   std::filesystem::copy_file(pki.server_key, dir_ + "/server.key");
   std::filesystem::copy_file(pki.ca_cert, dir_ + "/ca.pem");
   for (const char* f : {"/server.pem", "/server.key", "/ca.pem"})
-    if (::chown((dir_ + f).c_str(), pg->pw_uid, pg->pw_gid) != 0) throw failure("cannot chown the TLS files");
+    if (::chown((dir_ + f).c_str(), pg.uid, pg.gid) != 0) throw failure("cannot chown the TLS files");
   ::chmod((dir_ + "/server.key").c_str(), 0600);
   superuser_password_ = random_text();
   write_owned(dir_ + "/pw", superuser_password_ + "\n", 0600, pg);

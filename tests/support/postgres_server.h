@@ -23,8 +23,8 @@ struct PostgresOptions {
 class PostgresServer {
  public:
   // Why a server cannot be started here (not root, so no postgres user to
-  // run it as), or nullopt. A missing binary is not a reason: the tests
-  // then fail, since scripts/test installs it.
+  // run it as), or nullopt. A missing binary or user is not a reason: the
+  // tests then fail, since scripts/test installs them.
   static std::optional<std::string> unavailable();
 
   explicit PostgresServer(PostgresOptions options = {});

@@ -1,0 +1,191 @@
+// The shared store (state_store) through real libpam (pam_wrapper,
+// pam_matrix, pam_otp.so and its plugin pam_otp/pgstore.so), a real
+// PostgreSQL 15 over TLS with scram-sha-256, and the real pam-otp command:
+// its schema made by `pam-otp state init`, recovery codes issued by
+// `pam-otp recovery issue`, and logins when the database is down or frozen.
+#include <boost/test/unit_test.hpp>
+
+#include <security/pam_appl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <syslog.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <regex>
+
+#include "child_process.h"
+#include "pam_harness.h"
+#include "postgres_server.h"
+#include "store/pg_store.h"
+#include "store/sqlite_store.h"
+#include "temp_dir.h"
+#include "time_bound.h"
+
+using namespace otp::testing;
+
+namespace {
+
+const char* kAlicePhone = "+15551234567";
+
+void write_private(const std::string& path, const std::string& text) {
+  std::ofstream(path) << text;
+  ::chmod(path.c_str(), 0600);
+}
+
+PostgresServer& server() {
+  static PostgresServer s;
+  return s;
+}
+
+struct Fixture {
+  PamHarness pam;
+  std::string skip, db;
+
+  Fixture() {
+    pam.rhost = "203.0.113.5";
+    if (auto why = PostgresServer::unavailable()) {
+      skip = *why;
+      return;
+    }
+    db = "shared" + std::to_string(++count());
+    server().sql("CREATE DATABASE " + db);
+    server().sql("DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'pam_otp_login') THEN "
+                 "CREATE ROLE pam_otp_login LOGIN PASSWORD '" + PostgresServer::login_password() + "'; END IF; END $$");
+  }
+  static int& count() {
+    static int n = 0;
+    return n;
+  }
+  bool skipped() const {
+    if (!skip.empty()) BOOST_TEST_MESSAGE("skipped: " << skip);
+    return !skip.empty();
+  }
+  std::string password_file() const {
+    const std::string path = pam.dir() + "/db-password";
+    if (!std::filesystem::exists(path)) write_private(path, PostgresServer::login_password() + "\n");
+    return path;
+  }
+  // The config's state_store lines, with `top`.
+  void config(const std::string& top) {
+    pam.write_config(pam.default_config("state_store = \"" + server().uri("pam_otp_login", db) +
+                                        "\"\nstate_password_file = \"" + password_file() + "\"\n" + top));
+  }
+  int cli(const std::string& args, std::string* output = nullptr) const {
+    TempDir scratch;
+    std::vector<std::string> argv{PAM_OTP_CLI_PATH};
+    for (std::size_t pos = 0; pos < args.size();) {
+      const auto end = std::min(args.find(' ', pos), args.size());
+      if (end > pos) argv.push_back(args.substr(pos, end - pos));
+      pos = end + 1;
+    }
+    for (const auto& arg : pam.slow_build_arguments()) argv.insert(argv.end(), {"--arg", arg});
+    const pid_t pid = spawn_process(argv, nss_only_environment(), scratch.write("stdin", ""), scratch.path() + "/out");
+    BOOST_REQUIRE(pid > 0);
+    int status = 0;
+    waitpid(pid, &status, 0);
+    const std::string out = read_file(scratch.path() + "/out");
+    BOOST_TEST_MESSAGE("$ pam-otp " << args << "\n" << out);
+    if (output != nullptr) *output = out;
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  }
+  // `pam-otp state init` as the database's superuser, granting the login role.
+  void init() {
+    const std::string admin_password = pam.dir() + "/admin-password";
+    write_private(admin_password, std::string(server().admin().password.reveal()) + "\n");
+    std::string out;
+    BOOST_REQUIRE_EQUAL(cli("state init --config " + pam.config_path() + " --store " +
+                                server().uri("postgres", db) + " --password-file " + admin_password,
+                            &out),
+                        0);
+    BOOST_TEST(out.find("Created pam_otp's schema (version 1)") != std::string::npos, out);
+    BOOST_TEST(out.find("Granted pam_otp_login what a login needs") != std::string::npos, out);
+  }
+  std::unique_ptr<otp::store::Store> shared() const {
+    return otp::store::open_pg_store(server().login("pam_otp_login", PostgresServer::login_password(), db),
+                                     std::chrono::seconds(10));
+  }
+};
+
+}  // namespace
+
+BOOST_FIXTURE_TEST_SUITE(shared_store, Fixture)
+
+// Logins keep their state in the database, and never open the local file.
+BOOST_AUTO_TEST_CASE(logins_keep_remembered_logins_and_counts_in_the_database) {
+  if (skipped()) return;
+  config("debug = true\nremember = 3600\nremember_services = [\"" + pam.service + "\"]\nsend_limit = { user = \"2/15m\" }");
+  init();
+  const auto first = pam.authenticate("alice", {say("alice-password"), code_for(kAlicePhone)});
+  BOOST_TEST(first.rc == PAM_SUCCESS, first.describe());
+  BOOST_TEST(first.logged_at(LOG_DEBUG, "state: send limits checked in the shared store ("));
+  const auto second = pam.authenticate("alice", {say("alice-password")});
+  BOOST_TEST(second.rc == PAM_SUCCESS, second.describe());
+  BOOST_TEST(second.logged("result=remembered"));
+  pam.rhost = "203.0.113.6";
+  BOOST_TEST(pam.authenticate("alice", {say("alice-password"), code_for(kAlicePhone)}).rc == PAM_SUCCESS);
+  pam.rhost = "203.0.113.7";
+  const auto limited = pam.authenticate("alice", {say("alice-password"), code_for(kAlicePhone)});
+  BOOST_TEST(limited.rc == PAM_MAXTRIES, limited.describe());
+  BOOST_TEST(limited.logged("send_limit.user 2/15m reached for alice"));
+  BOOST_TEST(shared()->count(otp::store::kSendUser, "alice", 0) == 2);
+  BOOST_TEST(!std::filesystem::exists(pam.state_path()));
+}
+
+// A recovery code issued with pam-otp (into the database) works once.
+BOOST_AUTO_TEST_CASE(a_recovery_code_from_pam_otp_works_once) {
+  if (skipped()) return;
+  config("recovery = \"always\"");
+  init();
+  std::string out;
+  BOOST_REQUIRE_EQUAL(cli("recovery issue alice --count 2 --config " + pam.config_path(), &out), 0);
+  std::smatch m;
+  BOOST_REQUIRE(std::regex_search(out, m, std::regex("[a-z]{4}-[a-z]{4}-[a-z]{4}")));
+  const std::string code = m.str();
+  const auto used = pam.authenticate("alice", {say("alice-password"), say(code)});
+  BOOST_TEST(used.rc == PAM_SUCCESS, used.describe());
+  BOOST_TEST(used.logged("result=recovery_code"));
+  const auto again = pam.authenticate("alice", {say("alice-password"), say(code), code_for(kAlicePhone)});
+  BOOST_TEST(again.rc == PAM_SUCCESS, again.describe());
+  BOOST_TEST(!again.logged("result=recovery_code"));  // the code sent did it
+  BOOST_REQUIRE_EQUAL(cli("recovery list alice --config " + pam.config_path(), &out), 0);
+  BOOST_TEST(out.find("1 of 2 recovery codes left") != std::string::npos, out);
+}
+
+// The database down: the login goes on without it, counting in the local
+// file, and says so; back up: the shared state again, nothing lost.
+BOOST_AUTO_TEST_CASE(a_database_that_is_down_costs_the_shared_state_not_the_login) {
+  if (skipped()) return;
+  config("remember = 3600\nremember_services = [\"" + pam.service + "\"]\nsend_limit = { user = \"5/15m\" }");
+  init();
+  BOOST_TEST(pam.authenticate("alice", {say("alice-password"), code_for(kAlicePhone)}).rc == PAM_SUCCESS);
+  server().stop();
+  const auto down = pam.authenticate("alice", {say("alice-password"), code_for(kAlicePhone)});
+  server().start();
+  BOOST_TEST(down.rc == PAM_SUCCESS, down.describe());  // asked for a code: not remembered
+  BOOST_TEST(down.logged_at(LOG_ERR, "the send limit is counted in the local state file"));
+  BOOST_TEST(otp::store::open_sqlite_store(pam.state_path())->count(otp::store::kSendUser, "alice", 0) == 1);
+  const auto back = pam.authenticate("alice", {say("alice-password")});
+  BOOST_TEST(back.rc == PAM_SUCCESS, back.describe());
+  BOOST_TEST(back.logged("result=remembered"));
+  BOOST_TEST(shared()->count(otp::store::kSendUser, "alice", 0) == 1);
+}
+
+// A database that accepts and then says nothing costs a login at most
+// store_timeout (plus the login's own work).
+BOOST_AUTO_TEST_CASE(a_frozen_database_costs_a_login_at_most_store_timeout) {
+  if (skipped()) return;
+  config("store_timeout = 0.5\nsend_limit = { user = \"5/15m\" }");
+  init();
+  server().freeze();
+  const auto start = std::chrono::steady_clock::now();
+  const auto r = pam.authenticate("alice", {say("alice-password"), code_for(kAlicePhone)});
+  const auto took = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start);
+  server().thaw();
+  BOOST_TEST(r.rc == PAM_SUCCESS, r.describe());
+  BOOST_TEST(r.logged("budget"));
+  BOOST_TEST(took.count() < within(std::chrono::milliseconds(500)).count());
+}
+
+BOOST_AUTO_TEST_SUITE_END()
