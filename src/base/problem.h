@@ -28,11 +28,16 @@ class Problems {
   void warn(std::string file, int line, std::string key, std::string message) {
     list_.push_back({std::move(file), line, std::move(key), std::move(message), true});
   }
+  // What a check found that is fine but worth saying (how the shared store
+  // was reached): printed by `pam-otp check`, never a problem.
+  void note(std::string text) { notes_.push_back(std::move(text)); }
   bool has_errors() const;
   const std::vector<Problem>& list() const { return list_; }
+  const std::vector<std::string>& notes() const { return notes_; }
 
  private:
   std::vector<Problem> list_;
+  std::vector<std::string> notes_;
 };
 
 }  // namespace otp

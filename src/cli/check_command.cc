@@ -24,6 +24,9 @@
 #include "http/plugin.h"
 #include "http/url_policy.h"
 #include "store/sqlite_store.h"
+#include "store/pg_admin.h"
+#include "store/pg_plugin.h"
+#include "store/pg_schema.h"
 #include "store/state_service.h"
 
 namespace otp::cli {
@@ -175,6 +178,58 @@ void check_state_service(const config::Config& cfg, Problems& problems) {
              "logins cannot use the state service: " + why + "; each opens the state file itself");
 }
 
+// The shared store as a login reaches it: connection, TLS, authentication,
+// schema version, and the login role's rights (docs/design.md, "The shared store").
+void check_shared_store(const config::Config& cfg, bool offline, Problems& problems) {
+  if (!cfg.store_target) return;
+  const std::string where = store::describe(*cfg.store_target);
+  const auto it = cfg.origin.find("state_store");
+  const auto& [file, line] = it != cfg.origin.end() ? it->second : std::pair<std::string, int>{cfg.path, 0};
+  if (offline) return problems.note("shared store " + where + ": not contacted (--offline)");
+  if (const std::string env = store::pg_environment_problem(); !env.empty())
+    problems.warn(file, line, "state_store", env + ": a login with that environment does not use the shared store");
+  const auto start = std::chrono::steady_clock::now();
+  store::PgReport r;
+  try {
+    r = store::pg_report({*cfg.store_target, cfg.state_password}, std::chrono::seconds(10));
+  } catch (const std::exception& e) {
+    return problems.add(file, line, "state_store",
+                        std::string(e.what()) + ": logins go on without remembered logins and recovery codes, and "
+                                                "count send_limit in state_file");
+  }
+  const auto took = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start);
+  const std::size_t functions = [] {
+    std::size_t n = 0;
+    for (const char* const* f = store::pg_function_signatures(); *f != nullptr; ++f) ++n;
+    return n;
+  }();
+  if (!r.missing_functions.empty())
+    problems.add(file, line, "state_store",
+                 cfg.store_target->user + " cannot run " + std::to_string(r.missing_functions.size()) + " of pam_otp's " +
+                     std::to_string(functions) + " functions (first " + r.missing_functions.front() +
+                     "): run pam-otp state init, with --grant " + cfg.store_target->user + " if another role owns the schema");
+  if (r.isolation != "read committed")
+    problems.add(file, line, "state_store",
+                 "default_transaction_isolation is '" + r.isolation + "' for " + cfg.store_target->user +
+                     ": counting needs read committed (ALTER ROLE ... RESET default_transaction_isolation)");
+  if (!r.table_rights.empty()) {
+    std::string rights;
+    for (const auto& right : r.table_rights) rights += (rights.empty() ? "" : ", ") + right;
+    problems.warn(file, line, "state_store",
+                  cfg.store_target->user + " has rights a login does not need on pam_otp's tables (" + rights +
+                      "): it needs EXECUTE on the functions only");
+  }
+  if (took.count() > cfg.store_timeout_ms)
+    problems.warn(file, line, "store_timeout",
+                  "reaching " + where + " took " + std::to_string(took.count()) + " ms, more than store_timeout (" +
+                      std::to_string(cfg.store_timeout_ms) + " ms): logins would give up on it");
+  problems.note("shared store " + where + ": PostgreSQL " + r.server_version + ", " + r.connection + "; schema version " +
+                (r.schema_version > 0 ? std::to_string(r.schema_version) : "none usable") + "; " +
+                std::to_string(functions - r.missing_functions.size()) + " of " + std::to_string(functions) +
+                " functions executable, " + std::to_string(r.table_rights.size()) + " rights on tables; " +
+                std::to_string(took.count()) + " ms");
+}
+
 }  // namespace
 
 namespace {
@@ -182,10 +237,9 @@ namespace {
 // The entry point the module at `path` asks its plugin for: its name is a
 // string in the module's read-only data (http/plugin.h). nullopt when the
 // file cannot be read or holds none.
-std::optional<std::string> wanted_entry(const std::string& module) {
+std::optional<std::string> wanted_entry(const std::string& module, const std::string& prefix) {
   std::ifstream in(module, std::ios::binary);
   const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  const std::string prefix = "pam_otp_http_transport_";
   const auto at = text.find(prefix);
   if (at == std::string::npos) return std::nullopt;
   auto end = at + prefix.size();
@@ -198,7 +252,7 @@ std::optional<std::string> wanted_entry(const std::string& module) {
 // every login the module covers is refused.
 void check_plugin_of(const std::string& module, Problems& problems) {
   const std::string plugin = module.substr(0, module.rfind('/')) + "/pam_otp/http.so";
-  const auto symbol = wanted_entry(module);
+  const auto symbol = wanted_entry(module, "pam_otp_http_transport_");
   if (!symbol) {
     problems.warn(module, 0, "", "holds no HTTP plugin entry point name: cannot tell which plugin it needs");
     return;
@@ -206,6 +260,12 @@ void check_plugin_of(const std::string& module, Problems& problems) {
   if (const auto why = http::plugin_problem(plugin, *symbol))
     problems.add(module, 0, "", *why + ": every login this pam_otp covers is refused until the plugin of " +
                                     "its build is installed as " + plugin + " (the package and cmake --install do)");
+  // Its shared store's plugin: without it, a state_store is unusable (logins
+  // go on without it).
+  const std::string pg_plugin = module.substr(0, module.rfind('/')) + "/pam_otp/pgstore.so";
+  if (const auto pg_symbol = wanted_entry(module, "pam_otp_pg_store_"))
+    if (const auto why = store::pg_plugin_problem(pg_plugin, *pg_symbol))
+      problems.warn(module, 0, "", *why + ": logins through this module cannot use a shared store (state_store)");
   // And its state helper, for logins whose caller could stop them.
   const std::string helper = module.substr(0, module.rfind('/')) + "/pam_otp/state-helper";
   struct stat st {};
@@ -276,6 +336,7 @@ void report_check(const Problems& problems, const std::vector<std::string>& modu
     out << p.to_string() << "\n";
     (p.warning ? warnings : errors) += 1;
   }
+  for (const auto& note : problems.notes()) out << "pam-otp check: " << note << "\n";
   const std::string path = loaded ? loaded->config.path
                                    : (!module_args.empty() && module_args[0].rfind("config=", 0) == 0
                                           ? module_args[0].substr(7) : config::default_config_path());
@@ -308,8 +369,9 @@ std::unique_ptr<config::Loaded> check_configuration(const std::vector<std::strin
       warn_where(problems, loaded->config, "ca_file",
                  "is the try-out provider's CA: logins need `pam-otp try-out` running; configure your provider "
                  "and remove ca_file before enabling pam_otp");
-    check_state(loaded->config, problems);
+    check_state(loaded->config, problems);  // (with a shared store: the send limit's fallback)
     check_state_service(loaded->config, problems);
+    check_shared_store(loaded->config, offline, problems);
     check_send_limits(loaded->config, problems);
     if (!offline) check_reachable(loaded->config, problems);
   }

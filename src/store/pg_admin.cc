@@ -2,6 +2,8 @@
 
 #include <openssl/rand.h>
 
+#include <algorithm>
+
 #include "store/pg_schema.h"
 
 namespace otp::store {
@@ -48,6 +50,35 @@ PgInitResult pg_init(const PgConnectOptions& admin, const std::string& grant_rol
   if (!grant_role.empty()) c.run(pg_grants_sql(c.quote_identifier(grant_role)), {}, deadline);
   c.run("COMMIT", {}, deadline);
   return result;
+}
+
+PgReport pg_report(const PgConnectOptions& login, std::chrono::milliseconds budget) {
+  const auto deadline = PgClock::now() + budget;
+  PgConnection c(login, deadline);
+  PgReport r;
+  r.connection = c.describe();
+  const auto facts = c.run("SELECT current_setting('server_version'), current_setting('default_transaction_isolation'), "
+                           "to_regclass('pam_otp.meta') IS NOT NULL",
+                           {}, deadline);
+  if (facts.size() == 1 && facts[0].size() == 3) {
+    r.server_version = facts[0][0].value_or("?");
+    r.isolation = facts[0][1].value_or("?");
+  }
+  for (const char* const* f = pg_function_signatures(); *f != nullptr; ++f) {
+    const auto rows = c.run("SELECT to_regprocedure($1) IS NOT NULL AND has_function_privilege($1, 'EXECUTE')", {*f}, deadline);
+    if (rows.empty() || rows[0][0] != std::optional<std::string>("t")) r.missing_functions.emplace_back(*f);
+  }
+  const auto rights = c.run(
+      "SELECT t || ': ' || p FROM unnest(array['meta','recovery_batches','recovery_codes','remembered','events']) t, "
+      "unnest(array['SELECT','INSERT','UPDATE','DELETE']) p "
+      "WHERE to_regclass('pam_otp.' || t) IS NOT NULL AND has_table_privilege('pam_otp.' || t, p)",
+      {}, deadline);
+  for (const auto& row : rights) r.table_rights.push_back(row[0].value_or("?"));
+  // The version, through the function a login calls (as a login finds it).
+  if (std::find(r.missing_functions.begin(), r.missing_functions.end(), "pam_otp.hash_key_v1()") ==
+      r.missing_functions.end())
+    r.schema_version = kPgSchemaVersion;
+  return r;
 }
 
 }  // namespace otp::store

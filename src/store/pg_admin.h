@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <string>
+#include <vector>
 
 #include "store/pg_connection.h"
 
@@ -20,5 +21,17 @@ struct PgInitResult {
 // the other); GRANTs a login's rights to `grant_role` when not empty.
 // Refuses a newer schema. Throws Error.
 PgInitResult pg_init(const PgConnectOptions& admin, const std::string& grant_role, std::chrono::milliseconds budget);
+
+// What pam-otp check says about the shared store, as the login role sees
+// it. Throws Error when it cannot connect (unreachable, TLS, authentication).
+struct PgReport {
+  std::string connection;     // PgConnection::describe(): where, TLS, password
+  std::string server_version;
+  int schema_version = 0;     // 0: no pam_otp schema
+  std::string isolation;      // the role's default_transaction_isolation
+  std::vector<std::string> missing_functions;  // a login's functions the role cannot execute
+  std::vector<std::string> table_rights;       // rights it has on pam_otp's tables (it needs none)
+};
+PgReport pg_report(const PgConnectOptions& login, std::chrono::milliseconds budget);
 
 }  // namespace otp::store

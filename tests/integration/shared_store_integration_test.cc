@@ -188,4 +188,30 @@ BOOST_AUTO_TEST_CASE(a_frozen_database_costs_a_login_at_most_store_timeout) {
   BOOST_TEST(took.count() < within(std::chrono::milliseconds(500)).count());
 }
 
+// pam-otp check reaches the store as a login would and says what it found:
+// before state init, that the role cannot run pam_otp's functions; after,
+// how it connected, the schema version and the role's rights.
+BOOST_AUTO_TEST_CASE(check_reports_tls_authentication_schema_and_rights) {
+  if (skipped()) return;
+  config("");
+  std::string out;
+  cli("check --config " + pam.config_path(), &out);
+  BOOST_TEST(out.find("pam_otp_login cannot run 11 of pam_otp's 11 functions") != std::string::npos, out);
+  init();
+  cli("check --config " + pam.config_path(), &out);
+  BOOST_TEST(out.find("shared store postgresql://pam_otp_login@127.0.0.1:" + std::to_string(server().port()) + "/" + db +
+                      ": PostgreSQL 15.") != std::string::npos, out);
+  BOOST_TEST(out.find(", TLS TLSv1.3, password; schema version 1; 11 of 11 functions executable, 0 rights on tables") !=
+             std::string::npos, out);
+  // A role with rights it does not need is told so.
+  server().sql("GRANT SELECT ON pam_otp.recovery_codes TO pam_otp_login", db);
+  cli("check --config " + pam.config_path(), &out);
+  BOOST_TEST(out.find("has rights a login does not need on pam_otp's tables (recovery_codes: SELECT)") != std::string::npos, out);
+  // A wrong password: an error naming the server, never the password.
+  write_private(password_file(), "wrong-password\n");
+  cli("check --config " + pam.config_path(), &out);
+  BOOST_TEST(out.find("password authentication failed for user \"pam_otp_login\"") != std::string::npos, out);
+  BOOST_TEST(out.find("wrong-password") == std::string::npos, out);
+}
+
 BOOST_AUTO_TEST_SUITE_END()
