@@ -12,6 +12,7 @@
 #include "store/keyed_hash.h"
 #include "store/recovery_codes.h"
 #include "config/safe_file.h"
+#include "store/migrate.h"
 #include "store/pg_admin.h"
 #include "store/pg_schema.h"
 #include "store/pg_store.h"
@@ -43,7 +44,8 @@ Exit status: 0 done, 1 failed, 2 usage error.
 constexpr char kStateUsage[] = R"(Usage: pam-otp state list [USER] [--config PATH] [--arg KEY=VALUE]...
        pam-otp state forget USER
        pam-otp state forget --rhost ADDRESS
-       pam-otp state init [--store URI] [--password-file FILE] [--grant ROLE]
+       pam-otp state init [--store URI] [--password-file FILE] [--grant ROLE] [--key-from FILE]
+       pam-otp state migrate [--from FILE]
 
   list     the remembered logins (remember = SECONDS): user, service, when
            the code was verified and until when the client skips it; with
@@ -58,7 +60,14 @@ constexpr char kStateUsage[] = R"(Usage: pam-otp state list [USER] [--config PAT
            its password from --password-file), else as the configured one;
            --grant gives ROLE what a login needs (EXECUTE on pam_otp's
            functions, nothing on its tables); with --store, ROLE defaults to
-           the configured state_store's user
+           the configured state_store's user; --key-from gives a new shared
+           store the hash key of the state file FILE (this host's), so that
+           migrate can copy its remembered logins and per-address counts
+  migrate  copy this host's state file (--from FILE, default the config's
+           state_file) into the shared store: recovery codes (and which are
+           used), remembered logins, send counts of the last 31 days. Run
+           again, it copies nothing twice. A user whose codes in the shared
+           store differ is reported and left alone (exit status 1)
 
 The state is the config's state_store when it names one, else its
 state_file (default /var/lib/pam_otp/state.db): run as root.
@@ -87,7 +96,8 @@ struct Parsed {
   std::vector<std::string> words;  // action, USER
   int count = 10;
   std::optional<std::string> rhost;  // state forget --rhost ADDRESS
-  std::optional<std::string> store, password_file, grant;  // state init
+  std::optional<std::string> store, password_file, grant, key_from;  // state init
+  std::optional<std::string> from;                                    // state migrate
 };
 
 bool parse(const std::vector<std::string>& arguments, Parsed& p, const char* command, const char* usage,
@@ -109,9 +119,14 @@ bool parse(const std::vector<std::string>& arguments, Parsed& p, const char* com
         err << "pam-otp state: --rhost needs an address as PAM_RHOST gives it, not '" << sanitize(*p.rhost, 64) << "'\n";
         return false;
       }
-    } else if ((args[i] == "--store" || args[i] == "--password-file" || args[i] == "--grant") && i + 1 < args.size() &&
-               std::string(command) == "state") {
-      auto& field = args[i] == "--store" ? p.store : args[i] == "--grant" ? p.grant : p.password_file;
+    } else if ((args[i] == "--store" || args[i] == "--password-file" || args[i] == "--grant" ||
+                args[i] == "--key-from" || args[i] == "--from") &&
+               i + 1 < args.size() && std::string(command) == "state") {
+      auto& field = args[i] == "--store"      ? p.store
+                    : args[i] == "--grant"    ? p.grant
+                    : args[i] == "--key-from" ? p.key_from
+                    : args[i] == "--from"     ? p.from
+                                              : p.password_file;
       field = args[++i];
     } else if (!args[i].empty() && args[i][0] == '-') {
       err << "pam-otp " << command << ": unexpected argument '" << args[i] << "'\n" << usage;
@@ -125,7 +140,8 @@ bool parse(const std::vector<std::string>& arguments, Parsed& p, const char* com
 
 // The configuration, and the store it names; nullptr after saying why.
 std::unique_ptr<store::Store> open_state(const CommonOptions& common, const char* command, std::ostream& err,
-                                         std::unique_ptr<config::Loaded>& loaded) {
+                                         std::unique_ptr<config::Loaded>& loaded,
+                                         std::chrono::seconds budget = std::chrono::seconds(30)) {
   loaded = load_or_report(common.module_args, err);
   if (!loaded) {
     err << "pam-otp " << command << ": the configuration has errors (pam-otp check)\n";
@@ -134,7 +150,7 @@ std::unique_ptr<store::Store> open_state(const CommonOptions& common, const char
   try {
     const config::Config& c = loaded->config;
     // An administrator's command may wait longer than a login.
-    if (c.store_target) return store::open_pg_store({*c.store_target, c.state_password}, std::chrono::seconds(30));
+    if (c.store_target) return store::open_pg_store({*c.store_target, c.state_password}, budget);
     return store::open_sqlite_store(c.state_file);
   } catch (const std::exception& e) {
     err << "pam-otp " << command << ": " << e.what() << "\n";
@@ -213,7 +229,8 @@ int init_shared_store(const Parsed& p, std::ostream& out, std::ostream& err) {
   const auto options = init_target(p, loaded ? &loaded->config : nullptr, grant, err);
   if (!options) return kExitFailed;
   try {
-    const auto done = store::pg_init(*options, grant, std::chrono::seconds(60));
+    const Secret key = p.key_from ? store::export_sqlite_store(*p.key_from, now()).hash_key : Secret();
+    const auto done = store::pg_init(*options, grant, std::chrono::seconds(60), key);
     const std::string where = store::describe(options->target);
     if (done.found_version == 0) out << "Created pam_otp's schema (version " << store::kPgSchemaVersion << ") in " << where;
     else if (done.found_version < store::kPgSchemaVersion)
@@ -221,9 +238,42 @@ int init_shared_store(const Parsed& p, std::ostream& out, std::ostream& err) {
     else out << "pam_otp's schema in " << where << " is version " << store::kPgSchemaVersion << " (unchanged)";
     out << " (" << done.connection << ")" << (done.key_made ? ", with a new hash key" : "") << ".\n";
     if (!grant.empty()) out << "Granted " << grant << " what a login needs: EXECUTE on pam_otp's functions.\n";
+    if (p.key_from && !done.key_made)
+      out << (done.key_differs ? "The shared store already had another hash key, kept: --key-from applies to a new one.\n"
+                               : "The shared store already had the hash key of " + *p.key_from + ".\n");
     return kExitOk;
   } catch (const std::exception& e) {
     err << "pam-otp state init: " << e.what() << "\n";
+    return kExitFailed;
+  }
+}
+
+int migrate_to_shared_store(const Parsed& p, std::ostream& out, std::ostream& err) {
+  std::unique_ptr<config::Loaded> loaded;
+  // (A round trip per count copied: a busy host's month of them takes a while.)
+  const auto shared = open_state(p.common, "state migrate", err, loaded, std::chrono::seconds(600));
+  if (!shared) return kExitFailed;
+  if (!loaded->config.store_target) {
+    err << "pam-otp state migrate: the configuration names no state_store to copy into\n";
+    return kExitFailed;
+  }
+  const std::string from = p.from.value_or(loaded->config.state_file);
+  try {
+    const auto report = store::migrate_state(store::export_sqlite_store(from, now()), *shared);
+    out << "Copied from " << from << " into " << store::describe(*loaded->config.store_target) << ":\n"
+        << "  recovery codes: " << report.users_copied << " users copied, " << report.users_present
+        << " already there (uses merged), " << report.conflicts.size() << " left alone\n"
+        << "  remembered logins: " << report.remembered_copied << " copied\n"
+        << "  send and recovery counts: " << report.events_copied << " copied, " << report.events_present
+        << " already there\n";
+    if (report.remembered_skipped + report.address_events_skipped > 0)
+      out << "Not copied: " << report.remembered_skipped << " remembered logins and " << report.address_events_skipped
+          << " per-address counts, kept under this host's hash key, not the shared store's (pam-otp state init "
+             "--key-from gives a new shared store a host's key); those clients are asked for a code once more.\n";
+    for (const auto& conflict : report.conflicts) err << "pam-otp state migrate: " << conflict << "\n";
+    return report.conflicts.empty() ? kExitOk : kExitFailed;
+  } catch (const std::exception& e) {
+    err << "pam-otp state migrate: " << e.what() << "\n";
     return kExitFailed;
   }
 }
@@ -271,6 +321,7 @@ int run_state(const std::vector<std::string>& args, std::ostream& out, std::ostr
   const bool forget_rhost = p.words.size() == 1 && p.words[0] == "forget" && p.rhost;
   const bool init = p.words.size() == 1 && p.words[0] == "init" && !p.rhost;
   if (init) return init_shared_store(p, out, err);
+  if (p.words.size() == 1 && p.words[0] == "migrate" && !p.rhost) return migrate_to_shared_store(p, out, err);
   if (!list && !forget && !forget_rhost) {
     err << kStateUsage;
     return kExitUsage;

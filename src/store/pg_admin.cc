@@ -13,18 +13,25 @@ namespace {
 // first 8 bytes of "pam_otp\0").
 constexpr char kInitLock[] = "8097880116112000";
 
+std::string hex_of(std::string_view bytes) {
+  static const char digits[] = "0123456789abcdef";
+  std::string hex;
+  for (unsigned char c : bytes) hex += digits[c >> 4], hex += digits[c & 15];
+  return hex;
+}
+
 std::string random_key_hex() {
   unsigned char key[32];
   if (RAND_bytes(key, sizeof key) != 1) throw Error("no random bytes for the hash key");
-  static const char digits[] = "0123456789abcdef";
-  std::string hex;
-  for (unsigned char c : key) hex += digits[c >> 4], hex += digits[c & 15];
+  std::string hex = hex_of(std::string_view(reinterpret_cast<const char*>(key), sizeof key));
+  wipe_bytes(key, sizeof key);
   return hex;
 }
 
 }  // namespace
 
-PgInitResult pg_init(const PgConnectOptions& admin, const std::string& grant_role, std::chrono::milliseconds budget) {
+PgInitResult pg_init(const PgConnectOptions& admin, const std::string& grant_role, std::chrono::milliseconds budget,
+                     const Secret& key) {
   const auto deadline = PgClock::now() + budget;
   PgConnection c(admin, deadline);
   PgInitResult result;
@@ -40,13 +47,18 @@ PgInitResult pg_init(const PgConnectOptions& admin, const std::string& grant_rol
     throw Error("the database has pam_otp schema version " + std::to_string(result.found_version) +
                 ", newer than this pam-otp's (" + std::to_string(kPgSchemaVersion) + "): use the newer pam-otp");
   c.run(pg_schema_sql(), {}, deadline);
-  std::vector<std::string> params{std::to_string(kPgSchemaVersion), random_key_hex()};
+  if (!key.empty() && key.size() != 32) throw Error("the hash key to use is not 32 bytes");
+  std::vector<std::string> params{std::to_string(kPgSchemaVersion), key.empty() ? random_key_hex() : hex_of(key.reveal())};
   const auto made = c.run(
       "INSERT INTO pam_otp.meta(schema_version, hash_key) VALUES ($1, decode($2, 'hex')) "
       "ON CONFLICT (one) DO UPDATE SET schema_version = excluded.schema_version RETURNING (xmax = 0)",
       params, deadline);
-  wipe(params[1]);
   result.key_made = !made.empty() && made[0][0] == std::optional<std::string>("t");
+  if (!key.empty() && !result.key_made) {
+    const auto there = c.run("SELECT encode(hash_key, 'hex') = $1 FROM pam_otp.meta", {params[1]}, deadline);
+    result.key_differs = there.empty() || there[0][0] != std::optional<std::string>("t");
+  }
+  wipe(params[1]);
   if (!grant_role.empty()) c.run(pg_grants_sql(c.quote_identifier(grant_role)), {}, deadline);
   c.run("COMMIT", {}, deadline);
   return result;

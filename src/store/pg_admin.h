@@ -13,6 +13,7 @@ namespace otp::store {
 struct PgInitResult {
   int found_version = 0;  // 0: there was no schema
   bool key_made = false;  // a new hash key (a new store)
+  bool key_differs = false;  // a key was given, and the store already had another
   std::string connection;  // PgConnection::describe()
 };
 
@@ -20,7 +21,12 @@ struct PgInitResult {
 // an older one up to it, in one transaction (two at once: one waits for
 // the other); GRANTs a login's rights to `grant_role` when not empty.
 // Refuses a newer schema. Throws Error.
-PgInitResult pg_init(const PgConnectOptions& admin, const std::string& grant_role, std::chrono::milliseconds budget);
+// `key`: the hash key a new store gets (a host's, so that its remembered
+// logins and per-address counts can be migrated); random when empty, and
+// never replacing an existing store's (key_kept then says whether it was
+// the same).
+PgInitResult pg_init(const PgConnectOptions& admin, const std::string& grant_role, std::chrono::milliseconds budget,
+                     const Secret& key = Secret());
 
 // What pam-otp check says about the shared store, as the login role sees
 // it. Throws Error when it cannot connect (unreachable, TLS, authentication).

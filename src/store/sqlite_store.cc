@@ -426,16 +426,7 @@ class SqliteStore final : public Store {
   std::optional<RecoveryBatch> recovery_codes(const std::string& user) override {
     c_.begin_call();
     Transaction tx(c_, false);  // one snapshot for both reads
-    Statement batch(c_, "SELECT salt, issued_at FROM recovery_batches WHERE user = ?");
-    if (!batch.bind(1, user).step()) return std::nullopt;
-    RecoveryBatch result{batch.blob(0), batch.integer(1), {}};
-    Statement codes(c_, "SELECT id, hash, used_at, used_by FROM recovery_codes WHERE user = ? ORDER BY id");
-    codes.bind(1, user);
-    while (codes.step()) {
-      RecoveryCode code{codes.integer(0), codes.blob(1), std::nullopt, codes.text(3)};
-      if (!codes.is_null(2)) code.used_at = codes.integer(2);
-      result.codes.push_back(std::move(code));
-    }
+    auto result = recovery_codes_in_transaction(user);
     tx.commit();
     return result;
   }
@@ -542,7 +533,36 @@ class SqliteStore final : public Store {
     tx.commit();
   }
 
+ StateExport export_all(std::int64_t now) {
+    StateExport out;
+    out.hash_key = hash_key();
+    Transaction tx(c_, false);  // one snapshot
+    std::vector<std::string> users;
+    for (Statement s(c_, "SELECT user FROM recovery_batches ORDER BY user"); s.step();) users.push_back(s.text(0));
+    for (const auto& user : users)
+      if (auto batch = recovery_codes_in_transaction(user)) out.recovery.emplace_back(user, std::move(*batch));
+    out.remembered = remembered("", now);
+    Statement events(c_, "SELECT kind, key, at FROM events WHERE typeof(at) = 'integer' AND at > ? ORDER BY kind, key, at");
+    for (events.bind(1, now - kEventHorizon); events.step();) out.events.push_back({events.text(0), events.text(1), events.integer(2)});
+    tx.commit();
+    return out;
+  }
+
  private:
+  std::optional<RecoveryBatch> recovery_codes_in_transaction(const std::string& user) {
+    Statement batch(c_, "SELECT salt, issued_at FROM recovery_batches WHERE user = ?");
+    if (!batch.bind(1, user).step()) return std::nullopt;
+    RecoveryBatch result{batch.blob(0), batch.integer(1), {}};
+    Statement codes(c_, "SELECT id, hash, used_at, used_by FROM recovery_codes WHERE user = ? ORDER BY id");
+    codes.bind(1, user);
+    while (codes.step()) {
+      RecoveryCode code{codes.integer(0), codes.blob(1), std::nullopt, codes.text(3)};
+      if (!codes.is_null(2)) code.used_at = codes.integer(2);
+      result.codes.push_back(std::move(code));
+    }
+    return result;
+  }
+
   int user_version() { return static_cast<int>(Statement(c_, "PRAGMA user_version").step_integer()); }
 
   void migrate() {
@@ -575,6 +595,14 @@ std::unique_ptr<Store> open_sqlite_store(const std::string& path, const SqliteOp
   check_state_directory(slash == 0 ? "/" : path.substr(0, slash), options.create);
   check_file(path, options.create);
   return std::make_unique<SqliteStore>(path, options);
+}
+
+StateExport export_sqlite_store(const std::string& path, std::int64_t now) {
+  if (path.empty() || path[0] != '/') throw Error("state_file '" + path + "' must be an absolute path");
+  const auto slash = path.find_last_of('/');
+  check_state_directory(slash == 0 ? "/" : path.substr(0, slash), false);
+  check_file(path, false);
+  return SqliteStore(path, {milliseconds(10000), false}).export_all(now);
 }
 
 std::string sqlite_store_health(const std::string& path) {

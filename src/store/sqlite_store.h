@@ -6,6 +6,8 @@
 #include <chrono>
 #include <memory>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "store/store.h"
 
@@ -37,6 +39,22 @@ std::unique_ptr<Store> open_sqlite_store(const std::string& path, const SqliteOp
 // effective user and writable by nobody else, creating it (0700) when it is
 // missing and `create`. Throws Error naming it and the broken rule.
 void check_state_directory(const std::string& dir, bool create);
+
+// Everything a state file holds, for pam-otp state migrate (migrate.h):
+// its hash key, every user's recovery codes, the unexpired remembered
+// logins and the events of the last 31 days (older ones count for nothing).
+struct StateExport {
+  struct Event {
+    std::string kind, key;
+    std::int64_t at = 0;
+  };
+  Secret hash_key;
+  std::vector<std::pair<std::string, RecoveryBatch>> recovery;  // (user, batch), by user
+  std::vector<Remembered> remembered;
+  std::vector<Event> events;  // by kind, key and time
+};
+// Reads the file at path (never creating it). Throws Error.
+StateExport export_sqlite_store(const std::string& path, std::int64_t now);
 
 // What `pam-otp check` says about the store: empty when healthy (or not
 // created yet and creatable), else why not. Never creates the directory or

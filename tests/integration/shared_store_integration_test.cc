@@ -91,12 +91,12 @@ struct Fixture {
     return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
   }
   // `pam-otp state init` as the database's superuser, granting the login role.
-  void init() {
+  void init(const std::string& more = "") {
     const std::string admin_password = pam.dir() + "/admin-password";
     write_private(admin_password, std::string(server().admin().password.reveal()) + "\n");
     std::string out;
     BOOST_REQUIRE_EQUAL(cli("state init --config " + pam.config_path() + " --store " +
-                                server().uri("postgres", db) + " --password-file " + admin_password,
+                                server().uri("postgres", db) + " --password-file " + admin_password + more,
                             &out),
                         0);
     BOOST_TEST(out.find("Created pam_otp's schema (version 1)") != std::string::npos, out);
@@ -186,6 +186,36 @@ BOOST_AUTO_TEST_CASE(a_frozen_database_costs_a_login_at_most_store_timeout) {
   BOOST_TEST(r.rc == PAM_SUCCESS, r.describe());
   BOOST_TEST(r.logged("budget"));
   BOOST_TEST(took.count() < within(std::chrono::milliseconds(500)).count());
+}
+
+// A host that kept its state in its file moves to the shared store: the
+// schema made with its key, its state copied by pam-otp state migrate
+// (twice: nothing doubled), and its remembered login honoured from there.
+BOOST_AUTO_TEST_CASE(a_host_moves_its_state_into_the_shared_store) {
+  if (skipped()) return;
+  const std::string top = "remember = 3600\nremember_services = [\"" + pam.service + "\"]\nsend_limit = { user = \"5/15m\" }\n"
+                          "state_file = \"" + pam.state_path() + "\"";
+  pam.write_config(pam.default_config(top));  // no shared store yet
+  BOOST_TEST(pam.authenticate("alice", {say("alice-password"), code_for(kAlicePhone)}).rc == PAM_SUCCESS);
+  std::string out;
+  BOOST_REQUIRE_EQUAL(cli("recovery issue bob --count 3 --config " + pam.config_path(), &out), 0);
+  config(top);
+  init(" --key-from " + pam.state_path());
+  BOOST_REQUIRE_EQUAL(cli("state migrate --config " + pam.config_path(), &out), 0);
+  BOOST_TEST(out.find("recovery codes: 1 users copied") != std::string::npos, out);
+  BOOST_TEST(out.find("remembered logins: 1 copied") != std::string::npos, out);
+  BOOST_TEST(out.find("send and recovery counts: 1 copied") != std::string::npos, out);
+  BOOST_REQUIRE_EQUAL(cli("state migrate --config " + pam.config_path(), &out), 0);
+  BOOST_TEST(out.find("send and recovery counts: 0 copied, 1 already there") != std::string::npos, out);
+  std::filesystem::remove(pam.state_path());  // from now on, only the database has it
+  const auto remembered = pam.authenticate("alice", {say("alice-password")});
+  BOOST_TEST(remembered.rc == PAM_SUCCESS, remembered.describe());
+  BOOST_TEST(remembered.logged("result=remembered"));
+  BOOST_TEST(shared()->count(otp::store::kSendUser, "alice", 0) == 1);
+  BOOST_TEST(shared()->recovery_codes("bob")->codes.size() == 3u);
+  // A file that is not there: an error naming it (conflicts: migrate_test.cc).
+  BOOST_REQUIRE_EQUAL(cli("state migrate --config " + pam.config_path() + " --from " + pam.dir() + "/state/none.db", &out), 1);
+  BOOST_TEST(out.find("none.db") != std::string::npos, out);
 }
 
 // pam-otp check reaches the store as a login would and says what it found:
