@@ -74,6 +74,18 @@ BOOST_AUTO_TEST_CASE(a_server_certificate_from_another_ca_is_refused) {
   BOOST_TEST(e.find("certificate verify failed") != std::string::npos, e);
 }
 
+// A server whose certificate, from the trusted CA, names another host.
+BOOST_AUTO_TEST_CASE(a_certificate_for_another_host_name_is_refused) {
+  if (skipped()) return;
+  testing::PostgresOptions options;
+  options.wrong_host_certificate = true;
+  testing::PostgresServer other(options);
+  const std::string e = error_of([&] { open_pg_store(other.admin(), milliseconds(10000))->hash_key(); });
+  BOOST_TEST(e.find("server certificate for \"wrong.example\"") != std::string::npos, e);
+  BOOST_TEST(e.find("does not match host name \"127.0.0.1\"") !=
+             std::string::npos, e);
+}
+
 BOOST_AUTO_TEST_CASE(a_server_that_accepts_and_says_nothing_costs_the_budget) {
   if (skipped()) return;
   auto store = open(milliseconds(400));

@@ -133,8 +133,8 @@ PostgresServer::PostgresServer(PostgresOptions options) : options_(std::move(opt
   const mock::Pki pki = mock::make_pki(dir_ + "/pki");
   ca_ = pki.ca_cert;
   ::chmod((dir_ + "/pki").c_str(), 0755);
-  std::filesystem::copy_file(pki.server_cert, dir_ + "/server.pem");
-  std::filesystem::copy_file(pki.server_key, dir_ + "/server.key");
+  std::filesystem::copy_file(options_.wrong_host_certificate ? pki.wrong_host_cert : pki.server_cert, dir_ + "/server.pem");
+  std::filesystem::copy_file(options_.wrong_host_certificate ? pki.wrong_host_key : pki.server_key, dir_ + "/server.key");
   std::filesystem::copy_file(pki.ca_cert, dir_ + "/ca.pem");
   for (const char* f : {"/server.pem", "/server.key", "/ca.pem"})
     if (::chown((dir_ + f).c_str(), pg.uid, pg.gid) != 0) throw failure("cannot chown the TLS files");
@@ -194,7 +194,9 @@ void PostgresServer::wait_until_ready() {
       throw failure("the server exited: " + log());
     }
     try {
-      store::PgConnection c(admin(), store::PgClock::now() + std::chrono::seconds(2));
+      store::PgConnectOptions o = admin();
+      if (options_.wrong_host_certificate) o.target.sslmode = "require";  // (it cannot be verified: that is the point)
+      store::PgConnection c(o, store::PgClock::now() + std::chrono::seconds(2));
       return;
     } catch (const std::exception& e) {
       last = e.what();

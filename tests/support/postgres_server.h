@@ -18,6 +18,7 @@ namespace otp::testing {
 struct PostgresOptions {
   int max_connections = 40;
   std::vector<std::string> settings;  // more "-c name=value" for the server
+  bool wrong_host_certificate = false;  // serve a certificate for wrong.example only
 };
 
 class PostgresServer {
