@@ -1,0 +1,146 @@
+// A fleet of three hosts sharing one PostgreSQL store: each host its own
+// configuration, password file, local state directory and PAM stack
+// (pam_wrapper), all reaching one real PostgreSQL 15 over TLS; logins go
+// from one host to the next as a user spraying a pool of bastions would.
+// (The hosts share this machine's loopback: they are told apart by their
+// files, not by their addresses.)
+#include <boost/test/unit_test.hpp>
+
+#include <security/pam_appl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+#include <array>
+#include <fstream>
+#include <memory>
+#include <regex>
+
+#include "child_process.h"
+#include "pam_harness.h"
+#include "postgres_server.h"
+#include "store/pg_admin.h"
+#include "store/pg_store.h"
+#include "temp_dir.h"
+
+using namespace otp::testing;
+
+namespace {
+
+PostgresServer& server() {
+  static PostgresServer s;
+  return s;
+}
+
+struct Fleet {
+  std::array<std::unique_ptr<PamHarness>, 3> hosts;
+  std::string skip, db;
+
+  Fleet() {
+    if (auto why = PostgresServer::unavailable()) {
+      skip = *why;
+      return;
+    }
+    db = "fleet" + std::to_string(++count());
+    server().sql("CREATE DATABASE " + db);
+    server().sql("DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'pam_otp_login') THEN "
+                 "CREATE ROLE pam_otp_login LOGIN PASSWORD '" + PostgresServer::login_password() + "'; END IF; END $$");
+    otp::store::pg_init(server().admin(db), "pam_otp_login", std::chrono::seconds(30));
+    for (auto& host : hosts) host = std::make_unique<PamHarness>();
+  }
+  static int& count() {
+    static int n = 0;
+    return n;
+  }
+  bool skipped() const {
+    if (!skip.empty()) BOOST_TEST_MESSAGE("skipped: " << skip);
+    return !skip.empty();
+  }
+  // Every host: the same store and policy, its own files.
+  void configure(const std::string& top) {
+    for (auto& host : hosts) {
+      const std::string password = host->dir() + "/db-password";
+      std::ofstream(password) << PostgresServer::login_password() << "\n";
+      ::chmod(password.c_str(), 0600);
+      host->write_config(host->default_config("state_store = \"" + server().uri("pam_otp_login", db) +
+                                              "\"\nstate_password_file = \"" + password + "\"\n" + top));
+    }
+  }
+  PamResult login(int host, const std::string& user, const std::string& rhost, std::vector<Responder> answers) {
+    hosts[host]->rhost = rhost;
+    return hosts[host]->authenticate(user, std::move(answers));
+  }
+  // pam-otp on a host, as root there would run it.
+  std::string cli(int host, const std::string& args) const {
+    TempDir scratch;
+    std::vector<std::string> argv{PAM_OTP_CLI_PATH};
+    for (std::size_t pos = 0; pos < args.size();) {
+      const auto end = std::min(args.find(' ', pos), args.size());
+      if (end > pos) argv.push_back(args.substr(pos, end - pos));
+      pos = end + 1;
+    }
+    argv.insert(argv.end(), {"--config", hosts[host]->config_path()});
+    for (const auto& arg : hosts[host]->slow_build_arguments()) argv.insert(argv.end(), {"--arg", arg});
+    const pid_t pid = spawn_process(argv, nss_only_environment(), scratch.write("stdin", ""), scratch.path() + "/out");
+    BOOST_REQUIRE(pid > 0);
+    int status = 0;
+    waitpid(pid, &status, 0);
+    BOOST_REQUIRE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    return read_file(scratch.path() + "/out");
+  }
+};
+
+}  // namespace
+
+BOOST_FIXTURE_TEST_SUITE(fleet, Fleet)
+
+// A recovery code issued on host 1 and used there is refused on hosts 2 and 3.
+BOOST_AUTO_TEST_CASE(a_recovery_code_works_once_in_the_whole_fleet) {
+  if (skipped()) return;
+  configure("recovery = \"always\"");
+  std::smatch m;
+  const std::string out = cli(0, "recovery issue alice --count 3");
+  BOOST_REQUIRE(std::regex_search(out, m, std::regex("[a-z]{4}-[a-z]{4}-[a-z]{4}")));
+  const std::string code = m.str();
+  const auto used = login(0, "alice", "203.0.113.5", {say("alice-password"), say(code)});
+  BOOST_TEST(used.rc == PAM_SUCCESS, used.describe());
+  BOOST_TEST(used.logged("result=recovery_code"));
+  for (int host : {1, 2}) {
+    // The used code costs an attempt; the code sent lets alice in.
+    const auto again = login(host, "alice", "203.0.113.5", {say("alice-password"), say(code), code_for("+15551234567")});
+    BOOST_TEST(again.rc == PAM_SUCCESS, again.describe());
+    BOOST_TEST(!again.logged("result=recovery_code"), "host " << host + 1);
+  }
+  BOOST_TEST(cli(2, "recovery list alice").find("2 of 3 recovery codes left") != std::string::npos);
+}
+
+// The per-user send limit counts a user's codes from every host.
+BOOST_AUTO_TEST_CASE(the_send_limit_counts_across_the_fleet) {
+  if (skipped()) return;
+  configure("send_limit = { user = \"3/15m\" }");
+  for (int host : {0, 1, 2}) {
+    const auto r = login(host, "carol", "203.0.113." + std::to_string(10 + host),
+                         {say("carol-password"), code_for("+15557654321")});
+    BOOST_TEST(r.rc == PAM_SUCCESS, r.describe());
+  }
+  for (int host : {0, 1, 2}) {
+    const auto r = login(host, "carol", "203.0.113.20", {say("carol-password"), code_for("+15557654321")});
+    BOOST_TEST(r.rc == PAM_MAXTRIES, r.describe());
+    BOOST_TEST(r.logged("send_limit.user 3/15m reached for carol"), "host " << host + 1);
+  }
+}
+
+// A login remembered on host 1 is honoured on host 2 for the same client,
+// and not for another.
+BOOST_AUTO_TEST_CASE(a_login_remembered_on_one_host_is_honoured_on_the_next) {
+  if (skipped()) return;
+  configure("remember = 3600\nremember_services = [\"" + hosts[0]->service + "\"]");
+  BOOST_TEST(login(0, "bob", "203.0.113.5", {say("bob-password"), code_for("bob@example.com")}).rc == PAM_SUCCESS);
+  const auto next = login(1, "bob", "203.0.113.5", {say("bob-password")});
+  BOOST_TEST(next.rc == PAM_SUCCESS, next.describe());
+  BOOST_TEST(next.logged("result=remembered"));
+  const auto other = login(2, "bob", "203.0.113.6", {say("bob-password"), code_for("bob@example.com")});
+  BOOST_TEST(other.rc == PAM_SUCCESS, other.describe());
+  BOOST_TEST(!other.logged("result=remembered"));
+}
+
+BOOST_AUTO_TEST_SUITE_END()
