@@ -296,17 +296,25 @@ void LocalState::take_send_ahead(const std::string& user, const std::string& rho
 }
 
 // The send counted in the shared store: its answer, or nullopt when the
-// shared store is not configured or cannot be used (then the local store counts).
+// shared store is not configured or cannot be used (then the local store
+// counts). A count that went out and whose answer never came may have been
+// made there: it is not made again locally (one send, one count), and the
+// send goes ahead.
 std::optional<std::optional<SendRefusal>> LocalState::take_shared_send(const std::string& user,
                                                                        const std::string& rhost, std::int64_t now) {
   if (shared() == nullptr) return std::nullopt;
   const Stopwatch watch;
   try {
     const SendCount count = send_count(*shared_, user, rhost, now);
-    const auto reached = shared_->take(count.limits, count.now);
-    if (cfg_.debug) log_.log(LOG_DEBUG, "state: send limits checked in the shared store (" + watch.text() + ")");
-    if (!reached) return std::optional<SendRefusal>();
-    return std::optional<SendRefusal>(SendRefusal{count.names.at(reached->index), reached->retry_after});
+    try {
+      const auto reached = shared_->take(count.limits, count.now);
+      if (cfg_.debug) log_.log(LOG_DEBUG, "state: send limits checked in the shared store (" + watch.text() + ")");
+      if (!reached) return std::optional<SendRefusal>();
+      return std::optional<SendRefusal>(SendRefusal{count.names.at(reached->index), reached->retry_after});
+    } catch (const store::MayHaveRun& e) {
+      shared_failed("the shared store did not answer a count it may have made, so it is not made again here", e);
+      return std::optional<SendRefusal>();
+    }
   } catch (const std::exception& e) {
     shared_failed("cannot count codes sent in the shared store", e);
     return std::nullopt;

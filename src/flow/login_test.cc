@@ -874,6 +874,41 @@ BOOST_AUTO_TEST_CASE(a_shared_store_that_is_down_is_handled_per_feature) {
   BOOST_TEST(log.contains("send_limit.user 1/15m reached for alice"));
 }
 
+// A count that went to the shared store and whose answer never came may
+// have been made there: it is not made again in the local file (the counts
+// stay exact), and the send goes ahead.
+BOOST_AUTO_TEST_CASE(a_shared_count_that_may_have_run_is_not_counted_twice) {
+  struct Unanswered final : store::Store {
+    std::unique_ptr<store::Store> inner;
+    Secret hash_key() override { return inner->hash_key(); }
+    void set_recovery_codes(const std::string&, const std::string&, const std::vector<std::string>&, std::int64_t) override {}
+    std::optional<store::RecoveryBatch> recovery_codes(const std::string&) override { return std::nullopt; }
+    bool use_recovery_code(const std::string&, std::int64_t, const std::string&, std::int64_t, const std::string&) override {
+      return false;
+    }
+    void remember(const store::Remembered&) override {}
+    bool is_remembered(const std::string&, const std::string&, std::int64_t, std::int64_t) override { return false; }
+    std::vector<store::Remembered> remembered(const std::string&, std::int64_t) override { return {}; }
+    std::optional<store::LimitReached> take(const std::vector<store::Limit>&, std::int64_t) override {
+      throw store::MayHaveRun("waiting for the shared store: no answer within the store's budget (store_timeout)");
+    }
+    int count(const std::string&, const std::string&, std::int64_t) override { return 0; }
+    void forget(const std::string&) override {}
+    void forget_rhost(const std::string&) override {}
+  };
+  shared_opener = [&](const store::PgConnectOptions&, std::chrono::milliseconds) {
+    auto s = std::make_unique<Unanswered>();
+    s->inner = store::open_sqlite_store(dir.path() + "/shared/state.db");
+    return std::unique_ptr<store::Store>(std::move(s));
+  };
+  extra = shared_store_config(dir);
+  conv.say("123456");
+  BOOST_TEST(result_name(login()) == "PAM_SUCCESS");
+  BOOST_TEST(api.sends == 1);
+  BOOST_TEST(log.contains("did not answer a count it may have made, so it is not made again here"));
+  BOOST_TEST(!std::filesystem::exists(state_file()));  // not counted locally
+}
+
 // pam-otp or a program that cannot reach a shared store (no opener) treats
 // a config naming one as a store that is down.
 BOOST_AUTO_TEST_CASE(a_program_without_the_shared_store_goes_on_as_when_it_is_down) {

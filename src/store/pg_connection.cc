@@ -229,6 +229,7 @@ std::vector<PgRow> PgConnection::run(const std::string& sql, const std::vector<s
   if (conn_ == nullptr) throw Error("the connection to the shared store was closed after an earlier failure");
   std::vector<const char*> values;
   for (const auto& p : params) values.push_back(p.c_str());
+  bool sent = false;
   try {
     // Without parameters, the simple protocol, which takes several
     // statements (pam-otp state init's schema).
@@ -236,6 +237,7 @@ std::vector<PgRow> PgConnection::run(const std::string& sql, const std::vector<s
                         : PQsendQueryParams(conn_, sql.c_str(), static_cast<int>(values.size()), nullptr, values.data(),
                                             nullptr, nullptr, 0)) != 1)
       throw Error(where_ + ": " + libpq_words(conn_));
+    sent = true;
     for (int rc; (rc = PQflush(conn_)) != 0;) {
       if (rc < 0) throw Error(where_ + ": " + libpq_words(conn_));
       wait(true, deadline, "sending to the shared store");
@@ -273,8 +275,9 @@ std::vector<PgRow> PgConnection::run(const std::string& sql, const std::vector<s
     return rows;
   } catch (const PgError&) {
     throw;  // the server answered: the connection is fine
-  } catch (const Error&) {
+  } catch (const Error& e) {
     close();
+    if (sent) throw MayHaveRun(e.what());
     throw;
   }
 }

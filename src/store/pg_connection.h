@@ -56,8 +56,8 @@ class PgConnection {
   // Runs one statement with text parameters (autocommit: its own
   // transaction; without parameters, any number of statements) and returns
   // its rows. Throws PgError for the server's
-  // errors and Error when the deadline passes (the connection is then
-  // unusable: closed).
+  // errors, and Error when the deadline passes or the connection breaks (it
+  // is then closed): MayHaveRun once the statement has gone out.
   std::vector<PgRow> run(const std::string& sql, const std::vector<std::string>& params,
                          PgClock::time_point deadline);
 

@@ -130,8 +130,11 @@ class PgStore final : public Store {
       maxes.push_back(std::to_string(l.max));
       windows.push_back(std::to_string(l.window));
     }
-    // The server gives up waiting for another host's lock with time left
-    // for its answer to reach us.
+    // Connected first, so that the server's wait for another host's lock
+    // is measured from what is left then, and ends with time left for its
+    // answer to reach us (an error, not counted, rather than our giving up
+    // on a count that may then be made).
+    connect();
     const auto lock_ms = std::max<long long>(1, left_.count() * 3 / 4);
     const auto rows = call("SELECT * FROM pam_otp.take_v1($1, $2, $3, $4, $5, $6)",
                            {text_array(kinds), text_array(keys), text_array(maxes), text_array(windows),
@@ -159,11 +162,10 @@ class PgStore final : public Store {
     return *rows[0][0] == "t";
   }
 
-  // One statement within what is left of the budget; the time it took is
-  // spent, whatever the outcome.
-  std::vector<PgRow> call(const std::string& sql, const std::vector<std::string>& params) {
+  // What is left of the budget is spent on `work`, whatever its outcome.
+  template <class Work>
+  auto spending(Work work) {
     const auto start = PgClock::now();
-    const auto deadline = start + left_;
     struct Spend {
       PgStore& s;
       PgClock::time_point start;
@@ -173,9 +175,19 @@ class PgStore final : public Store {
       }
     } spend{*this, start};
     if (left_.count() <= 0) throw Error("the store's budget (store_timeout) is spent for this login");
+    return work(start + left_);
+  }
+
+  void connect() {
+    if (conn_ && conn_->usable()) return;
+    spending([&](PgClock::time_point deadline) { conn_ = std::make_unique<PgConnection>(options_, deadline); });
+  }
+
+  // One statement within what is left of the budget.
+  std::vector<PgRow> call(const std::string& sql, const std::vector<std::string>& params) {
     try {
-      if (!conn_ || !conn_->usable()) conn_ = std::make_unique<PgConnection>(options_, deadline);
-      return conn_->run(sql, params, deadline);
+      connect();
+      return spending([&](PgClock::time_point deadline) { return conn_->run(sql, params, deadline); });
     } catch (const PgError& e) {
       if (e.sqlstate() == "42883" || e.sqlstate() == "3F000")  // undefined_function, invalid_schema_name
         throw Error("the shared store has no pam_otp schema of version " + std::to_string(kPgSchemaVersion) +

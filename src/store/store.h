@@ -23,6 +23,14 @@ class Error : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+// A call sent whose answer never came (the store's budget ran out while it
+// ran, the connection broke): it may have run, and what it writes (a count)
+// may be there.
+class MayHaveRun : public Error {
+ public:
+  using Error::Error;
+};
+
 struct RecoveryCode {
   std::int64_t id = 0;
   std::string hash;  // the slow salted hash of the code (recovery.h)

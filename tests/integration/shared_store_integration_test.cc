@@ -18,6 +18,7 @@
 #include "child_process.h"
 #include "pam_harness.h"
 #include "postgres_server.h"
+#include "store/pg_plugin.h"
 #include "store/pg_store.h"
 #include "store/sqlite_store.h"
 #include "temp_dir.h"
@@ -216,6 +217,31 @@ BOOST_AUTO_TEST_CASE(a_host_moves_its_state_into_the_shared_store) {
   // A file that is not there: an error naming it (conflicts: migrate_test.cc).
   BOOST_REQUIRE_EQUAL(cli("state migrate --config " + pam.config_path() + " --from " + pam.dir() + "/state/none.db", &out), 1);
   BOOST_TEST(out.find("none.db") != std::string::npos, out);
+}
+
+// The store's errors cross from the plugin into the module as their own
+// types: a count that went out unanswered is MayHaveRun there too, so the
+// module does not count it again.
+BOOST_AUTO_TEST_CASE(the_plugins_errors_keep_their_types_in_the_module) {
+  if (skipped()) return;
+  config("");
+  init();
+  const std::string module = PAM_OTP_MODULE_PATH;
+  auto store = otp::store::plugin_pg_store(module.substr(0, module.rfind('/')) + "/pam_otp/pgstore.so",
+                                           server().login("pam_otp_login", PostgresServer::login_password(), db),
+                                           std::chrono::milliseconds(400));
+  store->hash_key();
+  server().freeze();
+  bool may_have_run = false;
+  try {
+    store->take({{otp::store::kSendUser, "alice", 5, 900}}, 1000);
+  } catch (const otp::store::MayHaveRun&) {
+    may_have_run = true;
+  } catch (const std::exception& e) {
+    BOOST_TEST_MESSAGE("caught as something else: " << e.what());
+  }
+  server().thaw();
+  BOOST_TEST(may_have_run);
 }
 
 // pam-otp check reaches the store as a login would and says what it found:
