@@ -11,6 +11,7 @@
 #include <sys/wait.h>
 
 #include <array>
+#include <filesystem>
 #include <fstream>
 #include <memory>
 #include <regex>
@@ -20,6 +21,7 @@
 #include "postgres_server.h"
 #include "store/pg_admin.h"
 #include "store/pg_store.h"
+#include "store/sqlite_store.h"
 #include "temp_dir.h"
 
 using namespace otp::testing;
@@ -141,6 +143,73 @@ BOOST_AUTO_TEST_CASE(a_login_remembered_on_one_host_is_honoured_on_the_next) {
   const auto other = login(2, "bob", "203.0.113.6", {say("bob-password"), code_for("bob@example.com")});
   BOOST_TEST(other.rc == PAM_SUCCESS, other.describe());
   BOOST_TEST(!other.logged("result=remembered"));
+}
+
+// 200 logins at once, spread over the three hosts, against a server that
+// takes 20 connections (17 for logins): every login completes within its
+// budget (those the server turns away count their send in their host's own
+// file), and every send is counted exactly once, in one place or the other.
+BOOST_AUTO_TEST_CASE(two_hundred_logins_at_once_against_twenty_connections) {
+  if (skipped()) return;
+  PostgresOptions small;
+  small.max_connections = 20;
+  PostgresServer narrow(small);
+  narrow.sql("CREATE ROLE pam_otp_login LOGIN PASSWORD '" + PostgresServer::login_password() + "'");
+  narrow.sql("CREATE DATABASE fleet");
+  otp::store::pg_init(narrow.admin("fleet"), "pam_otp_login", std::chrono::seconds(30));
+  std::string users;
+  for (int i = 0; i < kLoadUsers; ++i) users += load_user(i) + " phone=" + load_phone(i) + "\n";
+  std::vector<std::string> service_files;
+  for (int h = 0; h < 3; ++h) {
+    PamHarness& host = *hosts[h];
+    host.service = std::string(kLoadService) + std::to_string(h + 1);
+    std::ofstream passdb(host.passdb_path(), std::ios::app);
+    for (int i = 0; i < kLoadUsers; ++i) passdb << load_user(i) << ":load-password:" << host.service << "\n";
+    host.write_users(users);
+    const std::string password = host.dir() + "/db-password";
+    std::ofstream(password) << PostgresServer::login_password() << "\n";
+    ::chmod(password.c_str(), 0600);
+    host.write_config(host.default_config("state_store = \"" + narrow.uri("pam_otp_login", "fleet") +
+                                          "\"\nstate_password_file = \"" + password +
+                                          "\"\nsend_limit = { user = \"5/15m\", rhost = \"1000/1h\" }"));
+    service_files.push_back("/etc/pam.d/" + host.service);
+    BOOST_REQUIRE_MESSAGE(::access(service_files.back().c_str(), F_OK) != 0, service_files.back() + " exists; not touching it");
+    std::ofstream(service_files.back()) << host.stack_text();
+  }
+  auto settings = Shared::mock().settings();
+  settings.max_sends = 1000;
+  Shared::mock().configure(settings);
+  std::vector<std::string> env = nss_only_environment();
+  env.push_back("OTP_LOGIN_RHOST=203.0.113.77");
+  std::vector<pid_t> children;
+  const auto start = std::chrono::steady_clock::now();
+  for (int i = 0; i < kLoadUsers; ++i)
+    children.push_back(spawn_process({PAM_OTP_LOGIN_PATH, hosts[i % 3]->service, load_user(i), "load-password",
+                                      hosts[0]->mock_url(), Shared::pki().ca_cert, load_phone(i)}, env, "", ""));
+  int succeeded = 0;
+  for (pid_t pid : children) {
+    int status = 0;
+    if (pid > 0 && waitpid(pid, &status, 0) == pid && WIFEXITED(status) && WEXITSTATUS(status) == 0) ++succeeded;
+  }
+  const auto took = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - start);
+  for (const auto& f : service_files) ::unlink(f.c_str());
+  BOOST_TEST_MESSAGE("200 logins over three hosts took " << took.count() << " s");
+  BOOST_TEST(succeeded == kLoadUsers);
+  BOOST_TEST(Shared::mock().outbox().size() == static_cast<std::size_t>(kLoadUsers));
+  auto shared = otp::store::open_pg_store(narrow.login("pam_otp_login", PostgresServer::login_password(), "fleet"),
+                                          std::chrono::seconds(30));
+  int in_shared = 0, in_files = 0, wrong = 0;
+  for (int i = 0; i < kLoadUsers; ++i) {
+    const int there = shared->count(otp::store::kSendUser, load_user(i), 0);
+    const std::string file = hosts[i % 3]->state_path();
+    const int here = std::filesystem::exists(file) ? otp::store::open_sqlite_store(file)->count(otp::store::kSendUser, load_user(i), 0) : 0;
+    in_shared += there;
+    in_files += here;
+    if (there + here != 1) ++wrong;
+  }
+  BOOST_TEST_MESSAGE("sends counted in the database: " << in_shared << ", in the hosts' files: " << in_files);
+  BOOST_TEST(wrong == 0);
+  BOOST_TEST(in_shared > 0);
 }
 
 BOOST_AUTO_TEST_SUITE_END()
