@@ -6,6 +6,7 @@
 #include <boost/test/unit_test.hpp>
 
 #include <security/pam_appl.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <syslog.h>
@@ -14,6 +15,7 @@
 #include <filesystem>
 #include <fstream>
 #include <regex>
+#include <thread>
 
 #include "child_process.h"
 #include "pam_harness.h"
@@ -242,6 +244,73 @@ BOOST_AUTO_TEST_CASE(the_plugins_errors_keep_their_types_in_the_module) {
   }
   server().thaw();
   BOOST_TEST(may_have_run);
+}
+
+// Processes counting in the database (two rows a call), killed with
+// SIGKILL at any moment: no call is half there, and nobody waits for a lock
+// they held.
+BOOST_AUTO_TEST_CASE(sigkill_mid_count_leaves_no_partial_state_and_no_lock) {
+  if (skipped()) return;
+  config("");
+  init();
+  std::vector<pid_t> workers;
+  for (int i = 0; i < 3; ++i)
+    workers.push_back(spawn_process({PAM_OTP_STATE_WORKER_PATH, "pg-take", "127.0.0.1", std::to_string(server().port()),
+                                     server().ca_file(), db, password_file()},
+                                    nss_only_environment(), "", ""));
+  for (int round = 0; round < 5; ++round) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100 + 37 * round));
+    ::kill(workers[round % 3], SIGKILL);
+    int status = 0;
+    waitpid(workers[round % 3], &status, 0);
+    BOOST_TEST(WIFSIGNALED(status), "the worker had stopped by itself: " << status);
+    workers[round % 3] = spawn_process({PAM_OTP_STATE_WORKER_PATH, "pg-take", "127.0.0.1",
+                                        std::to_string(server().port()), server().ca_file(), db, password_file()},
+                                       nss_only_environment(), "", "");
+  }
+  for (pid_t w : workers) {
+    ::kill(w, SIGKILL);
+    waitpid(w, nullptr, 0);
+  }
+  auto store = shared();
+  const int users = store->count(otp::store::kSendUser, "alice", 0);
+  BOOST_TEST(users > 0);
+  BOOST_TEST(store->count(otp::store::kSendRhost, "r", 0) == users);  // both rows of every call, or neither
+  const auto start = std::chrono::steady_clock::now();
+  auto fresh = otp::store::open_pg_store(server().login("pam_otp_login", PostgresServer::login_password(), db),
+                                         std::chrono::milliseconds(1000));
+  BOOST_TEST(!fresh->take({{otp::store::kSendUser, "alice", 1 << 30, 86400}}, 1'800'000'000));
+  const auto took = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start);
+  BOOST_TEST(took.count() < within(std::chrono::milliseconds(1000)).count());
+}
+
+// A process stopped (SIGSTOP, as su's caller can) while it counts holds no
+// lock that another login then waits on: each of ten counts on the same
+// keys goes through within its budget while it stays stopped.
+BOOST_AUTO_TEST_CASE(a_stopped_login_holds_no_lock_others_wait_on) {
+  if (skipped()) return;
+  config("");
+  init();
+  for (int round = 0; round < 10; ++round) {
+    const pid_t worker = spawn_process({PAM_OTP_STATE_WORKER_PATH, "pg-take", "127.0.0.1", std::to_string(server().port()),
+                                        server().ca_file(), db, password_file()},
+                                       nss_only_environment(), "", "");
+    std::this_thread::sleep_for(std::chrono::milliseconds(150 + 13 * round));
+    ::kill(worker, SIGSTOP);
+    auto other = otp::store::open_pg_store(server().login("pam_otp_login", PostgresServer::login_password(), db),
+                                           std::chrono::milliseconds(1000));
+    std::string error;
+    try {
+      other->take({{otp::store::kSendUser, "alice", 1 << 30, 86400}, {otp::store::kSendRhost, "r", 1 << 30, 86400}},
+                  1'700'000'000 + round);
+    } catch (const std::exception& e) {
+      error = e.what();
+    }
+    BOOST_TEST(error.empty(), "round " << round << ": " << error);
+    ::kill(worker, SIGKILL);
+    waitpid(worker, nullptr, 0);
+  }
+  BOOST_TEST(shared()->count(otp::store::kSendRhost, "r", 0) == shared()->count(otp::store::kSendUser, "alice", 0));
 }
 
 // pam-otp check reaches the store as a login would and says what it found:

@@ -8,6 +8,9 @@
 //       exit 0 when this process used it, 1 when another had, 2 on error
 //   otp-state-worker take STATE_FILE
 //       counts sends (two rows per transaction) until killed; exit 2 on error
+//   otp-state-worker pg-take HOST PORT CA_FILE DATABASE PASSWORD_FILE
+//       counts sends (two rows per call) in the shared store, as the role
+//       pam_otp_login, until killed; exit 2 on error
 //   otp-state-worker hold-read-slots STATE_FILE GO_FILE
 //       holds every WAL read slot of the file's -shm (as a writer restarting
 //       the WAL does for an instant), creates GO_FILE and waits to be killed
@@ -17,9 +20,11 @@
 #include <cstdio>
 #include <cstdlib>
 #include <ctime>
+#include <fstream>
 #include <stdexcept>
 #include <string>
 
+#include "store/pg_store.h"
 #include "store/sqlite_store.h"
 
 int main(int argc, char** argv) {
@@ -48,6 +53,20 @@ int main(int argc, char** argv) {
       ::close(::open(argv[3], O_WRONLY | O_CREAT | O_CLOEXEC, 0600));
       for (;;) ::pause();
     }
+    if (command == "pg-take" && argc == 7) {
+      std::ifstream password_file(argv[6]);
+      std::string password;
+      std::getline(password_file, password);
+      otp::store::PgConnectOptions o;
+      o.target.hosts = {{argv[2], std::atoi(argv[3])}};
+      o.target.user = "pam_otp_login";
+      o.target.dbname = argv[5];
+      o.target.sslrootcert = argv[4];
+      o.password = otp::Secret(password);
+      auto store = otp::store::open_pg_store(o, std::chrono::hours(1));
+      for (std::int64_t t = 0;; ++t)
+        store->take({{"send_user", "alice", 1 << 30, 86400}, {"send_rhost", "r", 1 << 30, 86400}}, 1'800'000'000 + t);
+    }
     if (command == "take" && argc == 3) {
       auto store = otp::store::open_sqlite_store(argv[2]);
       for (std::int64_t t = 0;; ++t)
@@ -58,6 +77,6 @@ int main(int argc, char** argv) {
     return 2;
   }
   std::fprintf(stderr, "usage: otp-state-worker use STATE_FILE USER CODE_ID GO_FILE | take STATE_FILE |"
-                       " hold-read-slots STATE_FILE GO_FILE\n");
+                       " pg-take HOST PORT CA_FILE DATABASE PASSWORD_FILE | hold-read-slots STATE_FILE GO_FILE\n");
   return 2;
 }
