@@ -93,6 +93,10 @@ struct Fixture {
     if (output != nullptr) *output = out;
     return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
   }
+  void init_with_config(const std::string& top) {
+    config(top);
+    init();
+  }
   // `pam-otp state init` as the database's superuser, granting the login role.
   void init(const std::string& more = "") {
     const std::string admin_password = pam.dir() + "/admin-password";
@@ -311,6 +315,42 @@ BOOST_AUTO_TEST_CASE(a_stopped_login_holds_no_lock_others_wait_on) {
     waitpid(worker, nullptr, 0);
   }
   BOOST_TEST(shared()->count(otp::store::kSendRhost, "r", 0) == shared()->count(otp::store::kSendUser, "alice", 0));
+}
+
+// libpq is loaded only by a login that uses the shared store: not by one
+// pam_otp does not cover, nor by one that needs no state (otp-login, a
+// process of its own, says what it has mapped).
+BOOST_AUTO_TEST_CASE(only_a_login_that_uses_the_shared_store_loads_libpq) {
+  if (skipped()) return;
+  auto libpq_mapped = [&](const std::string& top) {
+    config(top);
+    pam.write_stack();
+    std::vector<std::string> env;
+    for (const auto& var : nss_only_environment())
+      if (var.rfind("LD_PRELOAD=", 0) != 0) env.push_back(var);
+    env.push_back(std::string("LD_PRELOAD=") + std::getenv("LD_PRELOAD"));
+    for (const char* var : {"PAM_WRAPPER", "PAM_WRAPPER_RUNTIME_DIR", "PAM_WRAPPER_DEBUGLEVEL"})
+      if (const char* value = std::getenv(var)) env.push_back(std::string(var) + "=" + value);
+    env.push_back(std::string("PAM_WRAPPER_SERVICE_DIR=") + std::getenv("PAM_WRAPPER_RUNTIME_DIR"));
+    env.push_back("OTP_LOGIN_TIMES=1");
+    env.push_back("OTP_LOGIN_RHOST=203.0.113.5");
+    const std::string out = pam.dir() + "/login.out";
+    const pid_t pid = spawn_process({PAM_OTP_LOGIN_PATH, pam.service, "alice", "alice-password", pam.mock_url(),
+                                     Shared::pki().ca_cert, kAlicePhone},
+                                    env, "", out);
+    BOOST_REQUIRE(pid > 0);
+    int status = 0;
+    waitpid(pid, &status, 0);
+    BOOST_TEST((WIFEXITED(status) && WEXITSTATUS(status) == 0), read_file(out));
+    std::smatch m;
+    const std::string text = read_file(out);
+    BOOST_REQUIRE_MESSAGE(std::regex_search(text, m, std::regex("login [0-9]+ [0-9-]+ [0-9]+ ([01]) ([01])")), text);
+    return m.str(2) == "1";
+  };
+  init_with_config("");
+  BOOST_TEST(libpq_mapped("send_limit = { user = \"5/15m\" }"));
+  BOOST_TEST(!libpq_mapped("send_limit = { user = \"5/15m\" }\nexempt_services = [\"" + pam.service + "\"]"));
+  BOOST_TEST(!libpq_mapped("send_limit = {}"));
 }
 
 // pam-otp check reaches the store as a login would and says what it found:

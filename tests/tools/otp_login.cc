@@ -17,7 +17,7 @@
 // OTP_LOGIN_TIMES=1 prints, per login, "login <CLOCK_MONOTONIC ns at the
 // end of pam_authenticate> <pam_authenticate's duration in us> <peak
 // resident memory of the process so far, KiB> <1 if libcurl is loaded in the
-// process, else 0>". OTP_LOGIN_RHOST=ADDR sets
+// process, else 0> <1 if libpq is, else 0>". OTP_LOGIN_RHOST=ADDR sets
 // PAM_RHOST (a remote login, as sshd's). OTP_LOGIN_SMAPS=FILE copies
 // /proc/self/smaps to FILE after pam_authenticate (where the memory is).
 //
@@ -150,10 +150,11 @@ long status_kib(const char* field) {
 
 long resident_kib() { return status_kib("VmRSS:"); }
 
-bool libcurl_loaded() {
+// Is a library whose path holds `name` ("/libcurl") mapped?
+bool loaded(const char* name) {
   std::ifstream maps("/proc/self/maps");
   for (std::string line; std::getline(maps, line);)
-    if (line.find("/libcurl") != std::string::npos) return true;
+    if (line.find(name) != std::string::npos) return true;
   return false;
 }
 
@@ -174,7 +175,8 @@ bool login_once(const char* service, const char* user, Login& login) {
   const long long start = monotonic_ns();
   const int rc = pam_authenticate(ph, 0);
   const long long end = monotonic_ns();
-  if (login.print_times) std::printf("login %lld %lld %ld %d\n", end, (end - start) / 1000, status_kib("VmHWM:"), libcurl_loaded() ? 1 : 0);
+  if (login.print_times) std::printf("login %lld %lld %ld %d %d\n", end, (end - start) / 1000, status_kib("VmHWM:"),
+                                   loaded("/libcurl") ? 1 : 0, loaded("/libpq") ? 1 : 0);
   if (const char* copy = std::getenv("OTP_LOGIN_SMAPS")) {  // where the resident memory is, for bench analysis
     std::ifstream in("/proc/self/smaps");
     std::ofstream(copy) << in.rdbuf();
