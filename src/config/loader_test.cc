@@ -234,9 +234,13 @@ BOOST_AUTO_TEST_CASE(a_shared_store_that_is_not_safe_is_a_config_error_naming_th
   text = problems_of("\n\nstate_store = \"postgresql://pam_otp@db.example/pam_otp?sslmode=disable\"");
   BOOST_TEST(text.find(":4:") != std::string::npos, text);  // the line (after users_file and a blank one)
   BOOST_TEST(text.find("which is not loopback") != std::string::npos, text);
-  text = problems_of("state_store = \"postgresql://pam_otp:hunter2@db.example/pam_otp\"");
-  BOOST_TEST(text.find("state_password_file") != std::string::npos, text);
-  BOOST_TEST(text.find("hunter2") == std::string::npos, text);
+  for (const char* with_password : {"postgresql://pam_otp:hunter2@db.example/pam_otp",
+                                    "postgresql://pam_otp@db.example/pam_otp?password=hunter2",
+                                    "postgresql://pam_otp@db.example/pam_otp?pass%77ord=hunter2"}) {
+    text = problems_of(std::string("state_store = \"") + with_password + "\"");
+    BOOST_TEST(text.find("state_password_file") != std::string::npos, text);
+    BOOST_TEST(text.find("hunter2") == std::string::npos, text);
+  }
   text = problems_of("state_store = \"postgresql://pam_otp@db.example/pam_otp?sslrootcert=/nonexistent/ca.pem\"\n"
                      "state_password_file = \"" + dir.write("pw2", "pw\n", 0600) + "\"");
   BOOST_TEST(text.find("sslrootcert '/nonexistent/ca.pem'") != std::string::npos, text);

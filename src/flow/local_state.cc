@@ -297,24 +297,23 @@ void LocalState::take_send_ahead(const std::string& user, const std::string& rho
 
 // The send counted in the shared store: its answer, or nullopt when the
 // shared store is not configured or cannot be used (then the local store
-// counts). A count that went out and whose answer never came may have been
-// made there: it is not made again locally (one send, one count), and the
-// send goes ahead.
+// counts). A count that went out and whose answer never came may or may not
+// have been made there (pgbouncer drops a queued query when we give up): it
+// is counted locally too, so that the limit never disappears; at worst that
+// send counts twice.
 std::optional<std::optional<SendRefusal>> LocalState::take_shared_send(const std::string& user,
                                                                        const std::string& rhost, std::int64_t now) {
   if (shared() == nullptr) return std::nullopt;
   const Stopwatch watch;
   try {
     const SendCount count = send_count(*shared_, user, rhost, now);
-    try {
-      const auto reached = shared_->take(count.limits, count.now);
-      if (cfg_.debug) log_.log(LOG_DEBUG, "state: send limits checked in the shared store (" + watch.text() + ")");
-      if (!reached) return std::optional<SendRefusal>();
-      return std::optional<SendRefusal>(SendRefusal{count.names.at(reached->index), reached->retry_after});
-    } catch (const store::MayHaveRun& e) {
-      shared_failed("the shared store did not answer a count it may have made, so it is not made again here", e);
-      return std::optional<SendRefusal>();
-    }
+    const auto reached = shared_->take(count.limits, count.now);
+    if (cfg_.debug) log_.log(LOG_DEBUG, "state: send limits checked in the shared store (" + watch.text() + ")");
+    if (!reached) return std::optional<SendRefusal>();
+    return std::optional<SendRefusal>(SendRefusal{count.names.at(reached->index), reached->retry_after});
+  } catch (const store::MayHaveRun& e) {
+    shared_failed("the shared store did not answer a count it may or may not have made (counted here too)", e);
+    return std::nullopt;
   } catch (const std::exception& e) {
     shared_failed("cannot count codes sent in the shared store", e);
     return std::nullopt;

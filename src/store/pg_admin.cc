@@ -1,7 +1,5 @@
 #include "store/pg_admin.h"
 
-#include <openssl/rand.h>
-
 #include <algorithm>
 
 #include "store/pg_schema.h"
@@ -17,14 +15,6 @@ std::string hex_of(std::string_view bytes) {
   static const char digits[] = "0123456789abcdef";
   std::string hex;
   for (unsigned char c : bytes) hex += digits[c >> 4], hex += digits[c & 15];
-  return hex;
-}
-
-std::string random_key_hex() {
-  unsigned char key[32];
-  if (RAND_bytes(key, sizeof key) != 1) throw Error("no random bytes for the hash key");
-  std::string hex = hex_of(std::string_view(reinterpret_cast<const char*>(key), sizeof key));
-  wipe_bytes(key, sizeof key);
   return hex;
 }
 
@@ -48,9 +38,13 @@ PgInitResult pg_init(const PgConnectOptions& admin, const std::string& grant_rol
                 ", newer than this pam-otp's (" + std::to_string(kPgSchemaVersion) + "): use the newer pam-otp");
   c.run(pg_schema_sql(), {}, deadline);
   if (!key.empty() && key.size() != 32) throw Error("the hash key to use is not 32 bytes");
-  std::vector<std::string> params{std::to_string(kPgSchemaVersion), key.empty() ? random_key_hex() : hex_of(key.reveal())};
+  // A new random key is made by the server (two random UUIDs, 244 bits,
+  // hashed), so that it is never a parameter a statement log could show; a
+  // host's key (--key-from) has to be sent.
+  std::vector<std::string> params{std::to_string(kPgSchemaVersion), key.empty() ? "" : hex_of(key.reveal())};
   const auto made = c.run(
-      "INSERT INTO pam_otp.meta(schema_version, hash_key) VALUES ($1, decode($2, 'hex')) "
+      "INSERT INTO pam_otp.meta(schema_version, hash_key) VALUES ($1, CASE WHEN $2 = '' THEN "
+      "sha256(convert_to(gen_random_uuid()::text || gen_random_uuid()::text, 'UTF8')) ELSE decode($2, 'hex') END) "
       "ON CONFLICT (one) DO UPDATE SET schema_version = excluded.schema_version RETURNING (xmax = 0)",
       params, deadline);
   result.key_made = !made.empty() && made[0][0] == std::optional<std::string>("t");

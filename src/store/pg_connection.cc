@@ -97,6 +97,13 @@ std::string libpq_words(const PGconn* conn) {
   return sanitize(words, 300);
 }
 
+// An encrypted client key is never unlocked by asking: OpenSSL's default
+// would prompt on the terminal (su's caller's), outside any deadline.
+int refuse_key_passphrase(char* buf, int size, PGconn*) {
+  if (size > 0) buf[0] = '\0';
+  return 0;
+}
+
 // Notices (a WARNING from a function) go nowhere: libpq's default writes
 // them to stderr, which is sshd's or the caller's, not ours.
 void ignore_notice(void*, const PGresult*) {}
@@ -126,7 +133,13 @@ Keywords keywords_for(const PgConnectOptions& o, const PgHost& host, const std::
   k.add("sslcrl", t.sslcrl.empty() ? kNoFile : t.sslcrl);
   k.add("sslcrldir", kNoFile);
   k.add("gssencmode", "disable");
-  k.add("channel_binding", !t.channel_binding.empty() ? t.channel_binding : t.client_certificate() ? "prefer" : "require");
+  // Channel binding needs TLS and SCRAM: required by default for a
+  // password over TLS; where there is no TLS (a socket, loopback) or no
+  // password (a client certificate), libpq's "prefer".
+  const bool tls = !host.socket_dir() && t.sslmode != "disable" && t.sslmode != "allow" && t.sslmode != "prefer";
+  k.add("channel_binding", !t.channel_binding.empty()                ? t.channel_binding
+                           : tls && !t.client_certificate() ? "require"
+                                                            : "prefer");
   k.add("application_name", "pam_otp");
   k.add("client_encoding", "UTF8");
   k.add("target_session_attrs", t.hosts.size() > 1 ? "read-write" : "any");
@@ -151,11 +164,18 @@ std::string pg_environment_problem() {
   for (const char* name : kLibpqVariables)
     if (std::getenv(name) != nullptr)
       return std::string("the environment sets ") + name + ", which libpq would obey";
+  // And whatever this libpq reads besides (a newer one reads more).
+  std::unique_ptr<PQconninfoOption, decltype(&PQconninfoFree)> options(PQconndefaults(), &PQconninfoFree);
+  for (const PQconninfoOption* o = options.get(); o != nullptr && o->keyword != nullptr; ++o)
+    if (o->envvar != nullptr && std::getenv(o->envvar) != nullptr)
+      return std::string("the environment sets ") + o->envvar + ", which libpq would obey";
   return "";
 }
 
 PgConnection::PgConnection(const PgConnectOptions& options, PgClock::time_point deadline) {
   if (const std::string problem = pg_environment_problem(); !problem.empty()) throw Error(problem);
+  static std::once_flag hook_set;
+  std::call_once(hook_set, [] { PQsetSSLKeyPassHook_OpenSSL(refuse_key_passphrase); });
   std::string tried;
   for (const PgHost& host : options.target.hosts) {
     std::vector<std::string> addresses{""};
@@ -192,6 +212,9 @@ PgConnection::PgConnection(const PgConnectOptions& options, PgClock::time_point 
       } catch (const Error& e) {
         close();
         tried += (tried.empty() ? "" : "; ") + where_ + ": " + e.what();
+      } catch (...) {
+        close();
+        throw;
       }
     }
     if (millis_left(deadline) <= 0) break;

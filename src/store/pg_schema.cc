@@ -72,7 +72,9 @@ END $$;
 CREATE OR REPLACE FUNCTION pam_otp.remember_v1(u text, k text, svc text, created bigint, expires bigint)
 RETURNS void )SQL" PAM_OTP_FN_ATTRS R"SQL( AS $$
 BEGIN
-  DELETE FROM pam_otp.remembered r WHERE r.expires_at <= created;
+  -- (Expired by the earlier clock: see take_v1's pruning.)
+  DELETE FROM pam_otp.remembered r
+    WHERE r.expires_at <= least(created, extract(epoch FROM statement_timestamp())::bigint);
   INSERT INTO pam_otp.remembered AS r("user", key_hash, service, created_at, expires_at)
     VALUES (u, k, svc, created, expires)
     ON CONFLICT ON CONSTRAINT remembered_pkey DO UPDATE
@@ -123,7 +125,10 @@ BEGIN
     PERFORM pg_advisory_xact_lock(lock_id);
   END LOOP;
   IF now % 16 = 0 THEN
-    DELETE FROM pam_otp.events e WHERE e.at <= now - 31 * 86400;
+    -- By the earlier of this host's clock and the server's: one host whose
+    -- clock runs weeks ahead must not delete the fleet's counts.
+    DELETE FROM pam_otp.events e
+      WHERE e.at <= least(now, extract(epoch FROM statement_timestamp())::bigint) - 31 * 86400;
   END IF;
   FOR i IN 1 .. n LOOP
     SELECT count(*), min(e.at) INTO counted, oldest FROM pam_otp.events e

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 
 #include <chrono>
+#include <ctime>
 #include <thread>
 
 #include "postgres_server.h"
@@ -84,6 +85,34 @@ BOOST_AUTO_TEST_CASE(a_certificate_for_another_host_name_is_refused) {
   BOOST_TEST(e.find("server certificate for \"wrong.example\"") != std::string::npos, e);
   BOOST_TEST(e.find("does not match host name \"127.0.0.1\"") !=
              std::string::npos, e);
+}
+
+// A Unix socket (the server's own system user checked): no TLS, no
+// channel binding, and the store works.
+BOOST_AUTO_TEST_CASE(a_unix_socket_works_without_tls) {
+  if (skipped()) return;
+  PgConnectOptions o = server().login("pam_otp_login", testing::PostgresServer::login_password(), db);
+  o.target.hosts = {{server().dir(), server().port()}};
+  o.target.sslmode = "disable";
+  o.target.sslrootcert.clear();
+  auto store = open_pg_store(o, milliseconds(10000));
+  BOOST_TEST(!store->take({{kSendUser, "alice", 5, 900}}, 1000));
+  BOOST_TEST(store->count(kSendUser, "alice", 0) == 1);
+  o.target.requirepeer = "root";  // the server is not root's
+  const std::string e = error_of([&] { open_pg_store(o, milliseconds(10000))->hash_key(); });
+  BOOST_TEST(e.find("requirepeer") != std::string::npos, e);
+}
+
+// One host whose clock runs weeks ahead does not prune the fleet's counts.
+BOOST_AUTO_TEST_CASE(a_host_clock_far_ahead_prunes_nothing_of_the_present) {
+  if (skipped()) return;
+  auto store = open();
+  const std::int64_t now = std::time(nullptr);
+  BOOST_TEST(!store->take({{kSendUser, "alice", 5, 900}}, now));
+  std::int64_t ahead = now + 40 * 86400;
+  ahead -= ahead % 16;  // a second that prunes
+  BOOST_TEST(!store->take({{kSendUser, "bob", 5, 900}}, ahead));
+  BOOST_TEST(store->count(kSendUser, "alice", 0) == 1);
 }
 
 BOOST_AUTO_TEST_CASE(a_server_that_accepts_and_says_nothing_costs_the_budget) {

@@ -90,8 +90,10 @@ std::optional<PgHost> parse_host(std::string_view text, std::string* problem) {
     const auto decoded = decode(name);
     if (!decoded || decoded->empty()) return *problem = "an empty or badly encoded host", std::nullopt;
     host.name = *decoded;
-    if (!host.socket_dir() && !std::all_of(host.name.begin(), host.name.end(), name_char))
-      return *problem = "\"" + sanitize(host.name, 60) + "\" is not a host name or address", std::nullopt;
+    const auto path_char = [](char c) { return name_char(c) || c == '/'; };
+    if (!std::all_of(host.name.begin(), host.name.end(), host.socket_dir() ? +path_char : +name_char))
+      return *problem = "\"" + sanitize(host.name, 60) + "\" is not a host name, an address or a socket directory",
+             std::nullopt;
     if (!host.socket_dir()) host.name = to_lower(host.name);
   }
   if (!port.empty() || text.ends_with(':'))
@@ -182,6 +184,7 @@ std::optional<PgTarget> parse_pg_uri(std::string_view uri, std::string* problem,
   // Before anything is split: a password may hold '/', '?' or '@', and no
   // message may quote a piece of it.
   if (redact_pg_uri(uri) != uri) return fail("a password in the URI: put it in state_password_file");
+
   std::string_view rest = uri.substr(uri.find("://") + 3);
   const auto query_at = rest.find('?');
   const std::string_view query = query_at == std::string_view::npos ? std::string_view() : rest.substr(query_at + 1);
@@ -213,15 +216,41 @@ std::optional<PgTarget> parse_pg_uri(std::string_view uri, std::string* problem,
   return t;
 }
 
-std::string redact_pg_uri(std::string_view uri) {
+namespace {
+
+// The query with the value of any parameter that decodes to "password"
+// replaced (however its name is encoded).
+std::string redact_query(std::string_view uri) {
+  const auto q = uri.find('?');
+  if (q == std::string_view::npos) return std::string(uri);
+  std::string out(uri.substr(0, q + 1));
+  std::string_view query = uri.substr(q + 1);
+  for (bool first = true; !query.empty() || first; first = false) {
+    const auto amp = query.find('&');
+    const std::string_view pair = query.substr(0, amp);
+    const auto eq = pair.find('=');
+    const auto key = decode(pair.substr(0, eq));
+    out += first ? "" : "&";
+    out += key && *key == "password" && eq != std::string_view::npos ? std::string(pair.substr(0, eq)) + "=<redacted>"
+                                                                       : std::string(pair);
+    if (amp == std::string_view::npos) break;
+    query.remove_prefix(amp + 1);
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string redact_pg_uri(std::string_view text) {
+  const std::string uri = redact_query(text);
   const auto scheme_end = uri.find("://");
-  if (scheme_end == std::string_view::npos) return std::string(uri);
+  if (scheme_end == std::string::npos) return uri;
   const std::size_t start = scheme_end + 3;
   const auto at = uri.rfind('@');
-  if (at == std::string_view::npos || at < start) return std::string(uri);
+  if (at == std::string::npos || at < start) return uri;
   const auto colon = uri.find(':', start);
-  if (colon == std::string_view::npos || colon > at) return std::string(uri);
-  return std::string(uri.substr(0, colon)) + ":<redacted>" + std::string(uri.substr(at));
+  if (colon == std::string::npos || colon > at) return uri;
+  return uri.substr(0, colon) + ":<redacted>" + uri.substr(at);
 }
 
 std::string describe(const PgTarget& target) {

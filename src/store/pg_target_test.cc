@@ -75,6 +75,22 @@ BOOST_AUTO_TEST_CASE(a_password_in_the_uri_is_refused_and_never_quoted) {
              std::string::npos);
 }
 
+BOOST_AUTO_TEST_CASE(a_password_parameter_is_redacted_however_it_is_spelled) {
+  for (const char* uri : {"postgresql://u@db.example/d?sslrootcert=/ca.pem&password=hunter2",
+                          "postgresql://u@db.example/d?pass%77ord=hunter2&sslrootcert=/ca.pem"}) {
+    BOOST_TEST(redact_pg_uri(uri).find("hunter2") == std::string::npos, redact_pg_uri(uri));
+    BOOST_TEST(redact_pg_uri(uri).find("sslrootcert=/ca.pem") != std::string::npos);
+    BOOST_TEST(problem_of(uri).find("state_password_file") != std::string::npos, uri);
+  }
+}
+
+// libpq splits a host on commas: a decoded one would make two hosts of one.
+BOOST_AUTO_TEST_CASE(a_socket_directory_holds_no_comma_or_oddity) {
+  BOOST_TEST(problem_of("postgresql://u@%2Ftmp%2Cdb.evil/d?sslmode=disable").find("socket directory") != std::string::npos);
+  BOOST_TEST(problem_of("postgresql://u@%2Ftmp%20x/d").find("socket directory") != std::string::npos);
+  BOOST_TEST(problem_of("postgresql://u@%2Frun%2Fpostgresql/d") == "");
+}
+
 BOOST_AUTO_TEST_CASE(parameters_outside_the_list_are_refused_by_name) {
   for (const char* key : {"service", "passfile", "options", "connect_timeout", "host", "hostaddr", "gssencmode"}) {
     const std::string problem = problem_of(std::string("postgresql://u@127.0.0.1:999/d?sslmode=disable&") + key + "=x");

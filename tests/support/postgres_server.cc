@@ -146,6 +146,7 @@ PostgresServer::PostgresServer(PostgresOptions options) : options_(std::move(opt
                   dir_ + "/initdb.log");
   // TLS for every TCP login; the role pam_otp_cert by its certificate.
   write_owned(dir_ + "/data/pg_hba.conf",
+              "local all pam_otp_login scram-sha-256\n"
               "hostssl all pam_otp_cert 0.0.0.0/0 cert\n"
               "hostssl all all 0.0.0.0/0 scram-sha-256\n"
               "hostssl all all ::1/128 scram-sha-256\n"
