@@ -8,11 +8,13 @@
 #include <stdlib.h>
 
 #include <chrono>
+#include <cstdlib>
 #include <ctime>
 #include <thread>
 
 #include "postgres_server.h"
 #include "store/pg_admin.h"
+#include "temp_dir.h"
 #include "time_bound.h"
 
 namespace otp::store {
@@ -85,6 +87,38 @@ BOOST_AUTO_TEST_CASE(a_certificate_for_another_host_name_is_refused) {
   BOOST_TEST(e.find("server certificate for \"wrong.example\"") != std::string::npos, e);
   BOOST_TEST(e.find("does not match host name \"127.0.0.1\"") !=
              std::string::npos, e);
+}
+
+// A client certificate from the server's CA, for the role it names: no
+// password; an encrypted key is refused at once (never a prompt).
+BOOST_AUTO_TEST_CASE(a_client_certificate_logs_in_without_a_password) {
+  if (skipped()) return;
+  server().sql("DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'pam_otp_cert') THEN "
+               "CREATE ROLE pam_otp_cert LOGIN; END IF; END $$");
+  server().sql("GRANT pam_otp_login TO pam_otp_cert");  // (the functions' EXECUTE, through the login role)
+  testing::TempDir dir;
+  const std::string pki = server().dir() + "/pki";
+  const std::string cmd = "cd " + dir.path() +
+                          " && openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout client.key"
+                          " -out client.csr -subj /CN=pam_otp_cert 2>/dev/null"
+                          " && openssl x509 -req -in client.csr -CA " + pki + "/ca.pem -CAkey " + pki +
+                          "/ca.key -CAcreateserial -out client.pem -days 1 2>/dev/null"
+                          " && openssl pkey -in client.key -aes256 -passout pass:secret -out encrypted.key 2>/dev/null"
+                          " && chmod 600 client.key encrypted.key";
+  BOOST_REQUIRE(std::system(cmd.c_str()) == 0);
+  PgConnectOptions o = server().login("pam_otp_cert", "", db);
+  o.password = Secret();
+  o.target.sslcert = dir.path() + "/client.pem";
+  o.target.sslkey = dir.path() + "/client.key";
+  auto store = open_pg_store(o, milliseconds(10000));
+  BOOST_TEST(!store->take({{kSendUser, "alice", 5, 900}}, 1000));
+  BOOST_TEST(store->count(kSendUser, "alice", 0) == 1);
+  o.target.sslkey = dir.path() + "/encrypted.key";
+  const auto start = std::chrono::steady_clock::now();
+  const std::string e = error_of([&] { open_pg_store(o, milliseconds(10000))->hash_key(); });
+  BOOST_TEST(!e.empty());
+  BOOST_TEST(e.find("private key") != std::string::npos, e);
+  BOOST_TEST(ms_since(start) < 5000, e);
 }
 
 // A Unix socket (the server's own system user checked): no TLS, no
