@@ -484,6 +484,36 @@ struct StateFixture : Fixture {
   }
 };
 
+// A store whose count fails as `fail` says (a state helper that timed out,
+// a shared store that never answered); its key is `inner`'s, and it keeps
+// nothing else.
+std::unique_ptr<store::Store> failing_take(std::unique_ptr<store::Store> inner, std::function<void()> fail) {
+  struct FailingTake final : store::Store {
+    std::unique_ptr<store::Store> inner;
+    std::function<void()> fail;
+    Secret hash_key() override { return inner->hash_key(); }
+    void set_recovery_codes(const std::string&, const std::string&, const std::vector<std::string>&, std::int64_t) override {}
+    std::optional<store::RecoveryBatch> recovery_codes(const std::string&) override { return std::nullopt; }
+    bool use_recovery_code(const std::string&, std::int64_t, const std::string&, std::int64_t, const std::string&) override {
+      return false;
+    }
+    void remember(const store::Remembered&) override {}
+    bool is_remembered(const std::string&, const std::string&, std::int64_t, std::int64_t) override { return false; }
+    std::vector<store::Remembered> remembered(const std::string&, std::int64_t) override { return {}; }
+    std::optional<store::LimitReached> take(const std::vector<store::Limit>&, std::int64_t) override {
+      fail();
+      return std::nullopt;
+    }
+    int count(const std::string&, const std::string&, std::int64_t) override { return 0; }
+    void forget(const std::string&) override {}
+    void forget_rhost(const std::string&) override {}
+  };
+  auto s = std::make_unique<FailingTake>();
+  s->inner = std::move(inner);
+  s->fail = std::move(fail);
+  return s;
+}
+
 }  // namespace
 
 BOOST_FIXTURE_TEST_SUITE(local_state_flow, StateFixture)
@@ -717,28 +747,9 @@ BOOST_AUTO_TEST_CASE(the_code_prompt_is_not_echoed_when_a_recovery_code_may_be_t
 // where the caller can stop the process the send is refused, never made
 // uncounted; elsewhere the login goes on without its state, as before.
 BOOST_AUTO_TEST_CASE(a_send_that_cannot_be_counted_is_refused_where_the_caller_could_cause_it) {
-  struct FailingTake final : store::Store {
-    std::unique_ptr<store::Store> inner;
-    Secret hash_key() override { return inner->hash_key(); }
-    void set_recovery_codes(const std::string&, const std::string&, const std::vector<std::string>&, std::int64_t) override {}
-    std::optional<store::RecoveryBatch> recovery_codes(const std::string&) override { return std::nullopt; }
-    bool use_recovery_code(const std::string&, std::int64_t, const std::string&, std::int64_t, const std::string&) override {
-      return false;
-    }
-    void remember(const store::Remembered&) override {}
-    bool is_remembered(const std::string&, const std::string&, std::int64_t, std::int64_t) override { return false; }
-    std::vector<store::Remembered> remembered(const std::string&, std::int64_t) override { return {}; }
-    std::optional<store::LimitReached> take(const std::vector<store::Limit>&, std::int64_t) override {
-      throw store::Error("state helper: it did not answer within 2000 ms");
-    }
-    int count(const std::string&, const std::string&, std::int64_t) override { return 0; }
-    void forget(const std::string&) override {}
-    void forget_rhost(const std::string&) override {}
-  };
   opener = [this](const std::string&) {
-    auto s = std::make_unique<FailingTake>();
-    s->inner = store::open_sqlite_store(state_file());
-    return std::unique_ptr<store::Store>(std::move(s));
+    return failing_take(store::open_sqlite_store(state_file()),
+                        [] { throw store::Error("state helper: it did not answer within 2000 ms"); });
   };
   counted_sends_only = true;
   BOOST_TEST(result_name(login()) == "PAM_SERVICE_ERR");
@@ -881,28 +892,10 @@ BOOST_AUTO_TEST_CASE(a_shared_store_that_is_down_is_handled_per_feature) {
 // disappears; and where the caller could stop the login, a count that
 // cannot be made locally either refuses the send.
 BOOST_AUTO_TEST_CASE(a_shared_count_without_an_answer_is_counted_locally_too) {
-  struct Unanswered final : store::Store {
-    std::unique_ptr<store::Store> inner;
-    Secret hash_key() override { return inner->hash_key(); }
-    void set_recovery_codes(const std::string&, const std::string&, const std::vector<std::string>&, std::int64_t) override {}
-    std::optional<store::RecoveryBatch> recovery_codes(const std::string&) override { return std::nullopt; }
-    bool use_recovery_code(const std::string&, std::int64_t, const std::string&, std::int64_t, const std::string&) override {
-      return false;
-    }
-    void remember(const store::Remembered&) override {}
-    bool is_remembered(const std::string&, const std::string&, std::int64_t, std::int64_t) override { return false; }
-    std::vector<store::Remembered> remembered(const std::string&, std::int64_t) override { return {}; }
-    std::optional<store::LimitReached> take(const std::vector<store::Limit>&, std::int64_t) override {
-      throw store::MayHaveRun("waiting for the shared store: no answer within the store's budget (store_timeout)");
-    }
-    int count(const std::string&, const std::string&, std::int64_t) override { return 0; }
-    void forget(const std::string&) override {}
-    void forget_rhost(const std::string&) override {}
-  };
   shared_opener = [&](const store::PgConnectOptions&, std::chrono::milliseconds) {
-    auto s = std::make_unique<Unanswered>();
-    s->inner = store::open_sqlite_store(dir.path() + "/shared/state.db");
-    return std::unique_ptr<store::Store>(std::move(s));
+    return failing_take(store::open_sqlite_store(dir.path() + "/shared/state.db"), [] {
+      throw store::MayHaveRun("waiting for the shared store: no answer within the store's budget (store_timeout)");
+    });
   };
   extra = shared_store_config(dir);
   conv.say("123456");

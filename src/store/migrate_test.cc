@@ -43,8 +43,7 @@ struct Fixture {
   std::unique_ptr<Store> shared(const Secret& key = Secret()) {
     const std::string db = "migrate" + std::to_string(++databases());
     server().sql("CREATE DATABASE " + db);
-    server().sql("DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'pam_otp_login') THEN "
-                 "CREATE ROLE pam_otp_login LOGIN PASSWORD '" + testing::PostgresServer::login_password() + "'; END IF; END $$");
+    server().ensure_login_role();
     pg_init(server().admin(db), "pam_otp_login", std::chrono::seconds(30), key);
     return open_pg_store(server().login("pam_otp_login", testing::PostgresServer::login_password(), db),
                          std::chrono::seconds(30));

@@ -46,6 +46,23 @@ long long ms_since(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration_cast<milliseconds>(std::chrono::steady_clock::now() - start).count();
 }
 
+// Another session holding send_user/alice's counting lock in an open
+// transaction (as take_v1 derives it), as a host stuck mid-call would.
+class LockHolder {
+ public:
+  explicit LockHolder(const std::string& db)
+      : deadline_(PgClock::now() + std::chrono::seconds(10)), c_(server().admin(db), deadline_) {
+    c_.run("BEGIN", {}, deadline_);
+    c_.run("SELECT pg_advisory_xact_lock(('x' || substr(md5('send_user' || chr(1) || 'alice'), 1, 16))::bit(64)::bigint)",
+           {}, deadline_);
+  }
+  void release() { c_.run("ROLLBACK", {}, deadline_); }
+
+ private:
+  PgClock::time_point deadline_;
+  PgConnection c_;
+};
+
 std::string error_of(const std::function<void()>& f) {
   try {
     f();
@@ -198,14 +215,10 @@ BOOST_AUTO_TEST_CASE(the_budget_is_for_all_calls_together) {
   if (skipped()) return;
   // The first call spends about three quarters of it waiting for a lock
   // another session holds (the server's lock_timeout, from what is left).
-  store::PgConnection holder(server().admin(db), PgClock::now() + std::chrono::seconds(10));
-  const auto deadline = PgClock::now() + std::chrono::seconds(10);
-  holder.run("BEGIN", {}, deadline);
-  holder.run("SELECT pg_advisory_xact_lock(('x' || substr(md5('send_user' || chr(1) || 'alice'), 1, 16))::bit(64)::bigint)",
-             {}, deadline);
+  LockHolder holder(db);
   auto store = open(milliseconds(1000));
   BOOST_TEST(error_of([&] { store->take({{kSendUser, "alice", 5, 900}}, 1000); }).find("lock timeout") != std::string::npos);
-  holder.run("ROLLBACK", {}, deadline);
+  holder.release();
   // The next call gets what is left (a quarter), not a budget of its own.
   server().freeze();
   const auto start = std::chrono::steady_clock::now();
@@ -287,16 +300,12 @@ BOOST_AUTO_TEST_CASE(a_lock_held_elsewhere_is_waited_for_within_the_budget_only)
   if (skipped()) return;
   // Another session holds the key's lock in an open transaction (a host
   // stuck mid-call): the count gives up within its budget.
-  store::PgConnection holder(server().admin(db), PgClock::now() + std::chrono::seconds(10));
-  const auto deadline = PgClock::now() + std::chrono::seconds(10);
-  holder.run("BEGIN", {}, deadline);
-  holder.run("SELECT pg_advisory_xact_lock(('x' || substr(md5('send_user' || chr(1) || 'alice'), 1, 16))::bit(64)::bigint)",
-             {}, deadline);
+  LockHolder holder(db);
   auto store = open(milliseconds(500));
   const auto start = std::chrono::steady_clock::now();
   const std::string e = error_of([&] { store->take({{kSendUser, "alice", 5, 900}}, 1000); });
   const long long took = ms_since(start);
-  holder.run("ROLLBACK", {}, deadline);
+  holder.release();
   BOOST_TEST(e.find("lock timeout") != std::string::npos, e);  // the server's lock_timeout, before ours
   BOOST_TEST(took < testing::within(milliseconds(500)).count());
   BOOST_TEST(!open()->take({{kSendUser, "alice", 5, 900}}, 1000));  // nothing left behind

@@ -44,8 +44,7 @@ struct Fleet {
     }
     db = "fleet" + std::to_string(++count());
     server().sql("CREATE DATABASE " + db);
-    server().sql("DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'pam_otp_login') THEN "
-                 "CREATE ROLE pam_otp_login LOGIN PASSWORD '" + PostgresServer::login_password() + "'; END IF; END $$");
+    server().ensure_login_role();
     otp::store::pg_init(server().admin(db), "pam_otp_login", std::chrono::seconds(30));
     for (auto& host : hosts) host = std::make_unique<PamHarness>();
   }

@@ -54,8 +54,7 @@ struct Fixture {
     }
     db = "shared" + std::to_string(++count());
     server().sql("CREATE DATABASE " + db);
-    server().sql("DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'pam_otp_login') THEN "
-                 "CREATE ROLE pam_otp_login LOGIN PASSWORD '" + PostgresServer::login_password() + "'; END IF; END $$");
+    server().ensure_login_role();
   }
   static int& count() {
     static int n = 0;

@@ -289,10 +289,13 @@ std::vector<store::PgRow> PostgresServer::sql(const std::string& statements, con
   return c.run(statements, params, store::PgClock::now() + std::chrono::seconds(30));
 }
 
+void PostgresServer::ensure_login_role() const {
+  sql("DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'pam_otp_login') THEN "
+      "CREATE ROLE pam_otp_login LOGIN PASSWORD '" + login_password() + "'; END IF; END $$");
+}
+
 std::string PostgresServer::new_store_database() {
-  if (databases_ == 0)
-    sql("DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'pam_otp_login') THEN "
-        "CREATE ROLE pam_otp_login LOGIN PASSWORD '" + login_password() + "'; END IF; END $$");
+  if (databases_ == 0) ensure_login_role();
   const std::string db = "store" + std::to_string(++databases_);
   sql("CREATE DATABASE " + db);
   store::pg_init(admin(db), "pam_otp_login", std::chrono::seconds(30));

@@ -47,6 +47,8 @@ class PostgresServer {
   // Runs statements as the superuser on `db`.
   std::vector<store::PgRow> sql(const std::string& statements, const std::string& db = "postgres",
                                 const std::vector<std::string>& params = {}) const;
+  // The role pam_otp_login (password: login_password()), made once.
+  void ensure_login_role() const;
   // A new database with pam_otp's schema (pam-otp state init's code),
   // usable by the role `pam_otp_login` (password: login_password()).
   std::string new_store_database();
