@@ -198,15 +198,13 @@ void check_shared_store(const config::Config& cfg, bool offline, Problems& probl
                                                 "count send_limit in state_file");
   }
   const auto took = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start);
-  const std::size_t functions = [] {
-    std::size_t n = 0;
-    for (const char* const* f = store::pg_function_signatures(); *f != nullptr; ++f) ++n;
-    return n;
-  }();
+  const auto functions = static_cast<std::size_t>(std::count_if(
+      store::pg_functions().begin(), store::pg_functions().end(),
+      [](const store::PgFunction& f) { return f.rights == store::PgRights::login; }));
   if (!r.missing_functions.empty())
     problems.add(file, line, "state_store",
                  cfg.store_target->user + " cannot run " + std::to_string(r.missing_functions.size()) + " of pam_otp's " +
-                     std::to_string(functions) + " functions (first " + r.missing_functions.front() +
+                     std::to_string(functions) + " functions a login calls (first " + r.missing_functions.front() +
                      "): run pam-otp state init, with --grant " + cfg.store_target->user + " if another role owns the schema");
   if (r.isolation != "read committed")
     problems.add(file, line, "state_store",
@@ -219,6 +217,12 @@ void check_shared_store(const config::Config& cfg, bool offline, Problems& probl
                   cfg.store_target->user + " has rights a login does not need on pam_otp's tables (" + rights +
                       "): it needs EXECUTE on the functions only");
   }
+  if (!r.admin_functions.empty())
+    problems.warn(file, line, "state_store",
+                  cfg.store_target->user + " may also run " + std::to_string(r.admin_functions.size()) +
+                      " of an administrator's functions (first " + r.admin_functions.front() +
+                      "), more than a login needs: a host's root could give anyone recovery codes for every host; "
+                      "pam-otp state init --grant " + cfg.store_target->user + " takes them back");
   if (took.count() > cfg.store_timeout_ms)
     problems.warn(file, line, "store_timeout",
                   "reaching " + where + " took " + std::to_string(took.count()) + " ms, more than store_timeout (" +
@@ -226,7 +230,7 @@ void check_shared_store(const config::Config& cfg, bool offline, Problems& probl
   problems.note("shared store " + where + ": PostgreSQL " + r.server_version + ", " + r.connection + "; schema version " +
                 (r.schema_version > 0 ? std::to_string(r.schema_version) : "none usable") + "; " +
                 std::to_string(functions - r.missing_functions.size()) + " of " + std::to_string(functions) +
-                " functions executable, " + std::to_string(r.table_rights.size()) + " rights on tables; " +
+                " login functions executable, " + std::to_string(r.admin_functions.size()) + " administrator's, " + std::to_string(r.table_rights.size()) + " rights on tables; " +
                 std::to_string(took.count()) + " ms");
 }
 

@@ -24,28 +24,34 @@ namespace {
 constexpr char kRecoveryUsage[] = R"(Usage: pam-otp recovery issue USER [--count N] [--config PATH] [--arg KEY=VALUE]...
        pam-otp recovery list USER
        pam-otp recovery revoke USER
+       ... [--store URI --password-file FILE]
 
 Recovery codes let USER in when the phone is lost (recovery = "always") or
 the provider is down (failmode = "recovery"); each works once.
 
   issue    make N new codes (default 10, at most 100), replacing USER's
            earlier ones, and print them once: only their slow salted hashes
-           (scrypt) are kept in state_file. Hand them over on paper or in a
-           password manager.
+           (scrypt) are kept. Hand them over on paper or in a password
+           manager.
   list     how many of USER's codes are left, and when and through which
            service each used one was used
   revoke   remove all of USER's codes
 
 USER is looked up as a login would (the passwd name). The codes are kept in
-the config's state_file (default /var/lib/pam_otp/state.db): run as root.
-Exit status: 0 done, 1 failed, 2 usage error.
+the config's state_file (default /var/lib/pam_otp/state.db), or in the
+shared store when state_store names one: then they work on every host of
+the fleet, and issuing or revoking them needs an administrator's role
+(pam-otp state init --grant-admin), named by --store with its password in
+--password-file; the configured login role may only read them (list).
+Run as root. Exit status: 0 done, 1 failed, 2 usage error.
 )";
 
 constexpr char kStateUsage[] = R"(Usage: pam-otp state list [USER] [--config PATH] [--arg KEY=VALUE]...
        pam-otp state forget USER
        pam-otp state forget --rhost ADDRESS
-       pam-otp state init [--store URI] [--password-file FILE] [--grant ROLE] [--key-from FILE]
+       pam-otp state init [--grant ROLE] [--grant-admin ROLE] [--key-from FILE]
        pam-otp state migrate [--from FILE]
+       ... [--store URI --password-file FILE]
 
   list     the remembered logins (remember = SECONDS): user, service, when
            the code was verified and until when the client skips it; with
@@ -55,14 +61,16 @@ constexpr char kStateUsage[] = R"(Usage: pam-otp state list [USER] [--config PAT
            send_limit counters of ADDRESS (as PAM_RHOST gives it: sshd's
            client address), its own and every user's share of it
   init     create pam_otp's schema in the shared store (state_store), or
-           bring it up to this version; run again after an upgrade. With
-           --store, as the role that URI names (one that may create a schema;
-           its password from --password-file), else as the configured one;
-           --grant gives ROLE what a login needs (EXECUTE on pam_otp's
-           functions, nothing on its tables); with --store, ROLE defaults to
-           the configured state_store's user; --key-from gives a new shared
-           store the hash key of the state file FILE (this host's), so that
-           migrate can copy its remembered logins and per-address counts
+           bring it up to this version; run again after an upgrade, as a
+           role that may create a schema (--store). --grant gives ROLE what
+           a login needs and no more (EXECUTE on the functions a login
+           calls; nothing on the tables), taking back anything else; with
+           --store, ROLE defaults to the configured state_store's user.
+           --grant-admin gives ROLE an administrator's rights (every
+           function: the commands here and pam-otp recovery). --key-from
+           gives a new shared store the hash key of the state file FILE
+           (this host's), so that migrate can copy its remembered logins
+           and per-address counts
   migrate  copy this host's state file (--from FILE, default the config's
            state_file) into the shared store: recovery codes (and which are
            used), remembered logins, send counts of the last 31 days. Run
@@ -70,8 +78,11 @@ constexpr char kStateUsage[] = R"(Usage: pam-otp state list [USER] [--config PAT
            store differ is reported and left alone (exit status 1)
 
 The state is the config's state_store when it names one, else its
-state_file (default /var/lib/pam_otp/state.db): run as root.
-Exit status: 0 done, 1 failed, 2 usage error.
+state_file (default /var/lib/pam_otp/state.db). --store URI acts on that
+shared store instead, as the role it names, with the password in
+--password-file (a file only root can read): list, forget and migrate
+need an administrator's role there, which a login role is not.
+Run as root. Exit status: 0 done, 1 failed, 2 usage error.
 )";
 
 std::string when(std::int64_t unix_time) {
@@ -96,7 +107,8 @@ struct Parsed {
   std::vector<std::string> words;  // action, USER
   int count = 10;
   std::optional<std::string> rhost;  // state forget --rhost ADDRESS
-  std::optional<std::string> store, password_file, grant, key_from;  // state init
+  std::optional<std::string> store, password_file;                  // the shared store, as another role
+  std::optional<std::string> grant, grant_admin, key_from;           // state init
   std::optional<std::string> from;                                    // state migrate
 };
 
@@ -119,14 +131,15 @@ bool parse(const std::vector<std::string>& arguments, Parsed& p, const char* com
         err << "pam-otp state: --rhost needs an address as PAM_RHOST gives it, not '" << sanitize(*p.rhost, 64) << "'\n";
         return false;
       }
-    } else if ((args[i] == "--store" || args[i] == "--password-file" || args[i] == "--grant" ||
-                args[i] == "--key-from" || args[i] == "--from") &&
+    } else if ((args[i] == "--store" || args[i] == "--password-file") && i + 1 < args.size()) {
+      auto& field = args[i] == "--store" ? p.store : p.password_file;
+      field = args[++i];  // (after choosing: the right side of = is evaluated first)
+    } else if ((args[i] == "--grant" || args[i] == "--grant-admin" || args[i] == "--key-from" || args[i] == "--from") &&
                i + 1 < args.size() && std::string(command) == "state") {
-      auto& field = args[i] == "--store"      ? p.store
-                    : args[i] == "--grant"    ? p.grant
-                    : args[i] == "--key-from" ? p.key_from
-                    : args[i] == "--from"     ? p.from
-                                              : p.password_file;
+      auto& field = args[i] == "--grant"         ? p.grant
+                    : args[i] == "--grant-admin" ? p.grant_admin
+                    : args[i] == "--key-from"    ? p.key_from
+                                                 : p.from;
       field = args[++i];
     } else if (!args[i].empty() && args[i][0] == '-') {
       err << "pam-otp " << command << ": unexpected argument '" << args[i] << "'\n" << usage;
@@ -138,20 +151,52 @@ bool parse(const std::vector<std::string>& arguments, Parsed& p, const char* com
   return true;
 }
 
-// The configuration, and the store it names; nullptr after saying why.
-std::unique_ptr<store::Store> open_state(const CommonOptions& common, const char* command, std::ostream& err,
+// The shared store --store names (its password from --password-file),
+// else the configuration's state_store (its password from --password-file
+// when given): false after saying why; `out` empty when neither names one.
+bool shared_target(const Parsed& p, const config::Config* c, const std::string& command,
+                   std::optional<store::PgConnectOptions>& out, std::ostream& err) {
+  out.reset();
+  if (p.store) {
+    std::string why;
+    auto target = store::parse_pg_uri(*p.store, &why);
+    if (!target) return err << "pam-otp " << command << ": --store '" << store::redact_pg_uri(*p.store) << "': " << why << "\n", false;
+    out = store::PgConnectOptions{std::move(*target), Secret()};
+  } else if (c != nullptr && c->store_target) {
+    out = store::PgConnectOptions{*c->store_target, c->state_password};
+  } else if (p.password_file) {
+    return err << "pam-otp " << command << ": --password-file is for a shared store (state_store or --store)\n", false;
+  }
+  if (out && p.password_file) {
+    std::string why;
+    auto file = config::read_safe_file(*p.password_file, why);
+    if (file)
+      if (auto problem = config::secret_mode_problem(*file, c != nullptr ? c->secrets_group : "")) why = *problem, file.reset();
+    if (!file) return err << "pam-otp " << command << ": --password-file '" << *p.password_file << "' " << why << "\n", false;
+    const std::string_view text = file->text.reveal();
+    out->password = Secret(text.substr(0, text.find('\n')));
+  }
+  return true;
+}
+
+// The configuration (nullptr in `loaded` when --store stands in for a
+// configuration that does not load), and the store to act on: --store's,
+// else the configured one. nullptr after saying why.
+std::unique_ptr<store::Store> open_state(const Parsed& p, const std::string& command, std::ostream& err,
                                          std::unique_ptr<config::Loaded>& loaded,
                                          std::chrono::seconds budget = std::chrono::seconds(30)) {
-  loaded = load_or_report(common.module_args, err);
-  if (!loaded) {
-    err << "pam-otp " << command << ": the configuration has errors (pam-otp check)\n";
+  std::ostringstream config_errors;
+  loaded = load_or_report(p.common.module_args, config_errors);
+  if (!loaded && !p.store) {
+    err << config_errors.str() << "pam-otp " << command << ": the configuration has errors (pam-otp check)\n";
     return nullptr;
   }
+  std::optional<store::PgConnectOptions> shared;
+  if (!shared_target(p, loaded ? &loaded->config : nullptr, command, shared, err)) return nullptr;
   try {
-    const config::Config& c = loaded->config;
     // An administrator's command may wait longer than a login.
-    if (c.store_target) return store::open_pg_store({*c.store_target, c.state_password}, budget);
-    return store::open_sqlite_store(c.state_file);
+    if (shared) return store::open_pg_store(std::move(*shared), budget);
+    return store::open_sqlite_store(loaded->config.state_file);
   } catch (const std::exception& e) {
     err << "pam-otp " << command << ": " << e.what() << "\n";
     return nullptr;
@@ -189,33 +234,15 @@ int list_codes(store::Store& state, const std::string& user, std::ostream& out) 
   return kExitOk;
 }
 
-// The shared store to initialise, as whom, and whom to grant: from the
-// options, else the configuration; nullopt after saying why.
-std::optional<store::PgConnectOptions> init_target(const Parsed& p, const config::Config* c, std::string& grant,
-                                                   std::ostream& err) {
-  store::PgConnectOptions o;
-  if (p.store) {
-    std::string why;
-    auto target = store::parse_pg_uri(*p.store, &why);
-    if (!target) return err << "pam-otp state init: --store '" << store::redact_pg_uri(*p.store) << "': " << why << "\n", std::nullopt;
-    o.target = std::move(*target);
-    if (!p.grant && c != nullptr && c->store_target && c->store_target->user != o.target.user) grant = c->store_target->user;
-  } else if (c != nullptr && c->store_target) {
-    o = {*c->store_target, c->state_password};
-  } else {
-    return err << "pam-otp state init: the configuration names no state_store, and no --store was given\n", std::nullopt;
+// Whom state init grants a login's rights: --grant, else, when --store
+// names another role than the configured store's, the configured one.
+std::string login_grant(const Parsed& p, const config::Config* c) {
+  if (p.grant) return *p.grant;
+  if (p.store && c != nullptr && c->store_target) {
+    const auto target = store::parse_pg_uri(*p.store, nullptr);
+    if (target && target->user != c->store_target->user) return c->store_target->user;
   }
-  if (p.grant) grant = *p.grant;
-  if (p.password_file) {
-    std::string why;
-    auto file = config::read_safe_file(*p.password_file, why);
-    if (file)
-      if (auto problem = config::secret_mode_problem(*file, c != nullptr ? c->secrets_group : "")) why = *problem, file.reset();
-    if (!file) return err << "pam-otp state init: --password-file '" << *p.password_file << "' " << why << "\n", std::nullopt;
-    const std::string_view text = file->text.reveal();
-    o.password = Secret(text.substr(0, text.find('\n')));
-  }
-  return o;
+  return "";
 }
 
 int init_shared_store(const Parsed& p, std::ostream& out, std::ostream& err) {
@@ -225,19 +252,29 @@ int init_shared_store(const Parsed& p, std::ostream& out, std::ostream& err) {
     err << config_errors.str() << "pam-otp state init: the configuration has errors (pam-otp check)\n";
     return kExitFailed;
   }
-  std::string grant;
-  const auto options = init_target(p, loaded ? &loaded->config : nullptr, grant, err);
-  if (!options) return kExitFailed;
+  const config::Config* c = loaded ? &loaded->config : nullptr;
+  std::optional<store::PgConnectOptions> options;
+  if (!shared_target(p, c, "state init", options, err)) return kExitFailed;
+  if (!options) {
+    err << "pam-otp state init: the configuration names no state_store, and no --store was given\n";
+    return kExitFailed;
+  }
+  const std::string grant = login_grant(p, c);
   try {
     const Secret key = p.key_from ? store::export_sqlite_store(*p.key_from, now()).hash_key : Secret();
-    const auto done = store::pg_init(*options, grant, std::chrono::seconds(60), key);
+    const auto done = store::pg_init(*options, grant, std::chrono::seconds(60), key, p.grant_admin.value_or(""));
     const std::string where = store::describe(options->target);
     if (done.found_version == 0) out << "Created pam_otp's schema (version " << store::kPgSchemaVersion << ") in " << where;
     else if (done.found_version < store::kPgSchemaVersion)
       out << "Upgraded pam_otp's schema from version " << done.found_version << " to " << store::kPgSchemaVersion << " in " << where;
     else out << "pam_otp's schema in " << where << " is version " << store::kPgSchemaVersion << " (unchanged)";
     out << " (" << done.connection << ")" << (done.key_made ? ", with a new hash key" : "") << ".\n";
-    if (!grant.empty()) out << "Granted " << grant << " what a login needs: EXECUTE on pam_otp's functions.\n";
+    if (!grant.empty())
+      out << "Granted " << grant << " what a login needs, and no more: EXECUTE on the functions a login calls.\n";
+    if (p.grant_admin)
+      out << "Granted " << *p.grant_admin
+          << " an administrator's rights: EXECUTE on every pam_otp function (recovery codes, state list, forget, "
+             "migrate).\n";
     if (p.key_from && !done.key_made)
       out << (done.key_differs ? "The shared store already had another hash key, kept: --key-from applies to a new one.\n"
                                : "The shared store already had the hash key of " + *p.key_from + ".\n");
@@ -251,16 +288,21 @@ int init_shared_store(const Parsed& p, std::ostream& out, std::ostream& err) {
 int migrate_to_shared_store(const Parsed& p, std::ostream& out, std::ostream& err) {
   std::unique_ptr<config::Loaded> loaded;
   // (A round trip per count copied: a busy host's month of them takes a while.)
-  const auto shared = open_state(p.common, "state migrate", err, loaded, std::chrono::seconds(600));
+  const auto shared = open_state(p, "state migrate", err, loaded, std::chrono::seconds(600));
   if (!shared) return kExitFailed;
-  if (!loaded->config.store_target) {
-    err << "pam-otp state migrate: the configuration names no state_store to copy into\n";
+  if (!p.store && !loaded->config.store_target) {
+    err << "pam-otp state migrate: the configuration names no state_store to copy into, and no --store was given\n";
     return kExitFailed;
   }
-  const std::string from = p.from.value_or(loaded->config.state_file);
+  if (!p.from && !loaded) {
+    err << "pam-otp state migrate: no --from, and no configuration to name state_file\n";
+    return kExitFailed;
+  }
+  const std::string from = p.from ? *p.from : loaded->config.state_file;
+  const std::string into = store::describe(p.store ? *store::parse_pg_uri(*p.store, nullptr) : *loaded->config.store_target);
   try {
     const auto report = store::migrate_state(store::export_sqlite_store(from, now()), *shared);
-    out << "Copied from " << from << " into " << store::describe(*loaded->config.store_target) << ":\n"
+    out << "Copied from " << from << " into " << into << ":\n"
         << "  recovery codes: " << report.users_copied << " users copied, " << report.users_present
         << " already there (uses merged), " << report.conflicts.size() << " left alone\n"
         << "  remembered logins: " << report.remembered_copied << " copied\n"
@@ -295,7 +337,7 @@ int run_recovery(const std::vector<std::string>& args, std::ostream& out, std::o
   const auto user = canonical_user(p.words[1], "recovery", err);
   if (!user) return kExitFailed;
   std::unique_ptr<config::Loaded> loaded;
-  const auto state = open_state(p.common, "recovery", err, loaded);
+  const auto state = open_state(p, "recovery", err, loaded);
   if (!state) return kExitFailed;
   try {
     if (p.words[0] == "issue") return issue(*state, *user, p.count, out);
@@ -333,7 +375,7 @@ int run_state(const std::vector<std::string>& args, std::ostream& out, std::ostr
     user = *canonical;
   }
   std::unique_ptr<config::Loaded> loaded;
-  const auto state = open_state(p.common, "state", err, loaded);
+  const auto state = open_state(p, "state", err, loaded);
   if (!state) return kExitFailed;
   try {
     if (forget) {
@@ -352,6 +394,7 @@ int run_state(const std::vector<std::string>& args, std::ostream& out, std::ostr
     for (const auto& r : remembered)
       out << r.user << "  " << r.service << "  verified " << when(r.created_at) << ", remembered until "
           << when(r.expires_at) << "  (client " << r.key_hash.substr(0, 12) << ")\n";
+    if (!loaded) return kExitOk;  // (--store without a configuration: no send_limit to report against)
     const auto& limit = loaded->config.send_limit[config::SendScope::User];
     if (!user.empty() && limit.on())
       out << user << ": " << state->count(store::kSendUser, user, now() - limit.window) << " of " << limit.max

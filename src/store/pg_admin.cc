@@ -21,7 +21,7 @@ std::string hex_of(std::string_view bytes) {
 }  // namespace
 
 PgInitResult pg_init(const PgConnectOptions& admin, const std::string& grant_role, std::chrono::milliseconds budget,
-                     const Secret& key) {
+                     const Secret& key, const std::string& admin_role) {
   const auto deadline = PgClock::now() + budget;
   PgConnection c(admin, deadline);
   PgInitResult result;
@@ -53,7 +53,8 @@ PgInitResult pg_init(const PgConnectOptions& admin, const std::string& grant_rol
     result.key_differs = there.empty() || there[0][0] != std::optional<std::string>("t");
   }
   wipe(params[1]);
-  if (!grant_role.empty()) c.run(pg_grants_sql(c.quote_identifier(grant_role)), {}, deadline);
+  if (!grant_role.empty()) c.run(pg_grants_sql(c.quote_identifier(grant_role), PgRights::login), {}, deadline);
+  if (!admin_role.empty()) c.run(pg_grants_sql(c.quote_identifier(admin_role), PgRights::admin), {}, deadline);
   c.run("COMMIT", {}, deadline);
   return result;
 }
@@ -70,9 +71,12 @@ PgReport pg_report(const PgConnectOptions& login, std::chrono::milliseconds budg
     r.server_version = facts[0][0].value_or("?");
     r.isolation = facts[0][1].value_or("?");
   }
-  for (const char* const* f = pg_function_signatures(); *f != nullptr; ++f) {
-    const auto rows = c.run("SELECT to_regprocedure($1) IS NOT NULL AND has_function_privilege($1, 'EXECUTE')", {*f}, deadline);
-    if (rows.empty() || rows[0][0] != std::optional<std::string>("t")) r.missing_functions.emplace_back(*f);
+  for (const PgFunction& f : pg_functions()) {
+    const auto rows =
+        c.run("SELECT to_regprocedure($1) IS NOT NULL AND has_function_privilege($1, 'EXECUTE')", {f.signature}, deadline);
+    const bool may = !rows.empty() && rows[0][0] == std::optional<std::string>("t");
+    if (f.rights == PgRights::login && !may) r.missing_functions.emplace_back(f.signature);
+    if (f.rights == PgRights::admin && may) r.admin_functions.emplace_back(f.signature);
   }
   const auto rights = c.run(
       "SELECT t || ': ' || p FROM unnest(array['meta','recovery_batches','recovery_codes','remembered','events']) t, "

@@ -167,19 +167,21 @@ END $$;
 
 #undef PAM_OTP_FN_ATTRS
 
-const char* const kSignatures[] = {
-    "pam_otp.hash_key_v1()",
-    "pam_otp.set_recovery_codes_v1(text,text,text[],bigint)",
-    "pam_otp.recovery_codes_v1(text)",
-    "pam_otp.use_recovery_code_v1(text,bigint,text,bigint,text)",
-    "pam_otp.remember_v1(text,text,text,bigint,bigint)",
-    "pam_otp.is_remembered_v1(text,text,bigint,bigint)",
-    "pam_otp.remembered_v1(text,bigint)",
-    "pam_otp.take_v1(text[],text[],integer[],bigint[],bigint,integer)",
-    "pam_otp.count_v1(text,text,bigint)",
-    "pam_otp.forget_v1(text)",
-    "pam_otp.forget_rhost_v1(text)",
-    nullptr,
+// Who calls what (docs/design.md, "The shared store"): a login reads a
+// user's recovery codes and uses one, remembers and counts; giving codes,
+// listing, counting for a report and forgetting are an administrator's.
+const PgFunction kCatalogue[] = {
+    {"pam_otp.hash_key_v1()", PgRights::login},
+    {"pam_otp.set_recovery_codes_v1(text,text,text[],bigint)", PgRights::admin},
+    {"pam_otp.recovery_codes_v1(text)", PgRights::login},
+    {"pam_otp.use_recovery_code_v1(text,bigint,text,bigint,text)", PgRights::login},
+    {"pam_otp.remember_v1(text,text,text,bigint,bigint)", PgRights::login},
+    {"pam_otp.is_remembered_v1(text,text,bigint,bigint)", PgRights::login},
+    {"pam_otp.remembered_v1(text,bigint)", PgRights::admin},
+    {"pam_otp.take_v1(text[],text[],integer[],bigint[],bigint,integer)", PgRights::login},
+    {"pam_otp.count_v1(text,text,bigint)", PgRights::admin},
+    {"pam_otp.forget_v1(text)", PgRights::admin},
+    {"pam_otp.forget_rhost_v1(text)", PgRights::admin},
 };
 
 }  // namespace
@@ -188,18 +190,21 @@ std::string pg_schema_sql() {
   std::string sql = kTables;
   sql += kFunctions;
   // Functions are executable by PUBLIC when made: only the grants below.
-  for (const char* const* f = kSignatures; *f != nullptr; ++f)
-    sql += std::string("REVOKE ALL ON FUNCTION ") + *f + " FROM PUBLIC;\n";
+  for (const PgFunction& f : kCatalogue) sql += std::string("REVOKE ALL ON FUNCTION ") + f.signature + " FROM PUBLIC;\n";
   return sql;
 }
 
-std::string pg_grants_sql(const std::string& quoted_role) {
+std::string pg_grants_sql(const std::string& quoted_role, PgRights rights) {
   std::string sql = "GRANT USAGE ON SCHEMA pam_otp TO " + quoted_role + ";\n";
-  for (const char* const* f = kSignatures; *f != nullptr; ++f)
-    sql += std::string("GRANT EXECUTE ON FUNCTION ") + *f + " TO " + quoted_role + ";\n";
+  for (const PgFunction& f : kCatalogue) {
+    // A login role given more before (or by hand) is brought back to a login's.
+    const bool grant = rights == PgRights::admin || f.rights == PgRights::login;
+    sql += std::string(grant ? "GRANT EXECUTE ON FUNCTION " : "REVOKE EXECUTE ON FUNCTION ") + f.signature +
+           (grant ? " TO " : " FROM ") + quoted_role + ";\n";
+  }
   return sql;
 }
 
-const char* const* pg_function_signatures() { return kSignatures; }
+std::span<const PgFunction> pg_functions() { return kCatalogue; }
 
 }  // namespace otp::store

@@ -5,6 +5,7 @@
 // docs/design.md, "The shared store".
 #pragma once
 
+#include <span>
 #include <string>
 
 namespace otp::store {
@@ -22,12 +23,20 @@ inline constexpr char kPgSchema[] = "pam_otp";
 // Run by the schema's owner; the login role gets only EXECUTE (pg_grants).
 std::string pg_schema_sql();
 
-// GRANT USAGE on the schema and EXECUTE on every function to ROLE (quoted
-// by the caller with quote_ident).
-std::string pg_grants_sql(const std::string& quoted_role);
+// Who may call a function. A login role gets only what a login calls; an
+// administrator's role (pam-otp recovery, state list/forget/migrate) gets
+// every function, so that a host's login role cannot give a user
+// recovery codes that work on every host, nor forget their counts.
+enum class PgRights { login, admin };
+struct PgFunction {
+  const char* signature;  // "pam_otp.take_v1(text[],text[],integer[],bigint[],bigint,integer)"
+  PgRights rights;        // the least rights that may call it
+};
+std::span<const PgFunction> pg_functions();
 
-// The functions a login (and pam-otp on a host) calls, for pam-otp check's
-// privilege report: "pam_otp.take_v1(text[],text[],integer[],bigint[],bigint,integer)".
-const char* const* pg_function_signatures();
+// GRANT USAGE on the schema and EXECUTE on the functions `rights` may call
+// to ROLE (quoted by the caller with quote_ident); for a login role, also
+// REVOKE the administrator's, so that init makes a login role a login's.
+std::string pg_grants_sql(const std::string& quoted_role, PgRights rights);
 
 }  // namespace otp::store

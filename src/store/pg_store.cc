@@ -76,7 +76,8 @@ class PgStore final : public Store {
                           std::int64_t now) override {
     std::vector<std::string> hex;
     for (const auto& h : hashes) hex.push_back(to_hex(h));
-    call("SELECT pam_otp.set_recovery_codes_v1($1, $2, $3, $4)", {user, to_hex(salt), text_array(hex), std::to_string(now)});
+    call("SELECT pam_otp.set_recovery_codes_v1($1, $2, $3, $4)", {user, to_hex(salt), text_array(hex), std::to_string(now)},
+         PgRights::admin);
   }
 
   std::optional<RecoveryBatch> recovery_codes(const std::string& user) override {
@@ -115,7 +116,7 @@ class PgStore final : public Store {
 
   std::vector<Remembered> remembered(const std::string& user, std::int64_t now) override {
     std::vector<Remembered> found;
-    for (const auto& row : call("SELECT * FROM pam_otp.remembered_v1($1, $2)", {user, std::to_string(now)})) {
+    for (const auto& row : call("SELECT * FROM pam_otp.remembered_v1($1, $2)", {user, std::to_string(now)}, PgRights::admin)) {
       if (row.size() != 5 || !row[0] || !row[1] || !row[2]) throw Error("the shared store returned a damaged remembered login");
       found.push_back({*row[0], *row[1], *row[2], integer(row[3], "time"), integer(row[4], "expiry")});
     }
@@ -147,13 +148,15 @@ class PgStore final : public Store {
   }
 
   int count(const std::string& kind, const std::string& key, std::int64_t since) override {
-    const auto rows = call("SELECT pam_otp.count_v1($1, $2, $3)", {kind, key, std::to_string(since)});
+    const auto rows = call("SELECT pam_otp.count_v1($1, $2, $3)", {kind, key, std::to_string(since)}, PgRights::admin);
     if (rows.size() != 1 || rows[0].size() != 1) throw Error("the shared store returned a damaged count");
     return static_cast<int>(std::clamp<std::int64_t>(integer(rows[0][0], "count"), 0, std::numeric_limits<int>::max()));
   }
 
-  void forget(const std::string& user) override { call("SELECT pam_otp.forget_v1($1)", {user}); }
-  void forget_rhost(const std::string& rhost_hash) override { call("SELECT pam_otp.forget_rhost_v1($1)", {rhost_hash}); }
+  void forget(const std::string& user) override { call("SELECT pam_otp.forget_v1($1)", {user}, PgRights::admin); }
+  void forget_rhost(const std::string& rhost_hash) override {
+    call("SELECT pam_otp.forget_rhost_v1($1)", {rhost_hash}, PgRights::admin);
+  }
 
  private:
   static bool boolean(const std::vector<PgRow>& rows) {
@@ -183,8 +186,10 @@ class PgStore final : public Store {
     spending([&](PgClock::time_point deadline) { conn_ = std::make_unique<PgConnection>(options_, deadline); });
   }
 
-  // One statement within what is left of the budget.
-  std::vector<PgRow> call(const std::string& sql, const std::vector<std::string>& params) {
+  // One statement within what is left of the budget; `rights`: who may
+  // run it (pg_schema.h), for the words of a refusal.
+  std::vector<PgRow> call(const std::string& sql, const std::vector<std::string>& params,
+                          PgRights rights = PgRights::login) {
     try {
       connect();
       return spending([&](PgClock::time_point deadline) { return conn_->run(sql, params, deadline); });
@@ -192,7 +197,11 @@ class PgStore final : public Store {
       if (e.sqlstate() == "42883" || e.sqlstate() == "3F000")  // undefined_function, invalid_schema_name
         throw Error("the shared store has no pam_otp schema of version " + std::to_string(kPgSchemaVersion) +
                     " (another pam_otp's, or none: pam-otp state init): " + e.what());
-      if (e.sqlstate() == "42501")  // insufficient_privilege
+      if (e.sqlstate() == "42501" && rights == PgRights::admin)  // insufficient_privilege
+        throw Error("the shared store refused " + options_.target.user +
+                    " an administrator's function (a login role may not: give --store and --password-file of a role "
+                    "pam-otp state init --grant-admin gave them): " + e.what());
+      if (e.sqlstate() == "42501")
         throw Error("the shared store refused this role (" + options_.target.user +
                     "; pam-otp state init --grant gives it what a login needs): " + e.what());
       throw;

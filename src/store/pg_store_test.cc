@@ -10,6 +10,7 @@
 #include <chrono>
 #include <cstdlib>
 #include <ctime>
+#include <functional>
 #include <thread>
 
 #include "postgres_server.h"
@@ -32,7 +33,12 @@ struct Fixture {
     if (auto why = testing::PostgresServer::unavailable()) skip = *why;
     else db = server().new_store_database();
   }
+  // As pam_otp_admin, who may call every function.
   std::unique_ptr<Store> open(milliseconds budget = milliseconds(10000)) const {
+    return open_pg_store(server().store_admin(db), budget);
+  }
+  // As pam_otp_login, who may do what a login does.
+  std::unique_ptr<Store> open_login(milliseconds budget = milliseconds(10000)) const {
     return open_pg_store(server().login("pam_otp_login", testing::PostgresServer::login_password(), db), budget);
   }
   bool skipped() const {
@@ -129,7 +135,7 @@ BOOST_AUTO_TEST_CASE(a_client_certificate_logs_in_without_a_password) {
   o.target.sslkey = dir.path() + "/client.key";
   auto store = open_pg_store(o, milliseconds(10000));
   BOOST_TEST(!store->take({{kSendUser, "alice", 5, 900}}, 1000));
-  BOOST_TEST(store->count(kSendUser, "alice", 0) == 1);
+  BOOST_TEST(open()->count(kSendUser, "alice", 0) == 1);
   o.target.sslkey = dir.path() + "/encrypted.key";
   const auto start = std::chrono::steady_clock::now();
   const std::string e = error_of([&] { open_pg_store(o, milliseconds(10000))->hash_key(); });
@@ -148,7 +154,7 @@ BOOST_AUTO_TEST_CASE(a_unix_socket_works_without_tls) {
   o.target.sslrootcert.clear();
   auto store = open_pg_store(o, milliseconds(10000));
   BOOST_TEST(!store->take({{kSendUser, "alice", 5, 900}}, 1000));
-  BOOST_TEST(store->count(kSendUser, "alice", 0) == 1);
+  BOOST_TEST(open()->count(kSendUser, "alice", 0) == 1);
   o.target.requirepeer = "root";  // the server is not root's
   const std::string e = error_of([&] { open_pg_store(o, milliseconds(10000))->hash_key(); });
   BOOST_TEST(e.find("requirepeer") != std::string::npos, e);
@@ -250,13 +256,51 @@ BOOST_AUTO_TEST_CASE(init_is_idempotent_keeps_the_key_and_grants_only_execute) {
       "SELECT has_table_privilege('pam_otp_login', 'pam_otp.recovery_codes', 'SELECT'),"
       " has_table_privilege('pam_otp_login', 'pam_otp.events', 'INSERT'),"
       " has_function_privilege('pam_otp_login', 'pam_otp.take_v1(text[],text[],integer[],bigint[],bigint,integer)', 'EXECUTE'),"
-      " has_function_privilege('public', 'pam_otp.take_v1(text[],text[],integer[],bigint[],bigint,integer)', 'EXECUTE')",
+      " has_function_privilege('public', 'pam_otp.take_v1(text[],text[],integer[],bigint[],bigint,integer)', 'EXECUTE'),"
+      " has_function_privilege('pam_otp_login', 'pam_otp.set_recovery_codes_v1(text,text,text[],bigint)', 'EXECUTE'),"
+      " has_function_privilege('pam_otp_admin', 'pam_otp.set_recovery_codes_v1(text,text,text[],bigint)', 'EXECUTE')",
       db);
   BOOST_REQUIRE(direct.size() == 1u);
   BOOST_TEST(*direct[0][0] == "f");
   BOOST_TEST(*direct[0][1] == "f");
   BOOST_TEST(*direct[0][2] == "t");
   BOOST_TEST(*direct[0][3] == "f");
+  BOOST_TEST(*direct[0][4] == "f");  // an administrator's function: not a login's
+  BOOST_TEST(*direct[0][5] == "t");
+}
+
+// A host's login role does what a login does: read and use a recovery
+// code, remember, count a send. Giving codes, listing, counting for a
+// report and forgetting are refused to it with words that say who may; a
+// login role given more by hand is brought back by init --grant.
+BOOST_AUTO_TEST_CASE(a_login_role_may_do_what_a_login_does_and_no_more) {
+  if (skipped()) return;
+  open()->set_recovery_codes("alice", "salt", {"h1"}, 1000);
+  auto login = open_login();
+  BOOST_TEST(login->hash_key().size() == 32u);
+  BOOST_TEST(!login->take({{kSendUser, "alice", 5, 900}}, 1000));
+  login->remember({"alice", "k", "sshd", 1000, 2000});
+  BOOST_TEST(login->is_remembered("alice", "k", 1500, 0));
+  const auto batch = login->recovery_codes("alice");
+  BOOST_REQUIRE(batch.has_value());
+  BOOST_TEST(login->use_recovery_code("alice", batch->codes.at(0).id, "h1", 1100, "sshd"));
+  const std::vector<std::pair<const char*, std::function<void()>>> refused = {
+      {"set_recovery_codes", [&] { login->set_recovery_codes("alice", "salt", {"h2"}, 1200); }},
+      {"remembered", [&] { login->remembered("alice", 1500); }},
+      {"count", [&] { login->count(kSendUser, "alice", 0); }},
+      {"forget", [&] { login->forget("alice"); }},
+      {"forget_rhost", [&] { login->forget_rhost("r"); }},
+  };
+  for (const auto& [name, call] : refused) {
+    const std::string e = error_of(call);
+    BOOST_TEST(e.find("refused pam_otp_login an administrator's function") != std::string::npos, name << ": " << e);
+    BOOST_TEST(e.find("--grant-admin") != std::string::npos, name << ": " << e);
+  }
+  BOOST_TEST(open()->count(kSendUser, "alice", 0) == 1);  // nothing forgotten
+  BOOST_TEST(open()->recovery_codes("alice")->codes.size() == 1u);
+  server().sql("GRANT EXECUTE ON FUNCTION pam_otp.forget_v1(text) TO pam_otp_login", db);
+  pg_init(server().admin(db), "pam_otp_login", milliseconds(10000));
+  BOOST_TEST(error_of([&] { open_login()->forget("alice"); }).find("administrator's function") != std::string::npos);
 }
 
 BOOST_AUTO_TEST_CASE(a_role_without_the_grants_is_told_so) {
@@ -291,7 +335,7 @@ BOOST_AUTO_TEST_CASE(the_environment_libpq_would_obey_is_refused) {
 BOOST_AUTO_TEST_CASE(counting_refuses_an_isolation_level_that_would_miss_counts) {
   if (skipped()) return;
   server().sql("ALTER ROLE pam_otp_login IN DATABASE " + db + " SET default_transaction_isolation = 'repeatable read'");
-  const std::string e = error_of([&] { open()->take({{kSendUser, "alice", 5, 900}}, 1000); });
+  const std::string e = error_of([&] { open_login()->take({{kSendUser, "alice", 5, 900}}, 1000); });
   server().sql("ALTER ROLE pam_otp_login IN DATABASE " + db + " RESET default_transaction_isolation");
   BOOST_TEST(e.find("read committed") != std::string::npos, e);
 }

@@ -3,7 +3,7 @@
 // (helper_store.h), which logins use when their caller could stop them,
 // through the state service (state_service.h), one process for every login,
 // and the shared store in a real PostgreSQL 15 (pg_store.h), a database of
-// its own for each test's "path".
+// its own for each test's "path", directly and through pgbouncer.
 #include <boost/test/data/test_case.hpp>
 #include <boost/test/unit_test.hpp>
 
@@ -86,12 +86,26 @@ std::map<std::string, std::string>& databases() {
   return by_path;
 }
 
-std::unique_ptr<Store> open_postgres(const std::string& path) {
+const std::string& database_for(const std::string& path) {
   auto& db = databases()[path];
   if (db.empty()) db = postgres().new_store_database();
-  // (A budget for sanitizer and valgrind builds too: the budget is tested on its own.)
-  return open_pg_store(postgres().login("pam_otp_login", testing::PostgresServer::login_password(), db),
-                       std::chrono::seconds(10));
+  return db;
+}
+
+// (A budget for sanitizer and valgrind builds too: the budget is tested on its own.)
+constexpr std::chrono::seconds kPgBudget{10};
+
+std::unique_ptr<Store> open_postgres(const std::string& path) {
+  // (As pam_otp_admin: the contract covers pam-otp's calls as well as a login's.)
+  return open_pg_store(postgres().store_admin(database_for(path)), kPgBudget);
+}
+
+// Through pgbouncer in transaction mode, as README deploys it: clients
+// share 3 server connections between transactions, so the racing clients
+// of a test wait for one another in pgbouncer's queue.
+std::unique_ptr<Store> open_through_pgbouncer(const std::string& path) {
+  static testing::Pgbouncer pgbouncer(postgres(), 3);
+  return open_pg_store(pgbouncer.login(testing::PostgresServer::kAdminRole, database_for(path)), kPgBudget);
 }
 
 struct Backend {
@@ -112,6 +126,7 @@ const Backend kBackends[] = {
     {"service_per_call",
      [](const std::string& path) { return open_through_service(path, {.hello_with_first_call = true}); }, true, false},
     {"postgresql", open_postgres, false, true},
+    {"pgbouncer", open_through_pgbouncer, false, true},
 };
 
 // Backends this machine cannot run are skipped, saying why (PostgreSQL

@@ -102,15 +102,22 @@ struct Fixture {
     write_private(admin_password, std::string(server().admin().password.reveal()) + "\n");
     std::string out;
     BOOST_REQUIRE_EQUAL(cli("state init --config " + pam.config_path() + " --store " +
-                                server().uri("postgres", db) + " --password-file " + admin_password + more,
+                                server().uri("postgres", db) + " --password-file " + admin_password +
+                                " --grant-admin pam_otp_admin" + more,
                             &out),
                         0);
     BOOST_TEST(out.find("Created pam_otp's schema (version 1)") != std::string::npos, out);
-    BOOST_TEST(out.find("Granted pam_otp_login what a login needs") != std::string::npos, out);
+    BOOST_TEST(out.find("Granted pam_otp_login what a login needs, and no more") != std::string::npos, out);
+    BOOST_TEST(out.find("Granted pam_otp_admin an administrator's rights") != std::string::npos, out);
+  }
+  // pam-otp's options to act as the administrator's role.
+  std::string as_admin() const {
+    const std::string path = pam.dir() + "/admin-role-password";
+    write_private(path, PostgresServer::login_password() + "\n");
+    return " --store " + server().uri(PostgresServer::kAdminRole, db) + " --password-file " + path;
   }
   std::unique_ptr<otp::store::Store> shared() const {
-    return otp::store::open_pg_store(server().login("pam_otp_login", PostgresServer::login_password(), db),
-                                     std::chrono::seconds(10));
+    return otp::store::open_pg_store(server().store_admin(db), std::chrono::seconds(10));
   }
 };
 
@@ -145,7 +152,12 @@ BOOST_AUTO_TEST_CASE(a_recovery_code_from_pam_otp_works_once) {
   config("recovery = \"always\"");
   init();
   std::string out;
-  BOOST_REQUIRE_EQUAL(cli("recovery issue alice --count 2 --config " + pam.config_path(), &out), 0);
+  // The hosts' login role may not give anyone codes for the whole fleet.
+  BOOST_TEST(cli("recovery issue alice --count 2 --config " + pam.config_path(), &out) == 1);
+  BOOST_TEST(out.find("refused pam_otp_login an administrator's function") != std::string::npos, out);
+  BOOST_TEST(out.find("--grant-admin") != std::string::npos, out);
+  BOOST_TEST(!shared()->recovery_codes("alice").has_value());
+  BOOST_REQUIRE_EQUAL(cli("recovery issue alice --count 2 --config " + pam.config_path() + as_admin(), &out), 0);
   std::smatch m;
   BOOST_REQUIRE(std::regex_search(out, m, std::regex("[a-z]{4}-[a-z]{4}-[a-z]{4}")));
   const std::string code = m.str();
@@ -207,11 +219,11 @@ BOOST_AUTO_TEST_CASE(a_host_moves_its_state_into_the_shared_store) {
   BOOST_REQUIRE_EQUAL(cli("recovery issue bob --count 3 --config " + pam.config_path(), &out), 0);
   config(top);
   init(" --key-from " + pam.state_path());
-  BOOST_REQUIRE_EQUAL(cli("state migrate --config " + pam.config_path(), &out), 0);
+  BOOST_REQUIRE_EQUAL(cli("state migrate --config " + pam.config_path() + as_admin(), &out), 0);
   BOOST_TEST(out.find("recovery codes: 1 users copied") != std::string::npos, out);
   BOOST_TEST(out.find("remembered logins: 1 copied") != std::string::npos, out);
   BOOST_TEST(out.find("send and recovery counts: 1 copied") != std::string::npos, out);
-  BOOST_REQUIRE_EQUAL(cli("state migrate --config " + pam.config_path(), &out), 0);
+  BOOST_REQUIRE_EQUAL(cli("state migrate --config " + pam.config_path() + as_admin(), &out), 0);
   BOOST_TEST(out.find("send and recovery counts: 0 copied, 1 already there") != std::string::npos, out);
   std::filesystem::remove(pam.state_path());  // from now on, only the database has it
   const auto remembered = pam.authenticate("alice", {say("alice-password")});
@@ -220,7 +232,7 @@ BOOST_AUTO_TEST_CASE(a_host_moves_its_state_into_the_shared_store) {
   BOOST_TEST(shared()->count(otp::store::kSendUser, "alice", 0) == 1);
   BOOST_TEST(shared()->recovery_codes("bob")->codes.size() == 3u);
   // A file that is not there: an error naming it (conflicts: migrate_test.cc).
-  BOOST_REQUIRE_EQUAL(cli("state migrate --config " + pam.config_path() + " --from " + pam.dir() + "/state/none.db", &out), 1);
+  BOOST_REQUIRE_EQUAL(cli("state migrate --config " + pam.config_path() + as_admin() + " --from " + pam.dir() + "/state/none.db", &out), 1);
   BOOST_TEST(out.find("none.db") != std::string::npos, out);
 }
 
@@ -360,13 +372,18 @@ BOOST_AUTO_TEST_CASE(check_reports_tls_authentication_schema_and_rights) {
   config("");
   std::string out;
   cli("check --config " + pam.config_path(), &out);
-  BOOST_TEST(out.find("pam_otp_login cannot run 11 of pam_otp's 11 functions") != std::string::npos, out);
+  BOOST_TEST(out.find("pam_otp_login cannot run 6 of pam_otp's 6 functions a login calls") != std::string::npos, out);
   init();
   cli("check --config " + pam.config_path(), &out);
   BOOST_TEST(out.find("shared store postgresql://pam_otp_login@127.0.0.1:" + std::to_string(server().port()) + "/" + db +
                       ": PostgreSQL 15.") != std::string::npos, out);
-  BOOST_TEST(out.find(", TLS TLSv1.3, password; schema version 1; 11 of 11 functions executable, 0 rights on tables") !=
-             std::string::npos, out);
+  BOOST_TEST(out.find(", TLS TLSv1.3, password; schema version 1; 6 of 6 login functions executable, 0 administrator's, "
+                      "0 rights on tables") != std::string::npos, out);
+  // A login role that may also do an administrator's work is told so.
+  server().sql("GRANT EXECUTE ON FUNCTION pam_otp.set_recovery_codes_v1(text,text,text[],bigint) TO pam_otp_login", db);
+  cli("check --config " + pam.config_path(), &out);
+  BOOST_TEST(out.find("pam_otp_login may also run 1 of an administrator's functions (first "
+                      "pam_otp.set_recovery_codes_v1(text,text,text[],bigint))") != std::string::npos, out);
   // A role with rights it does not need is told so.
   server().sql("GRANT SELECT ON pam_otp.recovery_codes TO pam_otp_login", db);
   cli("check --config " + pam.config_path(), &out);

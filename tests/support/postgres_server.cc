@@ -13,6 +13,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <sstream>
 #include <stdexcept>
 #include <thread>
@@ -114,6 +115,28 @@ std::string random_text() {
   return out;
 }
 
+// Waits up to 30 s for `options` to connect to what `pid` serves; throws
+// with `exited()` if the process ends first. Sets pid to -1 then.
+void wait_for_connection(pid_t& pid, const store::PgConnectOptions& options, const std::function<std::string()>& exited) {
+  const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  std::string last;
+  while (std::chrono::steady_clock::now() < until) {
+    int status = 0;
+    if (::waitpid(pid, &status, WNOHANG) == pid) {
+      pid = -1;
+      throw failure(exited());
+    }
+    try {
+      store::PgConnection c(options, store::PgClock::now() + std::chrono::seconds(2));
+      return;
+    } catch (const std::exception& e) {
+      last = e.what();
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  throw failure("not ready within 30 s: " + last + "\n" + exited());
+}
+
 }  // namespace
 
 std::optional<std::string> PostgresServer::unavailable() {
@@ -186,25 +209,9 @@ void PostgresServer::start() {
 }
 
 void PostgresServer::wait_until_ready() {
-  const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(30);
-  std::string last;
-  while (std::chrono::steady_clock::now() < until) {
-    int status = 0;
-    if (::waitpid(pid_, &status, WNOHANG) == pid_) {
-      pid_ = -1;
-      throw failure("the server exited: " + log());
-    }
-    try {
-      store::PgConnectOptions o = admin();
-      if (options_.wrong_host_certificate) o.target.sslmode = "require";  // (it cannot be verified: that is the point)
-      store::PgConnection c(o, store::PgClock::now() + std::chrono::seconds(2));
-      return;
-    } catch (const std::exception& e) {
-      last = e.what();
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
-  throw failure("not ready within 30 s: " + last + "\n" + log());
+  store::PgConnectOptions o = admin();
+  if (options_.wrong_host_certificate) o.target.sslmode = "require";  // (it cannot be verified: that is the point)
+  wait_for_connection(pid_, o, [this] { return "the server exited: " + log(); });
 }
 
 void PostgresServer::stop() {
@@ -290,16 +297,76 @@ std::vector<store::PgRow> PostgresServer::sql(const std::string& statements, con
 }
 
 void PostgresServer::ensure_login_role() const {
-  sql("DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'pam_otp_login') THEN "
-      "CREATE ROLE pam_otp_login LOGIN PASSWORD '" + login_password() + "'; END IF; END $$");
+  for (const std::string role : {"pam_otp_login", kAdminRole})
+    sql("DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '" + role + "') THEN CREATE ROLE " + role +
+        " LOGIN PASSWORD '" + login_password() + "'; END IF; END $$");
 }
 
 std::string PostgresServer::new_store_database() {
   if (databases_ == 0) ensure_login_role();
   const std::string db = "store" + std::to_string(++databases_);
   sql("CREATE DATABASE " + db);
-  store::pg_init(admin(db), "pam_otp_login", std::chrono::seconds(30));
+  store::pg_init(admin(db), "pam_otp_login", std::chrono::seconds(30), Secret(), kAdminRole);
   return db;
+}
+
+Pgbouncer::Pgbouncer(const PostgresServer& server, int pool_size) : server_(server) {
+  const auto ids = postgres_ids();
+  if (!ids) throw failure("no postgres user in /etc/passwd (is postgresql-15 installed?)");
+  server.ensure_login_role();
+  const auto secrets = server.sql("SELECT rolname, rolpassword FROM pg_authid WHERE rolname IN ('pam_otp_login', $1)",
+                                  "postgres", {PostgresServer::kAdminRole});
+  std::string users;
+  for (const auto& row : secrets) users += "\"" + row[0].value_or("") + "\" \"" + row[1].value_or("") + "\"\n";
+  if (secrets.size() != 2) throw failure("no SCRAM secrets for pam_otp's roles");
+  dir_ = server.dir() + "/pgbouncer";
+  std::filesystem::create_directory(dir_);
+  if (::chown(dir_.c_str(), ids->uid, ids->gid) != 0) throw failure("cannot chown " + dir_);
+  for (const char* f : {"/server.pem", "/server.key", "/ca.pem"}) {
+    std::ifstream in(server.dir() + f);
+    std::stringstream text;
+    text << in.rdbuf();
+    write_owned(dir_ + f, text.str(), 0600, *ids);
+  }
+  write_owned(dir_ + "/users.txt", users, 0600, *ids);
+  port_ = free_port();
+  write_owned(dir_ + "/pgbouncer.ini",
+              "[databases]\n"
+              "* = host=127.0.0.1 port=" + std::to_string(server.port()) + "\n"
+              "[pgbouncer]\n"
+              "listen_addr = 127.0.0.1\n"
+              "listen_port = " + std::to_string(port_) + "\n"
+              "unix_socket_dir =\n"
+              "auth_type = scram-sha-256\n"
+              "auth_file = " + dir_ + "/users.txt\n"
+              "pool_mode = transaction\n"
+              "default_pool_size = " + std::to_string(pool_size) + "\n"
+              "max_client_conn = 500\n"
+              "client_tls_sslmode = require\n"
+              "client_tls_cert_file = " + dir_ + "/server.pem\n"
+              "client_tls_key_file = " + dir_ + "/server.key\n"
+              "server_tls_sslmode = verify-full\n"
+              "server_tls_ca_file = " + dir_ + "/ca.pem\n",
+              0600, *ids);
+  pid_ = spawn_as_postgres({"/usr/sbin/pgbouncer", dir_ + "/pgbouncer.ini"}, dir_ + "/pgbouncer.log");
+  wait_for_connection(pid_, login("pam_otp_login", "postgres"),
+                      [this] { return "pgbouncer exited; see " + dir_ + "/pgbouncer.log"; });
+}
+
+Pgbouncer::~Pgbouncer() {
+  if (pid_ > 0) {
+    ::kill(pid_, SIGTERM);
+    int status = 0;
+    while (::waitpid(pid_, &status, 0) < 0 && errno == EINTR) {
+    }
+  }
+}
+
+store::PgConnectOptions Pgbouncer::login(const std::string& role, const std::string& db) const {
+  store::PgConnectOptions o = server_.login(role, PostgresServer::login_password(), db);
+  o.target.hosts = {{"127.0.0.1", port_}};
+  o.target.channel_binding = "disable";  // (pgbouncer 1.18 cannot do it: pam_otp(8) says so)
+  return o;
 }
 
 }  // namespace otp::testing

@@ -47,12 +47,16 @@ class PostgresServer {
   // Runs statements as the superuser on `db`.
   std::vector<store::PgRow> sql(const std::string& statements, const std::string& db = "postgres",
                                 const std::vector<std::string>& params = {}) const;
-  // The role pam_otp_login (password: login_password()), made once.
+  // The roles pam_otp_login, for logins, and pam_otp_admin, for what
+  // pam-otp does beyond them (both: password login_password()), made once.
   void ensure_login_role() const;
-  // A new database with pam_otp's schema (pam-otp state init's code),
-  // usable by the role `pam_otp_login` (password: login_password()).
+  static constexpr char kAdminRole[] = "pam_otp_admin";
+  // A new database with pam_otp's schema (pam-otp state init's code):
+  // pam_otp_login may do what a login does, pam_otp_admin everything.
   std::string new_store_database();
   static std::string login_password() { return "login-password-for-tests"; }
+  // pam_otp_admin's options for `db` (the tests that call every function).
+  store::PgConnectOptions store_admin(const std::string& db) const { return login(kAdminRole, login_password(), db); }
 
   void start();
   void stop();             // fast shutdown, waited for
@@ -70,6 +74,29 @@ class PostgresServer {
   int port_ = 0;
   pid_t pid_ = -1;
   int databases_ = 0;
+};
+
+// pgbouncer (Debian's, 1.18) in transaction mode in front of a server, as
+// README's "Fleet" section deploys it: TLS on both sides (the
+// server's certificate and CA), scram-sha-256 with the login role's secret
+// copied from the server, every database passed through, a pool of
+// `pool_size` server connections per database.
+class Pgbouncer {
+ public:
+  Pgbouncer(const PostgresServer& server, int pool_size);
+  Pgbouncer(const Pgbouncer&) = delete;
+  Pgbouncer& operator=(const Pgbouncer&) = delete;
+  ~Pgbouncer();
+
+  // `role`'s (pam_otp_login or pam_otp_admin) options for database `db`,
+  // through pgbouncer.
+  store::PgConnectOptions login(const std::string& role, const std::string& db) const;
+
+ private:
+  const PostgresServer& server_;
+  std::string dir_;
+  int port_ = 0;
+  pid_t pid_ = -1;
 };
 
 }  // namespace otp::testing
