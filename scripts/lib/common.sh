@@ -27,6 +27,8 @@ PAM_OTP_PACKAGES=(
   # The shared state store (PostgreSQL): libpq for the store plugin, and a
   # server (and pgbouncer) that the tests and the benchmark start themselves.
   libpq-dev postgresql-15 pgbouncer
+  # ip: the fleet test's network namespaces and veth pairs.
+  iproute2
 )
 
 say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }

@@ -57,9 +57,11 @@ constexpr Command kCommands[] = {
                  outage: print N new ones (only hashes are kept), list what
                  is left, remove them)",
      otp::cli::run_recovery},
-    {"state", R"(state list [USER] | state forget USER
-                 the remembered logins and send counters in state_file;
-                 forget clears a user's)",
+    {"state", R"(state list [USER] | state forget USER | state init | state migrate
+                 the remembered logins and send counters in state_file or
+                 the shared store; forget clears a user's; init makes the
+                 shared store's schema, migrate copies this host's file
+                 into it)",
      otp::cli::run_state},
 };
 
@@ -71,6 +73,10 @@ std::string usage() {
 Options of check, show, test, recovery and state:
   --config PATH     the config file (default /etc/security/pam_otp.conf)
   --arg KEY=VALUE   a module argument, as in /etc/pam.d (repeatable)
+Options of recovery and state, for a shared store (state_store):
+  --store URI           act as the role URI names (an administrator's),
+                        not the configured login role
+  --password-file FILE  its password (the first line; root's, mode 0600)
 Options of every command:
   -h, --help        help for the command
   --version         print the version

@@ -246,6 +246,23 @@ BOOST_AUTO_TEST_CASE(a_shared_store_that_is_not_safe_is_a_config_error_naming_th
   BOOST_TEST(text.find("sslrootcert '/nonexistent/ca.pem'") != std::string::npos, text);
   for (const char* bad : {"0.05", "31", "\"1s\"", "true"})
     BOOST_TEST(problems_of(std::string("store_timeout = ") + bad).find("from 0.1 to 30") != std::string::npos, bad);
+  // An encrypted client key (PKCS#8 and the older PEM header): a login has
+  // nobody to type its passphrase.
+  const auto cert = dir.write("client.pem", "-----BEGIN CERTIFICATE-----\nx\n-----END CERTIFICATE-----\n", 0644);
+  for (const char* pem : {"-----BEGIN ENCRYPTED PRIVATE KEY-----\nx\n-----END ENCRYPTED PRIVATE KEY-----\n",
+                          "-----BEGIN EC PRIVATE KEY-----\nProc-Type: 4,ENCRYPTED\nDEK-Info: AES-256-CBC,00\n\nx\n"
+                          "-----END EC PRIVATE KEY-----\n"}) {
+    const auto key = dir.write("client.key", pem, 0600);
+    text = problems_of("state_store = \"postgresql://pam_otp@db.example/pam_otp?sslrootcert=" + ca + "&sslcert=" + cert +
+                       "&sslkey=" + key + "\"");
+    BOOST_TEST(text.find("sslkey '" + key + "' is encrypted") != std::string::npos, text);
+  }
+  const auto plain = dir.write("plain.key", "-----BEGIN PRIVATE KEY-----\nx\n-----END PRIVATE KEY-----\n", 0600);
+  Problems fine;
+  BOOST_TEST(load_args({"config=" + config("state_store = \"postgresql://pam_otp@db.example/pam_otp?sslrootcert=" + ca +
+                                           "&sslcert=" + cert + "&sslkey=" + plain + "\"")},
+                       fine),
+             all(fine));
 }
 
 BOOST_AUTO_TEST_CASE(values_are_validated) {

@@ -231,7 +231,14 @@ void load_store_files(const toml::table& doc, Config& c, tomlu::TomlReader& g) {
   check("sslrootcert", t.sslrootcert, false, at, "state_store");
   check("sslcrl", t.sslcrl, false, at, "state_store");
   check("sslcert", t.sslcert, false, at, "state_store");
-  check("sslkey", t.sslkey, true, at, "state_store");
+  if (auto key = check("sslkey", t.sslkey, true, at, "state_store")) {
+    // (libpq would ask for the passphrase at each login; pgstore refuses that.)
+    const std::string_view pem = key->text.reveal();
+    if (pem.find("-----BEGIN ENCRYPTED PRIVATE KEY-----") != std::string_view::npos ||
+        pem.find("Proc-Type: 4,ENCRYPTED") != std::string_view::npos)
+      g.problem(at, "state_store", "sslkey '" + t.sslkey + "' is encrypted: a login has no one to type its passphrase "
+                                   "(openssl pkey -in KEY -out PLAIN, mode 0600)");
+  }
   if (!c.state_password_file.empty()) {
     const toml::node& where = *doc.get("state_password_file");
     if (c.state_password_file[0] != '/') return g.problem(where, "state_password_file", "must be an absolute path");

@@ -1,6 +1,7 @@
 #include "postgres_server.h"
 
 #include <fcntl.h>
+#include <sched.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <sys/socket.h>
@@ -49,7 +50,7 @@ std::optional<Ids> postgres_ids() {
 // Runs argv as the postgres user (setpriv, with numeric ids: no PAM and no
 // NSS on the way), in an environment of its own (none of the test's
 // preloaded wrappers), stdout and stderr to `log`; returns its pid.
-pid_t spawn_as_postgres(const std::vector<std::string>& argv, const std::string& log) {
+pid_t spawn_as_postgres(const std::vector<std::string>& argv, const std::string& log, const NetNs* netns = nullptr) {
   const auto ids = postgres_ids();
   if (!ids) throw failure("no postgres user in /etc/passwd (is postgresql-15 installed?)");
   std::vector<std::string> full{"/usr/bin/setpriv", "--reuid=" + std::to_string(ids->uid),
@@ -67,6 +68,7 @@ pid_t spawn_as_postgres(const std::vector<std::string>& argv, const std::string&
       ::dup2(fd, 2);
     }
     ::setsid();  // a terminal's signals are not the server's
+    if (netns != nullptr && ::setns(netns->fd(), CLONE_NEWNET) != 0) ::_exit(126);
     char path[] = "PATH=/usr/bin:/bin";
     char lang[] = "LC_ALL=C";
     char* env[] = {path, lang, nullptr};
@@ -106,6 +108,19 @@ void write_owned(const std::string& path, const std::string& text, mode_t mode, 
   std::ofstream(path) << text;
   if (::chmod(path.c_str(), mode) != 0 || ::chown(path.c_str(), owner.uid, owner.gid) != 0)
     throw failure("cannot set the owner of " + path);
+}
+
+// A server certificate from the test CA (its key in pki/) for IPv4
+// `addresses`, into dir/server.pem and server.key.
+void make_ip_certificate(const std::string& dir, const std::vector<std::string>& addresses) {
+  std::string sans;
+  for (const auto& a : addresses) sans += (sans.empty() ? "IP:" : ",IP:") + a;
+  const std::string cmd = "cd " + dir + " && openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes"
+                          " -keyout server.key -out server.csr -subj /CN=" + addresses.front() +
+                          " -addext subjectAltName=" + sans + " 2>/dev/null"
+                          " && openssl x509 -req -in server.csr -CA pki/ca.pem -CAkey pki/ca.key -CAcreateserial"
+                          " -copy_extensions copy -out server.pem -days 1 2>/dev/null";
+  if (std::system(cmd.c_str()) != 0) throw failure("cannot make a certificate for " + sans);
 }
 
 std::string random_text() {
@@ -156,8 +171,13 @@ PostgresServer::PostgresServer(PostgresOptions options) : options_(std::move(opt
   const mock::Pki pki = mock::make_pki(dir_ + "/pki");
   ca_ = pki.ca_cert;
   ::chmod((dir_ + "/pki").c_str(), 0755);
-  std::filesystem::copy_file(options_.wrong_host_certificate ? pki.wrong_host_cert : pki.server_cert, dir_ + "/server.pem");
-  std::filesystem::copy_file(options_.wrong_host_certificate ? pki.wrong_host_key : pki.server_key, dir_ + "/server.key");
+  if (!options_.listen.empty()) {
+    address_ = options_.listen.front();
+    make_ip_certificate(dir_, options_.listen);
+  } else {
+    std::filesystem::copy_file(options_.wrong_host_certificate ? pki.wrong_host_cert : pki.server_cert, dir_ + "/server.pem");
+    std::filesystem::copy_file(options_.wrong_host_certificate ? pki.wrong_host_key : pki.server_key, dir_ + "/server.key");
+  }
   std::filesystem::copy_file(pki.ca_cert, dir_ + "/ca.pem");
   for (const char* f : {"/server.pem", "/server.key", "/ca.pem"})
     if (::chown((dir_ + f).c_str(), pg.uid, pg.gid) != 0) throw failure("cannot chown the TLS files");
@@ -193,7 +213,7 @@ PostgresServer::~PostgresServer() {
 void PostgresServer::start() {
   if (pid_ > 0) return;
   std::vector<std::string> argv{std::string(kBin) + "postgres", "-D", dir_ + "/data",
-                                "-c", "listen_addresses=127.0.0.1",
+                                "-c", "listen_addresses=" + listen_addresses(),
                                 "-c", "port=" + std::to_string(port_),
                                 "-c", "unix_socket_directories=" + dir_,
                                 "-c", "ssl=on",
@@ -204,7 +224,7 @@ void PostgresServer::start() {
                                 "-c", "fsync=off",
                                 "-c", "shared_buffers=16MB"};
   for (const auto& s : options_.settings) argv.insert(argv.end(), {"-c", s});
-  pid_ = spawn_as_postgres(argv, dir_ + "/server.log");
+  pid_ = spawn_as_postgres(argv, dir_ + "/server.log", options_.netns);
   wait_until_ready();
 }
 
@@ -270,7 +290,7 @@ std::string PostgresServer::log() const {
 
 store::PgConnectOptions PostgresServer::admin(const std::string& db) const {
   store::PgConnectOptions o;
-  o.target.hosts = {{"127.0.0.1", port_}};
+  o.target.hosts = {{address_, port_}};
   o.target.user = "postgres";
   o.target.dbname = db;
   o.target.sslrootcert = ca_;
@@ -286,8 +306,15 @@ store::PgConnectOptions PostgresServer::login(const std::string& role, const std
   return o;
 }
 
-std::string PostgresServer::uri(const std::string& role, const std::string& db) const {
-  return "postgresql://" + role + "@127.0.0.1:" + std::to_string(port_) + "/" + db + "?sslrootcert=" + ca_;
+std::string PostgresServer::uri(const std::string& role, const std::string& db, const std::string& address) const {
+  return "postgresql://" + role + "@" + (address.empty() ? address_ : address) + ":" + std::to_string(port_) + "/" + db +
+         "?sslrootcert=" + ca_;
+}
+
+std::string PostgresServer::listen_addresses() const {
+  std::string out;
+  for (const auto& a : options_.listen) out += (out.empty() ? "" : ",") + a;
+  return out.empty() ? address_ : out;
 }
 
 std::vector<store::PgRow> PostgresServer::sql(const std::string& statements, const std::string& db,

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "netns.h"
 #include "store/pg_connection.h"
 
 namespace otp::testing {
@@ -19,6 +20,11 @@ struct PostgresOptions {
   int max_connections = 40;
   std::vector<std::string> settings;  // more "-c name=value" for the server
   bool wrong_host_certificate = false;  // serve a certificate for wrong.example only
+  // A server in a network namespace of its own, listening on `listen`
+  // (IPv4 addresses there), its certificate for those addresses; the test
+  // reaches it at the first. Default: this namespace's 127.0.0.1.
+  const NetNs* netns = nullptr;
+  std::vector<std::string> listen;
 };
 
 class PostgresServer {
@@ -41,8 +47,9 @@ class PostgresServer {
   store::PgConnectOptions admin(const std::string& db = "postgres") const;
   // A login role's: `role` with `password` on `db`.
   store::PgConnectOptions login(const std::string& role, const std::string& password, const std::string& db) const;
-  // The URI a config file names for that login (without the password).
-  std::string uri(const std::string& role, const std::string& db) const;
+  // The URI a config file names for that login (without the password), at
+  // `address` (default: where the test reaches the server).
+  std::string uri(const std::string& role, const std::string& db, const std::string& address = "") const;
 
   // Runs statements as the superuser on `db`.
   std::vector<store::PgRow> sql(const std::string& statements, const std::string& db = "postgres",
@@ -67,10 +74,11 @@ class PostgresServer {
 
  private:
   void wait_until_ready();
+  std::string listen_addresses() const;
   std::vector<pid_t> server_pids() const;
 
   PostgresOptions options_;
-  std::string dir_, ca_, superuser_password_;
+  std::string dir_, ca_, superuser_password_, address_ = "127.0.0.1";
   int port_ = 0;
   pid_t pid_ = -1;
   int databases_ = 0;
