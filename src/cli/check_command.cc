@@ -222,7 +222,8 @@ void check_shared_store(const config::Config& cfg, bool offline, Problems& probl
                   cfg.store_target->user + " may also run " + std::to_string(r.admin_functions.size()) +
                       " of an administrator's functions (first " + r.admin_functions.front() +
                       "), more than a login needs: a host's root could give anyone recovery codes for every host; "
-                      "pam-otp state init --grant " + cfg.store_target->user + " takes them back");
+                      "pam-otp state init --grant " + cfg.store_target->user +
+                      " revokes those granted to it directly (held through another role: revoke that membership)");
   if (took.count() > cfg.store_timeout_ms)
     problems.warn(file, line, "store_timeout",
                   "reaching " + where + " took " + std::to_string(took.count()) + " ms, more than store_timeout (" +
@@ -395,7 +396,8 @@ int run_check(const std::vector<std::string>& arguments, std::ostream& out, std:
     if (a == "--offline") {
       offline = true;
     } else if ((a == "--sshd-config" || a == "--pam-dir") && i + 1 < args.size()) {
-      (a == "--sshd-config" ? sshd.sshd_config : sshd.pam_dir) = args[++i];
+      std::string& field = a == "--sshd-config" ? sshd.sshd_config : sshd.pam_dir;
+      field = args[++i];  // (chosen first: the right side of = is evaluated before the left)
     } else {
       err << "pam-otp check: unexpected argument '" << a << "'\n" << kUsage;
       return kExitUsage;

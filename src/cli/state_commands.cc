@@ -64,7 +64,8 @@ constexpr char kStateUsage[] = R"(Usage: pam-otp state list [USER] [--config PAT
            bring it up to this version; run again after an upgrade, as a
            role that may create a schema (--store). --grant gives ROLE what
            a login needs and no more (EXECUTE on the functions a login
-           calls; nothing on the tables), taking back anything else; with
+           calls; nothing on the tables), revoking pam_otp's other
+           functions if they were granted to ROLE itself; with
            --store, ROLE defaults to the configured state_store's user.
            --grant-admin gives ROLE an administrator's rights (every
            function: the commands here and pam-otp recovery). --key-from
@@ -191,6 +192,8 @@ std::unique_ptr<store::Store> open_state(const Parsed& p, const std::string& com
     err << config_errors.str() << "pam-otp " << command << ": the configuration has errors (pam-otp check)\n";
     return nullptr;
   }
+  if (!loaded)
+    err << "pam-otp " << command << ": the configuration does not load (pam-otp check); going on with --store alone\n";
   std::optional<store::PgConnectOptions> shared;
   if (!shared_target(p, loaded ? &loaded->config : nullptr, command, shared, err)) return nullptr;
   try {
@@ -299,7 +302,9 @@ int migrate_to_shared_store(const Parsed& p, std::ostream& out, std::ostream& er
     return kExitFailed;
   }
   const std::string from = p.from ? *p.from : loaded->config.state_file;
-  const std::string into = store::describe(p.store ? *store::parse_pg_uri(*p.store, nullptr) : *loaded->config.store_target);
+  // (--store was parsed by open_state, which said why if it could not be.)
+  const auto named = p.store ? store::parse_pg_uri(*p.store, nullptr) : loaded->config.store_target;
+  const std::string into = named ? store::describe(*named) : "the shared store";
   try {
     const auto report = store::migrate_state(store::export_sqlite_store(from, now()), *shared);
     out << "Copied from " << from << " into " << into << ":\n"

@@ -303,6 +303,26 @@ BOOST_AUTO_TEST_CASE(a_login_role_may_do_what_a_login_does_and_no_more) {
   BOOST_TEST(error_of([&] { open_login()->forget("alice"); }).find("administrator's function") != std::string::npos);
 }
 
+// Through pgbouncer in transaction mode (README's deployment), the login
+// role does what a login does, each call passed on as it is.
+BOOST_AUTO_TEST_CASE(a_login_through_pgbouncer_does_what_a_login_does) {
+  if (skipped()) return;
+  testing::Pgbouncer pgbouncer(server(), 2);
+  open()->set_recovery_codes("alice", "salt", {"h1"}, 1000);
+  auto login = open_pg_store(pgbouncer.login("pam_otp_login", db), milliseconds(10000));
+  BOOST_TEST(login->hash_key().reveal() == open()->hash_key().reveal());
+  BOOST_TEST(!login->take({{kSendUser, "alice", 1, 900}}, 1000));
+  BOOST_TEST(login->take({{kSendUser, "alice", 1, 900}}, 1001).has_value());
+  login->remember({"alice", "k", "sshd", 1000, 2000});
+  BOOST_TEST(login->is_remembered("alice", "k", 1500, 0));
+  const auto batch = login->recovery_codes("alice");
+  BOOST_REQUIRE(batch.has_value());
+  BOOST_TEST(login->use_recovery_code("alice", batch->codes.at(0).id, "h1", 1100, "sshd"));
+  BOOST_TEST(!login->use_recovery_code("alice", batch->codes.at(0).id, "h1", 1101, "sshd"));
+  BOOST_TEST(open()->count(kSendUser, "alice", 0) == 1);
+  BOOST_TEST(error_of([&] { login->forget("alice"); }).find("administrator's function") != std::string::npos);
+}
+
 BOOST_AUTO_TEST_CASE(a_role_without_the_grants_is_told_so) {
   if (skipped()) return;
   server().sql("DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'pam_otp_other') THEN "

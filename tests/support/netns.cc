@@ -5,13 +5,16 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <sched.h>
+#include <signal.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <cstdlib>
-#include <mutex>
+#include <cstring>
+#include <filesystem>
 #include <stdexcept>
 #include <vector>
 
@@ -68,12 +71,37 @@ std::optional<std::string> NetNs::unavailable() {
 
 NetNs::NetNs(const std::string& name) : name_(name + "-" + std::to_string(::getpid())) {
   run_ip("netns add " + name_);
-  fd_ = ::open(("/run/netns/" + name_).c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd_ < 0) {
+  try {
+    fd_ = ::open(("/run/netns/" + name_).c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd_ < 0) throw failure("cannot open /run/netns/" + name_);
+    ip("link set lo up");
+  } catch (...) {
+    if (fd_ >= 0) ::close(fd_);
     run_ip("netns del " + name_);
-    throw failure("cannot open /run/netns/" + name_);
+    throw;
   }
-  ip("link set lo up");
+}
+
+void NetNs::sweep(const std::string& prefix) {
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator("/run/netns", ec)) {
+    const std::string name = entry.path().filename();
+    const auto dash = name.rfind('-');
+    if (name.rfind(prefix, 0) != 0 || dash == std::string::npos ||
+        name.find_first_not_of("0123456789", dash + 1) != std::string::npos || dash + 1 == name.size())
+      continue;
+    const pid_t owner = static_cast<pid_t>(std::stol(name.substr(dash + 1)));
+    if (::kill(owner, 0) == 0 || errno != ESRCH) continue;  // its test program still runs
+    // What still runs in it (a server the dead program started) goes first.
+    if (FILE* pids = ::popen(("env -u LD_PRELOAD " + std::string(kIp) + " netns pids " + name).c_str(), "r")) {
+      for (int pid = 0; std::fscanf(pids, "%d", &pid) == 1;) ::kill(pid, SIGKILL);
+      ::pclose(pids);
+    }
+    try {
+      run_ip("netns del " + name);
+    } catch (...) {
+    }
+  }
 }
 
 NetNs::~NetNs() {
@@ -89,12 +117,39 @@ void NetNs::ip(const std::string& args) const { run_ip("-n " + name_ + " " + arg
 void connect_namespaces(const NetNs* a, const std::string& a_if, const std::string& a_address, const NetNs* b,
                         const std::string& b_if, const std::string& b_address) {
   run_ip("link add " + a_if + " type veth peer name " + b_if);
-  for (const auto& [ns, name, address] : {std::tuple{a, a_if, a_address}, std::tuple{b, b_if, b_address}}) {
-    const std::string in = ns != nullptr ? "-n " + ns->name() + " " : "";
-    if (ns != nullptr) run_ip("link set " + name + " netns " + ns->name());
-    run_ip(in + "addr add " + address + " dev " + name);
-    run_ip(in + "link set " + name + " up");
+  try {
+    for (const auto& [ns, name, address] : {std::tuple{a, a_if, a_address}, std::tuple{b, b_if, b_address}}) {
+      const std::string in = ns != nullptr ? "-n " + ns->name() + " " : "";
+      if (ns != nullptr) run_ip("link set " + name + " netns " + ns->name());
+      run_ip(in + "addr add " + address + " dev " + name);
+      run_ip(in + "link set " + name + " up");
+    }
+  } catch (...) {
+    // Deleting either end deletes the pair, wherever it got to.
+    for (const auto& [ns, name] : {std::pair{a, a_if}, std::pair{b, b_if}}) {
+      try {
+        run_ip((ns != nullptr ? "-n " + ns->name() + " " : std::string()) + "link del " + name + " 2>/dev/null");
+        break;
+      } catch (...) {
+      }
+      try {
+        run_ip("link del " + name + " 2>/dev/null");
+        break;
+      } catch (...) {
+      }
+    }
+    throw;
   }
+}
+
+bool address_in_use(const std::string& prefix) {
+  FILE* out = ::popen(("env -u LD_PRELOAD " + std::string(kIp) + " -o -4 addr show").c_str(), "r");
+  if (out == nullptr) return true;
+  bool used = false;
+  char line[512];
+  while (std::fgets(line, sizeof line, out) != nullptr) used = used || std::strstr(line, (" " + prefix).c_str()) != nullptr;
+  ::pclose(out);
+  return used;
 }
 
 InNamespace::InNamespace(const NetNs& ns) {
@@ -117,8 +172,10 @@ NamespaceRelay::NamespaceRelay(const NetNs& ns, int upstream_port) : upstream_po
     sockaddr_in a = loopback(0);
     socklen_t len = sizeof a;
     if (fd_ < 0 || ::bind(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 || ::listen(fd_, 64) != 0 ||
-        ::getsockname(fd_, reinterpret_cast<sockaddr*>(&a), &len) != 0)
+        ::getsockname(fd_, reinterpret_cast<sockaddr*>(&a), &len) != 0) {
+      if (fd_ >= 0) ::close(fd_);
       throw failure("cannot listen in " + ns.name());
+    }
     port_ = ntohs(a.sin_port);
   }
   thread_ = std::thread([this] {

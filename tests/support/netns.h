@@ -23,6 +23,11 @@ class NetNs {
   NetNs& operator=(const NetNs&) = delete;
   ~NetNs();
 
+  // Removes the namespaces whose name starts with `prefix` and whose test
+  // program (the pid in the name) is gone, killed before its destructors
+  // ran, with what still runs in them.
+  static void sweep(const std::string& prefix);
+
   const std::string& name() const { return name_; }
   int fd() const { return fd_; }
 
@@ -38,6 +43,9 @@ class NetNs {
 // b_address in `b` (nullptr: the calling process's own), both up.
 void connect_namespaces(const NetNs* a, const std::string& a_if, const std::string& a_address, const NetNs* b,
                         const std::string& b_if, const std::string& b_address);
+
+// Whether an IPv4 address of this namespace starts with `prefix` ("10.113.").
+bool address_in_use(const std::string& prefix);
 
 // The calling thread in `ns` until destroyed: sockets it makes meanwhile
 // belong to `ns` (and stay there), as do threads it starts.

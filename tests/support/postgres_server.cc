@@ -131,15 +131,17 @@ std::string random_text() {
 }
 
 // Waits up to 30 s for `options` to connect to what `pid` serves; throws
-// with `exited()` if the process ends first. Sets pid to -1 then.
-void wait_for_connection(pid_t& pid, const store::PgConnectOptions& options, const std::function<std::string()>& exited) {
+// with `details()` if the process ends first, or after stopping it with
+// `stop` if it is not ready by then. Sets pid to -1 when it throws.
+void wait_for_connection(pid_t& pid, const store::PgConnectOptions& options, const std::function<std::string()>& details,
+                         int stop) {
   const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(30);
   std::string last;
   while (std::chrono::steady_clock::now() < until) {
     int status = 0;
     if (::waitpid(pid, &status, WNOHANG) == pid) {
       pid = -1;
-      throw failure(exited());
+      throw failure("it exited; " + details());
     }
     try {
       store::PgConnection c(options, store::PgClock::now() + std::chrono::seconds(2));
@@ -149,7 +151,12 @@ void wait_for_connection(pid_t& pid, const store::PgConnectOptions& options, con
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
-  throw failure("not ready within 30 s: " + last + "\n" + exited());
+  ::kill(pid, stop);
+  int status = 0;
+  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  pid = -1;
+  throw failure("not ready within 30 s: " + last + "\n" + details());
 }
 
 }  // namespace
@@ -231,7 +238,7 @@ void PostgresServer::start() {
 void PostgresServer::wait_until_ready() {
   store::PgConnectOptions o = admin();
   if (options_.wrong_host_certificate) o.target.sslmode = "require";  // (it cannot be verified: that is the point)
-  wait_for_connection(pid_, o, [this] { return "the server exited: " + log(); });
+  wait_for_connection(pid_, o, [this] { return "the server's log: " + log(); }, SIGQUIT);
 }
 
 void PostgresServer::stop() {
@@ -377,7 +384,7 @@ Pgbouncer::Pgbouncer(const PostgresServer& server, int pool_size) : server_(serv
               0600, *ids);
   pid_ = spawn_as_postgres({"/usr/sbin/pgbouncer", dir_ + "/pgbouncer.ini"}, dir_ + "/pgbouncer.log");
   wait_for_connection(pid_, login("pam_otp_login", "postgres"),
-                      [this] { return "pgbouncer exited; see " + dir_ + "/pgbouncer.log"; });
+                      [this] { return "see " + dir_ + "/pgbouncer.log"; }, SIGTERM);
 }
 
 Pgbouncer::~Pgbouncer() {
