@@ -2,10 +2,13 @@
 
 #include <fcntl.h>
 #include <spawn.h>
+#include <sys/wait.h>
 
 #include <algorithm>
 #include <cstdlib>
 #include <string_view>
+
+#include "temp_dir.h"
 
 extern char** environ;
 
@@ -49,6 +52,24 @@ pid_t spawn_process(const std::vector<std::string>& argv, const std::vector<std:
   const int rc = posix_spawn(&pid, a[0], &actions, nullptr, a.data(), e.data());
   posix_spawn_file_actions_destroy(&actions);
   return rc == 0 ? pid : -1;
+}
+
+CommandResult run_pam_otp(const std::string& args, const std::vector<std::string>& more, const std::string& input) {
+  TempDir scratch;
+  std::vector<std::string> argv{PAM_OTP_CLI_PATH};
+  for (std::size_t pos = 0; pos < args.size();) {
+    const auto end = std::min(args.find(' ', pos), args.size());
+    if (end > pos) argv.push_back(args.substr(pos, end - pos));
+    pos = end + 1;
+  }
+  argv.insert(argv.end(), more.begin(), more.end());
+  const std::string out = scratch.path() + "/out";
+  const pid_t pid = spawn_process(argv, nss_only_environment(), scratch.write("stdin", input), out);
+  CommandResult r;
+  int status = 0;
+  if (pid > 0 && ::waitpid(pid, &status, 0) == pid && WIFEXITED(status)) r.status = WEXITSTATUS(status);
+  r.output = read_file(out);
+  return r;
 }
 
 }  // namespace otp::testing

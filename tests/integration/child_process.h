@@ -19,4 +19,15 @@ std::vector<std::string> nss_only_environment();
 pid_t spawn_process(const std::vector<std::string>& argv, const std::vector<std::string>& env,
                     const std::string& in, const std::string& out);
 
+struct CommandResult {
+  int status = -1;     // the exit status; -1 when it did not exit
+  std::string output;  // standard output and standard error
+};
+
+// pam-otp with ARGS (split on spaces) and then MORE (as they are), INPUT on
+// standard input, in nss_only_environment(): the command uses no PAM. Waits
+// for it.
+CommandResult run_pam_otp(const std::string& args, const std::vector<std::string>& more = {},
+                          const std::string& input = "");
+
 }  // namespace otp::testing

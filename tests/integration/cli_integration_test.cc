@@ -42,18 +42,11 @@ struct CliFixture {
   // environment of this process minus pam_wrapper: the command uses no PAM;
   // only nss_wrapper (for the test users) is preloaded.
   CliResult run(const std::string& args, const std::string& input = "") const {
-    TempDir scratch;
-    const std::string in = scratch.write("stdin", input);
-    const std::string out = scratch.path() + "/out";
-    std::vector<std::string> argv{PAM_OTP_CLI_PATH};
-    for (std::size_t pos = 0; pos < args.size();) {
-      const auto end = std::min(args.find(' ', pos), args.size());
-      if (end > pos) argv.push_back(args.substr(pos, end - pos));
-      pos = end + 1;
-    }
+    std::vector<std::string> more;
     if (args.find("--config") != std::string::npos)
-      for (const auto& arg : pam.slow_build_arguments()) argv.insert(argv.end(), {"--arg", arg});
-    CliResult r{wait_for(spawn_process(argv, nss_only_environment(), in, out)), read_file(out)};
+      for (const auto& arg : pam.slow_build_arguments()) more.insert(more.end(), {"--arg", arg});
+    const CommandResult done = run_pam_otp(args, more, input);
+    CliResult r{done.status, done.output};
     BOOST_TEST_MESSAGE("$ pam-otp " << args << "\n" << r.output);
     return r;
   }

@@ -133,20 +133,12 @@ struct Fleet {
       BOOST_TEST_MESSAGE("skipped: " << *why);
       return false;
     }
-    db = "fleet" + std::to_string(++count());
-    server().sql("CREATE DATABASE " + db);
-    server().ensure_login_role();
-    otp::store::pg_init(server().admin(db), "pam_otp_login", std::chrono::seconds(30), otp::Secret(),
-                        PostgresServer::kAdminRole);
+    db = server().new_store_database();
     for (int h = 0; h < 3; ++h)
       relays[h] = std::make_unique<NamespaceRelay>(*network().hosts[h], port_of(hosts[h]->mock_url()));
     return true;
   }
   static int port_of(const std::string& url) { return std::stoi(url.substr(url.rfind(':') + 1)); }
-  static int& count() {
-    static int n = 0;
-    return n;
-  }
   bool skipped() const {
     if (!skip.empty()) BOOST_TEST_MESSAGE("skipped: " << skip);
     return !skip.empty();
@@ -186,21 +178,11 @@ struct Fleet {
   // the host's own link.)
   std::string cli(int host, const std::string& args) const {
     InNamespace there(*network().hosts[host]);
-    TempDir scratch;
-    std::vector<std::string> argv{PAM_OTP_CLI_PATH};
-    for (std::size_t pos = 0; pos < args.size();) {
-      const auto end = std::min(args.find(' ', pos), args.size());
-      if (end > pos) argv.push_back(args.substr(pos, end - pos));
-      pos = end + 1;
-    }
-    argv.insert(argv.end(), {"--config", hosts[host]->config_path()});
-    for (const auto& arg : hosts[host]->slow_build_arguments()) argv.insert(argv.end(), {"--arg", arg});
-    const pid_t pid = spawn_process(argv, nss_only_environment(), scratch.write("stdin", ""), scratch.path() + "/out");
-    BOOST_REQUIRE(pid > 0);
-    int status = 0;
-    waitpid(pid, &status, 0);
-    BOOST_REQUIRE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
-    return read_file(scratch.path() + "/out");
+    std::vector<std::string> more{"--config", hosts[host]->config_path()};
+    for (const auto& arg : hosts[host]->slow_build_arguments()) more.insert(more.end(), {"--arg", arg});
+    const CommandResult r = run_pam_otp(args, more);
+    BOOST_REQUIRE_MESSAGE(r.status == 0, "pam-otp " << args << ": " << r.output);
+    return r.output;
   }
 };
 

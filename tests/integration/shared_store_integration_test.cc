@@ -75,22 +75,12 @@ struct Fixture {
                                         "\"\nstate_password_file = \"" + password_file() + "\"\n" + top));
   }
   int cli(const std::string& args, std::string* output = nullptr) const {
-    TempDir scratch;
-    std::vector<std::string> argv{PAM_OTP_CLI_PATH};
-    for (std::size_t pos = 0; pos < args.size();) {
-      const auto end = std::min(args.find(' ', pos), args.size());
-      if (end > pos) argv.push_back(args.substr(pos, end - pos));
-      pos = end + 1;
-    }
-    for (const auto& arg : pam.slow_build_arguments()) argv.insert(argv.end(), {"--arg", arg});
-    const pid_t pid = spawn_process(argv, nss_only_environment(), scratch.write("stdin", ""), scratch.path() + "/out");
-    BOOST_REQUIRE(pid > 0);
-    int status = 0;
-    waitpid(pid, &status, 0);
-    const std::string out = read_file(scratch.path() + "/out");
-    BOOST_TEST_MESSAGE("$ pam-otp " << args << "\n" << out);
-    if (output != nullptr) *output = out;
-    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    std::vector<std::string> more;
+    for (const auto& arg : pam.slow_build_arguments()) more.insert(more.end(), {"--arg", arg});
+    const CommandResult r = run_pam_otp(args, more);
+    BOOST_TEST_MESSAGE("$ pam-otp " << args << "\n" << r.output);
+    if (output != nullptr) *output = r.output;
+    return r.status;
   }
   void init_with_config(const std::string& top) {
     config(top);
