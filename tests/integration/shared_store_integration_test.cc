@@ -354,6 +354,25 @@ BOOST_AUTO_TEST_CASE(only_a_login_that_uses_the_shared_store_loads_libpq) {
   BOOST_TEST(!libpq_mapped("send_limit = {}"));
 }
 
+// An encrypted client key for the store is a configuration error at load,
+// naming the line, before anything is sent: a login has nobody to type its
+// passphrase (and libpq would otherwise ask at every login).
+BOOST_AUTO_TEST_CASE(an_encrypted_client_key_is_refused_at_load) {
+  if (skipped()) return;
+  const std::string key = pam.dir() + "/client.key";
+  write_private(key, "-----BEGIN ENCRYPTED PRIVATE KEY-----\nx\n-----END ENCRYPTED PRIVATE KEY-----\n");
+  const std::string cert = pam.dir() + "/client.pem";
+  write_private(cert, "-----BEGIN CERTIFICATE-----\nx\n-----END CERTIFICATE-----\n");
+  const std::size_t sent = Shared::mock().outbox().size();
+  pam.write_config(pam.default_config("state_store = \"" + server().uri("pam_otp_cert", db) + "&sslcert=" + cert +
+                                      "&sslkey=" + key + "\""));
+  const auto r = pam.authenticate("alice", {say("alice-password"), code_for(kAlicePhone)});
+  BOOST_TEST(r.rc == PAM_SERVICE_ERR, r.describe());
+  BOOST_TEST(r.logged(pam.config_path() + ":"));
+  BOOST_TEST(r.logged("sslkey '" + key + "' is encrypted"));
+  BOOST_TEST(Shared::mock().outbox().size() == sent);
+}
+
 // pam-otp check reaches the store as a login would and says what it found:
 // before state init, that the role cannot run pam_otp's functions; after,
 // how it connected, the schema version and the role's rights.
