@@ -184,7 +184,6 @@ std::optional<PgTarget> parse_pg_uri(std::string_view uri, std::string* problem,
   // Before anything is split: a password may hold '/', '?' or '@', and no
   // message may quote a piece of it.
   if (redact_pg_uri(uri) != uri) return fail("a password in the URI: put it in state_password_file");
-
   std::string_view rest = uri.substr(uri.find("://") + 3);
   const auto query_at = rest.find('?');
   const std::string_view query = query_at == std::string_view::npos ? std::string_view() : rest.substr(query_at + 1);

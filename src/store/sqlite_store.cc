@@ -533,7 +533,7 @@ class SqliteStore final : public Store {
     tx.commit();
   }
 
- StateExport export_all(std::int64_t now) {
+  StateExport export_all(std::int64_t now) {
     StateExport out;
     out.hash_key = hash_key();
     Transaction tx(c_, false);  // one snapshot
