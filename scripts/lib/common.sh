@@ -29,6 +29,9 @@ PAM_OTP_PACKAGES=(
   libpq-dev postgresql-15 pgbouncer
   # ip: the fleet test's network namespaces and veth pairs.
   iproute2
+  # Destinations from the directory (issue 26): libldap and libphonenumber
+  # for the directory plugin, and a slapd that the tests start themselves.
+  libldap-dev libphonenumber-dev slapd ldap-utils
 )
 
 say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
