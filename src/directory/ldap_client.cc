@@ -1,0 +1,212 @@
+#include "directory/ldap_client.h"
+
+#include <ldap.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+
+#include <algorithm>
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+#include <thread>
+
+namespace otp::directory {
+namespace {
+
+struct FreeMessage {
+  void operator()(LDAPMessage* m) const { ldap_msgfree(m); }
+};
+using Message = std::unique_ptr<LDAPMessage, FreeMessage>;
+
+// What is left until `deadline`, at least a millisecond (libldap reads 0
+// as "no limit").
+timeval left(Clock::time_point deadline) {
+  const auto ms = std::max<long long>(
+      1, std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count());
+  return timeval{static_cast<time_t>(ms / 1000), static_cast<suseconds_t>((ms % 1000) * 1000)};
+}
+
+// Printable ASCII of a server's words, at most `max` bytes.
+std::string printable(const char* text, std::size_t max = 200) {
+  std::string out;
+  for (const char* p = text; p != nullptr && *p != '\0' && out.size() < max; ++p)
+    out += (*p >= 0x20 && *p < 0x7f) ? *p : '?';
+  return out;
+}
+
+// libldap's words for `rc`, and the server's diagnostic if it gave one.
+std::string words(LDAP* ld, int rc) {
+  std::string out = ldap_err2string(rc);
+  char* diagnostic = nullptr;
+  if (ldap_get_option(ld, LDAP_OPT_DIAGNOSTIC_MESSAGE, &diagnostic) == LDAP_OPT_SUCCESS && diagnostic != nullptr) {
+    if (*diagnostic != '\0') out += " (" + printable(diagnostic) + ")";
+    ldap_memfree(diagnostic);
+  }
+  return out;
+}
+
+void set(LDAP* ld, int option, const void* value, const char* what) {
+  if (ldap_set_option(ld, option, value) != LDAP_OPT_SUCCESS) throw Unavailable(std::string("cannot set ") + what);
+}
+
+// The synchronous calls' limit: what is left of the deadline.
+void limit(LDAP* ld, Clock::time_point deadline) {
+  const timeval t = left(deadline);
+  set(ld, LDAP_OPT_NETWORK_TIMEOUT, &t, "the network timeout");
+  set(ld, LDAP_OPT_TIMEOUT, &t, "the timeout");
+}
+
+// One connection, and what libldap keeps pointers to: the callback
+// structure (ldap_set_option does not copy it) and a watchdog. libldap 2.5
+// reads an ldaps:// handshake (GnuTLS) without any timeout, and retries
+// forever when a socket timeout makes the read fail: a server that
+// accepts and then says nothing would hold the login for good. So each of
+// the connection's sockets is shut down at the deadline (its reads then
+// end), unless libldap has closed it before (lc_del).
+class Connection {
+ public:
+  explicit Connection(Clock::time_point deadline)
+      : deadline_(deadline), callbacks_{added, removed, this}, watchdog_([this] { watch(); }) {}
+  Connection(const Connection&) = delete;
+  Connection& operator=(const Connection&) = delete;
+  ~Connection() {
+    {
+      const std::lock_guard<std::mutex> hold(mutex_);
+      done_ = true;
+    }
+    wake_.notify_all();
+    watchdog_.join();
+    if (ld_ != nullptr) ldap_unbind_ext_s(ld_, nullptr, nullptr);
+  }
+  LDAP* get() const { return ld_; }
+  ldap_conncb* callbacks() { return &callbacks_; }
+
+  LDAP* ld_ = nullptr;
+
+ private:
+  static int added(LDAP*, Sockbuf* sb, LDAPURLDesc*, sockaddr*, ldap_conncb* cb) {
+    ber_socket_t fd = -1;
+    if (ber_sockbuf_ctrl(sb, LBER_SB_OPT_GET_FD, &fd) != 1 || fd < 0) return -1;
+    auto* self = static_cast<Connection*>(cb->lc_arg);
+    const std::lock_guard<std::mutex> hold(self->mutex_);
+    if (self->expired_) ::shutdown(fd, SHUT_RDWR);
+    self->sockets_.push_back(fd);
+    return 0;
+  }
+  static void removed(LDAP*, Sockbuf* sb, ldap_conncb* cb) {
+    ber_socket_t fd = -1;
+    if (sb == nullptr || ber_sockbuf_ctrl(sb, LBER_SB_OPT_GET_FD, &fd) != 1) return;
+    auto* self = static_cast<Connection*>(cb->lc_arg);
+    const std::lock_guard<std::mutex> hold(self->mutex_);
+    std::erase(self->sockets_, fd);
+  }
+  void watch() {
+    std::unique_lock<std::mutex> hold(mutex_);
+    if (wake_.wait_until(hold, deadline_, [this] { return done_; })) return;
+    expired_ = true;
+    for (const int fd : sockets_) ::shutdown(fd, SHUT_RDWR);
+  }
+
+  Clock::time_point deadline_;
+  ldap_conncb callbacks_;
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  std::vector<int> sockets_;
+  bool done_ = false, expired_ = false;
+  std::thread watchdog_;  // (last: it starts with everything above made)
+};
+
+// A connection to `uri` with TLS verified against options.ca_file and its
+// bind done.
+std::unique_ptr<Connection> open(const std::string& uri, const LdapOptions& o, Clock::time_point deadline) {
+  const bool ldaps = uri.rfind("ldaps://", 0) == 0;
+  if (!ldaps && uri.rfind("ldap://", 0) != 0) throw Unavailable("'" + printable(uri.c_str()) + "' is not an ldap:// or ldaps:// URI");
+  auto ld = std::make_unique<Connection>(deadline);
+  if (ldap_initialize(&ld->ld_, uri.c_str()) != LDAP_SUCCESS || ld->ld_ == nullptr)
+    throw Unavailable("'" + printable(uri.c_str()) + "' is not an LDAP URI");
+  LDAP* const raw = ld->ld_;
+  const int v3 = LDAP_VERSION3, hard = LDAP_OPT_X_TLS_HARD, tls12 = LDAP_OPT_X_TLS_PROTOCOL_TLS1_2, client = 0;
+  set(raw, LDAP_OPT_PROTOCOL_VERSION, &v3, "LDAPv3");
+  set(raw, LDAP_OPT_REFERRALS, o.follow_referrals ? LDAP_OPT_ON : LDAP_OPT_OFF, "referrals");
+  set(raw, LDAP_OPT_X_TLS_REQUIRE_CERT, &hard, "TLS verification");
+  set(raw, LDAP_OPT_X_TLS_PROTOCOL_MIN, &tls12, "TLS 1.2 at least");
+  set(raw, LDAP_OPT_X_TLS_CACERTFILE, o.ca_file.c_str(), "the CA file");
+  if (!o.client_cert.empty()) {
+    set(raw, LDAP_OPT_X_TLS_CERTFILE, o.client_cert.c_str(), "the client certificate");
+    set(raw, LDAP_OPT_X_TLS_KEYFILE, o.client_key.c_str(), "the client key");
+  }
+  set(raw, LDAP_OPT_CONNECT_CB, ld->callbacks(), "the deadline's watchdog");
+  // A TLS context of this connection's own, from the options above (not
+  // the process's, which ldap.conf or the environment may have set up).
+  set(raw, LDAP_OPT_X_TLS_NEWCTX, &client, "a TLS context");
+  limit(raw, deadline);
+  int rc = ldaps ? LDAP_SUCCESS : ldap_start_tls_s(raw, nullptr, nullptr);
+  if (rc == LDAP_SUCCESS && ldaps) rc = ldap_connect(raw);
+  if (rc != LDAP_SUCCESS) throw Unavailable(printable(uri.c_str()) + ": " + (ldaps ? "" : "StartTLS: ") + words(raw, rc));
+  limit(raw, deadline);
+  if (!o.bind_dn.empty()) {
+    const std::string_view password = o.bind_password.reveal();
+    berval cred{static_cast<ber_len_t>(password.size()), const_cast<char*>(password.data())};
+    rc = ldap_sasl_bind_s(raw, o.bind_dn.c_str(), LDAP_SASL_SIMPLE, &cred, nullptr, nullptr, nullptr);
+  } else if (!o.client_cert.empty()) {
+    berval none{0, nullptr};
+    rc = ldap_sasl_bind_s(raw, nullptr, "EXTERNAL", &none, nullptr, nullptr, nullptr);
+  }
+  if (rc != LDAP_SUCCESS) throw Unavailable(printable(uri.c_str()) + ": bind: " + words(raw, rc));
+  return ld;
+}
+
+Entry read_entry(LDAP* ld, LDAPMessage* e, const std::vector<std::string>& attributes) {
+  Entry entry;
+  if (char* dn = ldap_get_dn(ld, e)) {
+    entry.dn = dn;
+    ldap_memfree(dn);
+  }
+  for (const auto& attribute : attributes) {
+    berval** values = ldap_get_values_len(ld, e, attribute.c_str());
+    if (values == nullptr) continue;
+    auto& out = entry.values[attribute];
+    for (berval** v = values; *v != nullptr; ++v) out.emplace_back((*v)->bv_val, (*v)->bv_len);
+    ldap_value_free_len(values);
+  }
+  return entry;
+}
+
+std::optional<Entry> search(LDAP* ld, const LdapOptions& o, const std::string& filter, Clock::time_point deadline) {
+  std::vector<char*> attributes;
+  for (const auto& a : o.attributes) attributes.push_back(const_cast<char*>(a.c_str()));
+  attributes.push_back(nullptr);
+  timeval t = left(deadline);
+  LDAPMessage* raw = nullptr;
+  // At most two entries: enough to tell one from several.
+  const int rc = ldap_search_ext_s(ld, o.base.c_str(), LDAP_SCOPE_SUBTREE, filter.c_str(), attributes.data(), 0,
+                                   nullptr, nullptr, &t, 2, &raw);
+  const Message result(raw);
+  const int entries = raw != nullptr ? ldap_count_entries(ld, raw) : 0;
+  if (entries > 1 || rc == LDAP_SIZELIMIT_EXCEEDED)
+    throw Unavailable("more than one entry for " + printable(filter.c_str()) + " under " + printable(o.base.c_str()));
+  if (rc != LDAP_SUCCESS) throw Unavailable("search: " + words(ld, rc));
+  // A referral not followed could hide the entry: the answer is not "none".
+  if (raw != nullptr && ldap_count_references(ld, raw) > 0)
+    throw Unavailable("the directory referred the search elsewhere (referrals are not followed)");
+  if (entries == 0) return std::nullopt;
+  return read_entry(ld, ldap_first_entry(ld, raw), o.attributes);
+}
+
+}  // namespace
+
+std::optional<Entry> find_entry(const LdapOptions& options, const std::string& filter, Clock::time_point deadline) {
+  std::string tried;
+  for (const auto& uri : options.uris) {
+    if (Clock::now() >= deadline) break;
+    try {
+      const auto ld = open(uri, options, deadline);
+      return search(ld->get(), options, filter, deadline);
+    } catch (const Unavailable& e) {
+      tried += (tried.empty() ? "" : "; ") + std::string(e.what());
+    }
+  }
+  throw Unavailable(tried.empty() ? "no time left to reach the directory" : tried);
+}
+
+}  // namespace otp::directory
