@@ -20,6 +20,7 @@
 #include <thread>
 
 #include "store/pg_admin.h"
+#include "server_util.h"
 #include "test_pki.h"
 
 namespace otp::testing {
@@ -91,18 +92,6 @@ void run_as_postgres(const std::vector<std::string>& argv, const std::string& lo
   }
 }
 
-int free_port() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof a;
-  if (fd < 0 || ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 ||
-      ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) != 0)
-    throw failure("no free port");
-  ::close(fd);
-  return ntohs(a.sin_port);
-}
 
 void write_owned(const std::string& path, const std::string& text, mode_t mode, const Ids& owner) {
   std::ofstream(path) << text;
@@ -123,12 +112,6 @@ void make_ip_certificate(const std::string& dir, const std::vector<std::string>&
   if (std::system(cmd.c_str()) != 0) throw failure("cannot make a certificate for " + sans);
 }
 
-std::string random_text() {
-  std::ifstream in("/dev/urandom", std::ios::binary);
-  std::string out;
-  for (int i = 0; i < 24; ++i) out += "abcdefghijklmnopqrstuvwxyz0123456789"[static_cast<unsigned char>(in.get()) % 36];
-  return out;
-}
 
 // Waits up to 30 s for `options` to connect to what `pid` serves; throws
 // with `details()` if the process ends first, or after stopping it with
@@ -203,7 +186,7 @@ PostgresServer::PostgresServer(PostgresOptions options) : options_(std::move(opt
               "host all all 0.0.0.0/0 reject\n"
               "host all all ::1/128 reject\n",
               0600, pg);
-  port_ = free_port();
+  port_ = free_loopback_port();
   start();
 }
 
@@ -363,7 +346,7 @@ Pgbouncer::Pgbouncer(const PostgresServer& server, int pool_size) : server_(serv
     write_owned(dir_ + f, text.str(), 0600, *ids);
   }
   write_owned(dir_ + "/users.txt", users, 0600, *ids);
-  port_ = free_port();
+  port_ = free_loopback_port();
   write_owned(dir_ + "/pgbouncer.ini",
               "[databases]\n"
               "* = host=127.0.0.1 port=" + std::to_string(server.port()) + "\n"

@@ -16,6 +16,7 @@
 #include <thread>
 #include <vector>
 
+#include "server_util.h"
 #include "test_pki.h"
 
 namespace otp::testing {
@@ -23,18 +24,6 @@ namespace {
 
 std::runtime_error failure(const std::string& what) { return std::runtime_error("slapd for tests: " + what); }
 
-int free_port() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof a;
-  if (fd < 0 || ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 ||
-      ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) != 0)
-    throw failure("no free port");
-  ::close(fd);
-  return ntohs(a.sin_port);
-}
 
 // Runs argv with a clean environment (none of the test's preloaded
 // wrappers) plus `env`, stdin from `input`, stdout and stderr to `log`.
@@ -62,19 +51,7 @@ pid_t spawn(const std::vector<std::string>& argv, const std::vector<std::string>
   return pid;
 }
 
-std::string read_file(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
 
-std::string random_text() {
-  std::ifstream in("/dev/urandom", std::ios::binary);
-  std::string out;
-  for (int i = 0; i < 24; ++i) out += "abcdefghijklmnopqrstuvwxyz0123456789"[static_cast<unsigned char>(in.get()) % 36];
-  return out;
-}
 
 }  // namespace
 
@@ -102,8 +79,8 @@ SlapdServer::SlapdServer(SlapdOptions options) : options_(options) {
       << "rootdn \"" << kAdmin << "\"\n"
       << "rootpw " << admin_password_ << "\n"
       << "directory " << dir_ << "/db\n";
-  ldap_port_ = free_port();
-  ldaps_port_ = free_port();
+  ldap_port_ = free_loopback_port();
+  ldaps_port_ = free_loopback_port();
   start();
   add(std::string("dn: ") + kBase + "\nobjectClass: dcObject\nobjectClass: organization\no: Example\ndc: example\n");
 }
@@ -131,7 +108,7 @@ void SlapdServer::wait_until_listening() const {
   const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(30);
   while (std::chrono::steady_clock::now() < until) {
     int status = 0;
-    if (::waitpid(pid_, &status, WNOHANG) == pid_) throw failure("slapd exited: " + read_file(dir_ + "/slapd.log"));
+    if (::waitpid(pid_, &status, WNOHANG) == pid_) throw failure("slapd exited: " + read_text(dir_ + "/slapd.log"));
     bool up = true;
     for (const int port : {ldap_port_, ldaps_port_}) {
       const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -145,7 +122,7 @@ void SlapdServer::wait_until_listening() const {
     if (up) return;
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
-  throw failure("not listening within 30 s: " + read_file(dir_ + "/slapd.log"));
+  throw failure("not listening within 30 s: " + read_text(dir_ + "/slapd.log"));
 }
 
 void SlapdServer::stop() {
@@ -178,7 +155,7 @@ void SlapdServer::add(const std::string& ldif, bool modify) const {
   int status = 0;
   while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
   }
-  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) throw failure("ldapadd failed: " + read_file(log));
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) throw failure("ldapadd failed: " + read_text(log));
 }
 
 }  // namespace otp::testing

@@ -1,0 +1,136 @@
+// The LDAP lookup against a real slapd (tests/support/slapd_server): what
+// it finds, what it refuses, and that nothing holds it past its deadline.
+#include "directory/ldap_client.h"
+
+#include <boost/test/unit_test.hpp>
+
+#include "directory/filter.h"
+#include "slapd_server.h"
+#include "time_bound.h"
+
+namespace otp::directory {
+namespace {
+
+using std::chrono::milliseconds;
+
+testing::SlapdServer& slapd() {
+  static testing::SlapdServer s;
+  return s;
+}
+
+// alice with two numbers and a mail, and two entries for "twin" in two OUs.
+void load_once() {
+  static bool loaded = false;
+  if (loaded) return;
+  slapd().add(
+      "dn: uid=alice,dc=example,dc=com\nobjectClass: inetOrgPerson\nuid: alice\ncn: Alice\nsn: A\n"
+      "mobile: +1 (202) 555-0143\nmobile: 202-456-1111\nmail: alice@example.com\n\n"
+      "dn: ou=a,dc=example,dc=com\nobjectClass: organizationalUnit\nou: a\n\n"
+      "dn: ou=b,dc=example,dc=com\nobjectClass: organizationalUnit\nou: b\n\n"
+      "dn: uid=twin,ou=a,dc=example,dc=com\nobjectClass: inetOrgPerson\nuid: twin\ncn: T\nsn: T\n\n"
+      "dn: uid=twin,ou=b,dc=example,dc=com\nobjectClass: inetOrgPerson\nuid: twin\ncn: T\nsn: T\n");
+  loaded = true;
+}
+
+struct Fixture {
+  Fixture() {
+    load_once();
+    options.uris = {slapd().ldaps_uri()};
+    options.ca_file = slapd().ca_file();
+    options.base = testing::SlapdServer::kBase;
+    options.attributes = {"mobile", "mail"};
+    options.bind_dn = testing::SlapdServer::kAdmin;
+    options.bind_password = Secret(slapd().admin_password());
+  }
+  std::optional<Entry> find(const std::string& user, milliseconds budget = milliseconds(5000)) const {
+    return find_entry(options, filter->expand(user), Clock::now() + budget);
+  }
+  std::string refusal(const std::string& user, milliseconds budget = milliseconds(5000)) const {
+    try {
+      find(user, budget);
+    } catch (const Unavailable& e) {
+      return e.what();
+    }
+    return "";
+  }
+  LdapOptions options;
+  std::optional<FilterTemplate> filter = FilterTemplate::parse("(&(objectClass=inetOrgPerson)(uid=${user}))", nullptr);
+};
+
+}  // namespace
+
+BOOST_FIXTURE_TEST_SUITE(directory_ldap, Fixture)
+
+BOOST_AUTO_TEST_CASE(an_entry_is_found_over_ldaps_and_starttls) {
+  for (const auto& uri : {slapd().ldaps_uri(), slapd().ldap_uri()}) {
+    options.uris = {uri};
+    const auto e = find("alice");
+    BOOST_REQUIRE_MESSAGE(e.has_value(), uri);
+    BOOST_TEST(e->dn == "uid=alice,dc=example,dc=com");
+    BOOST_TEST(e->values.at("mobile").size() == 2u);
+    BOOST_TEST(e->values.at("mobile").at(0) == "+1 (202) 555-0143");
+    BOOST_TEST(e->values.at("mail").at(0) == "alice@example.com");
+  }
+}
+
+// No entry is an answer ("none"), for every name that tries to widen the
+// filter too; two entries for one name are not a choice.
+BOOST_AUTO_TEST_CASE(none_is_an_answer_and_two_are_refused) {
+  for (const std::string name : {"nobody", "*", "alice)(uid=*", "*)(|(uid=*", "al*"})
+    BOOST_TEST(!find(name).has_value(), name);
+  BOOST_TEST(refusal("twin").find("more than one entry") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(the_next_uri_is_tried_when_one_is_down) {
+  options.uris = {"ldaps://127.0.0.1:1", slapd().ldaps_uri()};
+  BOOST_TEST(find("alice").has_value());
+}
+
+// A wrong password or a server whose certificate the CA did not sign: the
+// directory is unavailable, never "no entry".
+BOOST_AUTO_TEST_CASE(a_refused_bind_or_an_unverified_server_is_unavailable) {
+  options.bind_password = Secret("wrong");
+  BOOST_TEST(refusal("alice").find("Invalid credentials") != std::string::npos);
+  BOOST_TEST(refusal("alice").find("wrong") == std::string::npos);  // (the password is never in the words)
+  options.bind_password = Secret(slapd().admin_password());
+  options.ca_file = "/etc/ssl/certs/ca-certificates.crt";
+  for (const auto& uri : {slapd().ldaps_uri(), slapd().ldap_uri()}) {
+    options.uris = {uri};
+    BOOST_TEST(!refusal("alice").empty(), uri);
+  }
+  testing::SlapdOptions wrong;
+  wrong.wrong_host_certificate = true;
+  testing::SlapdServer other(wrong);
+  options.ca_file = other.ca_file();
+  for (const auto& uri : {other.ldaps_uri(), other.ldap_uri()}) {
+    options.uris = {uri};
+    BOOST_TEST(!refusal("alice").empty(), uri);
+  }
+}
+
+// A server that accepts and then says nothing (stopped with SIGSTOP) costs
+// the budget: libldap 2.5 would read an ldaps:// handshake for ever.
+BOOST_AUTO_TEST_CASE(a_server_that_says_nothing_costs_the_budget) {
+  slapd().freeze();
+  for (const auto& uri : {slapd().ldaps_uri(), slapd().ldap_uri()}) {
+    options.uris = {uri};
+    const auto start = Clock::now();
+    const std::string why = refusal("alice", milliseconds(500));
+    const auto took = std::chrono::duration_cast<milliseconds>(Clock::now() - start);
+    BOOST_TEST(!why.empty(), uri);
+    BOOST_TEST(took.count() < testing::within(milliseconds(500)).count(), uri << ": " << took.count() << " ms");
+  }
+  slapd().thaw();
+  BOOST_TEST(find("alice").has_value());
+}
+
+BOOST_AUTO_TEST_CASE(a_server_that_is_down_is_unavailable) {
+  testing::SlapdServer gone;
+  options.uris = {gone.ldaps_uri()};
+  gone.stop();
+  BOOST_TEST(refusal("alice").find("Can't contact LDAP server") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+}  // namespace otp::directory
