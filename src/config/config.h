@@ -63,6 +63,23 @@ struct SendLimits {
   const RateLimit& operator[](SendScope s) const { return limit[static_cast<std::size_t>(s)]; }
 };
 
+// Where destinations come from besides the users file: an LDAP directory
+// (docs/design.md, "Destinations from the directory").
+struct DirectoryConfig {
+  std::vector<std::string> uris;  // ldaps://host[:port] or ldap://host[:port] (StartTLS), tried in order
+  std::string ca_file = "/etc/ssl/certs/ca-certificates.crt";
+  std::string bind_dn;
+  std::string bind_password_file;
+  Secret bind_password;  // its first line, loaded
+  std::string client_cert, client_key;  // SASL EXTERNAL instead of a bind DN
+  std::string base;
+  std::string filter = "(&(objectClass=person)(uid=${user}))";  // checked: directory::FilterTemplate
+  std::vector<std::pair<std::string, std::string>> attributes;  // channel -> attribute, in the file's order
+  std::string default_region;  // ISO 3166 ("US"), for numbers without their country code
+  int timeout_ms = 3000;       // connect, bind and search together
+  bool follow_referrals = false;
+};
+
 struct Config {
   std::string path;  // the config file
   bool debug = false;
@@ -103,6 +120,8 @@ struct Config {
   int remember = 0;  // seconds; 0: off
   std::vector<std::string> remember_services = {"sshd"};
   SendLimits send_limit;
+  std::optional<DirectoryConfig> directory;
+  std::vector<std::string> destinations = {"users_file"};  // the sources, in order ("users_file", "directory")
   DestinationUser destination_user = DestinationUser::Target;
   std::vector<std::string> caller_services = {"su", "su-l"};
   std::string provider_name;

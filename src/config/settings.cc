@@ -9,6 +9,7 @@
 #include <functional>
 
 #include "config/cidr.h"
+#include "config/directory_settings.h"
 #include "config/messages.h"
 #include "config/safe_file.h"
 #include "http/url_policy.h"
@@ -399,6 +400,11 @@ const std::vector<Setting>& settings() {
            if (c.send_limit[row.scope].on()) limits.insert(row.key, rate_limit_text(c.send_limit[row.scope]));
          out.insert(key, std::move(limits));
        })},
+      {"directory", custom(apply_directory, show_directory)},
+      // (After directory: its default follows it.)
+      {"destinations", custom(apply_destinations, [](const Config& c, toml::table& out, std::string_view key) {
+         out.insert(key, array_of(c.destinations));
+       })},
       {"destination_user", one_of(&Config::destination_user, {DestinationUser::Target, DestinationUser::Caller})},
       {"caller_services", list(&Config::caller_services)},
   };
@@ -454,6 +460,7 @@ void apply_settings(const toml::table& doc, Config& cfg, tomlu::TomlReader& get)
   load_trust_files(doc, cfg, get);
   check_ca_path(doc, cfg, get);
   load_store_files(doc, cfg, get);
+  load_directory_files(doc, cfg, get);
 }
 
 }  // namespace otp::config

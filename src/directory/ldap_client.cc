@@ -1,6 +1,8 @@
 #include "directory/ldap_client.h"
 
 #include <ldap.h>
+#include <pthread.h>
+#include <signal.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 
@@ -193,9 +195,44 @@ std::optional<Entry> search(LDAP* ld, const LdapOptions& o, const std::string& f
   return read_entry(ld, ldap_first_entry(ld, raw), o.attributes);
 }
 
+// SIGPIPE held back in this thread while libldap writes (it writes with
+// write(), and a server that has closed, or a socket the watchdog shut,
+// would otherwise kill the host process, sshd or sudo, when it does not
+// ignore the signal); one that came meanwhile is taken, not left pending.
+class NoSigpipe {
+ public:
+  NoSigpipe() {
+    sigset_t pipe;
+    sigemptyset(&pipe);
+    sigaddset(&pipe, SIGPIPE);
+    sigset_t pending;
+    sigpending(&pending);
+    already_pending_ = sigismember(&pending, SIGPIPE) == 1;
+    pthread_sigmask(SIG_BLOCK, &pipe, &old_);
+  }
+  NoSigpipe(const NoSigpipe&) = delete;
+  NoSigpipe& operator=(const NoSigpipe&) = delete;
+  ~NoSigpipe() {
+    if (!already_pending_) {
+      sigset_t pipe;
+      sigemptyset(&pipe);
+      sigaddset(&pipe, SIGPIPE);
+      const timespec now{0, 0};
+      while (sigtimedwait(&pipe, nullptr, &now) == SIGPIPE) {
+      }
+    }
+    pthread_sigmask(SIG_SETMASK, &old_, nullptr);
+  }
+
+ private:
+  sigset_t old_{};
+  bool already_pending_ = false;
+};
+
 }  // namespace
 
 std::optional<Entry> find_entry(const LdapOptions& options, const std::string& filter, Clock::time_point deadline) {
+  const NoSigpipe quiet;
   std::string tried;
   for (const auto& uri : options.uris) {
     if (Clock::now() >= deadline) break;
