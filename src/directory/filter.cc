@@ -71,6 +71,7 @@ std::optional<FilterTemplate> FilterTemplate::parse(std::string_view text, std::
 }
 
 std::string FilterTemplate::expand(std::string_view user) const {
+  if (parts_.empty()) return "";  // (a template never parsed matches nothing a server accepts)
   const std::string value = escape_filter_value(user);
   std::string out = parts_.front();
   for (std::size_t i = 1; i < parts_.size(); ++i) out += value + parts_[i];

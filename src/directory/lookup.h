@@ -1,0 +1,35 @@
+// A user's destinations from the directory: the entry the filter finds,
+// each value of each configured attribute made a destination (phone
+// numbers E.164 through libphonenumber, e-mail addresses checked), and
+// every value left out with why, for the log. The directory plugin's work;
+// the flow turns its answer into "enrolled", "unenrolled" or an outage.
+// docs/design.md, "Destinations from the directory".
+#pragma once
+
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "directory/filter.h"
+#include "directory/ldap_client.h"
+
+namespace otp::directory {
+
+struct LookupOptions {
+  LdapOptions ldap;  // its attributes: filled from `channels`
+  FilterTemplate filter;
+  std::vector<std::pair<std::string, std::string>> channels;  // channel -> attribute, in order
+  std::string default_region;
+};
+
+struct Answer {
+  bool entry = false;  // the directory has the user (false: no entry at all)
+  std::string dn;
+  std::vector<std::pair<std::string, std::string>> destinations;  // channel -> address, in the configured order
+  std::vector<std::string> left_out;  // "mobile 'call me' is not a phone number", for the log
+};
+
+// The user's answer. Throws Unavailable (the directory cannot say).
+Answer lookup(const LookupOptions& options, const std::string& user, Clock::time_point deadline);
+
+}  // namespace otp::directory
