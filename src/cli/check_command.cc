@@ -16,8 +16,11 @@
 #include "cli/sshd_check.h"
 #include "cli/try_out.h"
 #include "config/loader.h"
+#include "directory/lookup.h"
+#include "directory/plugin.h"
 #include "flow/destinations.h"
 #include "flow/scope.h"
+#include "flow/sources.h"
 #include "flow/user_directory.h"
 #include "provider/template.h"
 #include "http/curl_transport.h"
@@ -39,7 +42,8 @@ Validates the config file, the secrets file and the users file as pam_otp
 would at login (syntax, types, owners and modes, networks, phone numbers, the
 preset's keys), then checks what a login would only tolerate: groups that do
 not exist, users without a passwd entry or without a destination. Unless
---offline is given, each base_url must answer over TLS.
+--offline is given, each base_url must answer over TLS, and a [directory]
+must bind and answer a test search (a name no one has) within its timeout.
 
 When sshd is installed and its PAM stack (/etc/pam.d/sshd, directly or
 through @include common-auth) reaches pam_otp, sshd's effective settings
@@ -235,6 +239,38 @@ void check_shared_store(const config::Config& cfg, bool offline, Problems& probl
                 std::to_string(took.count()) + " ms");
 }
 
+// The directory as a login asks it: connect, TLS, bind, and a search for a
+// name no one has (an answer of "no entry" proves base, filter and rights
+// work). docs/design.md, "Destinations from the directory".
+void check_directory(const config::Config& cfg, bool offline, Problems& problems) {
+  if (!cfg.directory) return;
+  const auto& d = *cfg.directory;
+  if (std::find(cfg.destinations.begin(), cfg.destinations.end(), "directory") == cfg.destinations.end())
+    warn_where(problems, cfg, "destinations", "does not name the directory: [directory] is never asked");
+  const auto it = cfg.origin.find("directory");
+  const auto& [file, line] = it != cfg.origin.end() ? it->second : std::pair<std::string, int>{cfg.path, 0};
+  const std::string servers = [&] {
+    std::string out;
+    for (const auto& uri : d.uris) out += (out.empty() ? "" : ", ") + uri;
+    return out;
+  }();
+  if (offline) return problems.note("directory " + servers + ": not contacted (--offline)");
+  const std::string probe = "pam-otp-check-no-such-user";
+  const auto start = std::chrono::steady_clock::now();
+  directory::Answer answer;
+  try {
+    answer = directory::lookup(flow::lookup_options(d), probe, start + std::chrono::milliseconds(d.timeout_ms));
+  } catch (const directory::Unavailable& e) {
+    return problems.add(file, line, "directory",
+                        std::string(e.what()) + ": every login the directory would decide is an outage (failmode "
+                                                "decides, and nobody is unenrolled for it)");
+  }
+  const auto took = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start);
+  problems.note("directory " + servers + ": TLS verified, " + (d.bind_dn.empty() ? "SASL EXTERNAL or anonymous" : "bound as " + d.bind_dn) +
+                ", a test search under " + d.base + " answered " + (answer.entry ? "with an entry (" + answer.dn + ")" : "no entry") +
+                " in " + std::to_string(took.count()) + " ms");
+}
+
 }  // namespace
 
 namespace {
@@ -255,7 +291,7 @@ std::optional<std::string> wanted_entry(const std::string& module, const std::st
 
 // pam_otp.so needs its HTTP plugin beside it, of its own build: without it
 // every login the module covers is refused.
-void check_plugin_of(const std::string& module, Problems& problems) {
+void check_plugin_of(const std::string& module, bool needs_directory, Problems& problems) {
   const std::string plugin = module.substr(0, module.rfind('/')) + "/pam_otp/http.so";
   const auto symbol = wanted_entry(module, "pam_otp_http_transport_");
   if (!symbol) {
@@ -271,6 +307,15 @@ void check_plugin_of(const std::string& module, Problems& problems) {
   if (const auto pg_symbol = wanted_entry(module, "pam_otp_pg_store_"))
     if (const auto why = store::pg_plugin_problem(pg_plugin, *pg_symbol))
       problems.warn(module, 0, "", *why + ": logins through this module cannot use a shared store (state_store)");
+  // The directory's: without it, every login the directory would decide is an outage.
+  const std::string directory_plugin = module.substr(0, module.rfind('/')) + "/pam_otp/directory.so";
+  if (const auto directory_symbol = wanted_entry(module, "pam_otp_directory_"))
+    if (const auto why = directory::plugin_problem(directory_plugin, *directory_symbol)) {
+      const std::string text = *why + ": logins through this module cannot ask the directory ([directory]); each it "
+                                      "would decide is an outage";
+      if (needs_directory) problems.add(module, 0, "", text);
+      else problems.warn(module, 0, "", text);
+    }
   // And its state helper, for logins whose caller could stop them.
   const std::string helper = module.substr(0, module.rfind('/')) + "/pam_otp/state-helper";
   struct stat st {};
@@ -282,14 +327,14 @@ void check_plugin_of(const std::string& module, Problems& problems) {
 
 // The module sshd's stack names (with enable: the one it is about to add)
 // and the installed one.
-void check_plugins(const SshdPaths& sshd, const std::string& stand_in, Problems& problems) {
+void check_plugins(const SshdPaths& sshd, const std::string& stand_in, bool needs_directory, Problems& problems) {
   if (!sshd.check_modules) return;
   const std::string dir = PAM_OTP_MODULE_DIR, installed = dir + "/pam_otp.so";
   std::set<std::string> seen;  // real paths: /lib and /usr/lib are one directory on merged-/usr systems
   const auto check = [&](const std::string& module) {
     std::error_code ec;
     const auto real = std::filesystem::canonical(module, ec);
-    if (seen.insert(ec ? module : real.string()).second) check_plugin_of(module, problems);
+    if (seen.insert(ec ? module : real.string()).second) check_plugin_of(module, needs_directory, problems);
   };
   if (const auto line = find_pam_otp(sshd.pam_dir, "sshd", stand_in); line && !line->module.empty()) {
     const std::string module = line->module.front() == '/' ? line->module : dir + "/" + line->module;
@@ -377,11 +422,12 @@ std::unique_ptr<config::Loaded> check_configuration(const std::vector<std::strin
     check_state(loaded->config, problems);  // (with a shared store: the send limit's fallback)
     check_state_service(loaded->config, problems);
     check_shared_store(loaded->config, offline, problems);
+    check_directory(loaded->config, offline, problems);
     check_send_limits(loaded->config, problems);
     if (!offline) check_reachable(loaded->config, problems);
   }
   check_sshd(sshd, problems, sshd_stand_in, use);
-  check_plugins(sshd, sshd_stand_in, problems);
+  check_plugins(sshd, sshd_stand_in, loaded && loaded->config.directory.has_value(), problems);
   return loaded;
 }
 

@@ -22,6 +22,7 @@
 #include "cli/commands.h"
 #include "cli/terminal.h"
 #include "cli/try_out.h"
+#include "directory/lookup.h"
 #include "flow/explain.h"
 
 extern char** environ;
@@ -247,7 +248,7 @@ std::vector<std::string> refused_accounts(const config::Loaded& loaded) {
     flow::LoginRequest request;
     request.user = pw->pw_name;
     request.service = "login";
-    if (flow::explain(loaded, request, directory).refused) refused.push_back(request.user);
+    if (flow::explain(loaded, request, directory, directory::lookup).refused) refused.push_back(request.user);
   }
   ::endpwent();
   return refused;
@@ -284,7 +285,7 @@ std::optional<std::string> administrator(const Options& o, std::ostream& err) {
 bool would_get_code(const config::Loaded& loaded, const flow::LoginRequest& request, std::ostream& out,
                     std::ostream& err) {
   flow::SystemUserDirectory directory;
-  const auto e = flow::explain(loaded, request, directory);
+  const auto e = flow::explain(loaded, request, directory, directory::lookup);
   for (const auto& [label, text] : e.lines) out << "  " << label << ": " << text << "\n";
   if (!e.code_would_be_sent)
     err << "pam-otp enable: not enabled: " << request.user << " would not be asked for a code (see above), so "

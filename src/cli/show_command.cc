@@ -7,6 +7,9 @@
 #include "cli/commands.h"
 #include "config/loader.h"
 #include "config/settings.h"
+#include "directory/lookup.h"
+#include "flow/sources.h"
+#include "flow/user_directory.h"
 #include "http/url_policy.h"
 #include "provider/spec.h"
 #include "provider/template.h"
@@ -14,7 +17,7 @@
 namespace otp::cli {
 namespace {
 
-constexpr char kUsage[] = R"(Usage: pam-otp show [--config PATH] [--arg KEY=VALUE]...
+constexpr char kUsage[] = R"(Usage: pam-otp show [USER] [--config PATH] [--arg KEY=VALUE]...
 
 Prints the effective configuration, as a login would use it: every top-level
 key with its value or default, the messages, and the provider's table with its
@@ -22,7 +25,16 @@ preset merged in. Shown in clear is only what is known not to be secret:
 header values, auth parameters, keys that hold secrets and the user
 information of URLs are printed as <redacted>, unless they are made of
 template references only (which name a secret without holding it).
-Exit status: 0, or 1 when the configuration has errors (they are listed).
+
+With USER, prints instead where USER's codes would go and where that came
+from, asking the sources as a login does (destinations): the users file's
+line, or the directory's entry (its DN) and, for each destination, the
+attribute and value it came from, as the provider would get it (E.164).
+Values the directory has that are no destination are listed as left out.
+Nothing is sent.
+
+Exit status: 0, or 1 when the configuration has errors (they are listed) or
+USER has no destination (unenrolled, or the directory could not answer).
 )";
 
 constexpr char kRedacted[] = "<redacted>";
@@ -125,14 +137,55 @@ void print_unset(const toml::table& settings, std::ostream& out) {
     if (key != "provider" && !settings.contains(key)) out << "# " << key << " is not set\n";
 }
 
+// Where USER's codes go, and where that came from.
+int show_user(const config::Loaded& loaded, const std::string& name, std::ostream& out) {
+  const auto& cfg = loaded.config;
+  flow::SystemUserDirectory passwd;
+  const auto account = passwd.find_user(name);
+  const std::string user = account ? account->name : name;
+  std::string order;
+  for (const auto& source : cfg.destinations) order += (order.empty() ? "" : ", ") + source;
+  out << "# where " << user << "'s codes go, as a login finds them (destinations: " << order << ")\n";
+  if (!account) out << "# (" << name << " has no passwd entry: a login would end with PAM_USER_UNKNOWN)\n";
+  const flow::Known known =
+      flow::find_destinations(loaded, user, directory::lookup, [] { return std::chrono::steady_clock::now(); });
+  const std::string asked =
+      known.asked_directory ? " (the directory answered in " + std::to_string(known.directory_time.count() / 1000) + " ms)" : "";
+  auto line = [&out](const std::string& label, const std::string& text) {
+    out << label << ":" << std::string(label.size() < 9 ? 9 - label.size() : 1, ' ') << text << "\n";
+  };
+  switch (known.status) {
+    case flow::Known::Status::Outage:
+      line("source", "none: " + known.why + " (an outage: failmode decides, the user is not unenrolled)");
+      return kExitFailed;
+    case flow::Known::Status::Nobody:
+      line("source", "none: " + known.why + asked + " (unenrolled)");
+      for (const auto& why : known.left_out) line("left out", why);
+      return kExitFailed;
+    case flow::Known::Status::Listed:
+      break;
+  }
+  if (!known.from_directory) {
+    const bool wildcard = known.entry.name == "*";
+    line("source", "users_file " + cfg.users_file + " line " + std::to_string(known.entry.line) +
+                       (wildcard ? " (the \"*\" line)" : "") + asked);
+    for (const auto& [key, value] : known.entry.keys) line(key, value);
+    return kExitOk;
+  }
+  line("source", known.source + asked);
+  for (const auto& d : known.listed) line(d.channel, d.address + " (" + d.origin + ")");
+  for (const auto& why : known.left_out) line("left out", why);
+  return kExitOk;
+}
+
 }  // namespace
 
 int run_show(const std::vector<std::string>& arguments, std::ostream& out, std::ostream& err) {
   std::vector<std::string> args = arguments;
   CommonOptions options;
   if (!take_common_options(args, options, err)) return kExitUsage;
-  if (!args.empty()) {
-    err << "pam-otp show: unexpected argument '" << args.front() << "'\n" << kUsage;
+  if (args.size() > 1 || (!args.empty() && (args.front().empty() || args.front()[0] == '-'))) {
+    err << "pam-otp show: unexpected argument '" << args.back() << "'\n" << kUsage;
     return kExitUsage;
   }
   if (options.help) {
@@ -141,6 +194,7 @@ int run_show(const std::vector<std::string>& arguments, std::ostream& out, std::
   }
   const auto loaded = load_or_report(options.module_args, err);
   if (!loaded) return kExitFailed;
+  if (!args.empty()) return show_user(*loaded, args.front(), out);
   const auto& cfg = loaded->config;
   const toml::table settings = config::shown_settings(cfg);
   Json::Value provider = cfg.provider.source;

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <iostream>
 
+#include "directory/lookup.h"
 #include "store/pg_store.h"
 #include "cli/commands.h"
 #include "cli/terminal.h"
@@ -75,7 +76,7 @@ bool parse(std::vector<std::string> args, TestOptions& o, std::ostream& err) {
 
 int explain(const config::Loaded& loaded, const flow::LoginRequest& request, std::ostream& out) {
   flow::SystemUserDirectory directory;
-  const auto e = flow::explain(loaded, request, directory);
+  const auto e = flow::explain(loaded, request, directory, directory::lookup);
   auto line = [&out](const std::string& label, const std::string& text) {
     out << label << ":" << std::string(label.size() < 11 ? 11 - label.size() : 1, ' ') << text << "\n";
   };
@@ -102,6 +103,7 @@ flow::AuthResult terminal_login(const config::Loaded& loaded, const flow::LoginR
   services.open_shared_store = [](const store::PgConnectOptions& options, std::chrono::milliseconds budget) {
     return store::open_pg_store(options, budget);
   };
+  services.directory_lookup = directory::lookup;
   return flow::authenticate(loaded, request, services);
 }
 

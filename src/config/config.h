@@ -74,7 +74,7 @@ struct DirectoryConfig {
   std::string client_cert, client_key;  // SASL EXTERNAL instead of a bind DN
   std::string base;
   std::string filter = "(&(objectClass=person)(uid=${user}))";  // checked: directory::FilterTemplate
-  std::vector<std::pair<std::string, std::string>> attributes;  // channel -> attribute, in the file's order
+  std::vector<std::pair<std::string, std::string>> attributes;  // channel -> attribute, in provider::channels()' order
   std::string default_region;  // ISO 3166 ("US"), for numbers without their country code
   int timeout_ms = 3000;       // connect, bind and search together
   bool follow_referrals = false;

@@ -59,8 +59,13 @@ void apply_attributes(const toml::table& t, DirectoryConfig& d, tomlu::TomlReade
   if (attributes == nullptr) return;
   for (const auto& [channel, value] : *attributes) {
     const std::string at = path + ".attributes." + std::string(channel.str());
-    if (provider::find_channel(channel.str()) == nullptr) {
+    const provider::ChannelInfo* info = provider::find_channel(channel.str());
+    if (info == nullptr) {
       g.problem(value, at, "unknown channel (one of " + provider::channel_names(false) + ")");
+      continue;
+    }
+    if (info->address_keys.size() != 1) {
+      g.problem(value, at, "takes two addresses, so no one attribute can give it: name its channels one by one");
       continue;
     }
     const auto name = g.string(*attributes, channel.str(), at);
@@ -68,6 +73,13 @@ void apply_attributes(const toml::table& t, DirectoryConfig& d, tomlu::TomlReade
     if (!attribute_name(*name)) g.problem(value, at, "'" + *name + "' is not an LDAP attribute name");
     else d.attributes.emplace_back(std::string(channel.str()), *name);
   }
+  // In the order of the channel list (a table has none of its own): the
+  // menu's order, as for the users file.
+  const auto rank = [](const std::pair<std::string, std::string>& a) {
+    return provider::find_channel(a.first) - provider::channels().data();
+  };
+  std::sort(d.attributes.begin(), d.attributes.end(),
+            [&](const auto& a, const auto& b) { return rank(a) < rank(b); });
 }
 
 void apply_fields(const toml::table& t, DirectoryConfig& d, tomlu::TomlReader& g, const std::string& path) {
@@ -164,6 +176,9 @@ void load_directory_files(const toml::table& doc, Config& c, tomlu::TomlReader& 
   if (!c.directory) return;
   DirectoryConfig& d = *c.directory;
   const toml::node& at = *doc.get("directory");
+  // (Here, with every key read: deadline may come after the table.)
+  if (d.timeout_ms > c.deadline * 1000)
+    g.problem(at, "directory.timeout", "must fit in deadline (" + std::to_string(c.deadline) + " s)");
   for (const auto& [name, path, secret] :
        {std::tuple<const char*, const std::string*, bool>{"ca_file", &d.ca_file, false},
         {"client_cert", &d.client_cert, false}, {"client_key", &d.client_key, true},

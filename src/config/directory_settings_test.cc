@@ -94,6 +94,10 @@ BOOST_AUTO_TEST_CASE(mistakes_are_config_errors_that_name_the_key) {
   }
   BOOST_TEST(problems_of("", "uri = \"ldaps://l.example\"\nbase = \"dc=x\"\n[directory.attributes]\nfax = \"fax\"")
                  .find("unknown channel") != std::string::npos);
+  BOOST_TEST(problems_of("", "uri = \"ldaps://l.example\"\nbase = \"dc=x\"\n[directory.attributes]\n\"sms+email\" = \"mail\"")
+                 .find("takes two addresses") != std::string::npos);
+  BOOST_TEST(problems_of("deadline = 2", "timeout = 3\n" + good()).find("must fit in deadline (2 s)") !=
+             std::string::npos);
   BOOST_TEST(problems_of("", "uri = \"ldaps://l.example\"\nbase = \"dc=x\"\n[directory.attributes]\nsms = \"mo bile\"")
                  .find("not an LDAP attribute name") != std::string::npos);
   BOOST_TEST(problems_of("", "uri = \"ldaps://l.example\"\nbase = \"dc=x\"").find("needs [directory.attributes]") !=

@@ -10,6 +10,7 @@
 #include <condition_variable>
 #include <memory>
 #include <mutex>
+#include <string_view>
 #include <thread>
 
 namespace otp::directory {
@@ -41,14 +42,22 @@ std::string words(LDAP* ld, int rc) {
   std::string out = ldap_err2string(rc);
   char* diagnostic = nullptr;
   if (ldap_get_option(ld, LDAP_OPT_DIAGNOSTIC_MESSAGE, &diagnostic) == LDAP_OPT_SUCCESS && diagnostic != nullptr) {
-    if (*diagnostic != '\0') out += " (" + printable(diagnostic) + ")";
+    // (libldap's own "(unknown error code)" for a failed TLS handshake says nothing.)
+    if (*diagnostic != '\0' && std::string_view(diagnostic) != "(unknown error code)")
+      out += " (" + printable(diagnostic) + ")";
     ldap_memfree(diagnostic);
   }
   return out;
 }
 
+// A failed operation's kind: an LDAP result code is the server's answer
+// (over TLS verified before any operation); libldap's own codes (negative)
+// mean the answer never came.
+Failure failure_of(int rc) { return rc > 0 ? Failure::Answered : Failure::NoAnswer; }
+
 void set(LDAP* ld, int option, const void* value, const char* what) {
-  if (ldap_set_option(ld, option, value) != LDAP_OPT_SUCCESS) throw Unavailable(std::string("cannot set ") + what);
+  if (ldap_set_option(ld, option, value) != LDAP_OPT_SUCCESS)
+    throw Unavailable(std::string("cannot set ") + what, Failure::Local);
 }
 
 // The synchronous calls' limit: what is left of the deadline.
@@ -82,6 +91,15 @@ class Connection {
   }
   LDAP* get() const { return ld_; }
   ldap_conncb* callbacks() { return &callbacks_; }
+  // Has a TCP connection been made (libldap's connect callback), and has the deadline shut it?
+  bool connected() {
+    const std::lock_guard<std::mutex> hold(mutex_);
+    return connected_;
+  }
+  bool expired() {
+    const std::lock_guard<std::mutex> hold(mutex_);
+    return expired_ || Clock::now() >= deadline_;
+  }
 
   LDAP* ld_ = nullptr;
 
@@ -92,6 +110,7 @@ class Connection {
     auto* self = static_cast<Connection*>(cb->lc_arg);
     const std::lock_guard<std::mutex> hold(self->mutex_);
     if (self->expired_) ::shutdown(fd, SHUT_RDWR);
+    self->connected_ = true;
     self->sockets_.push_back(fd);
     return 0;
   }
@@ -114,7 +133,7 @@ class Connection {
   std::mutex mutex_;
   std::condition_variable wake_;
   std::vector<int> sockets_;
-  bool done_ = false, expired_ = false;
+  bool done_ = false, expired_ = false, connected_ = false;
   std::thread watchdog_;  // (last: it starts with everything above made)
 };
 
@@ -122,10 +141,11 @@ class Connection {
 // bind done.
 std::unique_ptr<Connection> open(const std::string& uri, const LdapOptions& o, Clock::time_point deadline) {
   const bool ldaps = uri.rfind("ldaps://", 0) == 0;
-  if (!ldaps && uri.rfind("ldap://", 0) != 0) throw Unavailable("'" + printable(uri.c_str()) + "' is not an ldap:// or ldaps:// URI");
+  if (!ldaps && uri.rfind("ldap://", 0) != 0)
+    throw Unavailable("'" + printable(uri.c_str()) + "' is not an ldap:// or ldaps:// URI", Failure::Local);
   auto ld = std::make_unique<Connection>(deadline);
   if (ldap_initialize(&ld->ld_, uri.c_str()) != LDAP_SUCCESS || ld->ld_ == nullptr)
-    throw Unavailable("'" + printable(uri.c_str()) + "' is not an LDAP URI");
+    throw Unavailable("'" + printable(uri.c_str()) + "' is not an LDAP URI", Failure::Local);
   LDAP* const raw = ld->ld_;
   const int v3 = LDAP_VERSION3, hard = LDAP_OPT_X_TLS_HARD, tls12 = LDAP_OPT_X_TLS_PROTOCOL_TLS1_2, client = 0;
   set(raw, LDAP_OPT_PROTOCOL_VERSION, &v3, "LDAPv3");
@@ -133,6 +153,13 @@ std::unique_ptr<Connection> open(const std::string& uri, const LdapOptions& o, C
   set(raw, LDAP_OPT_X_TLS_REQUIRE_CERT, &hard, "TLS verification");
   set(raw, LDAP_OPT_X_TLS_PROTOCOL_MIN, &tls12, "TLS 1.2 at least");
   set(raw, LDAP_OPT_X_TLS_CACERTFILE, o.ca_file.c_str(), "the CA file");
+  // ca_file is the only trust: no directory of CAs from ldap.conf (or, for
+  // root's own programs, LDAPTLS_CACERTDIR); aliases are not followed to
+  // entries the filter did not find. (Under su and sudo libldap reads no
+  // LDAP* variable nor rc file of the caller: euid != uid.)
+  set(raw, LDAP_OPT_X_TLS_CACERTDIR, nullptr, "no CA directory");
+  const int never = LDAP_DEREF_NEVER;
+  set(raw, LDAP_OPT_DEREF, &never, "no alias dereferencing");
   if (!o.client_cert.empty()) {
     set(raw, LDAP_OPT_X_TLS_CERTFILE, o.client_cert.c_str(), "the client certificate");
     set(raw, LDAP_OPT_X_TLS_KEYFILE, o.client_key.c_str(), "the client key");
@@ -144,7 +171,11 @@ std::unique_ptr<Connection> open(const std::string& uri, const LdapOptions& o, C
   limit(raw, deadline);
   int rc = ldaps ? LDAP_SUCCESS : ldap_start_tls_s(raw, nullptr, nullptr);
   if (rc == LDAP_SUCCESS && ldaps) rc = ldap_connect(raw);
-  if (rc != LDAP_SUCCESS) throw Unavailable(printable(uri.c_str()) + ": " + (ldaps ? "" : "StartTLS: ") + words(raw, rc));
+  // Connected, and TLS did not come up before the deadline: whatever the
+  // reason, an on-path attacker could have produced it.
+  if (rc != LDAP_SUCCESS)
+    throw Unavailable(printable(uri.c_str()) + ": " + (ldaps ? "" : "StartTLS: ") + words(raw, rc),
+                      rc == LDAP_TIMEOUT || ld->expired() || !ld->connected() ? Failure::NoAnswer : Failure::Untrusted);
   limit(raw, deadline);
   if (!o.bind_dn.empty()) {
     const std::string_view password = o.bind_password.reveal();
@@ -154,7 +185,7 @@ std::unique_ptr<Connection> open(const std::string& uri, const LdapOptions& o, C
     berval none{0, nullptr};
     rc = ldap_sasl_bind_s(raw, nullptr, "EXTERNAL", &none, nullptr, nullptr, nullptr);
   }
-  if (rc != LDAP_SUCCESS) throw Unavailable(printable(uri.c_str()) + ": bind: " + words(raw, rc));
+  if (rc != LDAP_SUCCESS) throw Unavailable(printable(uri.c_str()) + ": bind: " + words(raw, rc), failure_of(rc));
   return ld;
 }
 
@@ -186,11 +217,12 @@ std::optional<Entry> search(LDAP* ld, const LdapOptions& o, const std::string& f
   const Message result(raw);
   const int entries = raw != nullptr ? ldap_count_entries(ld, raw) : 0;
   if (entries > 1 || rc == LDAP_SIZELIMIT_EXCEEDED)
-    throw Unavailable("more than one entry for " + printable(filter.c_str()) + " under " + printable(o.base.c_str()));
-  if (rc != LDAP_SUCCESS) throw Unavailable("search: " + words(ld, rc));
+    throw Unavailable("more than one entry for " + printable(filter.c_str()) + " under " + printable(o.base.c_str()),
+                      Failure::Ambiguous);
+  if (rc != LDAP_SUCCESS) throw Unavailable("search: " + words(ld, rc), failure_of(rc));
   // A referral not followed could hide the entry: the answer is not "none".
   if (raw != nullptr && ldap_count_references(ld, raw) > 0)
-    throw Unavailable("the directory referred the search elsewhere (referrals are not followed)");
+    throw Unavailable("the directory referred the search elsewhere (referrals are not followed)", Failure::Answered);
   if (entries == 0) return std::nullopt;
   return read_entry(ld, ldap_first_entry(ld, raw), o.attributes);
 }
@@ -234,16 +266,21 @@ class NoSigpipe {
 std::optional<Entry> find_entry(const LdapOptions& options, const std::string& filter, Clock::time_point deadline) {
   const NoSigpipe quiet;
   std::string tried;
+  Failure worst = Failure::NoAnswer;
   for (const auto& uri : options.uris) {
     if (Clock::now() >= deadline) break;
     try {
       const auto ld = open(uri, options, deadline);
       return search(ld->get(), options, filter, deadline);
     } catch (const Unavailable& e) {
+      // Two entries are the data's fault: another server would say the same.
+      if (e.failure() == Failure::Ambiguous) throw;
+      worst = tried.empty() ? e.failure() : std::max(worst, e.failure());
       tried += (tried.empty() ? "" : "; ") + std::string(e.what());
     }
   }
-  throw Unavailable(tried.empty() ? "no time left to reach the directory" : tried);
+  if (tried.empty()) throw Unavailable("no time left to reach the directory", Failure::NoAnswer);
+  throw Unavailable(tried, worst);
 }
 
 }  // namespace otp::directory

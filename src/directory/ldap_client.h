@@ -17,12 +17,27 @@
 
 namespace otp::directory {
 
-// The directory could not say whether the user has a destination: not
-// reachable, too slow, TLS refused, the bind refused, an error answer, or
-// two entries for one name. An outage, never "no destination".
+// Why the directory could not answer, as failmode needs to know it
+// (docs/design.md, "Destinations from the directory"); the later a kind
+// comes here, the less a login may do on it. Each URI tried fails its own
+// way; the lookup's failure is the worst of them.
+enum class Failure {
+  Answered,   // a verified server said no: a refused bind, an error answer, a referral not followed
+  NoAnswer,   // no server reached, a timeout, a connection lost: a caller who can stop or limit the process can cause it
+  Local,      // this machine: options that cannot be set, a plugin that cannot be loaded
+  Untrusted,  // TLS did not come up verified (certificate, host name, StartTLS refused): an on-path attacker's work
+  Ambiguous,  // two entries for one name: the directory's data is wrong, whatever the network does
+};
+
+// The directory could not say whether the user has a destination: an
+// outage, never "no destination".
 class Unavailable : public std::runtime_error {
  public:
-  using std::runtime_error::runtime_error;
+  Unavailable(const std::string& what, Failure failure) : std::runtime_error(what), failure_(failure) {}
+  Failure failure() const { return failure_; }
+
+ private:
+  Failure failure_;
 };
 
 struct LdapOptions {

@@ -45,14 +45,17 @@ struct Fixture {
   std::optional<Entry> find(const std::string& user, milliseconds budget = milliseconds(5000)) const {
     return find_entry(options, filter->expand(user), Clock::now() + budget);
   }
-  std::string refusal(const std::string& user, milliseconds budget = milliseconds(5000)) const {
+  std::string refusal(const std::string& user, milliseconds budget = milliseconds(5000)) {
     try {
       find(user, budget);
     } catch (const Unavailable& e) {
+      failure = e.failure();
       return e.what();
     }
+    failure.reset();
     return "";
   }
+  std::optional<Failure> failure;  // of the last refusal()
   LdapOptions options;
   std::optional<FilterTemplate> filter = FilterTemplate::parse("(&(objectClass=inetOrgPerson)(uid=${user}))", nullptr);
 };
@@ -79,6 +82,7 @@ BOOST_AUTO_TEST_CASE(none_is_an_answer_and_two_are_refused) {
   for (const std::string name : {"nobody", "*", "alice)(uid=*", "*)(|(uid=*", "al*"})
     BOOST_TEST(!find(name).has_value(), name);
   BOOST_TEST(refusal("twin").find("more than one entry") != std::string::npos);
+  BOOST_TEST((failure == Failure::Ambiguous));
 }
 
 BOOST_AUTO_TEST_CASE(the_next_uri_is_tried_when_one_is_down) {
@@ -91,13 +95,19 @@ BOOST_AUTO_TEST_CASE(the_next_uri_is_tried_when_one_is_down) {
 BOOST_AUTO_TEST_CASE(a_refused_bind_or_an_unverified_server_is_unavailable) {
   options.bind_password = Secret("wrong");
   BOOST_TEST(refusal("alice").find("Invalid credentials") != std::string::npos);
+  BOOST_TEST((failure == Failure::Answered));  // (the server said it, over verified TLS)
   BOOST_TEST(refusal("alice").find("wrong") == std::string::npos);  // (the password is never in the words)
   options.bind_password = Secret(slapd().admin_password());
   options.ca_file = "/etc/ssl/certs/ca-certificates.crt";
   for (const auto& uri : {slapd().ldaps_uri(), slapd().ldap_uri()}) {
     options.uris = {uri};
     BOOST_TEST(!refusal("alice").empty(), uri);
+    BOOST_TEST((failure == Failure::Untrusted), uri);
   }
+  // Each URI fails its own way; the worst decides.
+  options.uris = {"ldaps://127.0.0.1:1", slapd().ldaps_uri()};
+  BOOST_TEST(!refusal("alice").empty());
+  BOOST_TEST((failure == Failure::Untrusted));
   testing::SlapdOptions wrong;
   wrong.wrong_host_certificate = true;
   testing::SlapdServer other(wrong);
@@ -105,6 +115,7 @@ BOOST_AUTO_TEST_CASE(a_refused_bind_or_an_unverified_server_is_unavailable) {
   for (const auto& uri : {other.ldaps_uri(), other.ldap_uri()}) {
     options.uris = {uri};
     BOOST_TEST(!refusal("alice").empty(), uri);
+    BOOST_TEST((failure == Failure::Untrusted), uri);
   }
 }
 
@@ -118,6 +129,7 @@ BOOST_AUTO_TEST_CASE(a_server_that_says_nothing_costs_the_budget) {
     const std::string why = refusal("alice", milliseconds(500));
     const auto took = std::chrono::duration_cast<milliseconds>(Clock::now() - start);
     BOOST_TEST(!why.empty(), uri);
+    BOOST_TEST((failure == Failure::NoAnswer), uri << ": " << why);
     BOOST_TEST(took.count() < testing::within(milliseconds(500)).count(), uri << ": " << took.count() << " ms");
   }
   slapd().thaw();
@@ -129,6 +141,7 @@ BOOST_AUTO_TEST_CASE(a_server_that_is_down_is_unavailable) {
   options.uris = {gone.ldaps_uri()};
   gone.stop();
   BOOST_TEST(refusal("alice").find("Can't contact LDAP server") != std::string::npos);
+  BOOST_TEST((failure == Failure::NoAnswer));
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -1,26 +1,32 @@
 #include "directory/lookup.h"
 
+#include <algorithm>
+
 #include "base/text.h"
 #include "directory/phone.h"
 
 namespace otp::directory {
 namespace {
 
-// Channels whose address is an e-mail address; the others take a phone number.
-bool mail_channel(const std::string& channel) { return channel == "email"; }
+// Each destination once: "+1 202 555 0143" and "(202) 555-0143" are one number.
+void add(Answer& answer, const std::string& channel, const std::string& address, const std::string& origin) {
+  const auto same = [&](const Found& f) { return f.channel == channel && f.address == address; };
+  if (std::none_of(answer.destinations.begin(), answer.destinations.end(), same))
+    answer.destinations.push_back({channel, address, origin});
+}
 
 }  // namespace
 
 Answer lookup(const LookupOptions& options, const std::string& user, Clock::time_point deadline) {
   LdapOptions ldap = options.ldap;
   ldap.attributes.clear();
-  for (const auto& [channel, attribute] : options.channels) ldap.attributes.push_back(attribute);
+  for (const auto& source : options.channels) ldap.attributes.push_back(source.attribute);
   const auto entry = find_entry(ldap, options.filter.expand(user), deadline);
   Answer answer;
   if (!entry) return answer;
   answer.entry = true;
   answer.dn = entry->dn;
-  for (const auto& [channel, attribute] : options.channels) {
+  for (const auto& [channel, attribute, email] : options.channels) {
     const auto values = entry->values.find(attribute);
     if (values == entry->values.end()) continue;
     // (A value left out is named by its attribute and place, not shown:
@@ -28,13 +34,13 @@ Answer lookup(const LookupOptions& options, const std::string& user, Clock::time
     int place = 0;
     for (const auto& value : values->second) {
       const std::string which = attribute + " value " + std::to_string(++place);
-      if (mail_channel(channel)) {
-        if (is_email(value)) answer.destinations.emplace_back(channel, value);
+      if (email) {
+        if (is_email(value)) add(answer, channel, value, which);
         else answer.left_out.push_back(which + " is not an e-mail address");
         continue;
       }
       const PhoneNumber number = normalise_phone(value, options.default_region);
-      if (!number.e164.empty()) answer.destinations.emplace_back(channel, number.e164);
+      if (!number.e164.empty()) add(answer, channel, number.e164, which);
       else answer.left_out.push_back(which + " " + number.problem);
     }
   }

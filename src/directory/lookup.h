@@ -15,17 +15,31 @@
 
 namespace otp::directory {
 
+// Which attribute gives a channel's addresses, and what they are.
+struct ChannelSource {
+  std::string channel;    // "sms"
+  std::string attribute;  // "mobile"
+  bool email = false;     // e-mail addresses; else phone numbers
+};
+
 struct LookupOptions {
   LdapOptions ldap;  // its attributes: filled from `channels`
   FilterTemplate filter;
-  std::vector<std::pair<std::string, std::string>> channels;  // channel -> attribute, in order
+  std::vector<ChannelSource> channels;  // in order
   std::string default_region;
+};
+
+// One destination the entry gives.
+struct Found {
+  std::string channel;
+  std::string address;  // E.164, or the e-mail address
+  std::string origin;   // "mobile value 2": its attribute and place, for pam-otp show and test
 };
 
 struct Answer {
   bool entry = false;  // the directory has the user (false: no entry at all)
   std::string dn;
-  std::vector<std::pair<std::string, std::string>> destinations;  // channel -> address, in the configured order
+  std::vector<Found> destinations;  // in the configured order, each once
   std::vector<std::string> left_out;  // "mobile 'call me' is not a phone number", for the log
 };
 

@@ -16,7 +16,9 @@ testing::SlapdServer& slapd() {
           "mobile: +1 (202) 555-0143\nmobile: call me\nmobile: 202-456-1111\n"
           "telephoneNumber: 0044 20 7946 0958\nmail: alice@example.com\nmail: not-a-mail\n\n"
           "dn: uid=bob,dc=example,dc=com\nobjectClass: inetOrgPerson\nuid: bob\ncn: Bob\nsn: B\n"
-          "mobile: 555-1234\n");
+          "mobile: 555-1234\n\n"
+          "dn: uid=dave,dc=example,dc=com\nobjectClass: inetOrgPerson\nuid: dave\ncn: Dave\nsn: D\n"
+          "mobile: +1 202 555 0143\nmobile: (202) 555-0143\nmail: dave@example.com\n");
     return true;
   }();
   (void)loaded;
@@ -30,8 +32,14 @@ LookupOptions options(const std::string& region) {
   o.ldap.base = testing::SlapdServer::kBase;
   o.ldap.bind_dn = testing::SlapdServer::kAdmin;
   o.ldap.bind_password = Secret(slapd().admin_password());
-  o.channels = {{"sms", "mobile"}, {"voice", "telephoneNumber"}, {"email", "mail"}};
+  o.channels = {{"sms", "mobile", false}, {"voice", "telephoneNumber", false}, {"email", "mail", true}};
   return o;
+}
+
+std::vector<std::pair<std::string, std::string>> pairs(const Answer& a) {
+  std::vector<std::pair<std::string, std::string>> out;
+  for (const auto& f : a.destinations) out.emplace_back(f.channel, f.address);
+  return out;
 }
 
 Clock::time_point soon() { return Clock::now() + std::chrono::seconds(5); }
@@ -50,7 +58,8 @@ BOOST_AUTO_TEST_CASE(every_usable_value_is_a_destination_in_order) {
                                                                      {"sms", "+492024561111"},
                                                                      {"voice", "+442079460958"},
                                                                      {"email", "alice@example.com"}};
-  BOOST_TEST((a.destinations == expected));
+  BOOST_TEST((pairs(a) == expected));
+  BOOST_TEST(a.destinations.at(1).origin == "mobile value 3");
   BOOST_REQUIRE(a.left_out.size() == 2u);
   BOOST_TEST(a.left_out[0] == "mobile value 2 is not a phone number");
   BOOST_TEST(a.left_out[1] == "mail value 2 is not an e-mail address");
@@ -58,7 +67,7 @@ BOOST_AUTO_TEST_CASE(every_usable_value_is_a_destination_in_order) {
   const Answer us = lookup(options("US"), "alice", soon());
   // In the US, 202-456-1111 is Washington's, and "0044 ..." is no number (011 is the way out of the US).
   BOOST_TEST(us.destinations.size() == 3u);
-  BOOST_TEST(us.destinations.at(1).second == "+12024561111");
+  BOOST_TEST(us.destinations.at(1).address == "+12024561111");
   BOOST_TEST(us.left_out.size() == 3u);
 }
 
@@ -72,6 +81,15 @@ BOOST_AUTO_TEST_CASE(an_entry_without_a_usable_value_and_no_entry_differ) {
   const Answer nobody = lookup(options("US"), "nobody", soon());
   BOOST_TEST(!nobody.entry);
   BOOST_TEST(nobody.destinations.empty());
+}
+
+// One number written two ways is one destination, not two menu entries.
+BOOST_AUTO_TEST_CASE(a_number_written_two_ways_is_one_destination) {
+  const Answer dave = lookup(options("US"), "dave", soon());
+  const std::vector<std::pair<std::string, std::string>> expected = {{"sms", "+12025550143"},
+                                                                     {"email", "dave@example.com"}};
+  BOOST_TEST((pairs(dave) == expected));
+  BOOST_TEST(dave.left_out.empty());
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -25,10 +25,11 @@ Answer plugin_lookup(const std::string& path, const LookupOptions& options, cons
                      Clock::time_point deadline) {
   std::string why;
   const PluginEntry entry = load(path, why);
-  if (entry == nullptr) throw Unavailable(why);
+  if (entry == nullptr) throw Unavailable(why, Failure::Local);
   Answer answer;
+  Failure failure = Failure::Local;
   const auto deadline_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(deadline.time_since_epoch()).count();
-  if (!entry(&options, &user, deadline_ns, &answer, &why)) throw Unavailable(why);
+  if (!entry(&options, &user, deadline_ns, &answer, &why, &failure)) throw Unavailable(why, failure);
   return answer;
 }
 

@@ -16,10 +16,11 @@
 
 namespace otp::directory {
 
-// The plugin's entry point: lookup() into *answer and true, or false and
-// why (the directory is unavailable). Nothing crosses it by exception.
+// The plugin's entry point: lookup() into *answer and true, or false with
+// why and its kind (the directory is unavailable). Nothing crosses it by
+// exception.
 using PluginEntry = bool (*)(const LookupOptions* options, const std::string* user, std::int64_t deadline_ns,
-                             Answer* answer, std::string* why) noexcept;
+                             Answer* answer, std::string* why, Failure* failure) noexcept;
 
 // lookup() through the plugin at `path` (loaded at the first call, once per
 // process, never unloaded). Throws Unavailable, also when the plugin

@@ -16,7 +16,7 @@ std::string key_of(const config::UserEntry& entry, std::string_view key) {
 
 // The user's addresses for a channel; nullopt when one is missing.
 std::optional<Destination> destination_for(const config::UserEntry& entry, const provider::ChannelInfo& channel) {
-  Destination d{std::string(channel.name), key_of(entry, channel.address_keys.at(0)), {}};
+  Destination d{std::string(channel.name), key_of(entry, channel.address_keys.at(0)), {}, {}};
   if (channel.address_keys.size() > 1) d.second_address = key_of(entry, channel.address_keys[1]);
   if (d.address.empty() || (channel.address_keys.size() > 1 && d.second_address.empty())) return std::nullopt;
   return d;
@@ -63,7 +63,7 @@ std::vector<Destination> destination_options(const config::Config& cfg, const co
     const auto* info = provider::find_channel(channel);
     auto d = info != nullptr ? destination_for(entry, *info) : std::nullopt;
     if (d) options.push_back(std::move(*d));
-    else if (!required) options.push_back({channel, {}, {}});
+    else if (!required) options.push_back({channel, {}, {}, {}});
     return options;
   }
   for (const auto& c : provider::channels()) {
@@ -71,7 +71,15 @@ std::vector<Destination> destination_options(const config::Config& cfg, const co
     if (d && cfg.provider.supports_channel(std::string(c.name))) options.push_back(std::move(*d));
   }
   // A provider that knows the destination itself needs no choice from us.
-  if (options.empty() && !required) options.push_back({"sms", {}, {}});
+  if (options.empty() && !required) options.push_back({"sms", {}, {}, {}});
+  return options;
+}
+
+std::vector<Destination> destination_options(const config::Config& cfg, const std::vector<Destination>& listed,
+                                             const std::string& channel) {
+  std::vector<Destination> options;
+  for (const auto& d : listed)
+    if (channel == "ask" ? cfg.provider.supports_channel(d.channel) : d.channel == channel) options.push_back(d);
   return options;
 }
 

@@ -20,6 +20,7 @@ struct Destination {
   std::string channel;         // a name of provider::channels()
   std::string address;         // phone or e-mail; empty when the provider knows it
   std::string second_address;  // the e-mail of sms+email
+  std::string origin;          // from the directory: its attribute and place ("mobile value 2")
 };
 
 // The destination as the user may see it and the log may hold it: masked,
@@ -30,6 +31,10 @@ std::string masked(const Destination& d);
 // every channel the provider has and the user has an address for).
 // Empty: the user is not enrolled.
 std::vector<Destination> destination_options(const config::Config& cfg, const config::UserEntry& entry,
+                                             const std::string& channel);
+// The same from a list of destinations (the directory's): those on the
+// channel asked for, or, for "ask", those on a channel the provider has.
+std::vector<Destination> destination_options(const config::Config& cfg, const std::vector<Destination>& listed,
                                              const std::string& channel);
 
 // The channel asked for: a forced one, the users file's, else the config's.

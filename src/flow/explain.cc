@@ -18,6 +18,35 @@ std::string describe_entry(const config::UserEntry& entry, const std::string& us
   return text;
 }
 
+// "directory uid=alice,dc=example,dc=com: sms +1******0143 (mobile value 1), ..."
+std::string describe_known(const Known& known, const std::string& users_file) {
+  if (!known.from_directory) return describe_entry(known.entry, users_file);
+  std::string text = known.source + ":";
+  for (std::size_t i = 0; i < known.listed.size(); ++i)
+    text += std::string(i == 0 ? " " : ", ") + known.listed[i].channel + " " + masked(known.listed[i]) + " (" +
+            known.listed[i].origin + ")";
+  return text;
+}
+
+// The directory could not answer: what failmode makes of it, in short.
+std::string describe_outage(const config::Config& cfg, const Known& known) {
+  const bool never = known.failure == directory::Failure::Untrusted || known.failure == directory::Failure::Ambiguous;
+  std::string then;
+  switch (cfg.failmode) {
+    case config::FailMode::Secure:
+      then = "failmode = \"secure\": PAM_AUTHINFO_UNAVAIL";
+      break;
+    case config::FailMode::Safe:
+      then = never ? "failmode = \"safe\" does not apply to this (PAM_AUTHINFO_UNAVAIL)"
+                   : "failmode = \"safe\": PAM_IGNORE, no code, unless the caller could have caused it (su, sudo)";
+      break;
+    case config::FailMode::Recovery:
+      then = "failmode = \"recovery\": a recovery code, else PAM_AUTHINFO_UNAVAIL";
+      break;
+  }
+  return known.why + "; an outage, " + then;
+}
+
 std::string describe_options(const std::vector<Destination>& options) {
   if (options.size() == 1)
     return options[0].channel + (options[0].address.empty() ? " (the provider knows where)" : " to " + masked(options[0]));
@@ -49,7 +78,8 @@ std::string describe_steps(const config::Config& cfg, const config::UserEntry& e
 
 }  // namespace
 
-Explanation explain(const config::Loaded& loaded, const LoginRequest& request, UserDirectory& directory) {
+Explanation explain(const config::Loaded& loaded, const LoginRequest& request, UserDirectory& directory,
+                    const DirectoryLookup& lookup) {
   const auto& cfg = loaded.config;
   Explanation e;
   e.lines.emplace_back("provider", cfg.provider_name + (cfg.provider.preset.empty() ? "" : " (preset " + cfg.provider.preset + ")"));
@@ -77,22 +107,33 @@ Explanation explain(const config::Loaded& loaded, const LoginRequest& request, U
                                        "'s destination, not " + user->name + "'s");
     canonical.user = caller->name;
   }
-  const auto entry = loaded.users.find(canonical.user);
+  const Known known =
+      find_destinations(loaded, canonical.user, lookup, [] { return std::chrono::steady_clock::now(); });
+  for (const auto& why : known.left_out) e.lines.emplace_back("left out", "directory " + known.dn + ": " + why);
   const std::string unenrolled = cfg.unenrolled == config::Unenrolled::Allow ? "PAM_IGNORE, no code" : "PAM_AUTH_ERR";
   const bool deny = cfg.unenrolled == config::Unenrolled::Deny;
-  if (!entry) {
-    e.lines.emplace_back("enrolment", "not in " + cfg.users_file + ": unenrolled (" + unenrolled + ")");
-    e.refused = deny;
-    return e;
+  switch (known.status) {
+    case Known::Status::Outage:
+      e.lines.emplace_back("enrolment", describe_outage(cfg, known));
+      e.refused = true;
+      return e;
+    case Known::Status::Nobody:
+      e.lines.emplace_back("enrolment", (known.asked_directory ? known.why : "not in " + cfg.users_file) +
+                                            ": unenrolled (" + unenrolled + ")");
+      e.refused = deny;
+      return e;
+    case Known::Status::Listed:
+      break;
   }
-  e.lines.emplace_back("enrolment", describe_entry(*entry, cfg.users_file));
-  const std::string channel = preferred_channel(cfg, *entry, request.channel);
+  e.lines.emplace_back("enrolment", describe_known(known, cfg.users_file));
+  const std::string channel = preferred_channel(cfg, known.entry, request.channel);
   if (channel != "ask" && !cfg.provider.supports_channel(channel)) {
     e.lines.emplace_back("channel", channel + ": the provider has no such channel (PAM_SERVICE_ERR)");
     e.refused = true;
     return e;
   }
-  const auto options = destination_options(cfg, *entry, channel);
+  const auto options = known.from_directory ? destination_options(cfg, known.listed, channel)
+                                            : destination_options(cfg, known.entry, channel);
   if (options.empty()) {
     e.lines.emplace_back("channel", channel + ": no destination for it, unenrolled (" + unenrolled + ")");
     e.refused = deny;
@@ -102,7 +143,7 @@ Explanation explain(const config::Loaded& loaded, const LoginRequest& request, U
   std::string urls;
   for (const auto& u : cfg.provider.base_urls) urls += (urls.empty() ? "" : ", ") + http::redact_url(u);
   e.lines.emplace_back("base_url", urls.empty() ? "(absolute step URLs)" : urls);
-  e.lines.emplace_back("send", describe_steps(cfg, *entry, canonical, options.front()));
+  e.lines.emplace_back("send", describe_steps(cfg, with_choice(known, options.front()), canonical, options.front()));
   e.code_would_be_sent = true;
   return e;
 }

@@ -9,6 +9,7 @@
 
 #include "config/loader.h"
 #include "flow/login.h"
+#include "flow/sources.h"
 #include "flow/user_directory.h"
 
 namespace otp::flow {
@@ -19,6 +20,9 @@ struct Explanation {
   bool refused = false;  // no code, and no login either (unenrolled = "deny", a channel the provider lacks)
 };
 
-Explanation explain(const config::Loaded& loaded, const LoginRequest& request, UserDirectory& directory);
+// `lookup` asks the directory when the configuration has one (it is asked:
+// a lookup sends nothing to anyone's phone).
+Explanation explain(const config::Loaded& loaded, const LoginRequest& request, UserDirectory& directory,
+                    const DirectoryLookup& lookup);
 
 }  // namespace otp::flow

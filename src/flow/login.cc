@@ -72,6 +72,8 @@ void log_result(Logger& log, const config::Config& cfg, const LoginRequest& requ
                      " provider=" + log_value(cfg.provider_name) + " channel=" + log_value(r.channel) +
                      " destination=" + log_value(r.destination) + " attempts=" + std::to_string(r.attempts) +
                      " latency_ms=" + std::to_string(r.provider_time.count() / 1000);
+  if (!r.source.empty()) line += " source=" + log_value(r.source);
+  if (r.directory_time) line += " directory_ms=" + std::to_string(r.directory_time->count() / 1000);
   if (!r.request_id.empty()) line += " request_id=" + log_value(r.request_id);
   if (!r.reason.empty()) line += " reason=" + log_value(r.reason);
   log.log(r.priority, line);
@@ -90,9 +92,13 @@ AuthResult run_provider(const config::Config& cfg, const config::UserEntry& entr
   // while the HTTP plugin loads (docs/design.md, "The state service").
   state.take_send_ahead(request.user, request.rhost, services.clock.unix_time());
   const auto transport = services.transports(cfg.tls);
-  const provider::Limits limits = config::limits(cfg);
+  provider::Limits limits = config::limits(cfg);
+  // The directory's time is the login's too (docs/design.md, "Destinations from the directory").
+  if (record.directory_time)
+    limits.deadline = std::max(std::chrono::milliseconds(0),
+                               limits.deadline - std::chrono::duration_cast<std::chrono::milliseconds>(*record.directory_time));
   provider::ProviderClient client(cfg.provider, *transport, limits, services.log, cfg.debug);
-  SessionContext context{cfg,           client, vars,   *services.conversation, services.clock,
+  SessionContext context{cfg,           &client, vars,   *services.conversation, services.clock,
                          services.log,  request.silent, masked(dest), record, attempts_used,
                          password ? &*password : nullptr, &state, request.user, request.rhost, request.service,
                          request.caller_can_signal};
@@ -211,6 +217,50 @@ std::optional<std::string> destination_owner(const config::Config& cfg, const Lo
   return caller->name;
 }
 
+// The directory could not answer (docs/design.md, "Destinations from the
+// directory"): failmode decides, as for a provider that cannot be reached
+// before the first send.
+AuthResult directory_outage(const config::Config& cfg, const LoginRequest& request, const Known& known,
+                            Services& services, LocalState& state, LoginRecord& record) {
+  Outage outage{known.why, std::nullopt, {}, false};
+  switch (known.failure) {
+    case directory::Failure::Answered:
+      outage.remote = true;
+      break;
+    case directory::Failure::NoAnswer:
+    case directory::Failure::Local:
+      break;
+    case directory::Failure::Untrusted:
+      outage.never_open = Result::UntrustedProvider;
+      outage.never_open_why = "TLS to the directory unverified (certificate, host name, StartTLS): refused whatever "
+                              "failmode says, as an on-path attacker causes this";
+      break;
+    case directory::Failure::Ambiguous:
+      outage.never_open = Result::Unavailable;
+      outage.never_open_why = "a name must find one entry (check filter and base): refused whatever failmode says";
+      break;
+  }
+  provider::Variables vars(cfg.provider);
+  const Secret* password = request.authtok && !request.authtok->empty() ? &*request.authtok : nullptr;
+  SessionContext context{cfg,          nullptr,        vars,      *services.conversation, services.clock,
+                         services.log, request.silent, {},        record,                 0,
+                         password,     &state,         request.user, request.rhost,       request.service,
+                         request.caller_can_signal};
+  return run_outage(context, outage);
+}
+
+// Where the owner's codes may go, from the sources in order; each value
+// the directory had and left out gets a line of its own.
+Known find_owner(const config::Loaded& loaded, const std::string& owner, Services& services, LoginRecord& record) {
+  Known known = find_destinations(loaded, owner, services.directory_lookup, [&] { return services.clock.now(); });
+  if (known.asked_directory) record.directory_time = known.directory_time;
+  record.source = known.source;
+  for (const auto& why : known.left_out)
+    services.log.log(LOG_NOTICE, "directory: user=" + log_value(owner) + " entry=" + log_value(known.dn) +
+                                     ": " + why + "; left out (never sent to the provider)");
+  return known;
+}
+
 AuthResult authenticate_user(const config::Loaded& loaded, const LoginRequest& typed, Services& services,
                              LocalState& state, LoginRecord& record) {
   const config::Config& cfg = loaded.config;
@@ -225,23 +275,31 @@ AuthResult authenticate_user(const config::Loaded& loaded, const LoginRequest& t
   if (!owner) return AuthResult::AuthErr;
   LoginRequest request = target;
   request.user = *owner;
-  const auto entry = loaded.users.find(request.user);
+  const Known known = find_owner(loaded, request.user, services, record);
   // A caller without a destination proves nothing about the target account:
   // never "allow" there, or any local user could su to an enrolled one.
   const bool deny = request.user != target.user;
-  if (!entry) return unenrolled(cfg, *services.conversation, request.silent, record, "not in the users file", deny);
+  switch (known.status) {
+    case Known::Status::Outage:
+      return directory_outage(cfg, request, known, services, state, record);
+    case Known::Status::Nobody:
+      return unenrolled(cfg, *services.conversation, request.silent, record, known.why, deny);
+    case Known::Status::Listed:
+      break;
+  }
   const Client client{target.user, target.rhost, target.service, ssh_keys_of(target.ssh_auth_info)};
   if (state.remembered(client, services.clock.unix_time())) {
     record.set(Result::Remembered, "a code was verified from this client less than remember = " +
                                            std::to_string(cfg.remember) + " s ago; no code asked");
     return AuthResult::Success;
   }
-  const std::string channel = preferred_channel(cfg, *entry, request.channel);
+  const std::string channel = preferred_channel(cfg, known.entry, request.channel);
   if (channel != "ask" && !cfg.provider.supports_channel(channel)) {
     record.set(Result::ConfigError, "provider '" + cfg.provider_name + "' has no channel '" + channel + "'");
     return AuthResult::ServiceErr;
   }
-  const auto options = destination_options(cfg, *entry, channel);
+  const auto options = known.from_directory ? destination_options(cfg, known.listed, channel)
+                                            : destination_options(cfg, known.entry, channel);
   if (options.empty())
     return unenrolled(cfg, *services.conversation, request.silent, record,
                       "no destination for channel '" + channel + "'", deny);
@@ -250,7 +308,8 @@ AuthResult authenticate_user(const config::Loaded& loaded, const LoginRequest& t
   if (!menu.choice) return menu.result;
   record.channel = menu.choice->channel;
   record.destination = masked(*menu.choice);
-  const AuthResult done = run_provider(cfg, *entry, request, *menu.choice, menu.attempts_used, services, state, record);
+  const AuthResult done = run_provider(cfg, with_choice(known, *menu.choice), request, *menu.choice,
+                                       menu.attempts_used, services, state, record);
   // Only a code the provider verified is remembered; a recovery code is not.
   if (done == AuthResult::Success && record.result == Result::Success && services.remember_logins)
     state.remember(client, services.clock.unix_time());

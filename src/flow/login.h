@@ -17,6 +17,7 @@
 #include "flow/destinations.h"
 #include "flow/local_state.h"
 #include "flow/result.h"
+#include "flow/sources.h"
 #include "flow/user_directory.h"
 #include "http/tls_options.h"
 #include "http/transport.h"
@@ -63,6 +64,9 @@ struct Services {
   // Try the state service (config state_service) before open_store.
   bool use_state_service = false;
   bool remember_logins = true;  // false for pam-otp test: a test is no login to remember
+  // Asks the directory ([directory]); none: a config that names one finds
+  // it unavailable.
+  DirectoryLookup directory_lookup = nullptr;
 };
 
 // The whole login (docs/design.md, "The login flow"): load the

@@ -5,6 +5,7 @@
 #include <syslog.h>
 
 #include <chrono>
+#include <optional>
 #include <string>
 
 #include "flow/result.h"
@@ -23,6 +24,8 @@ struct LoginRecord {
   int attempts = 0;              // codes sent to the provider for checking
   std::string request_id;
   std::chrono::microseconds provider_time{0};
+  std::string source;  // where the destination came from (flow/sources.h), once known
+  std::optional<std::chrono::microseconds> directory_time;  // set when the directory was asked
 
   // At the result's usual priority (flow/result.cc), or at `level`.
   void set(Result r, std::string why = {}) { set(r, result_priority(r), std::move(why)); }

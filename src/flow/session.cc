@@ -38,6 +38,8 @@ class Session {
         early_empty_left_(c.config.attempts) {}
 
   AuthResult run();
+  // failmode's decision, before or after a code was sent.
+  AuthResult unavailable(const Outage& o);
 
  private:
   AuthResult prompt_loop();
@@ -53,7 +55,7 @@ class Session {
   std::optional<AuthResult> on_recovery_code(const Secret& code, bool outage);
   std::optional<AuthResult> spend_on_wrong_recovery_code(const std::string& why);
   std::optional<AuthResult> refuse_over_send_limit();
-  AuthResult outage(const PhaseResult& r);
+  AuthResult outage(const std::string& detail);
   AuthResult no_code_needed(const PhaseResult& r);
   AuthResult on_failure(const PhaseResult& r, const char* phase);
   AuthResult lockout(const PhaseResult& r);
@@ -143,7 +145,7 @@ AuthResult Session::prompt_loop() {
 
 std::optional<AuthResult> Session::send() {
   if (auto refused = refuse_over_send_limit()) return refused;
-  const PhaseResult r = c_.client.run(Phase::Send, c_.vars);
+  const PhaseResult r = c_.client->run(Phase::Send, c_.vars);
   switch (r.outcome) {
     case Outcome::Sent:
       last_send_ = c_.clock.now();
@@ -209,7 +211,7 @@ std::optional<AuthResult> Session::on_code(const Secret& code) {
   if (valid_until_ && c_.clock.now() >= *valid_until_)
     return on_expired("the code was typed after the expiry time the provider gave at send; it was not sent");
   c_.vars.set_builtin_secret("code", code);
-  const PhaseResult r = c_.client.run(Phase::Verify, c_.vars);
+  const PhaseResult r = c_.client->run(Phase::Verify, c_.vars);
   c_.vars.unset_builtin("code");
   switch (r.outcome) {
     case Outcome::Accepted:
@@ -400,10 +402,10 @@ std::optional<AuthResult> Session::spend_on_wrong_recovery_code(const std::strin
 
 // failmode = "recovery": the provider cannot be used, so the user may give
 // a recovery code instead; nobody gets in without one.
-AuthResult Session::outage(const PhaseResult& r) {
+AuthResult Session::outage(const std::string& detail) {
   tell_error(message("unavailable"));
   if (!c_.state->has_recovery_codes(c_.owner)) {
-    c_.record.set(Result::Unavailable, r.detail + "; failmode=recovery, but " + c_.owner + " has no recovery code left (or the state "
+    c_.record.set(Result::Unavailable, detail + "; failmode=recovery, but " + c_.owner + " has no recovery code left (or the state "
                   "file cannot be read)");
     return AuthResult::AuthInfoUnavail;
   }
@@ -429,21 +431,30 @@ AuthResult Session::outage(const PhaseResult& r) {
 // failmode = "recovery" never lets anyone in without a recovery code, so it
 // applies at any point, the untrusted provider included.
 AuthResult Session::unavailable(const PhaseResult& r) {
-  if (c_.config.failmode == config::FailMode::Recovery && c_.state != nullptr) return outage(r);
-  const bool safe = c_.config.failmode == config::FailMode::Safe;
+  Outage o{r.detail, std::nullopt, {}, r.remote};
   if (r.untrusted) {
-    c_.record.set(Result::UntrustedProvider, r.detail + " - TLS verification of the provider failed (certificate, host name or pin): refused "
-                             "whatever failmode says, since an on-path attacker produces exactly this");
-  } else if (safe && !code_sent_ && c_.caller_can_signal && !r.remote) {
+    o.never_open = Result::UntrustedProvider;
+    o.never_open_why = "TLS verification of the provider failed (certificate, host name or pin): refused whatever "
+                       "failmode says, since an on-path attacker produces exactly this";
+  }
+  return unavailable(o);
+}
+
+AuthResult Session::unavailable(const Outage& o) {
+  if (c_.config.failmode == config::FailMode::Recovery && c_.state != nullptr) return outage(o.detail);
+  const bool safe = c_.config.failmode == config::FailMode::Safe;
+  if (o.never_open) {
+    c_.record.set(*o.never_open, o.detail + " - " + o.never_open_why);
+  } else if (safe && !code_sent_ && c_.caller_can_signal && !o.remote) {
     c_.record.set(Result::Unavailable, LOG_WARNING,
-                  r.detail + "; failmode=safe does not apply: whoever started this process (su, sudo) can stop it or "
-                  "lower its limits and so cause this; here only a refused connection or an HTTP 5xx answer lets a "
-                  "login through without a code");
+                  o.detail + "; failmode=safe does not apply: whoever started this process (su, sudo) can stop it or "
+                  "lower its limits and so cause this; here only a refused connection, an HTTP 5xx answer or a "
+                  "directory's own answer lets a login through without a code");
   } else if (safe && !code_sent_) {
-    c_.record.set(Result::FailOpen, "the code service is unavailable (" + r.detail + "); failmode=safe lets the login go through WITHOUT a code");
+    c_.record.set(Result::FailOpen, "the code service is unavailable (" + o.detail + "); failmode=safe lets the login go through WITHOUT a code");
     return AuthResult::Ignore;
   } else {
-    c_.record.set(Result::Unavailable, r.detail + (safe ? " (failmode=safe does not apply once a code was sent)" : ""));
+    c_.record.set(Result::Unavailable, o.detail + (safe ? " (failmode=safe does not apply once a code was sent)" : ""));
   }
   tell_error(message("unavailable"));
   return AuthResult::AuthInfoUnavail;
@@ -487,5 +498,7 @@ bool answer_ends_login(const Secret& answer, const Secret* password, LoginRecord
 long minutes_for(long seconds) { return seconds <= 60 ? 1 : seconds / 60 + (seconds % 60 != 0 ? 1 : 0); }
 
 AuthResult run_session(SessionContext& context) { return Session(context).run(); }
+
+AuthResult run_outage(SessionContext& context, const Outage& outage) { return Session(context).unavailable(outage); }
 
 }  // namespace otp::flow

@@ -3,6 +3,7 @@
 // expiry, lockouts and failmode.
 #pragma once
 
+#include <optional>
 #include <string>
 
 #include "base/logger.h"
@@ -18,7 +19,7 @@ namespace otp::flow {
 
 struct SessionContext {
   const config::Config& config;
-  provider::ProviderClient& client;
+  provider::ProviderClient* client;  // nullptr: only an outage to decide (run_outage)
   provider::Variables& vars;
   Conversation& conversation;
   Clock& clock;
@@ -41,6 +42,25 @@ struct SessionContext {
 };
 
 AuthResult run_session(SessionContext& context);
+
+// Why no code can be sent, as failmode needs to know it (docs/design.md,
+// "Failmode").
+struct Outage {
+  std::string detail;  // what happened, for the log
+  // Set when no failmode but recovery may let the login through (TLS
+  // unverified: an on-path attacker's work; a directory with two entries
+  // for one name): the result to record, and its words after the detail.
+  std::optional<Result> never_open;
+  std::string never_open_why;
+  // Said by the network or the service on every address tried: nothing a
+  // caller who can stop or limit this process can produce.
+  bool remote = false;
+};
+
+// The outage before anything is sent (the directory that says where codes
+// go cannot answer): failmode decides, as for a provider that cannot be
+// reached. context.client may be nullptr.
+AuthResult run_outage(SessionContext& context, const Outage& outage);
 
 // A user who needs no code (not in the users file, no destination, or the
 // provider says so): unenrolled = "allow" gives PAM_IGNORE, "deny" (or

@@ -14,6 +14,7 @@
 
 #include "flow/login.h"
 #include "http/plugin.h"
+#include "directory/plugin.h"
 #include "store/pg_plugin.h"
 #include "pam/pam_adapters.h"
 
@@ -103,6 +104,12 @@ int authenticate(pam_handle_t* pamh, int flags, int argc, const char** argv) {
   // so a stopped login holds no lock (docs/design.md, "The shared store").
   services.open_shared_store = [](const store::PgConnectOptions& options, std::chrono::milliseconds budget) {
     return store::plugin_pg_store(beside_module("pgstore.so"), options, budget);
+  };
+  // The directory's libraries (libldap, libphonenumber, ICU) load only
+  // when a login asks it (docs/design.md, "Destinations from the directory").
+  services.directory_lookup = [](const directory::LookupOptions& options, const std::string& name,
+                                 directory::Clock::time_point deadline) {
+    return directory::plugin_lookup(beside_module("directory.so"), options, name, deadline);
   };
   return to_pam(flow::run_login(args, request, services));
 }

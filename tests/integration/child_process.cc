@@ -54,7 +54,8 @@ pid_t spawn_process(const std::vector<std::string>& argv, const std::vector<std:
   return rc == 0 ? pid : -1;
 }
 
-CommandResult run_pam_otp(const std::string& args, const std::vector<std::string>& more, const std::string& input) {
+CommandResult run_pam_otp(const std::string& args, const std::vector<std::string>& more, const std::string& input,
+                          const std::vector<std::string>& env) {
   TempDir scratch;
   std::vector<std::string> argv{PAM_OTP_CLI_PATH};
   for (std::size_t pos = 0; pos < args.size();) {
@@ -64,7 +65,9 @@ CommandResult run_pam_otp(const std::string& args, const std::vector<std::string
   }
   argv.insert(argv.end(), more.begin(), more.end());
   const std::string out = scratch.path() + "/out";
-  const pid_t pid = spawn_process(argv, nss_only_environment(), scratch.write("stdin", input), out);
+  std::vector<std::string> environment = nss_only_environment();
+  environment.insert(environment.end(), env.begin(), env.end());
+  const pid_t pid = spawn_process(argv, environment, scratch.write("stdin", input), out);
   CommandResult r;
   int status = 0;
   if (pid > 0 && ::waitpid(pid, &status, 0) == pid && WIFEXITED(status)) r.status = WEXITSTATUS(status);

@@ -25,9 +25,9 @@ struct CommandResult {
 };
 
 // pam-otp with ARGS (split on spaces) and then MORE (as they are), INPUT on
-// standard input, in nss_only_environment(): the command uses no PAM. Waits
-// for it.
+// standard input, in nss_only_environment() and then ENV (NAME=VALUE): the
+// command uses no PAM. Waits for it.
 CommandResult run_pam_otp(const std::string& args, const std::vector<std::string>& more = {},
-                          const std::string& input = "");
+                          const std::string& input = "", const std::vector<std::string>& env = {});
 
 }  // namespace otp::testing

@@ -139,6 +139,31 @@ mock::MockProvider& Shared::mock() {
 std::string load_user(int i) { return "load" + std::to_string(i); }
 std::string load_phone(int i) { return "+1555100" + std::to_string(1000 + i); }
 
+const std::vector<std::string>& injection_names() {
+  static const std::vector<std::string> names = {"*", "al*", "alice)(uid=*", "*)(|(uid=*", "alice\\2a"};
+  return names;
+}
+
+namespace {
+
+// The injection names' accounts: no login shell, so that no scan of login
+// accounts (pam-otp enable) meets them.
+std::string injection_passwd() {
+  std::string out;
+  int uid = 1010;
+  for (const auto& name : injection_names())
+    out += name + ":x:" + std::to_string(uid++) + ":1005:Injection:/nonexistent:/usr/sbin/nologin\n";
+  return out;
+}
+
+std::string injection_passdb(const std::string& service) {
+  std::string out;
+  for (const auto& name : injection_names()) out += name + ":injection-password:" + service + "\n";
+  return out;
+}
+
+}  // namespace
+
 NssWrapperFiles::NssWrapperFiles() {
   std::string load;
   for (int i = 0; i < kLoadUsers; ++i)
@@ -151,7 +176,7 @@ NssWrapperFiles::NssWrapperFiles() {
       "carol:x:1003:1003:Carol:/home/carol:/bin/sh\n"
       "dave:x:1004:1004:Dave:/home/dave:/bin/sh\n"
       "we\"ird\\${x}:x:1005:1005:Weird:/home/weird:/bin/sh\n"
-      "b\xe9" "a:x:1006:1006:Latin-1 name:/home/bea:/bin/sh\n", 0644);
+      "b\xe9" "a:x:1006:1006:Latin-1 name:/home/bea:/bin/sh\n" + injection_passwd(), 0644);
   // mfa: a directory-sized group (a line of about 24 KB) with alice in it;
   // broken: a group whose lookups fail (nss_alias_shim.c, when the test
   // names it in PAM_OTP_TEST_NSS_BROKEN_GROUPS).
@@ -211,7 +236,7 @@ PamHarness::PamHarness() {
                        "we\"ird\\${x}:weird-password:otp-test\n"
                        // other spellings of alice (see nss_alias_shim.c)
                        "ALICE:alice-password:otp-test\nalice@corp.example:alice-password:otp-test\n"
-                       "b\xe9" "a:bea-password:otp-test\n", 0600);
+                       "b\xe9" "a:bea-password:otp-test\n" + injection_passdb(service), 0600);
   write_users("alice phone=+15551234567\nbob email=bob@example.com channel=email\ncarol phone=+15557654321\n");
   write_config(default_config());
 }

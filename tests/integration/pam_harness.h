@@ -112,6 +112,11 @@ class PamHarness {
   bool config_sets_send_limit_ = false;
 };
 
+// Accounts whose names would widen an LDAP filter were they not escaped
+// ("*", "al*", "alice)(uid=*", ...), each with the password
+// "injection-password".
+const std::vector<std::string>& injection_names();
+
 // Writes passwd and group files for nss_wrapper and points it at them.
 // Must run before the first user lookup of the process. Besides alice, bob,
 // carol and dave there are load0 ... load199, for the concurrency tests.
