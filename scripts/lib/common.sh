@@ -7,6 +7,7 @@
 PAM_OTP_DEMO_PACKAGES=(
   build-essential cmake ninja-build pkg-config
   libpam0g-dev libcurl4-openssl-dev libjsoncpp-dev libtomlplusplus-dev libssl-dev libsqlite3-dev libpq-dev
+  libldap-dev libphonenumber-dev
   libcpp-httplib-dev libpam-wrapper libnss-wrapper pamtester openssl curl ca-certificates
 )
 

@@ -27,12 +27,14 @@ done
 security="$root$(pkg-config --variable=libdir pam)/security"
 [ -f "$security/pam_otp/http.so" ] || fail "the HTTP plugin was not installed beside the module"
 [ -f "$security/pam_otp/pgstore.so" ] || fail "the shared store's plugin was not installed beside the module"
+[ -f "$security/pam_otp/directory.so" ] || fail "the directory's plugin was not installed beside the module"
 [ -x "$security/pam_otp/state-helper" ] || fail "the state helper was not installed beside the module"
 readelf -hW "$security/pam_otp/state-helper" | grep -q 'DYN' || fail "the state helper is not a PIE"
 if readelf -d "$security/pam_otp/state-helper" | grep NEEDED | grep -q libcurl; then
   fail "the state helper needs libcurl"
 fi
-for lib in "$security/pam_otp.so" "$security/pam_otp/http.so" "$security/pam_otp/pgstore.so" "$security/pam_otp/state-helper"; do
+for lib in "$security/pam_otp.so" "$security/pam_otp/http.so" "$security/pam_otp/pgstore.so" \
+           "$security/pam_otp/directory.so" "$security/pam_otp/state-helper"; do
   readelf -d "$lib" | grep -q 'FLAGS_1.*NOW' || fail "$lib is not linked with -z now"
   readelf -lW "$lib" | grep -q 'GNU_RELRO' || fail "$lib has no RELRO segment"
 done
@@ -44,12 +46,20 @@ case "$exported" in "pam_otp_http_transport_"*" ") ;; *) fail "http.so exports: 
 exported=$(nm -D --defined-only "$security/pam_otp/pgstore.so" | awk '{print $3}' | tr '\n' ' ')
 case "$exported" in "pam_otp_pg_store_"*" ") ;; *) fail "pgstore.so exports: $exported" ;; esac
 [ "$(echo "$exported" | wc -w)" = 1 ] || fail "pgstore.so exports more than its entry point: $exported"
+exported=$(nm -D --defined-only "$security/pam_otp/directory.so" | awk '{print $3}' | tr '\n' ' ')
+case "$exported" in "pam_otp_directory_"*" ") ;; *) fail "directory.so exports: $exported" ;; esac
+[ "$(echo "$exported" | wc -w)" = 1 ] || fail "directory.so exports more than its entry point: $exported"
 if readelf -d "$security/pam_otp.so" | grep NEEDED | grep -q libcurl; then
   fail "pam_otp.so needs libcurl; only its plugin may"
 fi
-for lib in "$security/pam_otp.so" "$security/pam_otp/state-helper" "$security/pam_otp/http.so"; do
+for lib in "$security/pam_otp.so" "$security/pam_otp/state-helper" "$security/pam_otp/http.so" "$security/pam_otp/directory.so"; do
   if readelf -d "$lib" | grep NEEDED | grep -q libpq; then
     fail "$lib needs libpq; only the shared store's plugin may"
+  fi
+done
+for lib in "$security/pam_otp.so" "$security/pam_otp/state-helper" "$security/pam_otp/http.so" "$security/pam_otp/pgstore.so"; do
+  if readelf -d "$lib" | grep NEEDED | grep -Eq 'libldap|libphonenumber|libicu'; then
+    fail "$lib needs libldap, libphonenumber or ICU; only the directory's plugin may"
   fi
 done
 

@@ -39,6 +39,7 @@ PROFILE = "/usr/share/pam-configs/otp"
 MODULE = f"/lib/{e2e.MULTIARCH}/security/pam_otp.so"
 HTTP_PLUGIN = f"/lib/{e2e.MULTIARCH}/security/pam_otp/http.so"  # loaded by the module to send
 PG_PLUGIN = f"/lib/{e2e.MULTIARCH}/security/pam_otp/pgstore.so"  # loaded by the module for a shared store
+DIRECTORY_PLUGIN = f"/lib/{e2e.MULTIARCH}/security/pam_otp/directory.so"  # loaded by the module to ask [directory]
 STATE_HELPER = f"/lib/{e2e.MULTIARCH}/security/pam_otp/state-helper"  # run for su and sudo
 TRY_OUT_DIR = "/var/lib/pam_otp/try-out"
 UNITS = ("/lib/systemd/system/pam-otp-state.socket", "/lib/systemd/system/pam-otp-state.service")
@@ -432,7 +433,7 @@ class DebianPackage(unittest.TestCase):
         self.write_config(shipped)
 
     def check_installed_files(self):
-        for path in (MODULE, HTTP_PLUGIN, PG_PLUGIN, STATE_HELPER, "/usr/bin/pam-otp", CONFIG, USERS, PROFILE, TRY_OUT_SERVER,
+        for path in (MODULE, HTTP_PLUGIN, PG_PLUGIN, DIRECTORY_PLUGIN, STATE_HELPER, "/usr/bin/pam-otp", CONFIG, USERS, PROFILE, TRY_OUT_SERVER,
                      "/usr/share/doc/libpam-otp/README.Debian",
                      "/usr/share/doc/libpam-otp/examples/pam_otp.conf",
                      "/usr/share/doc/libpam-otp/examples/providers/stytch.conf",
