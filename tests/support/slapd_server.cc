@@ -1,6 +1,7 @@
 #include "slapd_server.h"
 
 #include <fcntl.h>
+#include <sys/prctl.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <sys/socket.h>
@@ -45,6 +46,11 @@ pid_t spawn(const std::vector<std::string>& argv, const std::vector<std::string>
     if (in >= 0) ::dup2(in, 0);
     if (out >= 0) ::dup2(out, 1), ::dup2(out, 2);
     ::setsid();
+    // Dies with the test program, even one killed with SIGKILL. (The
+    // signal comes when the thread that forked ends: servers are started
+    // from the test's own thread.)
+    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (::getppid() == 1) ::_exit(126);  // (the test program died before prctl)
     ::execve(args[0], args.data(), envp.data());
     ::_exit(127);
   }
