@@ -22,9 +22,12 @@ namespace otp::directory {
 // comes here, the less a login may do on it. Each URI tried fails its own
 // way; the lookup's failure is the worst of them.
 enum class Failure {
-  Answered,   // a verified server said no: a refused bind, an error answer, a referral not followed
-  NoAnswer,   // no server reached, a timeout, a connection lost: a caller who can stop or limit the process can cause it
-  Local,      // this machine: options that cannot be set, a plugin that cannot be loaded
+  Answered,   // a verified server cannot serve now: busy, unavailable, a time or size limit of its own
+  NoAnswer,   // no server reached (refused, unreachable, no name), a timeout, a connection lost: a caller who
+              // can stop or limit the process can cause it
+  Local,      // this machine: options that cannot be set, a plugin that cannot be loaded, no thread
+  Refused,    // a verified server refused pam_otp's own bind or search (a wrong or locked bind account, a base
+              // that is not there, no right to read it, a referral not followed): configuration
   Untrusted,  // TLS did not come up verified (certificate, host name, StartTLS refused): an on-path attacker's work
   Ambiguous,  // two entries for one name: the directory's data is wrong, whatever the network does
 };
@@ -48,7 +51,7 @@ struct LdapOptions {
   std::string client_cert, client_key;
   std::string base;
   std::vector<std::string> attributes;  // the only ones asked for
-  bool follow_referrals = false;
+  bool follow_referrals = false;  // a base held by another server: asked there, by the same rules
 };
 
 struct Entry {

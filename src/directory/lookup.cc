@@ -8,11 +8,16 @@
 namespace otp::directory {
 namespace {
 
+// A menu's worth: an entry with more values (a user who may write their
+// own attribute) does not make a prompt without end.
+constexpr std::size_t kMaxDestinations = 10;
+
 // Each destination once: "+1 202 555 0143" and "(202) 555-0143" are one number.
 void add(Answer& answer, const std::string& channel, const std::string& address, const std::string& origin) {
   const auto same = [&](const Found& f) { return f.channel == channel && f.address == address; };
-  if (std::none_of(answer.destinations.begin(), answer.destinations.end(), same))
-    answer.destinations.push_back({channel, address, origin});
+  if (std::any_of(answer.destinations.begin(), answer.destinations.end(), same)) return;
+  if (answer.destinations.size() < kMaxDestinations) answer.destinations.push_back({channel, address, origin});
+  else answer.left_out.push_back(origin + " is one more than the " + std::to_string(kMaxDestinations) + " destinations a menu shows");
 }
 
 }  // namespace

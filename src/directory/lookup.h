@@ -40,7 +40,7 @@ struct Answer {
   bool entry = false;  // the directory has the user (false: no entry at all)
   std::string dn;
   std::vector<Found> destinations;  // in the configured order, each once
-  std::vector<std::string> left_out;  // "mobile 'call me' is not a phone number", for the log
+  std::vector<std::string> left_out;  // "mobile value 2 is not a valid number (libphonenumber)", for the log
 };
 
 // The user's answer. Throws Unavailable (the directory cannot say).

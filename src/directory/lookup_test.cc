@@ -9,6 +9,13 @@
 namespace otp::directory {
 namespace {
 
+// erin, with twelve addresses.
+std::string erin() {
+  std::string ldif = "dn: uid=erin,dc=example,dc=com\nobjectClass: inetOrgPerson\nuid: erin\ncn: Erin\nsn: E\n";
+  for (int i = 0; i < 12; ++i) ldif += "mail: erin" + std::to_string(i) + "@example.com\n";
+  return ldif;
+}
+
 testing::SlapdServer& slapd() {
   static testing::SlapdServer s;
   static const bool loaded = [] {
@@ -18,7 +25,7 @@ testing::SlapdServer& slapd() {
           "dn: uid=bob,dc=example,dc=com\nobjectClass: inetOrgPerson\nuid: bob\ncn: Bob\nsn: B\n"
           "mobile: 555-1234\n\n"
           "dn: uid=dave,dc=example,dc=com\nobjectClass: inetOrgPerson\nuid: dave\ncn: Dave\nsn: D\n"
-          "mobile: +1 202 555 0143\nmobile: (202) 555-0143\nmail: dave@example.com\n");
+          "mobile: +1 202 555 0143\nmobile: (202) 555-0143\nmail: dave@example.com\n\n" + erin());
     return true;
   }();
   (void)loaded;
@@ -61,7 +68,7 @@ BOOST_AUTO_TEST_CASE(every_usable_value_is_a_destination_in_order) {
   BOOST_TEST((pairs(a) == expected));
   BOOST_TEST(a.destinations.at(1).origin == "mobile value 3");
   BOOST_REQUIRE(a.left_out.size() == 2u);
-  BOOST_TEST(a.left_out[0] == "mobile value 2 is not a phone number");
+  BOOST_TEST(a.left_out[0] == "mobile value 2 has more than digits, spaces and + ( ) - . / (words, letters or an extension)");
   BOOST_TEST(a.left_out[1] == "mail value 2 is not an e-mail address");
   for (const auto& why : a.left_out) BOOST_TEST(why.find("call me") == std::string::npos);  // (values are not shown)
   const Answer us = lookup(options("US"), "alice", soon());
@@ -90,6 +97,15 @@ BOOST_AUTO_TEST_CASE(a_number_written_two_ways_is_one_destination) {
                                                                      {"email", "dave@example.com"}};
   BOOST_TEST((pairs(dave) == expected));
   BOOST_TEST(dave.left_out.empty());
+}
+
+// A menu's worth, and the rest left out: a user who may write their own
+// attribute cannot make a prompt without end.
+BOOST_AUTO_TEST_CASE(at_most_ten_destinations) {
+  const Answer a = lookup(options("US"), "erin", soon());
+  BOOST_TEST(a.destinations.size() == 10u);
+  BOOST_REQUIRE(a.left_out.size() == 2u);
+  BOOST_TEST(a.left_out[0].find("is one more than the 10 destinations") != std::string::npos);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -29,10 +29,24 @@ const char* parse_problem(PhoneNumberUtil::ErrorType e) {
   return "cannot be read";
 }
 
+// Only what people put between digits: libphonenumber would also read a
+// number out of words ("call +1 ..."), letters as digits (1-800-FLOWERS)
+// and drop an extension ("x 1234", ";ext=5", "#4"), sending the code to a
+// switchboard. Such a value is left out for someone to fix.
+bool plain_number(std::string_view typed) {
+  constexpr auto npos = std::string_view::npos;
+  if (typed.find_first_not_of("0123456789 +()-./") != npos) return false;
+  // A '+' only first (after spaces or an opening parenthesis), once.
+  const auto plus = typed.find('+');
+  return plus == npos || (typed.find_first_not_of(" (") == plus && typed.find('+', plus + 1) == npos);
+}
+
 }  // namespace
 
 PhoneNumber normalise_phone(std::string_view typed, const std::string& default_region) {
   if (typed.size() > kMaxTyped) return {"", "is too long to be a phone number"};
+  if (!plain_number(typed))
+    return {"", "has more than digits, spaces and + ( ) - . / (words, letters or an extension)"};
   const PhoneNumberUtil& util = *PhoneNumberUtil::GetInstance();
   i18n::phonenumbers::PhoneNumber number;
   const auto error = util.Parse(std::string(typed), default_region.empty() ? "ZZ" : default_region, &number);

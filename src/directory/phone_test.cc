@@ -36,7 +36,14 @@ BOOST_AUTO_TEST_CASE(what_is_not_a_valid_number_is_refused) {
       {"555-1234", "not a valid number"},           // seven digits: no area code
       {"+1 555 123 4567", "not a valid number"},    // 555 is no area code
       {"020 7946 0958", "default_region"},          // no region given (below)
-      {"call me", "not a phone number"},
+      {"call me", "more than digits"},
+      {"+1 202-555-0143 x 1234", "more than digits"},  // an extension would be dropped: a switchboard
+      {"+1 202-555-0143;ext=5", "more than digits"},
+      {"+1 202-555-0143 #4", "more than digits"},
+      {"call +1 202 555 0143", "more than digits"},    // a number read out of words
+      {"1-800-FLOWERS", "more than digits"},           // letters read as digits
+      {"\xef\xbc\x92\xef\xbc\x90\xef\xbc\x92 456 1111", "more than digits"},  // full-width digits
+      {"202 +1 456 1111", "more than digits"},         // a '+' that is not first
       {"+1", "not a phone number"},
       {"12345678901234567890123456789012345678901234567890123456789012345", "too long"},
   };

@@ -30,7 +30,7 @@ std::string describe_known(const Known& known, const std::string& users_file) {
 
 // The directory could not answer: what failmode makes of it, in short.
 std::string describe_outage(const config::Config& cfg, const Known& known) {
-  const bool never = known.failure == directory::Failure::Untrusted || known.failure == directory::Failure::Ambiguous;
+  const bool never = known.failure != directory::Failure::Answered && known.failure != directory::Failure::NoAnswer;
   std::string then;
   switch (cfg.failmode) {
     case config::FailMode::Secure:

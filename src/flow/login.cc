@@ -228,7 +228,15 @@ AuthResult directory_outage(const config::Config& cfg, const LoginRequest& reque
       outage.remote = true;
       break;
     case directory::Failure::NoAnswer:
+      break;
     case directory::Failure::Local:
+      outage.never_open = Result::Unavailable;
+      outage.never_open_why = "a fault on this machine, not an outage: refused whatever failmode says";
+      break;
+    case directory::Failure::Refused:
+      outage.never_open = Result::ConfigError;
+      outage.never_open_why = "the directory refused pam_otp's bind or search (its configuration, or a bind account "
+                              "someone locked out): refused whatever failmode says";
       break;
     case directory::Failure::Untrusted:
       outage.never_open = Result::UntrustedProvider;

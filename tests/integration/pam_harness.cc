@@ -140,7 +140,7 @@ std::string load_user(int i) { return "load" + std::to_string(i); }
 std::string load_phone(int i) { return "+1555100" + std::to_string(1000 + i); }
 
 const std::vector<std::string>& injection_names() {
-  static const std::vector<std::string> names = {"*", "al*", "alice)(uid=*", "*)(|(uid=*", "alice\\2a"};
+  static const std::vector<std::string> names = {"*", "al*", "alice)(uid=*", "*)(|(uid=*", "alice\\"};
   return names;
 }
 

@@ -79,6 +79,9 @@ SlapdServer::SlapdServer(SlapdOptions options) : options_(options) {
       << "TLSCACertificateFile " << pki.ca_cert << "\n"
       << "TLSCertificateFile " << (options_.wrong_host_certificate ? pki.wrong_host_cert : pki.server_cert) << "\n"
       << "TLSCertificateKeyFile " << (options_.wrong_host_certificate ? pki.wrong_host_key : pki.server_key) << "\n"
+      // Every operation over TLS only: a client that does not start TLS
+      // (libldap following a referral by itself) is refused.
+      << "security ssf=128\n"
       << "database mdb\n"
          "maxsize 16777216\n"
          "suffix \"" << kBase << "\"\n"
