@@ -255,6 +255,15 @@ void check_directory(const config::Config& cfg, bool offline, Problems& problems
     return out;
   }();
   if (offline) return problems.note("directory " + servers + ": not contacted (--offline)");
+  if (cfg.unenrolled == config::Unenrolled::Allow)
+    warn_where(problems, cfg, "unenrolled",
+               "is \"allow\" with a [directory]: a user who may clear their own attribute there logs in without a "
+               "code (see pam_otp.conf(5), THE DIRECTORY)");
+  std::string attributes;
+  for (const auto& [channel, attribute] : d.attributes) attributes += (attributes.empty() ? "" : ", ") + attribute;
+  problems.note("directory: codes go where " + attributes + " say: make sure only administrators can write them "
+                "(FreeIPA's \"User Self service\" and Active Directory's SELF may write mobile and telephoneNumber "
+                "by default), or whoever has a user's password can send that user's codes to their own phone");
   const std::string probe = "pam-otp-check-no-such-user";
   const auto start = std::chrono::steady_clock::now();
   directory::Answer answer;
