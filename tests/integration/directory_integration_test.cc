@@ -309,8 +309,9 @@ BOOST_AUTO_TEST_SUITE_END()
 namespace {
 
 struct DirectoryCli : DirectoryLogin {
-  otp::testing::CommandResult run(const std::string& args, const std::vector<std::string>& env = {}) const {
-    const auto r = otp::testing::run_pam_otp(args + " --config " + pam.config_path(), {}, "", env);
+  otp::testing::CommandResult run(const std::string& args, const std::vector<std::string>& env = {},
+                                  const std::string& input = "") const {
+    const auto r = otp::testing::run_pam_otp(args + " --config " + pam.config_path(), {}, input, env);
     BOOST_TEST_MESSAGE("$ pam-otp " << args << "\n" << r.output);
     return r;
   }
@@ -343,6 +344,16 @@ BOOST_AUTO_TEST_CASE(show_names_the_source_of_each_destination) {
   BOOST_TEST(r.status == 1);
   BOOST_TEST(has(r, "more than one entry"));
   BOOST_TEST(has(r, "an outage"));
+}
+
+// pam-otp test USER: the whole login, its result line naming the source.
+BOOST_AUTO_TEST_CASE(test_names_the_source) {
+  Shared::mock().set_next_code("246810");
+  const auto r = run("test alice --arg state_file=" + pam.state_path(), {}, "2\n246810\n");
+  BOOST_TEST(r.status == 0);
+  BOOST_TEST(has(r, "source=\"directory uid=alice,dc=example,dc=com\""));
+  BOOST_TEST(has(r, "result: PAM_SUCCESS"));
+  BOOST_TEST(Shared::mock().outbox().at(0).to == "+12024561111");
 }
 
 BOOST_AUTO_TEST_CASE(test_explain_names_the_source) {
