@@ -30,15 +30,16 @@ std::string describe_known(const Known& known, const std::string& users_file) {
 
 // The directory could not answer: what failmode makes of it, in short.
 std::string describe_outage(const config::Config& cfg, const Known& known) {
-  const bool never = known.failure != directory::Failure::Answered && known.failure != directory::Failure::NoAnswer;
+  const Outage outage = outage_of(known);
   std::string then;
   switch (cfg.failmode) {
     case config::FailMode::Secure:
       then = "failmode = \"secure\": PAM_AUTHINFO_UNAVAIL";
       break;
     case config::FailMode::Safe:
-      then = never ? "failmode = \"safe\" does not apply to this (PAM_AUTHINFO_UNAVAIL)"
-                   : "failmode = \"safe\": PAM_IGNORE, no code, unless the caller could have caused it (su, sudo)";
+      then = outage.never_open ? "failmode = \"safe\" does not apply to this (PAM_AUTHINFO_UNAVAIL)"
+             : outage.remote   ? "failmode = \"safe\": PAM_IGNORE, no code"
+                               : "failmode = \"safe\": PAM_IGNORE, no code, unless the caller could have caused it (su, sudo)";
       break;
     case config::FailMode::Recovery:
       then = "failmode = \"recovery\": a recovery code, else PAM_AUTHINFO_UNAVAIL";

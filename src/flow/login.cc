@@ -222,39 +222,13 @@ std::optional<std::string> destination_owner(const config::Config& cfg, const Lo
 // before the first send.
 AuthResult directory_outage(const config::Config& cfg, const LoginRequest& request, const Known& known,
                             Services& services, LocalState& state, LoginRecord& record) {
-  Outage outage{known.why, std::nullopt, {}, false};
-  switch (known.failure) {
-    case directory::Failure::Answered:
-      outage.remote = true;
-      break;
-    case directory::Failure::NoAnswer:
-      break;
-    case directory::Failure::Local:
-      outage.never_open = Result::Unavailable;
-      outage.never_open_why = "a fault on this machine, not an outage: refused whatever failmode says";
-      break;
-    case directory::Failure::Refused:
-      outage.never_open = Result::ConfigError;
-      outage.never_open_why = "the directory refused pam_otp's bind or search (its configuration, or a bind account "
-                              "someone locked out): refused whatever failmode says";
-      break;
-    case directory::Failure::Untrusted:
-      outage.never_open = Result::UntrustedProvider;
-      outage.never_open_why = "TLS to the directory unverified (certificate, host name, StartTLS): refused whatever "
-                              "failmode says, as an on-path attacker causes this";
-      break;
-    case directory::Failure::Ambiguous:
-      outage.never_open = Result::Unavailable;
-      outage.never_open_why = "a name must find one entry (check filter and base): refused whatever failmode says";
-      break;
-  }
   provider::Variables vars(cfg.provider);
   const Secret* password = request.authtok && !request.authtok->empty() ? &*request.authtok : nullptr;
   SessionContext context{cfg,          nullptr,        vars,      *services.conversation, services.clock,
                          services.log, request.silent, {},        record,                 0,
                          password,     &state,         request.user, request.rhost,       request.service,
                          request.caller_can_signal};
-  return run_outage(context, outage);
+  return run_outage(context, outage_of(known));
 }
 
 // Where the owner's codes may go, from the sources in order; each value

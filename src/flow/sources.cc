@@ -99,6 +99,36 @@ Known find_destinations(const config::Loaded& loaded, const std::string& user, c
   return asked;
 }
 
+Outage outage_of(const Known& known) {
+  Outage outage{known.why, std::nullopt, {}, false};
+  switch (known.failure) {
+    case directory::Failure::Answered:
+      outage.remote = true;
+      break;
+    case directory::Failure::NoAnswer:
+      break;
+    case directory::Failure::Local:
+      outage.never_open = Result::Unavailable;
+      outage.never_open_why = "a fault on this machine, not an outage: refused whatever failmode says";
+      break;
+    case directory::Failure::Refused:
+      outage.never_open = Result::ConfigError;
+      outage.never_open_why = "the directory refused pam_otp's bind or search (its configuration, or a bind account "
+                              "someone locked out): refused whatever failmode says";
+      break;
+    case directory::Failure::Untrusted:
+      outage.never_open = Result::UntrustedProvider;
+      outage.never_open_why = "TLS to the directory unverified (certificate, host name, StartTLS): refused whatever "
+                              "failmode says, as an on-path attacker causes this";
+      break;
+    case directory::Failure::Ambiguous:
+      outage.never_open = Result::Unavailable;
+      outage.never_open_why = "a name must find one entry (check filter and base): refused whatever failmode says";
+      break;
+  }
+  return outage;
+}
+
 config::UserEntry with_choice(const Known& known, const Destination& choice) {
   if (!known.from_directory) return known.entry;
   config::UserEntry entry = known.entry;

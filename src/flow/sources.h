@@ -14,6 +14,7 @@
 #include "config/loader.h"
 #include "directory/lookup.h"
 #include "flow/destinations.h"
+#include "flow/session.h"
 
 namespace otp::flow {
 
@@ -54,6 +55,10 @@ Known find_destinations(const config::Loaded& loaded, const std::string& user, c
 
 // The directory's request, from its configuration.
 directory::LookupOptions lookup_options(const config::DirectoryConfig& d);
+
+// A directory that could not answer, as failmode sees it: what may open
+// failmode = "safe" (docs/design.md, "Destinations from the directory").
+Outage outage_of(const Known& known);
 
 // The entry for the provider's template variables once `choice` is made:
 // for a directory user, phone and email from the choice, else the first
