@@ -38,9 +38,7 @@ struct Fixture {
   std::string problems_of(const std::string& top, const std::string& table) {
     Problems p;
     BOOST_TEST(!load(top, table, p));
-    std::string out;
-    for (const auto& x : p.list()) out += x.to_string() + "\n";
-    return out;
+    return testing::problem_lines(p);
   }
 };
 

@@ -33,11 +33,7 @@ struct Fixture {
       text.replace(at, 13, replacement);
     return text;
   }
-  static std::string all(const Problems& p) {
-    std::string out;
-    for (const auto& x : p.list()) out += x.to_string() + "\n";
-    return out;
-  }
+  static std::string all(const Problems& p) { return testing::problem_lines(p); }
 };
 
 }  // namespace

@@ -59,11 +59,7 @@ struct Fixture {
                             attributes + "\n" + testing::mock_provider_toml("\"https://otp.example\""),
         0600);
     auto loaded = config::load({"config=" + path}, p);
-    BOOST_REQUIRE_MESSAGE(loaded, [&] {
-      std::string out;
-      for (const auto& x : p.list()) out += x.to_string() + "\n";
-      return out;
-    }());
+    BOOST_REQUIRE_MESSAGE(loaded, testing::problem_lines(p));
     return loaded;
   }
 

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "base/toml_util.h"
+#include "example_provider.h"
 #include "preset_tables.h"
 #include "provider/spec_loader.h"
 
@@ -23,11 +24,7 @@ std::optional<ProviderSpec> load_preset(const std::string& preset, const std::st
   return load_provider("x", std::move(*(*doc)["provider"]["x"].as_table()), p, "t.conf");
 }
 
-std::string all(const Problems& p) {
-  std::string out;
-  for (const auto& x : p.list()) out += x.to_string() + "\n";
-  return out;
-}
+std::string all(const Problems& p) { return testing::problem_lines(p); }
 
 }  // namespace
 

@@ -23,4 +23,10 @@ std::string mock_provider_toml(const std::string& base_url_toml) {
   return text.substr(start);
 }
 
+std::string problem_lines(const Problems& problems) {
+  std::string out;
+  for (const auto& p : problems.list()) out += p.to_string() + "\n";
+  return out;
+}
+
 }  // namespace otp::testing
